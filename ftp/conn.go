@@ -1,0 +1,323 @@
+package ftp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultTimeout bounds every network operation whose context carries no
+// deadline of its own.
+var DefaultTimeout = 10 * time.Second
+
+// Conn is a control connection.
+type Conn struct {
+	nc       net.Conn
+	rr       replyReader
+	tr       *Transcript
+	opts     options
+	greeting Reply
+
+	mu       sync.Mutex // guards problems
+	problems []Reply
+}
+
+type options struct {
+	timeout   time.Duration
+	localIP   net.IP
+	strict    bool
+	tr        *Transcript
+	noGreet   bool
+	dialer    func(ctx context.Context, network, addr string) (net.Conn, error)
+	extraNote string
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+// WithTimeout sets the default per-operation timeout (used when a context
+// has no deadline).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithLocalIP binds the control connection's source address.
+func WithLocalIP(ip net.IP) Option { return func(o *options) { o.localIP = ip } }
+
+// WithStrictReplies makes Cmd and ReadReply return a *ProtocolError for a
+// reply that could be framed but deviates from RFC 959 §4.2 (missing CR,
+// mismatched end code...). Default true. With false, such replies are
+// returned normally and collected in Conn.Problems.
+func WithStrictReplies(strict bool) Option { return func(o *options) { o.strict = strict } }
+
+// WithTranscript records into t instead of a fresh transcript.
+func WithTranscript(t *Transcript) Option { return func(o *options) { o.tr = t } }
+
+// WithoutGreeting skips reading the greeting (the caller reads it with
+// ReadReply, e.g. to time it or to check SEQ-001 by hand).
+func WithoutGreeting() Option { return func(o *options) { o.noGreet = true } }
+
+// Dial connects to addr and reads the greeting: 220, or 120 followed by 220.
+// A 421 greeting yields an error wrapping ErrRefused.
+func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
+	o := options{timeout: DefaultTimeout, strict: true}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.tr == nil {
+		o.tr = NewTranscript()
+	}
+	ctx, cancel := withDefaultDeadline(ctx, o.timeout)
+	defer cancel()
+	d := net.Dialer{}
+	if o.localIP != nil {
+		d.LocalAddr = &net.TCPAddr{IP: o.localIP}
+	}
+	o.tr.Notef("connect %s", addr)
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		o.tr.Notef("connect failed: %v", err)
+		return nil, &OpError{Op: "connect", Err: err, Transcript: o.tr}
+	}
+	c := &Conn{nc: nc, tr: o.tr, opts: o}
+	c.rr.br = bufio.NewReaderSize(nc, 4096)
+	if o.noGreet {
+		return c, nil
+	}
+	for {
+		r, err := c.ReadReply(ctx)
+		if err != nil {
+			nc.Close()
+			return nil, c.wrap("greeting", err)
+		}
+		switch {
+		case r.Code == 120:
+			continue
+		case r.Code == 220:
+			c.greeting = r
+			return c, nil
+		case r.Code == 421:
+			nc.Close()
+			return nil, &OpError{Op: "greeting", Err: fmt.Errorf("%w: %s", ErrRefused, r), Reply: &r, Transcript: c.tr}
+		default:
+			nc.Close()
+			return nil, &OpError{Op: "greeting", Err: fmt.Errorf("unexpected greeting %s", r), Reply: &r, Transcript: c.tr}
+		}
+	}
+}
+
+// OpError is a failed operation with the session transcript attached.
+type OpError struct {
+	Op         string
+	Err        error
+	Reply      *Reply
+	Transcript *Transcript
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("ftp %s: %v", e.Op, e.Err) }
+func (e *OpError) Unwrap() error { return e.Err }
+
+// ReplyError is returned by helpers such as Login when the server answered
+// with a code the helper did not expect.
+type ReplyError struct {
+	Cmd   string
+	Reply Reply
+}
+
+func (e *ReplyError) Error() string { return fmt.Sprintf("%s: unexpected reply %s", e.Cmd, e.Reply) }
+
+func (c *Conn) wrap(op string, err error) error {
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		pe.Transcript = c.tr
+		return err
+	}
+	var oe *OpError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &OpError{Op: op, Err: err, Transcript: c.tr}
+}
+
+// withDefaultDeadline gives ctx a deadline when it has none.
+func withDefaultDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// arm applies ctx's deadline (or the default timeout) to the socket and
+// makes cancellation interrupt blocked I/O. The returned func disarms.
+func (c *Conn) arm(ctx context.Context) func() {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(c.opts.timeout)
+	}
+	c.nc.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	return func() { stop() }
+}
+
+// Greeting is the 220 reply read by Dial.
+func (c *Conn) Greeting() Reply { return c.greeting }
+
+// Transcript is the session's record.
+func (c *Conn) Transcript() *Transcript { return c.tr }
+
+// NetConn is the underlying connection, for checks that must misbehave
+// (urgent data, half-close, abrupt reset).
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// RemoteIP is the control connection's peer address.
+func (c *Conn) RemoteIP() net.IP { return c.nc.RemoteAddr().(*net.TCPAddr).IP }
+
+// LocalIP is the control connection's local address.
+func (c *Conn) LocalIP() net.IP { return c.nc.LocalAddr().(*net.TCPAddr).IP }
+
+// Timeout is the default per-operation timeout.
+func (c *Conn) Timeout() time.Duration { return c.opts.timeout }
+
+// Problems returns every malformed reply seen (lenient mode collects them;
+// strict mode also records them before returning the error).
+func (c *Conn) Problems() []Reply {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Reply(nil), c.problems...)
+}
+
+// Cmd sends one command line and reads its first reply. A preliminary (1xx)
+// reply is returned as is; read the completion with ReadReply.
+func (c *Conn) Cmd(ctx context.Context, verb string, args ...string) (Reply, error) {
+	line := verb
+	if len(args) > 0 {
+		line += " " + strings.Join(args, " ")
+	}
+	if err := c.SendLine(ctx, line); err != nil {
+		return Reply{}, err
+	}
+	return c.ReadReply(ctx)
+}
+
+// Expect sends a command and returns a *ReplyError unless the reply code is
+// one of codes.
+func (c *Conn) Expect(ctx context.Context, codes []int, verb string, args ...string) (Reply, error) {
+	r, err := c.Cmd(ctx, verb, args...)
+	if err != nil {
+		return r, err
+	}
+	if !r.Is(codes...) {
+		return r, &ReplyError{Cmd: verb, Reply: r}
+	}
+	return r, nil
+}
+
+// SendLine writes line followed by CRLF.
+func (c *Conn) SendLine(ctx context.Context, line string) error {
+	c.tr.Add(Sent, line)
+	return c.write(ctx, []byte(line+"\r\n"))
+}
+
+// WriteRaw writes bytes exactly as given (pipelining, split commands,
+// Telnet sequences, garbage). They are recorded in the transcript escaped.
+func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
+	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(b, 200)))
+	return c.write(ctx, b)
+}
+
+func (c *Conn) write(ctx context.Context, b []byte) error {
+	defer c.arm(ctx)()
+	if _, err := c.nc.Write(b); err != nil {
+		c.tr.Notef("write failed: %v", err)
+		return c.wrap("write", err)
+	}
+	return nil
+}
+
+// ReadReply reads the next reply.
+func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
+	defer c.arm(ctx)()
+	r, err := c.rr.read()
+	for _, l := range r.Lines {
+		c.tr.Add(Received, l)
+	}
+	if err != nil {
+		c.tr.Notef("read failed: %v", err)
+		return r, c.wrap("read reply", err)
+	}
+	if len(r.Problems) > 0 {
+		c.tr.Notef("malformed reply: %s", strings.Join(r.Problems, "; "))
+		c.mu.Lock()
+		c.problems = append(c.problems, r)
+		c.mu.Unlock()
+		if c.opts.strict {
+			rc := r
+			return r, &ProtocolError{Kind: "malformed", Msg: strings.Join(r.Problems, "; "), Raw: r.Raw, Reply: &rc, Transcript: c.tr}
+		}
+	}
+	return r, nil
+}
+
+// Login sends USER and, after 331, PASS. It succeeds on 230 (or 202).
+func (c *Conn) Login(ctx context.Context, user, pass string) error {
+	r, err := c.Cmd(ctx, "USER", user)
+	if err != nil {
+		return err
+	}
+	if r.Code == 230 {
+		return nil
+	}
+	if r.Code != 331 && r.Code != 332 {
+		return &ReplyError{Cmd: "USER", Reply: r}
+	}
+	r, err = c.Cmd(ctx, "PASS", pass)
+	if err != nil {
+		return err
+	}
+	if r.Code != 230 && r.Code != 202 {
+		return &ReplyError{Cmd: "PASS", Reply: r}
+	}
+	return nil
+}
+
+// Quit sends QUIT, reads the reply and closes the connection.
+func (c *Conn) Quit(ctx context.Context) (Reply, error) {
+	r, err := c.Cmd(ctx, "QUIT")
+	c.Close()
+	return r, err
+}
+
+// Close closes the control connection without QUIT.
+func (c *Conn) Close() error {
+	c.tr.Notef("close control connection")
+	return c.nc.Close()
+}
+
+// ReadEOF waits (under ctx) for the server to close the control connection
+// and returns nil if it did. Any bytes that arrive first are returned in
+// the error.
+func (c *Conn) ReadEOF(ctx context.Context) error {
+	defer c.arm(ctx)()
+	buf := make([]byte, 512)
+	n, err := c.rr.br.Read(buf)
+	if n > 0 {
+		c.tr.Add(Received, string(buf[:n]))
+		return fmt.Errorf("expected close, got %q", buf[:n])
+	}
+	if err != nil && isEOFish(err) {
+		c.tr.Notef("server closed the control connection")
+		return nil
+	}
+	return c.wrap("await close", err)
+}
+
+func isEOFish(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return errors.Is(err, errEOF) || strings.Contains(s, "EOF") || strings.Contains(s, "connection reset")
+}
