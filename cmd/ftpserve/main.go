@@ -1,0 +1,138 @@
+// Command ftpserve starts one real FTP server on loopback and keeps it
+// running until interrupted, printing where to connect.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+)
+
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintf(out, `Usage: ftpserve NAME [flags]
+
+Start one FTP server on 127.0.0.1 with a known passive port range, print its
+target (address, credentials, passive range), and keep it running until
+SIGINT or SIGTERM, then stop it (and its per-session processes).
+
+Servers: %s
+  ("embedded" is an alias of ftpserverlib.)
+  ftpserverlib and goftp run in-process and need nothing installed; the others
+  are Debian daemons: install them once with `+"`sudo scripts/install-servers`"+`
+  (or `+"`make servers`"+`). Extracted packages are looked up in
+  $FTPH_SERVERS_CACHE (default /var/cache/ftpharness/servers) and /usr/sbin.
+
+Flags:
+`, strings.Join(servers.Names(), ", "))
+	flag.PrintDefaults()
+	fmt.Fprintf(out, `
+Environment:
+  FTPH_DEBUG=1        verbose protocol logs where the server supports it
+  FTPH_KEEP_STATE=1   keep the generated state dir (config, logs) after stop
+
+Examples:
+  ftpserve vsftpd --port 2121 --pasv-range 30000-30019
+  ftpserve ftpserverlib --profile /tmp/embedded.yaml
+  curl ftp://ftpuser:ftppass@127.0.0.1:2121/
+`)
+}
+
+func main() {
+	flag.Usage = usage
+	var (
+		port     = flag.Int("port", 0, "control port on 127.0.0.1 (0 = pick a free one in 20000-29999)")
+		pasv     = flag.String("pasv-range", "", "passive port range `lo-hi` (default: a free block of 20 ports in 30000-59999)")
+		pasvAddr = flag.String("pasv-address", "", "address advertised in 227 replies (default 127.0.0.1)")
+		user     = flag.String("user", "", "login user (default "+servers.DefaultUser+")")
+		pass     = flag.String("password", "", "login password (default "+servers.DefaultPassword+")")
+		root     = flag.String("root", "", "directory to serve (default: a fresh directory in the state dir)")
+		state    = flag.String("state-dir", "", "directory for config, pid and logs (default: a fresh temp dir)")
+		anon     = flag.Bool("anonymous", true, "allow read-only anonymous login where the server can")
+		profile  = flag.String("profile", "", "also write the target as a YAML profile to this `file`")
+	)
+	// Accept NAME before or after the flags.
+	args := os.Args[1:]
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := flag.CommandLine.Parse(args); err != nil {
+		os.Exit(2)
+	}
+	if name == "" && flag.NArg() > 0 {
+		name = flag.Arg(0)
+	} else if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "ftpserve: unexpected arguments: %v\n", flag.Args())
+		os.Exit(2)
+	}
+	if name == "" {
+		usage()
+		os.Exit(2)
+	}
+	spec := servers.Spec{
+		Port: *port, PasvAddress: *pasvAddr, User: *user, Password: *pass,
+		Root: *root, StateDir: *state, Anonymous: *anon,
+	}
+	if *pasv != "" {
+		lo, hi, ok := strings.Cut(*pasv, "-")
+		a, e1 := strconv.Atoi(lo)
+		b, e2 := strconv.Atoi(hi)
+		if !ok || e1 != nil || e2 != nil || a <= 0 || b < a || b > 65535 {
+			fmt.Fprintf(os.Stderr, "ftpserve: bad --pasv-range %q (want lo-hi, e.g. 30000-30019)\n", *pasv)
+			os.Exit(2)
+		}
+		spec.PasvMin, spec.PasvMax = a, b
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	start := time.Now()
+	srv, err := servers.Start(ctx, name, spec)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
+		os.Exit(1)
+	}
+	t := srv.Target()
+	fmt.Printf("server:       %s\n", t.Server)
+	fmt.Printf("addr:         %s\n", t.Addr)
+	fmt.Printf("user:         %s\n", t.User)
+	fmt.Printf("password:     %s\n", t.Password)
+	if t.PasvRange != "" {
+		fmt.Printf("pasv-range:   %s\n", t.PasvRange)
+		fmt.Printf("pasv-address: %s\n", t.PasvAddress)
+	} else {
+		fmt.Printf("pasv-range:   (none: this server uses kernel-chosen data ports)\n")
+	}
+	if pid := srv.PID(); pid != 0 {
+		fmt.Printf("pid:          %d\n", pid)
+	}
+	if lp := srv.LogPath(); lp != "" {
+		fmt.Printf("log:          %s\n", lp)
+	}
+	fmt.Printf("ready after:  %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Printf("url:          ftp://%s:%s@%s/\n", t.User, t.Password, t.Addr)
+	if *profile != "" {
+		if err := t.WriteProfile(*profile); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpserve: writing profile: %v\n", err)
+			_ = srv.Stop()
+			os.Exit(1)
+		}
+		fmt.Printf("profile:      %s\n", *profile)
+	}
+	fmt.Println("running; press Ctrl-C to stop")
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "ftpserve: stopping", name)
+	if err := srv.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpserve: stop: %v\n", err)
+		os.Exit(1)
+	}
+}

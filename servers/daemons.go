@@ -1,0 +1,342 @@
+package servers
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/template"
+)
+
+// Templates holds one configuration template per daemon (servers/templates),
+// shared with anything else (e.g. Dockerfiles) that runs the same servers.
+//
+//go:embed templates/*.tmpl
+var Templates embed.FS
+
+// TemplateData is what the templates are rendered with.
+type TemplateData struct {
+	Port             int
+	PasvMin, PasvMax int
+	PasvAddress      string
+	User, Password   string
+	Root, StateDir   string
+	Anonymous        bool
+	Debug            bool
+	// PAMService is the PAM service vsftpd authenticates with.
+	PAMService string
+	// Binary is the program a shim execs (inetutils ftpd).
+	Binary string
+}
+
+// Render renders servers/templates/<name> with d.
+func Render(name string, d TemplateData) ([]byte, error) {
+	t, err := template.ParseFS(Templates, "templates/"+name)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func (r *resolved) data() TemplateData {
+	return TemplateData{
+		Port: r.Port, PasvMin: r.PasvMin, PasvMax: r.PasvMax, PasvAddress: r.PasvAddress,
+		User: r.User, Password: r.Password, Root: r.Root, StateDir: r.StateDir,
+		Anonymous: r.Anonymous, Debug: os.Getenv("FTPH_DEBUG") == "1",
+		PAMService: pamService,
+	}
+}
+
+// renderTo renders a template into StateDir/file.
+func (r *resolved) renderTo(tmpl, file string, d TemplateData) (string, error) {
+	b, err := Render(tmpl, d)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(r.StateDir, file)
+	return p, os.WriteFile(p, b, 0o644)
+}
+
+const pamService = "ftpharness"
+
+// ensurePAM writes the PAM service vsftpd uses (Debian's /etc/pam.d/vsftpd
+// exists only for an apt install and also checks /etc/ftpusers and shells).
+func ensurePAM() error {
+	p := "/etc/pam.d/" + pamService
+	want := "# written by ftpharness servers (vsftpd launcher)\n" +
+		"auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_permit.so\n"
+	if b, err := os.ReadFile(p); err == nil && string(b) == want {
+		return nil
+	}
+	return os.WriteFile(p, []byte(want), 0o644)
+}
+
+func requireRoot(name string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("servers: %s must be started as root (it drops privileges per session)", name)
+	}
+	return nil
+}
+
+// prepareAccounts creates the login account (and "ftp" for anonymous),
+// makes Root reachable and owned by the login account.
+func prepareAccounts(r *resolved, withPassword bool) (account, error) {
+	pw := ""
+	if withPassword {
+		pw = r.Password
+	}
+	acc, err := ensureSystemUser(r.User, pw, "/bin/sh")
+	if err != nil {
+		return acc, err
+	}
+	if _, err := ensureSystemUser("ftp", "", "/usr/sbin/nologin"); err != nil {
+		return acc, err
+	}
+	return acc, chownTree(r.Root, acc)
+}
+
+func init() {
+	Register("vsftpd", startVsftpd)
+	Register("proftpd", startProftpd)
+	Register("pure-ftpd", startPureFtpd)
+	Register("pyftpdlib", startPyftpdlib)
+	Register("twisted", startTwisted)
+	Register("inetutils", startInetutils)
+}
+
+// launch wraps the common start sequence: resolve, prepare, start, and
+// release on failure.
+func launch(ctx context.Context, name string, spec Spec, prep func(r *resolved) (argv []string, logPath string, usePasv bool, err error)) (Running, error) {
+	r, err := resolve(name, spec)
+	if err != nil {
+		return nil, err
+	}
+	argv, logPath, usePasv, err := prep(r)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	d, err := startDaemon(ctx, r, usePasv, logPath, argv, nil)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func startVsftpd(ctx context.Context, spec Spec) (Running, error) {
+	bin, err := findBinary("vsftpd", "vsftpd", "usr/sbin/vsftpd")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoot("vsftpd"); err != nil {
+		return nil, err
+	}
+	return launch(ctx, "vsftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+		if _, err := prepareAccounts(r, true); err != nil {
+			return nil, "", false, err
+		}
+		if err := ensurePAM(); err != nil {
+			return nil, "", false, err
+		}
+		empty := filepath.Join(r.StateDir, "empty")
+		if err := os.MkdirAll(empty, 0o555); err != nil {
+			return nil, "", false, err
+		}
+		_ = os.Chown(empty, 0, 0)
+		_ = os.Chmod(empty, 0o555)
+		if err := reachable(empty); err != nil {
+			return nil, "", false, err
+		}
+		conf, err := r.renderTo("vsftpd.conf.tmpl", "vsftpd.conf", r.data())
+		if err != nil {
+			return nil, "", false, err
+		}
+		return []string{bin, conf}, filepath.Join(r.StateDir, "server.log"), true, nil
+	})
+}
+
+func startProftpd(ctx context.Context, spec Spec) (Running, error) {
+	bin, err := findBinary("proftpd", "proftpd-core", "usr/sbin/proftpd")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoot("proftpd"); err != nil {
+		return nil, err
+	}
+	return launch(ctx, "proftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+		acc, err := prepareAccounts(r, false)
+		if err != nil {
+			return nil, "", false, err
+		}
+		hash, err := sha512Crypt(r.Password)
+		if err != nil {
+			return nil, "", false, err
+		}
+		line := fmt.Sprintf("%s:%s:%d:%d::%s:/bin/sh\n", r.User, hash, acc.UID, acc.GID, r.Root)
+		if err := os.WriteFile(filepath.Join(r.StateDir, "ftpd.passwd"), []byte(line), 0o600); err != nil {
+			return nil, "", false, err
+		}
+		if err := reachable(filepath.Join(r.StateDir, "x")); err != nil {
+			return nil, "", false, err
+		}
+		conf, err := r.renderTo("proftpd.conf.tmpl", "proftpd.conf", r.data())
+		if err != nil {
+			return nil, "", false, err
+		}
+		if out, err := exec.Command(bin, "-t", "-c", conf).CombinedOutput(); err != nil {
+			return nil, "", false, fmt.Errorf("servers: proftpd config test failed: %v\n%s", err, out)
+		}
+		// with -n, proftpd's system log goes to stderr (the .out file)
+		return []string{bin, "-n", "-c", conf}, "", true, nil
+	})
+}
+
+func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
+	bin, err := findBinary("pure-ftpd", "pure-ftpd", "usr/sbin/pure-ftpd")
+	if err != nil {
+		return nil, err
+	}
+	pw, err := findBinary("pure-ftpd", "pure-ftpd", "usr/bin/pure-pw")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoot("pure-ftpd"); err != nil {
+		return nil, err
+	}
+	var resetHome func()
+	run, err := launch(ctx, "pure-ftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+		acc, err := prepareAccounts(r, false)
+		if err != nil {
+			return nil, "", false, err
+		}
+		if r.Anonymous { // anonymous root = home of "ftp"
+			if resetHome, err = setHome("ftp", r.Root); err != nil {
+				return nil, "", false, err
+			}
+			r.cleanupFuncs = append(r.cleanupFuncs, resetHome)
+		}
+		// SHA-512 crypt, not pure-pw's argon2id default (~6 s CPU per login).
+		hash, err := sha512Crypt(r.Password)
+		if err != nil {
+			return nil, "", false, err
+		}
+		passwd := filepath.Join(r.StateDir, "pureftpd.passwd")
+		line := fmt.Sprintf("%s:%s:%d:%d::%s/./::::::::::::\n", r.User, hash, acc.UID, acc.GID, r.Root)
+		if err := os.WriteFile(passwd, []byte(line), 0o600); err != nil {
+			return nil, "", false, err
+		}
+		if out, err := exec.Command(pw, "mkdb", filepath.Join(r.StateDir, "pureftpd.pdb"), "-f", passwd).CombinedOutput(); err != nil {
+			return nil, "", false, fmt.Errorf("servers: pure-pw mkdb: %v: %s", err, out)
+		}
+		argsFile, err := r.renderTo("pure-ftpd.args.tmpl", "pure-ftpd.args", r.data())
+		if err != nil {
+			return nil, "", false, err
+		}
+		b, _ := os.ReadFile(argsFile)
+		argv := []string{bin}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				argv = append(argv, l)
+			}
+		}
+		return argv, "", true, nil
+	})
+	return run, err
+}
+
+// python finds Debian's interpreter (a pyenv python3 on PATH cannot see
+// dist-packages) and checks that module imports.
+func python(server, module string) (string, error) {
+	const py = "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		return "", notInstalled(server, py)
+	}
+	if err := exec.Command(py, "-c", "import "+module).Run(); err != nil {
+		return "", notInstalled(server, "python module "+module)
+	}
+	return py, nil
+}
+
+func startPyftpdlib(ctx context.Context, spec Spec) (Running, error) {
+	py, err := python("pyftpdlib", "pyftpdlib")
+	if err != nil {
+		return nil, err
+	}
+	return launch(ctx, "pyftpdlib", spec, func(r *resolved) ([]string, string, bool, error) {
+		script, err := r.renderTo("pyftpdlib.py.tmpl", "launch.py", r.data())
+		if err != nil {
+			return nil, "", false, err
+		}
+		return []string{py, script}, filepath.Join(r.StateDir, "server.log"), true, nil
+	})
+}
+
+func startTwisted(ctx context.Context, spec Spec) (Running, error) {
+	py, err := python("twisted", "twisted.protocols.ftp")
+	if err != nil {
+		return nil, err
+	}
+	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
+		return nil, fmt.Errorf("servers: twisted has no passive (masquerade) address option")
+	}
+	return launch(ctx, "twisted", spec, func(r *resolved) ([]string, string, bool, error) {
+		script, err := r.renderTo("twisted.py.tmpl", "launch.py", r.data())
+		if err != nil {
+			return nil, "", false, err
+		}
+		return []string{py, script}, filepath.Join(r.StateDir, "server.log"), true, nil
+	})
+}
+
+// startInetutils runs GNU inetutils ftpd behind an inetd-style shim. It has
+// no passive range and no masquerade address (data ports are kernel
+// ephemeral), so its Target has no PasvRange. Its user's root is the
+// account's home, and anonymous (always on when "ftp" exists) uses ftp's
+// home; both homes are set to Root while it runs, so only one inetutils
+// instance per account can run at a time.
+func startInetutils(ctx context.Context, spec Spec) (Running, error) {
+	bin, err := findBinary("inetutils", "inetutils-ftpd", "usr/sbin/ftpd")
+	if err != nil {
+		return nil, err
+	}
+	py, err := python("inetutils", "socket")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireRoot("inetutils"); err != nil {
+		return nil, err
+	}
+	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
+		return nil, fmt.Errorf("servers: inetutils ftpd has no passive (masquerade) address option")
+	}
+	return launch(ctx, "inetutils", spec, func(r *resolved) ([]string, string, bool, error) {
+		if _, err := prepareAccounts(r, true); err != nil {
+			return nil, "", false, err
+		}
+		reset, err := setHome(r.User, r.Root)
+		if err != nil {
+			return nil, "", false, err
+		}
+		r.cleanupFuncs = append(r.cleanupFuncs, reset)
+		reset2, err := setHome("ftp", r.Root)
+		if err != nil {
+			return nil, "", false, err
+		}
+		r.cleanupFuncs = append(r.cleanupFuncs, reset2)
+		d := r.data()
+		d.Binary = bin
+		script, err := r.renderTo("inetutils.py.tmpl", "launch.py", d)
+		if err != nil {
+			return nil, "", false, err
+		}
+		return []string{py, script}, filepath.Join(r.StateDir, "ftpd.stderr"), false, nil
+	})
+}

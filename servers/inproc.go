@@ -1,0 +1,225 @@
+package servers
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/spf13/afero"
+	goftp "goftp.io/server/v2"
+	goftpfile "goftp.io/server/v2/driver/file"
+)
+
+func init() {
+	Register("ftpserverlib", startFtpserverlib)
+	Register("goftp", startGoftp)
+}
+
+// inproc is a Running for a server served by goroutines of this process.
+type inproc struct {
+	r       *resolved
+	logPath string
+	logFile *os.File
+	stop    func() error
+	done    chan struct{}
+	once    sync.Once
+	err     error
+	ready   time.Duration
+}
+
+func (s *inproc) Name() string              { return s.r.Name }
+func (s *inproc) Target() Target            { return s.r.target(true) }
+func (s *inproc) PID() int                  { return 0 }
+func (s *inproc) LogPath() string           { return s.logPath }
+func (s *inproc) ReadyAfter() time.Duration { return s.ready }
+func (s *inproc) StateDir() string          { return s.r.StateDir }
+
+func (s *inproc) Stop() error {
+	s.once.Do(func() {
+		err := s.stop()
+		select {
+		case <-s.done:
+		case <-time.After(StopTimeout):
+			err = errors.Join(err, errors.New("server goroutine did not return"))
+		}
+		if s.logFile != nil {
+			s.logFile.Close()
+		}
+		s.r.release()
+		s.err = err
+	})
+	return s.err
+}
+
+func openLog(r *resolved) (*os.File, string, error) {
+	p := filepath.Join(r.StateDir, "server.log")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	return f, p, err
+}
+
+// ---- github.com/fclairamb/ftpserverlib ----
+
+type fslDriver struct {
+	settings *ftpserver.Settings
+	user     string
+	pass     string
+	root     string
+	anon     bool
+}
+
+func (d *fslDriver) GetSettings() (*ftpserver.Settings, error) { return d.settings, nil }
+func (d *fslDriver) ClientConnected(cc ftpserver.ClientContext) (string, error) {
+	return "ftpharness ftpserverlib ready", nil
+}
+func (d *fslDriver) ClientDisconnected(cc ftpserver.ClientContext) {}
+func (d *fslDriver) GetTLSConfig() (*tls.Config, error) {
+	return nil, errors.New("TLS not configured")
+}
+func (d *fslDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+	fs := afero.NewBasePathFs(afero.NewOsFs(), d.root)
+	if d.anon && (user == "anonymous" || user == "ftp") {
+		return afero.NewReadOnlyFs(fs), nil
+	}
+	if eq(user, d.user) && eq(pass, d.pass) {
+		return fs, nil
+	}
+	return nil, errors.New("bad credentials")
+}
+
+func eq(a, b string) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
+	r, err := resolve("ftpserverlib", spec)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	settings := &ftpserver.Settings{
+		ListenAddr:               r.Addr(),
+		PublicHost:               r.PasvAddress,
+		PassiveTransferPortRange: ftpserver.PortRange{Start: r.PasvMin, End: r.PasvMax},
+		Banner:                   "ftpharness ftpserverlib ready",
+	}
+	if r.Tweak != nil {
+		r.Tweak(settings)
+	}
+	lf, lp, err := openLog(r)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	srv := ftpserver.NewFtpServer(&fslDriver{settings: settings, user: r.User, pass: r.Password, root: r.Root, anon: r.Anonymous})
+	srv.Logger = slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := srv.Listen(); err != nil {
+		lf.Close()
+		r.release()
+		return nil, fmt.Errorf("servers: ftpserverlib listen on %s: %w", r.Addr(), err)
+	}
+	s := &inproc{r: r, logPath: lp, logFile: lf, stop: srv.Stop, done: make(chan struct{})}
+	go func() { defer close(s.done); _ = srv.Serve() }()
+	s.ready = time.Since(start)
+	return s, nil
+}
+
+// ---- goftp.io/server/v2 ----
+
+type fileLogger struct{ w io.Writer }
+
+func (l fileLogger) Print(sessionID string, message interface{}) {
+	fmt.Fprintf(l.w, "%s %v\n", sessionID, message)
+}
+func (l fileLogger) Printf(sessionID string, format string, v ...interface{}) {
+	fmt.Fprintf(l.w, "%s %s\n", sessionID, fmt.Sprintf(format, v...))
+}
+func (l fileLogger) PrintCommand(sessionID string, command string, params string) {
+	if command == "PASS" {
+		params = "****"
+	}
+	fmt.Fprintf(l.w, "%s > %s %s\n", sessionID, command, params)
+}
+func (l fileLogger) PrintResponse(sessionID string, code int, message string) {
+	fmt.Fprintf(l.w, "%s < %d %s\n", sessionID, code, message)
+}
+
+// goftpAuth accepts the configured user (and anonymous when enabled;
+// goftp has no per-user permissions, so anonymous can write too).
+type goftpAuth struct {
+	user, pass string
+	anon       bool
+}
+
+func (a goftpAuth) CheckPasswd(_ *goftp.Context, user, pass string) (bool, error) {
+	if a.anon && (user == "anonymous" || user == "ftp") {
+		return true, nil
+	}
+	return eq(user, a.user) && eq(pass, a.pass), nil
+}
+
+func startGoftp(ctx context.Context, spec Spec) (Running, error) {
+	r, err := resolve("goftp", spec)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	drv, err := goftpfile.NewDriver(r.Root)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	lf, lp, err := openLog(r)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	opts := &goftp.Options{
+		Driver:         drv,
+		Auth:           goftpAuth{user: r.User, pass: r.Password, anon: r.Anonymous},
+		Perm:           goftp.NewSimplePerm("ftp", "ftp"),
+		Name:           "ftpharness goftp",
+		Hostname:       "127.0.0.1",
+		Port:           r.Port,
+		PublicIP:       r.PasvAddress,
+		PassivePorts:   fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax),
+		WelcomeMessage: "ftpharness goftp ready",
+		Logger:         fileLogger{lf},
+	}
+	if r.Tweak != nil {
+		r.Tweak(opts)
+	}
+	srv, err := goftp.NewServer(opts)
+	if err != nil {
+		lf.Close()
+		r.release()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp4", r.Addr())
+	if err != nil {
+		lf.Close()
+		r.release()
+		return nil, fmt.Errorf("servers: goftp listen on %s: %w", r.Addr(), err)
+	}
+	s := &inproc{r: r, logPath: lp, logFile: lf, done: make(chan struct{})}
+	s.stop = func() error {
+		// Close the listener ourselves: Serve sets its fields in its own
+		// goroutine, so Shutdown alone could race with a very early Stop.
+		err := ln.Close()
+		<-s.done
+		_ = srv.Shutdown()
+		return err
+	}
+	go func() { defer close(s.done); _ = srv.Serve(ln) }()
+	s.ready = time.Since(start)
+	return s, nil
+}

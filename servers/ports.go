@@ -1,0 +1,189 @@
+package servers
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Port allocation.
+//
+// Several servers in one process and several `go test` package processes
+// may allocate ports at the same time, so a port is taken only when
+//
+//  1. an advisory lock (flock) on a file under LockDir() is obtained for it,
+//     held until the server stops (a crashed process drops its locks), and
+//  2. binding it on 127.0.0.1 succeeds.
+//
+// Control ports come from ControlPortMin..ControlPortMax. Passive ranges come
+// from PasvPortMin..PasvPortMax, avoiding the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range) when enough room is left, so that outgoing
+// client connections never sit on a port a server is about to listen on.
+// Passive blocks are locked in chunks of pasvChunk ports, aligned, so that
+// blocks of different sizes never overlap.
+const (
+	ControlPortMin = 20000
+	ControlPortMax = 29999
+	PasvPortMin    = 30000
+	PasvPortMax    = 59999
+	pasvChunk      = 10
+)
+
+// LockDir is where the port lock files live.
+func LockDir() string { return filepath.Join(os.TempDir(), "ftpharness-ports") }
+
+// portLease holds flocks for allocated ports until released.
+type portLease struct {
+	files []*os.File
+}
+
+func (l *portLease) add(f *os.File) { l.files = append(l.files, f) }
+
+func (l *portLease) Release() {
+	if l == nil {
+		return
+	}
+	for _, f := range l.files {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}
+	l.files = nil
+}
+
+func tryLock(name string) (*os.File, error) {
+	dir := LockDir()
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
+	}
+	_ = os.Chmod(dir, 0o1777)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	_ = f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
+
+// portFree reports whether 127.0.0.1:port can be bound right now.
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// allocControlPort picks and locks a free control port.
+func allocControlPort(lease *portLease) (int, error) {
+	span := ControlPortMax - ControlPortMin + 1
+	start := rand.IntN(span)
+	for i := 0; i < 400; i++ {
+		p := ControlPortMin + (start+i*7919)%span
+		f, err := tryLock("ctl-" + strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		if !portFree(p) {
+			f.Close()
+			continue
+		}
+		lease.add(f)
+		return p, nil
+	}
+	return 0, errors.New("servers: no free control port in 20000-29999")
+}
+
+// ephemeralRange reads the kernel's local port range (default 32768-60999).
+func ephemeralRange() (lo, hi int) {
+	lo, hi = 32768, 60999
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 2 {
+		a, e1 := strconv.Atoi(f[0])
+		c, e2 := strconv.Atoi(f[1])
+		if e1 == nil && e2 == nil {
+			lo, hi = a, c
+		}
+	}
+	return
+}
+
+// pasvCandidates returns the aligned chunk starts usable for a block of n ports.
+func pasvCandidates(n int) []int {
+	chunks := (n + pasvChunk - 1) / pasvChunk
+	width := chunks * pasvChunk
+	elo, ehi := ephemeralRange()
+	var all, outside []int
+	for s := PasvPortMin; s+width-1 <= PasvPortMax; s += pasvChunk {
+		all = append(all, s)
+		if s+width-1 < elo || s > ehi {
+			outside = append(outside, s)
+		}
+	}
+	if len(outside) >= 50 {
+		return outside
+	}
+	return all
+}
+
+// allocPasvRange picks and locks n consecutive free ports.
+func allocPasvRange(n int, lease *portLease) (int, int, error) {
+	if n <= 0 {
+		n = DefaultRangeSize
+	}
+	cands := pasvCandidates(n)
+	if len(cands) == 0 {
+		return 0, 0, fmt.Errorf("servers: passive range of %d ports does not fit", n)
+	}
+	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	chunks := (n + pasvChunk - 1) / pasvChunk
+	for i, s := range cands {
+		if i >= 200 {
+			break
+		}
+		var got []*os.File
+		ok := true
+		for c := 0; c < chunks; c++ {
+			f, err := tryLock("pasv-" + strconv.Itoa(s+c*pasvChunk))
+			if err != nil {
+				ok = false
+				break
+			}
+			got = append(got, f)
+		}
+		if ok {
+			for p := s; p < s+n; p++ {
+				if !portFree(p) {
+					ok = false
+					break
+				}
+			}
+		}
+		if !ok {
+			for _, f := range got {
+				f.Close()
+			}
+			continue
+		}
+		for _, f := range got {
+			lease.add(f)
+		}
+		return s, s + n - 1, nil
+	}
+	return 0, 0, fmt.Errorf("servers: no free block of %d passive ports in %d-%d", n, PasvPortMin, PasvPortMax)
+}

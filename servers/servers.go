@@ -1,0 +1,128 @@
+// Package servers starts real FTP servers on loopback with a known passive
+// port range, so the suites and the load generator have something true to
+// test against. Debian-packaged daemons run as child processes; the Go
+// libraries (ftpserverlib, goftp) run in-process.
+package servers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Spec says how to start a server. Zero values get defaults from Defaults.
+type Spec struct {
+	// Port is the control port on 127.0.0.1. 0 picks a free one.
+	Port int
+	// PasvMin and PasvMax bound the passive range (inclusive). 0 picks a
+	// free block of DefaultRangeSize ports.
+	PasvMin, PasvMax int
+	// PasvAddress is the address the server advertises in 227 replies
+	// (masquerade). Default 127.0.0.1.
+	PasvAddress string
+	// User and Password of the writable account. Default ftpuser/ftppass.
+	User, Password string
+	// Root is the directory served. Default: a fresh directory under StateDir.
+	Root string
+	// StateDir holds config, pid and logs. Default: a fresh temp directory.
+	StateDir string
+	// Anonymous enables read-only anonymous access where the server can.
+	Anonymous bool
+	// Tweak lets a caller adjust an in-process server's settings (for tests
+	// that need a deliberately different configuration). Ignored by daemons.
+	Tweak func(any)
+}
+
+// Defaults used when a Spec leaves a field empty.
+var (
+	DefaultUser        = "ftpuser"
+	DefaultPassword    = "ftppass"
+	DefaultPasvAddress = "127.0.0.1"
+	DefaultRangeSize   = 20
+)
+
+// Target is what a running server gives the harness: where to connect and
+// what to expect. It mirrors target.Config's fields without importing it.
+type Target struct {
+	Server      string `json:"server" yaml:"server"`
+	Addr        string `json:"addr" yaml:"addr"`
+	User        string `json:"user" yaml:"user"`
+	Password    string `json:"password" yaml:"password"`
+	PasvRange   string `json:"pasv-range,omitempty" yaml:"pasv-range,omitempty"`
+	PasvAddress string `json:"pasv-address,omitempty" yaml:"pasv-address,omitempty"`
+}
+
+// Running is a started server.
+type Running interface {
+	Name() string
+	Target() Target
+	// PID is the daemon's process id, or 0 for an in-process server.
+	PID() int
+	// LogPath is where the server's log goes ("" if none).
+	LogPath() string
+	// Stop ends the server (and its per-session children) and waits.
+	Stop() error
+}
+
+// Starter starts one kind of server.
+type Starter func(ctx context.Context, spec Spec) (Running, error)
+
+var (
+	mu       sync.Mutex
+	registry = map[string]Starter{}
+)
+
+// Register adds a server kind. Called from init() in each launcher file.
+func Register(name string, s Starter) {
+	mu.Lock()
+	defer mu.Unlock()
+	registry[name] = s
+}
+
+// Names lists the registered server kinds, sorted.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Start starts the named server ("embedded" is an alias of "ftpserverlib").
+func Start(ctx context.Context, name string, spec Spec) (Running, error) {
+	if name == "embedded" {
+		name = "ftpserverlib"
+	}
+	mu.Lock()
+	s, ok := registry[name]
+	mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("servers: unknown server %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return s(ctx, spec)
+}
+
+// WriteProfile writes t as a YAML profile the target package reads
+// (--ftp.profile=PATH).
+func (t Target) WriteProfile(path string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# written by ftpharness servers for %s\n", t.Server)
+	fmt.Fprintf(&b, "addr: %q\nuser: %q\npassword: %q\n", t.Addr, t.User, t.Password)
+	if t.PasvRange != "" {
+		fmt.Fprintf(&b, "pasv-range: %q\n", t.PasvRange)
+	}
+	if t.PasvAddress != "" {
+		fmt.Fprintf(&b, "pasv-address: %q\n", t.PasvAddress)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}
