@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,9 +80,13 @@ func ensurePAM() error {
 	return os.WriteFile(p, []byte(want), 0o644)
 }
 
+// ErrNeedsRoot is wrapped by Start's error when a daemon needs root (to
+// create accounts and drop privileges per session) and this is not root.
+var ErrNeedsRoot = errors.New("needs root")
+
 func requireRoot(name string) error {
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("servers: %s must be started as root (it drops privileges per session)", name)
+		return fmt.Errorf("servers: %s must be started as root (it drops privileges per session): %w", name, ErrNeedsRoot)
 	}
 	return nil
 }

@@ -18,8 +18,10 @@ import (
 type Spec struct {
 	// Port is the control port on 127.0.0.1. 0 picks a free one.
 	Port int
-	// PasvMin and PasvMax bound the passive range (inclusive). 0 picks a
-	// free block of DefaultRangeSize ports.
+	// PasvMin and PasvMax bound the passive range (inclusive). PasvMin 0
+	// picks a free block of DefaultRangeSize ports (of PasvMax ports when
+	// only PasvMax is set); PasvMax 0 with PasvMin set means
+	// PasvMin..PasvMin+DefaultRangeSize-1.
 	PasvMin, PasvMax int
 	// PasvAddress is the address the server advertises in 227 replies
 	// (masquerade). Default 127.0.0.1.
@@ -34,6 +36,7 @@ type Spec struct {
 	Anonymous bool
 	// Tweak lets a caller adjust an in-process server's settings (for tests
 	// that need a deliberately different configuration). Ignored by daemons.
+	// ftpserverlib passes *ftpserver.Settings, goftp passes *server.Options.
 	Tweak func(any)
 }
 
