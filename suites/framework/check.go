@@ -1,0 +1,109 @@
+// Package framework is what every spec stands on: Check registers a spec
+// for a catalog ID with the right labels and severity behaviour; Session is
+// a control connection whose cleanup and transcript are handled; Require
+// skips from a probed or declared capability, with the reason.
+package framework
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/target"
+)
+
+// Report entry names the matrix and reporters read.
+const (
+	EntryWarn       = "ftpharness:warn"       // INTEROP rule broken
+	EntryObserve    = "ftpharness:observe"    // what the server did (OBSERVE rows)
+	EntryTranscript = "ftpharness:transcript" // session transcript tail on failure/warning
+	EntryCheck      = "ftpharness:check"      // catalog ID, severity, RFC
+)
+
+// MaxSpecDuration is the backstop for any one spec; individual operations are
+// bounded by the configured --ftp.timeout.
+var MaxSpecDuration = 3 * time.Minute
+
+var (
+	cfgMu sync.RWMutex
+	cfg   = target.Defaults()
+)
+
+// SetConfig installs the resolved configuration (done once per process in
+// the suite's BeforeSuite).
+func SetConfig(c target.Config) { cfgMu.Lock(); cfg = c; cfgMu.Unlock() }
+
+// Config is the configuration of the server under test.
+func Config() target.Config { cfgMu.RLock(); defer cfgMu.RUnlock(); return cfg }
+
+// Check registers one spec for catalog entry id. args are Ginkgo
+// decorators followed by the body, func(ctx SpecContext). The spec text is
+// "<ID> <title>", the labels come from the catalog, and the severity
+// decides what a failed expectation means:
+//   - must/should: the spec fails;
+//   - interop: the spec passes with a warning report entry;
+//   - observe: the spec passes; failed expectations are recorded.
+func Check(id string, args ...any) bool {
+	c := catalog.MustGet(id)
+	var body func(SpecContext)
+	var decorators []any
+	for _, a := range args {
+		if f, ok := a.(func(SpecContext)); ok {
+			body = f
+			continue
+		}
+		decorators = append(decorators, a)
+	}
+	if body == nil {
+		panic("framework.Check " + id + ": no body func(SpecContext)")
+	}
+	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
+	wrapped := func(ctx SpecContext) {
+		AddReportEntry(EntryCheck, fmt.Sprintf("%s %s %s", c.ID, c.Severity, c.Cite()), ReportEntryVisibilityNever)
+		runWithSeverity(c, func() { body(ctx) })
+	}
+	return It(c.ID+" "+c.Title, append(decorators, wrapped)...)
+}
+
+func runWithSeverity(c catalog.Check, f func()) {
+	if c.Severity.Fails() {
+		f()
+		return
+	}
+	err := InterceptGomegaFailure(f)
+	if err == nil {
+		return
+	}
+	msg := strings.TrimSpace(err.Error())
+	if c.Severity == catalog.Interop {
+		Warn("%s (%s): %s", c.ID, c.Cite(), msg)
+	} else {
+		Observe("expectation not met", msg)
+	}
+	attachTranscripts()
+}
+
+// Warn records an INTEROP warning: the spec passes, the report says why it
+// deserves attention.
+func Warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	GinkgoWriter.Println("WARNING: " + msg)
+	AddReportEntry(EntryWarn, msg)
+}
+
+// Observe records what the server did, for OBSERVE rows and context.
+func Observe(what string, value any) {
+	s := fmt.Sprintf("%s: %v", what, value)
+	GinkgoWriter.Println("OBSERVED: " + s)
+	AddReportEntry(EntryObserve, s)
+}
+
+// Expectf is Expect with a description that includes the check's context.
+func Expectf(actual any, format string, args ...any) Assertion {
+	return ExpectWithOffset(1, actual, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,211 @@
+package framework
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// Session is a control connection owned by one spec. It is closed when the
+// spec ends, and its transcript is printed if the spec fails or warns.
+type Session struct {
+	*ftp.Conn
+	Name string
+}
+
+var (
+	liveMu   sync.Mutex
+	live     []*Session
+	sessions atomic.Int64
+)
+
+// Ctx bounds one operation by the configured timeout under the spec context.
+func Ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, Config().Timeout)
+}
+
+// Dial opens a control connection without logging in. Replies are read
+// leniently (REPLY-001 grades them from Conn.Problems) so a formatting
+// fault does not fail unrelated checks.
+func Dial(ctx context.Context, opts ...ftp.Option) *Session {
+	GinkgoHelper()
+	s, err := TryDial(ctx, opts...)
+	Expect(err).NotTo(HaveOccurred(), "connect to %s", Config().Addr)
+	return s
+}
+
+// TryDial is Dial returning the error instead of failing.
+func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
+	c := Config()
+	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	conn, err := ftp.Dial(octx, c.Addr, all...)
+	if err != nil {
+		if tr := ftp.TranscriptOf(err); tr != nil {
+			GinkgoWriter.Printf("connect failed; transcript:\n%s", tr.Tail(30))
+		}
+		return nil, err
+	}
+	s := &Session{Conn: conn, Name: fmt.Sprintf("session-%d", sessions.Add(1))}
+	track(s)
+	DeferCleanup(func() {
+		untrack(s)
+		if CurrentSpecReport().Failed() {
+			attachTranscript(s)
+		}
+		s.Conn.Close()
+	})
+	return s, nil
+}
+
+func track(s *Session) { liveMu.Lock(); live = append(live, s); liveMu.Unlock() }
+func untrack(s *Session) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	for i, x := range live {
+		if x == s {
+			live = append(live[:i], live[i+1:]...)
+			return
+		}
+	}
+}
+
+func attachTranscript(s *Session) {
+	t := s.Transcript().Tail(40)
+	GinkgoWriter.Printf("--- transcript of %s ---\n%s", s.Name, t)
+	AddReportEntry(EntryTranscript, s.Name+"\n"+t, ReportEntryVisibilityFailureOrVerbose)
+}
+
+// attachTranscripts records every live session's transcript (used when an
+// INTEROP/OBSERVE expectation did not hold, so the warning has evidence).
+func attachTranscripts() {
+	liveMu.Lock()
+	ss := append([]*Session(nil), live...)
+	liveMu.Unlock()
+	for _, s := range ss {
+		attachTranscript(s)
+	}
+}
+
+// Login opens a session and logs in with the configured credentials.
+func Login(ctx context.Context, opts ...ftp.Option) *Session {
+	GinkgoHelper()
+	s := Dial(ctx, opts...)
+	s.MustLogin(ctx)
+	return s
+}
+
+// MustLogin logs in with the configured user.
+func (s *Session) MustLogin(ctx context.Context) {
+	GinkgoHelper()
+	c := Config()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	Expect(s.Login(octx, c.User, c.Password)).To(Succeed(), "login as %s", c.User)
+}
+
+// Do sends one command and returns its reply; a network or framing
+// failure fails the spec (the reply code is for the caller to judge).
+func (s *Session) Do(ctx context.Context, verb string, args ...string) ftp.Reply {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	r, err := s.Cmd(octx, verb, args...)
+	Expect(err).NotTo(HaveOccurred(), "%s %v: no reply", verb, args)
+	return r
+}
+
+// Next reads one more reply (after a 1xx, or an asynchronous one).
+func (s *Session) Next(ctx context.Context) ftp.Reply {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	r, err := s.ReadReply(octx)
+	Expect(err).NotTo(HaveOccurred(), "reading the next reply")
+	return r
+}
+
+// TryNext reads one more reply within d, returning the error instead of
+// failing (to check that nothing, or something, arrives).
+func (s *Session) TryNext(ctx context.Context, d time.Duration) (ftp.Reply, error) {
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return s.ReadReply(octx)
+}
+
+// Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
+func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	ep, r, err := s.Passive(octx, epsv)
+	Expect(err).NotTo(HaveOccurred(), "passive setup (reply %s)", r)
+	return ep
+}
+
+// Data opens a passive data connection (PASV, or EPSV when epsv), dialling
+// the control host with the advertised port.
+func (s *Session) Data(ctx context.Context, epsv bool) net.Conn {
+	GinkgoHelper()
+	ep := s.Pasv(ctx, epsv)
+	return s.DialEndpoint(ctx, ep, ftp.DataOptions{})
+}
+
+// DialEndpoint connects to ep and registers the connection for cleanup.
+func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.DataOptions) net.Conn {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	nc, err := s.DialData(octx, ep, opts)
+	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
+	DeferCleanup(func() { nc.Close() })
+	return nc
+}
+
+// Xfer runs cmdline over a fresh passive data connection. upload nil means
+// download; the data is returned.
+func (s *Session) Xfer(ctx context.Context, epsv bool, cmdline string, upload []byte) (ftp.TransferResult, []byte) {
+	GinkgoHelper()
+	nc := s.Data(ctx, epsv)
+	var sink bytes.Buffer
+	var up io.Reader
+	if upload != nil {
+		up = bytes.NewReader(upload)
+	}
+	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+	defer cancel()
+	res := s.Transfer(octx, nc, cmdline, up, &sink)
+	return res, sink.Bytes()
+}
+
+// Put stores data at path (TYPE I, passive) and requires success.
+func (s *Session) Put(ctx context.Context, path string, data []byte) {
+	GinkgoHelper()
+	s.Do(ctx, "TYPE", "I")
+	res, _ := s.Xfer(ctx, false, "STOR "+path, data)
+	Expect(res.OK()).To(BeTrue(), "STOR %s: %s", path, res)
+}
+
+// Get retrieves path (TYPE I, passive) and requires success.
+func (s *Session) Get(ctx context.Context, path string) []byte {
+	GinkgoHelper()
+	s.Do(ctx, "TYPE", "I")
+	res, data := s.Xfer(ctx, false, "RETR "+path, nil)
+	Expect(res.OK()).To(BeTrue(), "RETR %s: %s", path, res)
+	return data
+}
+
+// IsTimeout reports a deadline error.
+func IsTimeout(err error) bool { return err != nil && (ftp.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded)) }

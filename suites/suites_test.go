@@ -1,0 +1,19 @@
+package suites_test
+
+import (
+	"flag"
+	"testing"
+
+	"github.com/ftpharness/ftpharness/suites"
+	"github.com/ftpharness/ftpharness/target"
+)
+
+var flags = target.RegisterFlags(flag.CommandLine)
+
+func TestConformance(t *testing.T) {
+	cfg, err := flags.Resolve()
+	if err != nil {
+		t.Fatalf("ftpharness: %v", err)
+	}
+	suites.Run(t, cfg)
+}

@@ -1,0 +1,217 @@
+// Package target is the contract between ftpharness and the server under
+// test: where it is, how to log in, and what the operator declares about
+// it (passive range, advertised address, features). One Config is filled
+// from three sources with one precedence: --ftp.* flags, then FTPH_*
+// environment variables, then a profile file (YAML or JSON).
+package target
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config describes the server under test. The zero value plus Defaults()
+// means "start the embedded server and test it".
+type Config struct {
+	// Addr is host:port of the control connection. Empty means: start the
+	// embedded server (EmbeddedServer) and test that.
+	Addr string `json:"addr" yaml:"addr"`
+	// URL is ftp://user:pass@host:port; it fills Addr, User and Password.
+	URL string `json:"url,omitempty" yaml:"url,omitempty"`
+	// User and Password log in a user with write access to ScratchDir.
+	User     string `json:"user" yaml:"user"`
+	Password string `json:"password" yaml:"password"`
+	// PasvRange is the passive port range the operator configured, "lo-hi".
+	// Empty: range checks (RANGE-*) are skipped.
+	PasvRange string `json:"pasv-range,omitempty" yaml:"pasv-range,omitempty"`
+	// PasvAddress is the address the server must advertise in 227 replies
+	// (masquerade). Empty: the address the client dialled.
+	PasvAddress string `json:"pasv-address,omitempty" yaml:"pasv-address,omitempty"`
+	// ForeignSource is a local address the harness binds to play a foreign
+	// data-connection peer (PASV-010). Default 127.0.0.2.
+	ForeignSource string `json:"foreign-source,omitempty" yaml:"foreign-source,omitempty"`
+	// ThirdParty is the loopback address where the harness listens to catch
+	// bounce connections (ACT-003). Default 127.77.88.99.
+	ThirdParty string `json:"third-party,omitempty" yaml:"third-party,omitempty"`
+	// ScratchDir is a server path under which checks create their files;
+	// each run makes its own subdirectory and removes it. Default "." (the
+	// login directory).
+	ScratchDir string `json:"scratch-dir,omitempty" yaml:"scratch-dir,omitempty"`
+	// Timeout bounds each network operation. Default 10s.
+	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	// TLS mode: only "off" for now.
+	TLS string `json:"tls,omitempty" yaml:"tls,omitempty"`
+	// Features the operator declares (comma list in flags): "fxp" (foreign
+	// data peers and third-party PORT allowed), "multiplex" (passive ports
+	// shared across client IPs), "no-active" (PORT/EPRT disabled on purpose).
+	Features []string `json:"features,omitempty" yaml:"features,omitempty"`
+	// EmbeddedServer names the server started when Addr is empty.
+	EmbeddedServer string `json:"embedded-server,omitempty" yaml:"embedded-server,omitempty"`
+	// Profile is the path the values were loaded from (informational).
+	Profile string `json:"-" yaml:"-"`
+}
+
+// Defaults for unset fields.
+const (
+	DefaultUser           = "ftpuser"
+	DefaultPassword       = "ftppass"
+	DefaultForeignSource  = "127.0.0.2"
+	DefaultThirdParty     = "127.77.88.99"
+	DefaultScratchDir     = "."
+	DefaultTimeout        = 10 * time.Second
+	DefaultEmbeddedServer = "ftpserverlib"
+)
+
+// KnownFeatures are the operator declarations the suites understand.
+var KnownFeatures = []string{"fxp", "multiplex", "no-active"}
+
+// Defaults returns a Config with every default filled in.
+func Defaults() Config {
+	return Config{
+		ForeignSource:  DefaultForeignSource,
+		ThirdParty:     DefaultThirdParty,
+		ScratchDir:     DefaultScratchDir,
+		Timeout:        DefaultTimeout,
+		TLS:            "off",
+		EmbeddedServer: DefaultEmbeddedServer,
+	}
+}
+
+// Embedded reports whether no target was given.
+func (c Config) Embedded() bool { return c.Addr == "" }
+
+// Has reports whether the operator declared feature f.
+func (c Config) Has(f string) bool {
+	for _, x := range c.Features {
+		if strings.EqualFold(strings.TrimSpace(x), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// Range is an inclusive port range.
+type Range struct{ Lo, Hi int }
+
+// Size is the number of ports in r.
+func (r Range) Size() int { return r.Hi - r.Lo + 1 }
+
+// Contains reports lo <= p <= hi.
+func (r Range) Contains(p int) bool { return p >= r.Lo && p <= r.Hi }
+
+func (r Range) String() string { return fmt.Sprintf("%d-%d", r.Lo, r.Hi) }
+
+// ParseRange reads "lo-hi" (or a single port).
+func ParseRange(s string) (Range, error) {
+	lo, hi, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		hi = lo
+	}
+	l, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	h, err2 := strconv.Atoi(strings.TrimSpace(hi))
+	if err1 != nil || err2 != nil {
+		return Range{}, fmt.Errorf("%q is not lo-hi (e.g. 30000-30099)", s)
+	}
+	if l < 1 || h > 65535 || l > h {
+		return Range{}, fmt.Errorf("%q: need 1 <= lo <= hi <= 65535", s)
+	}
+	return Range{l, h}, nil
+}
+
+// PasvPorts returns the declared range and whether one was declared.
+func (c Config) PasvPorts() (Range, bool) {
+	if c.PasvRange == "" {
+		return Range{}, false
+	}
+	r, err := ParseRange(c.PasvRange)
+	return r, err == nil
+}
+
+// Host is the host part of Addr.
+func (c Config) Host() string {
+	h, _, _ := net.SplitHostPort(c.Addr)
+	return h
+}
+
+// ExpectedPasvIP is the address 227 replies must carry: PasvAddress when
+// declared, else the host dialled (when it is an IP).
+func (c Config) ExpectedPasvIP() net.IP {
+	if c.PasvAddress != "" {
+		return net.ParseIP(c.PasvAddress)
+	}
+	return net.ParseIP(c.Host())
+}
+
+// applyURL fills Addr/User/Password from URL.
+func (c *Config) applyURL() error {
+	if c.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Scheme != "ftp" || u.Host == "" {
+		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port", c.URL)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "21")
+	}
+	c.Addr = host
+	if u.User != nil {
+		c.User = u.User.Username()
+		if p, ok := u.User.Password(); ok {
+			c.Password = p
+		}
+	}
+	return nil
+}
+
+// Validate checks every value and names the flag of the first bad one.
+func (c *Config) Validate() error {
+	if err := c.applyURL(); err != nil {
+		return err
+	}
+	if c.Addr != "" {
+		if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+			return fmt.Errorf("--ftp.addr: %q is not host:port (e.g. 127.0.0.1:2121)", c.Addr)
+		}
+		if c.User == "" {
+			return fmt.Errorf("--ftp.user: a user is required when --ftp.addr is given (or use --ftp.url=ftp://user:pass@host:port)")
+		}
+	}
+	if c.PasvRange != "" {
+		if _, err := ParseRange(c.PasvRange); err != nil {
+			return fmt.Errorf("--ftp.pasv-range: %v", err)
+		}
+	}
+	if c.PasvAddress != "" && net.ParseIP(c.PasvAddress).To4() == nil {
+		return fmt.Errorf("--ftp.pasv-address: %q is not an IPv4 address (227 replies carry IPv4 only)", c.PasvAddress)
+	}
+	for name, v := range map[string]string{"--ftp.foreign-source": c.ForeignSource, "--ftp.third-party": c.ThirdParty} {
+		ip := net.ParseIP(v)
+		if ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("%s: %q must be a loopback address (127.0.0.0/8); ftpharness sends no traffic elsewhere", name, v)
+		}
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("--ftp.timeout: must be positive, got %v", c.Timeout)
+	}
+	if c.TLS != "" && c.TLS != "off" {
+		return fmt.Errorf("--ftp.tls: only \"off\" is supported so far, got %q", c.TLS)
+	}
+	for _, f := range c.Features {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		i := sort.SearchStrings(KnownFeatures, f)
+		if i >= len(KnownFeatures) || KnownFeatures[i] != f {
+			return fmt.Errorf("--ftp.features: unknown feature %q (known: %s)", f, strings.Join(KnownFeatures, ", "))
+		}
+	}
+	return nil
+}
