@@ -232,7 +232,7 @@ func (c *Conn) write(ctx context.Context, b []byte) error {
 	defer c.arm(ctx)()
 	if _, err := c.nc.Write(b); err != nil {
 		c.tr.Notef("write failed: %v", err)
-		return c.wrap("write", err)
+		return c.wrap("write", withCancel(ctx, err))
 	}
 	return nil
 }
@@ -246,7 +246,7 @@ func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
 	}
 	if err != nil {
 		c.tr.Notef("read failed: %v", err)
-		return r, c.wrap("read reply", err)
+		return r, c.wrap("read reply", withCancel(ctx, err))
 	}
 	if len(r.Problems) > 0 {
 		c.tr.Notef("malformed reply: %s", strings.Join(r.Problems, "; "))
@@ -311,7 +311,7 @@ func (c *Conn) ReadEOF(ctx context.Context) error {
 		c.tr.Notef("server closed the control connection")
 		return nil
 	}
-	return c.wrap("await close", err)
+	return c.wrap("await close", withCancel(ctx, err))
 }
 
 func isEOFish(err error) bool {

@@ -1,7 +1,9 @@
 package ftp
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -29,4 +31,15 @@ func TranscriptOf(err error) *Transcript {
 		return pe.Transcript
 	}
 	return nil
+}
+
+// withCancel makes an I/O error caused by ctx's cancellation match
+// context.Canceled. (arm turns cancellation into a past socket deadline,
+// which alone surfaces as a bare "i/o timeout", indistinguishable from a
+// server that stopped answering.) The result still satisfies IsTimeout.
+func withCancel(ctx context.Context, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) || !IsTimeout(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", context.Canceled, err)
 }

@@ -199,7 +199,10 @@ func (rr *replyReader) read() (Reply, error) {
 			r.Problems = append(r.Problems, fmt.Sprintf("multi-line reply %s- ended with code %s", code, text[:3]))
 			break
 		}
-		if len(text) >= 3 && isCode(text[:3]) {
+		// "<same code>-text" continuation lines (pure-ftpd's greeting, many
+		// banners) cannot be confused with the last line and are the
+		// universal practice, so they are not graded as unpadded digits.
+		if len(text) >= 3 && isCode(text[:3]) && !(len(text) >= 4 && text[:3] == code && text[3] == '-') {
 			r.Problems = appendOnce(r.Problems, "intermediate line begins with three digits (RFC 959 §4.2 requires padding)")
 		}
 	}

@@ -118,7 +118,7 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 		res.DataEOF = time.Now()
 		c.tr.Notef("data: sent %d bytes, closed", n)
 		if err != nil {
-			res.Err = &OpError{Op: "data write", Err: err, Transcript: c.tr}
+			res.Err = &OpError{Op: "data write", Err: withCancel(ctx, err), Transcript: c.tr}
 		}
 		final, rerr := c.ReadReply(ctx)
 		if rerr == nil {
@@ -144,7 +144,7 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 		data.Close()
 		c.tr.Notef("data: received %d bytes, EOF", n)
 		if err != nil {
-			res.Err = &OpError{Op: "data read", Err: err, Transcript: c.tr}
+			res.Err = &OpError{Op: "data read", Err: withCancel(ctx, err), Transcript: c.tr}
 		}
 		got := <-done
 		if got.err == nil {

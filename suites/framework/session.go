@@ -208,4 +208,6 @@ func (s *Session) Get(ctx context.Context, path string) []byte {
 }
 
 // IsTimeout reports a deadline error.
-func IsTimeout(err error) bool { return err != nil && (ftp.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded)) }
+func IsTimeout(err error) bool {
+	return err != nil && (ftp.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded))
+}
