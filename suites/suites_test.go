@@ -10,6 +10,10 @@ import (
 
 var flags = target.RegisterFlags(flag.CommandLine)
 
+func init() {
+	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json here")
+}
+
 func TestConformance(t *testing.T) {
 	cfg, err := flags.Resolve()
 	if err != nil {

@@ -1,0 +1,124 @@
+// Command ftpconform runs the ftpharness conformance suites against an FTP
+// server and prints a verdict per catalog check.
+//
+//	ftpconform --ftp.url=ftp://user:pass@127.0.0.1:2121 --ftp.pasv-range=30000-30099
+//	ftpconform                       # against the embedded ftpserverlib server
+//	ftpconform --list-checks         # the catalog: ID, severity, RFC, title
+//
+// Every --ginkgo.* flag works too (label filter, JUnit/JSON reports).
+// Exit status: 0 every check passed (warnings allowed), 1 a MUST/SHOULD
+// check failed, 2 the configuration is wrong, 3 the server could not be
+// reached.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/suites"
+	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/target"
+)
+
+// t satisfies ginkgo.GinkgoTestingT outside `go test`.
+type t struct{ failed bool }
+
+func (x *t) Fail() { x.failed = true }
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	flags := target.RegisterFlags(flag.CommandLine)
+	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
+	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
+	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
+	flag.Usage = usage
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "ftpconform: unexpected argument %q (flags only; see --help)\n", flag.Arg(0))
+		return 2
+	}
+	switch {
+	case *listChecks:
+		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tSEVERITY\tSTAR\tRFC\tTITLE")
+		for _, c := range catalog.All() {
+			star := ""
+			if c.Star {
+				star = "★"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, star, c.Cite(), c.Title)
+		}
+		w.Flush()
+		return 0
+	case *listLabels:
+		fmt.Println(strings.Join(catalog.Labels(), "\n"))
+		return 0
+	}
+	cfg, err := flags.Resolve()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	if !cfg.Embedded() {
+		if err := target.Probe(cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+			return 3
+		}
+	}
+	suites.Register(&cfg)
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	var tt t
+	ginkgo.RunSpecs(&tt, "ftpharness conformance")
+	if suites.LastRun.Failed() || tt.failed {
+		return 1
+	}
+	return 0
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `ftpconform — RFC-cited conformance checks for an FTP server's passive mode,
+port ranges and command sequencing.
+
+Usage:
+  ftpconform [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
+  ftpconform --list-checks | --list-labels
+
+Examples:
+  ftpconform                                   # test the embedded ftpserverlib server
+  ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
+  ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
+  ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
+
+Settings come from flags, then FTPH_* environment variables (FTPH_ADDR,
+FTPH_USER, FTPH_PASSWORD, FTPH_PASV_RANGE, ...), then a --ftp.profile file.
+Checks that need a setting you did not give (e.g. RANGE-* without
+--ftp.pasv-range) or a feature the server does not advertise are skipped
+with the reason.
+
+Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record.
+Exit status: 0 no failures, 1 a check failed, 2 bad configuration,
+3 server unreachable.
+
+Flags:
+`)
+	flag.CommandLine.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "ginkgo.") || strings.HasPrefix(f.Name, "test.") {
+			return
+		}
+		def := ""
+		if f.DefValue != "" {
+			def = fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(os.Stderr, "  --%s\n      %s%s\n", f.Name, f.Usage, def)
+	})
+	fmt.Fprint(os.Stderr, "\nAll --ginkgo.* flags are accepted too (e.g. --ginkgo.label-filter, --ginkgo.junit-report, --ginkgo.v).\n")
+}

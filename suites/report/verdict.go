@@ -1,0 +1,217 @@
+// Package report turns a Ginkgo run of the suites into verdicts per catalog
+// check (pass, fail, warn, skip, observe) with the reason and evidence, and
+// renders them for people (text) and machines (JSON).
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ftpharness/ftpharness/suites/catalog"
+)
+
+// Result of one check.
+type Result string
+
+const (
+	Pass    Result = "pass"
+	Fail    Result = "fail"
+	Warn    Result = "warn"
+	Skip    Result = "skip"
+	Observe Result = "observe"
+)
+
+// rank orders results so several specs of one ID combine to the worst.
+var rank = map[Result]int{Skip: 0, Observe: 1, Pass: 2, Warn: 3, Fail: 4}
+
+// Verdict is the outcome of one catalog check against one server.
+type Verdict struct {
+	ID           string   `json:"id"`
+	Severity     string   `json:"severity"`
+	Area         string   `json:"area"`
+	Title        string   `json:"title"`
+	RFC          string   `json:"rfc"`
+	Result       Result   `json:"result"`
+	Reason       string   `json:"reason,omitempty"`
+	Observations []string `json:"observations,omitempty"`
+	Transcript   string   `json:"transcript,omitempty"`
+	Seconds      float64  `json:"seconds"`
+}
+
+// Run is the verdicts of one suite run.
+type Run struct {
+	Schema   int       `json:"schema"`
+	Target   string    `json:"target,omitempty"`
+	Server   string    `json:"server,omitempty"`
+	Started  time.Time `json:"started"`
+	Seconds  float64   `json:"seconds"`
+	Verdicts []Verdict `json:"verdicts"`
+}
+
+// Schema is the version of the JSON layout.
+const Schema = 1
+
+// Entry names written by the framework (kept in step with
+// suites/framework; duplicated here so this package does not import
+// Ginkgo's DSL).
+const (
+	entryWarn       = "ftpharness:warn"
+	entryObserve    = "ftpharness:observe"
+	entryTranscript = "ftpharness:transcript"
+	entryTarget     = "ftpharness:target"
+)
+
+// FromGinkgo builds a Run from a Ginkgo report.
+func FromGinkgo(r types.Report) Run {
+	run := Run{Schema: Schema, Started: r.StartTime, Seconds: r.RunTime.Seconds()}
+	byID := map[string]*Verdict{}
+	for _, sr := range r.SpecReports {
+		for _, e := range sr.ReportEntries {
+			if e.Name == entryTarget {
+				run.Target = e.StringRepresentation()
+			}
+		}
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		id, _, _ := strings.Cut(sr.LeafNodeText, " ")
+		c, ok := catalog.Get(id)
+		if !ok {
+			continue
+		}
+		v := verdictOf(c, sr)
+		if prev, ok := byID[id]; ok {
+			prev.Seconds += v.Seconds
+			if rank[v.Result] > rank[prev.Result] {
+				v.Seconds = prev.Seconds
+				*prev = v
+			}
+			continue
+		}
+		byID[id] = &v
+	}
+	for _, v := range byID {
+		run.Verdicts = append(run.Verdicts, *v)
+	}
+	SortByCatalog(run.Verdicts)
+	return run
+}
+
+func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
+	v := Verdict{ID: c.ID, Severity: string(c.Severity), Area: c.Area, Title: c.Title, RFC: c.Cite(), Seconds: sr.RunTime.Seconds()}
+	var warns []string
+	for _, e := range sr.ReportEntries {
+		switch e.Name {
+		case entryWarn:
+			warns = append(warns, e.StringRepresentation())
+		case entryObserve:
+			v.Observations = append(v.Observations, e.StringRepresentation())
+		case entryTranscript:
+			if len(v.Transcript) < 8000 {
+				v.Transcript += e.StringRepresentation() + "\n"
+			}
+		}
+	}
+	switch {
+	case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+		v.Result = Skip
+		v.Reason = firstLine(sr.Failure.Message)
+		if v.Reason == "" {
+			v.Reason = "not selected"
+		}
+	case sr.State.Is(types.SpecStateFailureStates):
+		v.Result = Fail
+		v.Reason = oneLine(sr.Failure.Message)
+		if sr.State == types.SpecStateTimedout || sr.State == types.SpecStateInterrupted {
+			v.Reason = "timed out: " + v.Reason
+		}
+	case len(warns) > 0:
+		v.Result = Warn
+		v.Reason = oneLine(strings.Join(warns, "; "))
+	case c.Severity == catalog.Observe:
+		v.Result = Observe
+		v.Reason = oneLine(strings.Join(v.Observations, "; "))
+	default:
+		v.Result = Pass
+	}
+	return v
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// oneLine squeezes a multi-line failure message into one line of at most
+// 300 characters.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:297] + "..."
+	}
+	return s
+}
+
+// SortByCatalog orders verdicts as the catalog lists the checks.
+func SortByCatalog(vs []Verdict) {
+	pos := map[string]int{}
+	for i, c := range catalog.All() {
+		pos[c.ID] = i
+	}
+	sort.SliceStable(vs, func(i, j int) bool { return pos[vs[i].ID] < pos[vs[j].ID] })
+}
+
+// Counts tallies results.
+func (r Run) Counts() map[Result]int {
+	m := map[Result]int{}
+	for _, v := range r.Verdicts {
+		m[v.Result]++
+	}
+	return m
+}
+
+// Failed reports whether any check failed.
+func (r Run) Failed() bool { return r.Counts()[Fail] > 0 }
+
+// WriteJSON is a reporter: the run as indented JSON.
+func (r Run) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadJSON reads a run written by WriteJSON.
+func ReadJSON(rd io.Reader) (Run, error) {
+	var r Run
+	err := json.NewDecoder(rd).Decode(&r)
+	return r, err
+}
+
+// WriteText is a reporter: one line per check that did not simply pass,
+// then the totals.
+func (r Run) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "\nftpharness verdicts for %s\n", r.Target)
+	for _, v := range r.Verdicts {
+		if v.Result == Pass {
+			continue
+		}
+		reason := v.Reason
+		if reason == "" {
+			reason = "-"
+		}
+		fmt.Fprintf(w, "  %-7s %-10s %-8s %s\n", strings.ToUpper(string(v.Result)), v.ID, v.Severity, reason)
+	}
+	c := r.Counts()
+	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed (%d checks, %.1fs)\n",
+		c[Pass], c[Fail], c[Warn], c[Skip], c[Observe], len(r.Verdicts), r.Seconds)
+	return err
+}
