@@ -1,0 +1,609 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Target is the server under load.
+type Target struct {
+	Addr     string // host:port
+	User     string
+	Password string
+}
+
+// Scenarios.
+const (
+	Exhaust = "exhaust"
+	Churn   = "churn"
+	Retr    = "retr"
+	Stor    = "stor"
+	Mixed   = "mixed"
+)
+
+// Scenarios lists the scenario names.
+var Scenarios = []string{Exhaust, Churn, Retr, Stor, Mixed}
+
+// Defaults for options left unset.
+var (
+	DefaultSessions        = 4
+	DefaultDuration        = 10 * time.Second
+	DefaultTimeout         = 10 * time.Second
+	DefaultChurnSize       = int64(100)
+	DefaultTransferSize    = int64(10 << 20)
+	DefaultMaxSessions     = 2000 // exhaust, when no range is declared
+	DefaultMaxOverRange    = 10   // exhaust: sessions tried beyond the declared range
+	DefaultRampConcurrency = 16   // exhaust: logins in flight while ramping
+	DefaultRecoveryTimeout = 10 * time.Second
+	DefaultProbeInterval   = 5 * time.Millisecond
+	DefaultMix             = Mix{{"retr", 4}, {"list", 2}, {"cwd", 1}, {"pwd", 1}, {"noop", 2}}
+)
+
+// MixEntry is one weighted operation of the mixed scenario.
+type MixEntry struct {
+	Op     string // retr, list, stor, cwd, pwd, noop
+	Weight int
+}
+
+// Mix is a weighted operation mix.
+type Mix []MixEntry
+
+func (m Mix) String() string {
+	var parts []string
+	for _, e := range m {
+		parts = append(parts, e.Op+"="+strconv.Itoa(e.Weight))
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseMix reads "retr=4,list=2,noop=1".
+func ParseMix(s string) (Mix, error) {
+	var m Mix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		op, w, ok := strings.Cut(part, "=")
+		if !ok {
+			w = "1"
+		}
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("mix: bad weight in %q", part)
+		}
+		switch op {
+		case "retr", "list", "stor", "cwd", "pwd", "noop":
+		default:
+			return nil, fmt.Errorf("mix: unknown operation %q (retr, list, stor, cwd, pwd, noop)", op)
+		}
+		m = append(m, MixEntry{op, n})
+	}
+	if m.total() == 0 {
+		return nil, fmt.Errorf("mix: no operation has a weight")
+	}
+	return m, nil
+}
+
+func (m Mix) total() int {
+	t := 0
+	for _, e := range m {
+		t += e.Weight
+	}
+	return t
+}
+
+func (m Mix) pick(r *rand.Rand) string {
+	n := r.IntN(m.total())
+	for _, e := range m {
+		if n < e.Weight {
+			return e.Op
+		}
+		n -= e.Weight
+	}
+	return m[len(m)-1].Op
+}
+
+// PortRange is an inclusive port range; zero means undeclared.
+type PortRange struct{ Lo, Hi int }
+
+// Set reports whether the range was declared.
+func (p PortRange) Set() bool { return p.Lo > 0 && p.Hi >= p.Lo }
+
+// Size is the number of ports.
+func (p PortRange) Size() int {
+	if !p.Set() {
+		return 0
+	}
+	return p.Hi - p.Lo + 1
+}
+
+// Contains reports whether port is in the range (true when undeclared).
+func (p PortRange) Contains(port int) bool { return !p.Set() || (port >= p.Lo && port <= p.Hi) }
+
+func (p PortRange) String() string {
+	if !p.Set() {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", p.Lo, p.Hi)
+}
+
+// ParsePortRange reads "lo-hi".
+func ParsePortRange(s string) (PortRange, error) {
+	a, b, ok := strings.Cut(s, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 1 || hi > 65535 || hi < lo {
+		return PortRange{}, fmt.Errorf("bad port range %q (want lo-hi, 1..65535)", s)
+	}
+	return PortRange{lo, hi}, nil
+}
+
+// ParseSources reads "127.0.0.2-127.0.0.9" or a comma list of addresses
+// and ranges (IPv4 ranges vary the last octet... or any octets).
+func ParseSources(s string) ([]net.IP, error) {
+	var out []net.IP
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		a, b, isRange := strings.Cut(part, "-")
+		lo := net.ParseIP(strings.TrimSpace(a))
+		if lo == nil {
+			return nil, fmt.Errorf("bad source address %q", a)
+		}
+		if !isRange {
+			out = append(out, lo)
+			continue
+		}
+		hi := net.ParseIP(strings.TrimSpace(b))
+		l4, h4 := lo.To4(), hi.To4()
+		if l4 == nil || h4 == nil {
+			return nil, fmt.Errorf("bad source range %q (IPv4 only)", part)
+		}
+		from, to := ipU32(l4), ipU32(h4)
+		if to < from || to-from > 65535 {
+			return nil, fmt.Errorf("bad source range %q", part)
+		}
+		for v := from; ; v++ {
+			out = append(out, net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).To4())
+			if v == to {
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no source address in %q", s)
+	}
+	return out, nil
+}
+
+func ipU32(ip net.IP) uint32 {
+	return uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
+}
+
+// Clock is the time source (a fake one makes pacing testable).
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done (then it returns ctx.Err()).
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Option configures an Attacker.
+type Option func(*Attacker)
+
+// WithSessions sets the number of concurrent sessions (closed loop), the
+// session pool's size (open loop) or the logins in flight (exhaust).
+func WithSessions(n int) Option { return func(a *Attacker) { a.sessions = n } }
+
+// WithRate switches to open loop: operations start at rate per second
+// whether or not earlier ones finished (exhaust: sessions started per
+// second while ramping).
+func WithRate(perSecond float64) Option { return func(a *Attacker) { a.rate = perSecond } }
+
+// WithDuration bounds the run (0: DefaultDuration).
+func WithDuration(d time.Duration) Option { return func(a *Attacker) { a.duration = d } }
+
+// WithCount bounds the number of operations (exhaust: sessions).
+func WithCount(n int) Option { return func(a *Attacker) { a.count = n } }
+
+// WithTimeout bounds every network step.
+func WithTimeout(d time.Duration) Option { return func(a *Attacker) { a.timeout = d } }
+
+// WithEPSV uses EPSV instead of PASV.
+func WithEPSV(on bool) Option { return func(a *Attacker) { a.epsv = on } }
+
+// WithPasvRange declares the server's passive range (out-of-range checks,
+// exhaust's capacity).
+func WithPasvRange(r PortRange) Option { return func(a *Attacker) { a.pasvRange = r } }
+
+// WithPasvAddress sets the address PASV replies should advertise (default:
+// the control connection's peer).
+func WithPasvAddress(ip net.IP) Option { return func(a *Attacker) { a.pasvAddr = ip } }
+
+// WithStrictAddress dials the advertised data address instead of the
+// control peer's.
+func WithStrictAddress(on bool) Option { return func(a *Attacker) { a.strict = on } }
+
+// WithSources spreads sessions over these local source addresses; each
+// session's data connections are bound to its address.
+func WithSources(ips []net.IP) Option { return func(a *Attacker) { a.sources = ips } }
+
+// WithSize sets the file size for RETR/STOR.
+func WithSize(n int64) Option { return func(a *Attacker) { a.size = n } }
+
+// WithFile names the file to RETR (default: one ftpload uploads first).
+func WithFile(name string) Option { return func(a *Attacker) { a.file = name } }
+
+// WithList makes churn use LIST instead of RETR.
+func WithList(on bool) Option { return func(a *Attacker) { a.list = on } }
+
+// WithMix sets the mixed scenario's weighted operations.
+func WithMix(m Mix) Option { return func(a *Attacker) { a.mix = m } }
+
+// WithThink sets the pause between operations of a session (closed loop).
+func WithThink(d time.Duration) Option { return func(a *Attacker) { a.think = d } }
+
+// WithRecoveryTimeout bounds exhaust's wait for a working PASV after release.
+func WithRecoveryTimeout(d time.Duration) Option { return func(a *Attacker) { a.recovery = d } }
+
+// WithClock replaces the real clock (tests).
+func WithClock(c Clock) Option { return func(a *Attacker) { a.clock = c } }
+
+// Attacker runs scenarios against one target.
+type Attacker struct {
+	target   Target
+	sessions int
+	rate     float64
+	duration time.Duration
+	count    int
+	timeout  time.Duration
+	epsv     bool
+	strict   bool
+	list     bool
+	pasvAddr net.IP
+	sources  []net.IP
+	size     int64
+	file     string
+	mix      Mix
+	think    time.Duration
+	recovery time.Duration
+	clock    Clock
+
+	pasvRange PortRange
+
+	hardCtx  context.Context
+	hardStop context.CancelFunc
+
+	// live counters for progress displays
+	ops, errs, bytes, active, held atomic.Int64
+	banner                         atomic.Value // string
+
+	newDriver func(a *Attacker, idx int) driver // tests replace the FTP session
+
+	current string // scenario being run
+}
+
+// NewAttacker returns an Attacker for t with opts applied over the defaults.
+func NewAttacker(t Target, opts ...Option) *Attacker {
+	a := &Attacker{target: t, clock: realClock{}}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.sessions <= 0 {
+		a.sessions = DefaultSessions
+	}
+	if a.duration <= 0 {
+		a.duration = DefaultDuration
+	}
+	if a.timeout <= 0 {
+		a.timeout = DefaultTimeout
+	}
+	if a.recovery <= 0 {
+		a.recovery = DefaultRecoveryTimeout
+	}
+	if len(a.mix) == 0 {
+		a.mix = DefaultMix
+	}
+	if a.clock == nil {
+		a.clock = realClock{}
+	}
+	a.hardCtx, a.hardStop = context.WithCancel(context.Background())
+	a.newDriver = newFTPDriver
+	return a
+}
+
+// Stats is a snapshot of the live counters.
+type Stats struct {
+	Ops, Errors, Bytes int64
+	Active, Held       int64
+}
+
+// Stats returns the live counters (safe while running).
+func (a *Attacker) Stats() Stats {
+	return Stats{a.ops.Load(), a.errs.Load(), a.bytes.Load(), a.active.Load(), a.held.Load()}
+}
+
+// Banner is the server's greeting seen by the first session.
+func (a *Attacker) Banner() string {
+	s, _ := a.banner.Load().(string)
+	return s
+}
+
+// Abort interrupts operations in flight (Attack's ctx only stops new ones).
+func (a *Attacker) Abort() { a.hardStop() }
+
+// Size is the effective transfer size for scenario.
+func (a *Attacker) Size(scenario string) int64 {
+	if a.size > 0 {
+		return a.size
+	}
+	if scenario == Churn || scenario == Mixed {
+		return DefaultChurnSize
+	}
+	return DefaultTransferSize
+}
+
+// File is the file RETR reads.
+func (a *Attacker) File(scenario string) string {
+	if a.file != "" {
+		return a.file
+	}
+	return fmt.Sprintf("ftpload-%d.bin", a.Size(scenario))
+}
+
+// Settings describes the attacker's configuration for a report.
+func (a *Attacker) Settings(scenario string) Settings {
+	s := Settings{
+		Scenario:  scenario,
+		Target:    a.target.Addr,
+		User:      a.target.User,
+		Banner:    a.Banner(),
+		PasvRange: a.pasvRange.String(),
+		EPSV:      a.epsv,
+		Model:     "closed",
+		Sessions:  a.sessions,
+		Rate:      a.rate,
+		Duration:  a.duration.Seconds(),
+		Count:     a.count,
+		Timeout:   a.timeout.Seconds(),
+	}
+	if a.rate > 0 {
+		s.Model = "open"
+	}
+	for _, ip := range a.sources {
+		s.Sources = append(s.Sources, ip.String())
+	}
+	switch scenario {
+	case Retr, Stor, Churn, Mixed:
+		s.Size = a.Size(scenario)
+		if scenario != Stor && !(scenario == Churn && a.list) {
+			s.File = a.File(scenario)
+		}
+	}
+	if scenario == Mixed {
+		s.Mix = a.mix.String()
+		s.Think = a.think.Seconds()
+	}
+	if scenario == Exhaust {
+		s.Count = a.maxSessions()
+	}
+	return s
+}
+
+func (a *Attacker) source(idx int) net.IP {
+	if len(a.sources) == 0 {
+		return nil
+	}
+	return a.sources[idx%len(a.sources)]
+}
+
+// Attack runs scenario and streams its results; the channel closes when
+// the run is over. Cancelling ctx stops starting new work; operations in
+// flight finish (each bounded by the timeout) unless Abort is called.
+func (a *Attacker) Attack(ctx context.Context, scenario string) (<-chan *Result, error) {
+	switch scenario {
+	case Exhaust, Churn, Retr, Stor, Mixed:
+	default:
+		return nil, fmt.Errorf("unknown scenario %q (known: %s)", scenario, strings.Join(Scenarios, ", "))
+	}
+	if scenario == Mixed {
+		if err := a.mixOK(); err != nil {
+			return nil, err
+		}
+	}
+	a.current = scenario
+	out := make(chan *Result, 1024)
+	go func() {
+		defer close(out)
+		if scenario == Exhaust {
+			a.exhaust(ctx, out)
+			return
+		}
+		a.loop(ctx, scenario, out)
+	}()
+	return out, nil
+}
+
+func (a *Attacker) mixOK() error {
+	if a.mix.total() <= 0 {
+		return fmt.Errorf("mixed: empty mix")
+	}
+	return nil
+}
+
+// emit sends r, keeping the live counters.
+func (a *Attacker) emit(out chan<- *Result, r *Result) {
+	if r.Op != "login" && r.Op != "hold" && r.Op != "recover" {
+		a.ops.Add(1)
+	}
+	if !r.OK() {
+		a.errs.Add(1)
+	}
+	a.bytes.Add(r.Bytes)
+	if r.Class == ClassTimeout && a.hardCtx.Err() != nil {
+		r.Class = ClassCanceled
+	}
+	out <- r
+}
+
+// driver is one session of a loop scenario.
+type driver interface {
+	alive() bool
+	open(ctx context.Context) *Result // connect + login; always returns a result
+	do(ctx context.Context, op string) *Result
+	close()
+}
+
+// loop runs the churn/retr/stor/mixed scenarios: sessions workers, each
+// owning one FTP session, in closed loop or paced by an open-loop ticker.
+func (a *Attacker) loop(ctx context.Context, scenario string, out chan<- *Result) {
+	stopCtx, cancel := context.WithTimeout(ctx, a.duration)
+	defer cancel()
+	start := a.clock.Now()
+
+	var remaining atomic.Int64
+	remaining.Store(int64(a.count))
+	take := func() bool {
+		if a.count <= 0 {
+			return true
+		}
+		return remaining.Add(-1) >= 0
+	}
+
+	var ticks chan time.Time
+	var pacerDone sync.WaitGroup
+	if a.rate > 0 {
+		ticks = make(chan time.Time)
+		interval := time.Duration(float64(time.Second) / a.rate)
+		pacerDone.Add(1)
+		go func() {
+			defer pacerDone.Done()
+			defer close(ticks)
+			for i := int64(0); ; i++ {
+				if !take() {
+					return
+				}
+				intended := start.Add(time.Duration(i) * interval)
+				if wait := intended.Sub(a.clock.Now()); wait > 0 {
+					if a.clock.Sleep(stopCtx, wait) != nil {
+						return
+					}
+				}
+				select {
+				case ticks <- intended:
+				case <-stopCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+	next := func() (time.Time, bool) {
+		if ticks != nil {
+			t, ok := <-ticks
+			return t, ok
+		}
+		if stopCtx.Err() != nil || !take() {
+			return time.Time{}, false
+		}
+		return time.Time{}, true
+	}
+
+	var g errgroup.Group
+	g.SetLimit(a.sessions)
+	for i := 0; i < a.sessions; i++ {
+		idx := i
+		g.Go(func() error {
+			d := a.newDriver(a, idx)
+			defer func() {
+				if d.alive() {
+					a.active.Add(-1)
+				}
+				d.close()
+			}()
+			rng := rand.New(rand.NewPCG(uint64(idx)+1, uint64(start.UnixNano())))
+			fails := 0
+			for {
+				intended, ok := next()
+				if !ok {
+					return nil
+				}
+				if !d.alive() {
+					r := d.open(a.hardCtx)
+					r.Session, r.Intended = idx, intended
+					if r.Intended.IsZero() {
+						r.Intended = r.Start
+					}
+					if r.OK() {
+						fails = 0
+						r.Active = int(a.active.Add(1))
+					} else {
+						r.Active = int(a.active.Load())
+					}
+					a.emit(out, r)
+					if !r.OK() {
+						fails++
+						if ticks == nil { // closed loop: back off from a refusing server
+							a.clock.Sleep(stopCtx, time.Duration(min(fails, 20))*10*time.Millisecond)
+						}
+						continue
+					}
+				}
+				op := scenario
+				switch scenario {
+				case Churn:
+					op = "retr"
+					if a.list {
+						op = "list"
+					}
+				case Mixed:
+					op = a.mix.pick(rng)
+				}
+				r := d.do(a.hardCtx, op)
+				r.Session = idx
+				r.Intended = intended
+				if r.Intended.IsZero() {
+					r.Intended = r.Start
+				}
+				if !d.alive() {
+					a.active.Add(-1)
+				}
+				r.Active = int(a.active.Load())
+				a.emit(out, r)
+				if a.think > 0 && ticks == nil {
+					a.clock.Sleep(stopCtx, a.think)
+				}
+			}
+		})
+	}
+	g.Wait()
+	cancel()
+	pacerDone.Wait()
+}

@@ -1,0 +1,397 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ftpharness/ftpharness/ftp"
+	"golang.org/x/sync/errgroup"
+)
+
+// Exhaust failure modes (ExhaustSummary.FailureMode).
+const (
+	ModeReply4xx     = "reply-4xx"
+	ModeReply5xx     = "reply-5xx"
+	ModeOutOfRange   = "out-of-range"
+	ModeDropped      = "session-dropped"
+	ModeTimeout      = "timeout"
+	ModeAddrMismatch = "address-mismatch"
+	ModeNone         = "none"
+)
+
+// FailureModes is the fixed vocabulary of exhaust failure modes.
+var FailureModes = []string{ModeReply4xx, ModeReply5xx, ModeOutOfRange, ModeDropped, ModeTimeout, ModeAddrMismatch}
+
+// modeOf maps an error class to an exhaust failure mode ("" for a
+// client-side limit, which is not the server's failure).
+func modeOf(c ErrorClass) string {
+	switch c {
+	case ClassReply4xx:
+		return ModeReply4xx
+	case ClassReply5xx:
+		return ModeReply5xx
+	case ClassOutOfRange:
+		return ModeOutOfRange
+	case ClassAddrMismatch:
+		return ModeAddrMismatch
+	case ClassTimeout:
+		return ModeTimeout
+	case ClassClientAddrLimit, ClassClientFDLimit, ClassCanceled:
+		return ""
+	}
+	// refused, reset, EOF, a protocol violation, an unexpected reply: the
+	// server stopped serving the session properly
+	return ModeDropped
+}
+
+func (a *Attacker) maxSessions() int {
+	if a.count > 0 {
+		return a.count
+	}
+	if a.pasvRange.Set() {
+		return a.pasvRange.Size() + DefaultMaxOverRange
+	}
+	return DefaultMaxSessions
+}
+
+// held is one session holding a passive listener it never connects to.
+type held struct {
+	c    *ctrl
+	port int
+}
+
+// exhaust ramps sessions that each log in and send PASV/EPSV without ever
+// connecting, until the server first refuses or misbehaves; then it checks
+// the failing and the held sessions, releases them all, and measures the
+// time until a fresh session's PASV works in range again.
+func (a *Attacker) exhaust(ctx context.Context, out chan<- *Result) {
+	sum := &ExhaustSummary{
+		DeclaredRange: a.pasvRange.String(),
+		RangeSize:     a.pasvRange.Size(),
+		MaxSessions:   a.maxSessions(),
+		FailureMode:   ModeNone,
+	}
+	defer func() { out <- &Result{Op: "exhaust-summary", Exhaust: sum} }()
+
+	rampCtx, cancel := context.WithTimeout(ctx, a.duration)
+	defer cancel()
+	stop, stopRamp := context.WithCancel(rampCtx)
+	defer stopRamp()
+
+	conc := a.sessions
+	if conc <= 0 {
+		conc = DefaultRampConcurrency
+	}
+	var (
+		mu        sync.Mutex
+		holds     []held
+		failed    bool
+		failedC   *ctrl // the failing session, kept for the survival check
+		clientLim string
+		baseAddr  net.IP
+	)
+	start := time.Now()
+	var interval time.Duration
+	if a.rate > 0 {
+		interval = time.Duration(float64(time.Second) / a.rate)
+	}
+
+	var g errgroup.Group
+	g.SetLimit(conc)
+	attempts := 0
+ramp:
+	for i := 0; i < sum.MaxSessions; i++ {
+		if interval > 0 {
+			if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+				if a.clock.Sleep(stop, wait) != nil {
+					break ramp
+				}
+			}
+		}
+		if stop.Err() != nil {
+			break
+		}
+		// g.Go blocks while conc sessions are in flight; check again after
+		idx := i
+		g.Go(func() error {
+			if stop.Err() != nil {
+				return nil
+			}
+			mu.Lock()
+			attempts++
+			mu.Unlock()
+			r, c, ep := a.holdOne(idx)
+			mu.Lock()
+			defer mu.Unlock()
+			if r.OK() && baseAddr == nil && ep.IP != nil && !a.epsv {
+				baseAddr = ep.IP
+			}
+			if r.OK() && !a.epsv && ep.IP != nil && baseAddr != nil && !ep.IP.Equal(baseAddr) && a.pasvAddr == nil {
+				r.Class, r.FailedPhase, r.Err = ClassAddrMismatch, PhasePasv, "advertised "+ep.IP.String()+", earlier sessions got "+baseAddr.String()
+			}
+			if r.OK() {
+				holds = append(holds, held{c: c, port: ep.Port})
+				r.Active = int(a.held.Add(1))
+				a.emit(out, r)
+				return nil
+			}
+			r.Active = int(a.held.Load())
+			a.emit(out, r)
+			mode := modeOf(r.Class)
+			if r.Class == ClassOutOfRange || r.Class == ClassAddrMismatch {
+				// the listener exists: hold it too so it is released with the rest
+				holds = append(holds, held{c: c, port: ep.Port})
+				c = nil
+			}
+			if mode == "" {
+				if r.Class != ClassCanceled && clientLim == "" {
+					clientLim = string(r.Class) + ": " + r.Err
+				}
+				if c != nil {
+					c.close()
+				}
+				stopRamp()
+				return nil
+			}
+			if failed {
+				if c != nil {
+					c.close()
+				}
+				return nil
+			}
+			failed = true
+			stopRamp()
+			sum.TimeToExhaust = time.Since(start).Seconds()
+			sum.FailureMode = mode
+			sum.FailurePhase = r.FailedPhase.String()
+			sum.FailureCode = r.Code
+			sum.FailureReply = r.Reply
+			sum.FailureError = r.Err
+			if r.Class == ClassOutOfRange {
+				sum.FailurePort = r.Port
+				sum.FailureReply = r.Reply
+			}
+			failedC = c
+			return nil
+		})
+	}
+	g.Wait()
+	sum.Attempts = attempts
+
+	// how the ramp ended
+	inRange := 0
+	for _, h := range holds {
+		if a.pasvRange.Contains(h.port) {
+			inRange++
+		}
+	}
+	if a.pasvRange.Set() {
+		// out-of-range listeners are not capacity
+		inRange = 0
+		for _, h := range holds {
+			if h.port >= a.pasvRange.Lo && h.port <= a.pasvRange.Hi {
+				inRange++
+			}
+		}
+	}
+	sum.Capacity = inRange
+	switch {
+	case failed:
+		sum.StoppedBy = "failure"
+		sum.CapacityReached = true
+	case clientLim != "":
+		sum.StoppedBy = "client-limit"
+	case ctx.Err() != nil:
+		sum.StoppedBy = "canceled"
+	case rampCtx.Err() != nil:
+		sum.StoppedBy = "duration"
+	default:
+		sum.StoppedBy = "max-sessions"
+	}
+	sum.ClientLimit = clientLim
+	if !failed {
+		sum.TimeToExhaust = time.Since(start).Seconds()
+	}
+	sum.Banner = a.Banner()
+
+	// Does the failing session survive? (vsftpd's dies, ftpserverlib's
+	// keeps answering.) Only meaningful for a refused PASV.
+	if failedC != nil {
+		alive, rep := noopAlive(failedC, time.Second)
+		sum.SessionSurvive = &alive
+		sum.SurviveReply = rep
+		failedC.close()
+	}
+	// Are the held sessions still there?
+	if failed && a.hardCtx.Err() == nil {
+		var cg errgroup.Group
+		cg.SetLimit(64)
+		var alive, checked int
+		var cmu sync.Mutex
+		for _, h := range holds {
+			h := h
+			cg.Go(func() error {
+				ok, _ := noopAlive(h.c, 2*time.Second)
+				cmu.Lock()
+				checked++
+				if ok {
+					alive++
+				}
+				cmu.Unlock()
+				return nil
+			})
+		}
+		cg.Wait()
+		sum.HeldChecked, sum.HeldAlive = checked, alive
+	}
+
+	// Release everything, then probe until a PASV works in range again.
+	for _, h := range holds {
+		h.c.close()
+	}
+	a.held.Store(0)
+	released := time.Now()
+	if a.hardCtx.Err() != nil {
+		sum.RecoveryLast = "aborted"
+		return
+	}
+	a.recover(sum, released, out)
+}
+
+// noopAlive sends NOOP and reports whether the session answered 2xx.
+func noopAlive(c *ctrl, timeout time.Duration) (bool, string) {
+	old := c.timeout
+	c.timeout = timeout
+	defer func() { c.timeout = old }()
+	r, err := c.cmd("NOOP")
+	if err != nil {
+		if r.Raw != "" {
+			return false, r.Line()
+		}
+		return false, string(Classify(err).Class) + ": " + err.Error()
+	}
+	return r.Code/100 == 2, r.Line()
+}
+
+// holdOne opens session idx: connect, greeting, login, PASV/EPSV. On
+// success (and for an out-of-range or mismatched endpoint) it returns the
+// open control connection.
+func (a *Attacker) holdOne(idx int) (*Result, *ctrl, ftp.Endpoint) {
+	d := &ftpDriver{a: a, idx: idx, src: a.source(idx)}
+	r := d.open(a.hardCtx)
+	r.Op = "hold"
+	r.Session = idx
+	r.Intended = r.Start
+	if !r.OK() {
+		return r, nil, ftp.Endpoint{}
+	}
+	c := d.c
+	t0 := time.Now()
+	ep, rep, err := c.passive(a.epsv)
+	r.End = time.Now()
+	r.SetPhase(PhasePasv, r.End.Sub(t0))
+	if err != nil {
+		r.fail(PhasePasv, err)
+		if r.Reply == "" && rep.Raw != "" {
+			r.Reply = rep.Line()
+		}
+		var re *ReplyError
+		if errors.As(err, &re) {
+			return r, c, ep // the session may survive: keep it for the check
+		}
+		c.close()
+		return r, nil, ep
+	}
+	d.checkEndpoint(ep, r)
+	if r.OutOfRange {
+		r.Class, r.FailedPhase = ClassOutOfRange, PhasePasv
+		r.Reply = rep.Line()
+		r.Err = "advertised port " + itoa(ep.Port) + " outside the declared range " + a.pasvRange.String()
+	}
+	return r, c, ep
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// recover probes with one session (reconnecting when the server drops or
+// refuses it) until PASV returns an in-range port, bounded by the recovery
+// timeout.
+func (a *Attacker) recover(sum *ExhaustSummary, released time.Time, out chan<- *Result) {
+	deadline := released.Add(a.recovery)
+	var c *ctrl
+	defer func() {
+		if c != nil {
+			c.send("QUIT")
+			c.close()
+		}
+	}()
+	for time.Now().Before(deadline) && a.hardCtx.Err() == nil {
+		sum.RecoveryAttempts++
+		if c == nil {
+			d := &ftpDriver{a: a, src: a.source(0)}
+			r := d.open(a.hardCtx)
+			if !r.OK() {
+				sum.RecoveryLast = "login: " + r.Reply + " " + r.Err
+				r.Op = "recover"
+				a.emit(out, r)
+				a.clock.Sleep(a.hardCtx, DefaultProbeInterval)
+				continue
+			}
+			c = d.c
+		}
+		r := &Result{Op: "recover", Start: time.Now()}
+		ep, rep, err := c.passive(a.epsv)
+		r.End = time.Now()
+		r.Intended = r.Start
+		r.SetPhase(PhasePasv, r.End.Sub(r.Start))
+		if err == nil {
+			r.Port = ep.Port
+			if a.pasvRange.Contains(ep.Port) {
+				sum.Recovered = true
+				sum.RecoveryTime = r.End.Sub(released).Seconds()
+				a.emit(out, r)
+				return
+			}
+			r.OutOfRange = true
+			r.Class, r.FailedPhase, r.Err = ClassOutOfRange, PhasePasv, "port "+itoa(ep.Port)+" outside "+a.pasvRange.String()
+			sum.RecoveryLast = rep.Line()
+		} else {
+			r.fail(PhasePasv, err)
+			sum.RecoveryLast = r.Reply
+			if sum.RecoveryLast == "" {
+				sum.RecoveryLast = r.Err
+			}
+			var re *ReplyError
+			if !errors.As(err, &re) {
+				c.close()
+				c = nil
+			}
+		}
+		a.emit(out, r)
+		a.clock.Sleep(a.hardCtx, DefaultProbeInterval)
+	}
+	sum.RecoveryTime = -1
+}

@@ -1,0 +1,299 @@
+package loadgen
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// SchemaVersion names the JSON report format. Readers accept any
+// "ftpload.report/v1.*"; a change that breaks readers bumps the major.
+const SchemaVersion = "ftpload.report/v1.0"
+
+// Report is a run, summarised: what ftpload --json writes and
+// ftpload report reads back.
+type Report struct {
+	Schema   string   `json:"schema"`
+	Tool     string   `json:"tool"`
+	Settings Settings `json:"settings"`
+
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Duration float64   `json:"duration_s"`
+
+	Totals           Totals                  `json:"totals"`
+	Ops              map[string]OpStats      `json:"ops"`
+	Latency          LatencyStats            `json:"latency"`           // End - Start
+	LatencyCorrected LatencyStats            `json:"latency_corrected"` // End - intended start
+	Phases           map[string]LatencyStats `json:"phases"`
+	Errors           []ErrorStats            `json:"errors"`
+	Ports            PortStats               `json:"ports"`
+	PerSession       *SessionStats           `json:"per_session,omitempty"`
+	Exhaust          *ExhaustSummary         `json:"exhaust,omitempty"`
+	Timeline         []Second                `json:"timeline"`
+	Interrupted      bool                    `json:"interrupted,omitempty"`
+}
+
+// Settings describe the run.
+type Settings struct {
+	Scenario  string   `json:"scenario"`
+	Target    string   `json:"target"` // host:port
+	User      string   `json:"user"`
+	Server    string   `json:"server,omitempty"` // embedded server kind, when ftpload started one
+	Banner    string   `json:"banner,omitempty"`
+	PasvRange string   `json:"pasv_range,omitempty"`
+	EPSV      bool     `json:"epsv"`
+	Model     string   `json:"model"` // "closed" or "open"
+	Sessions  int      `json:"sessions"`
+	Rate      float64  `json:"rate_per_s,omitempty"`
+	Duration  float64  `json:"duration_s"`
+	Count     int      `json:"count,omitempty"`
+	Size      int64    `json:"size,omitempty"`
+	File      string   `json:"file,omitempty"`
+	Sources   []string `json:"sources,omitempty"`
+	Mix       string   `json:"mix,omitempty"`
+	Think     float64  `json:"think_s,omitempty"`
+	Timeout   float64  `json:"timeout_s"`
+	Command   string   `json:"command,omitempty"`
+}
+
+// ExhaustSummary is what the exhaust scenario found.
+type ExhaustSummary struct {
+	DeclaredRange string `json:"declared_range,omitempty"`
+	RangeSize     int    `json:"range_size,omitempty"`
+	// Capacity is the number of passive listeners held in range when the
+	// server first refused or misbehaved. When CapacityReached is false the
+	// run stopped first (cap, duration, client limit) and Capacity is only
+	// a lower bound.
+	Capacity        int    `json:"capacity"`
+	CapacityReached bool   `json:"capacity_reached"`
+	StoppedBy       string `json:"stopped_by"` // failure, max-sessions, duration, client-limit, canceled
+	MaxSessions     int    `json:"max_sessions"`
+	Attempts        int    `json:"attempts"`
+
+	// FailureMode is one of reply-4xx, reply-5xx, out-of-range,
+	// session-dropped, timeout, address-mismatch; "none" if never reached.
+	FailureMode    string `json:"failure_mode"`
+	FailurePhase   string `json:"failure_phase,omitempty"`
+	FailureCode    int    `json:"failure_code,omitempty"`
+	FailureReply   string `json:"failure_reply,omitempty"`
+	FailureError   string `json:"failure_error,omitempty"`
+	FailurePort    int    `json:"failure_port,omitempty"`
+	SessionSurvive *bool  `json:"session_survives,omitempty"` // the failing session still answers NOOP
+	SurviveReply   string `json:"session_survives_reply,omitempty"`
+	HeldChecked    int    `json:"held_checked"`
+	HeldAlive      int    `json:"held_alive"` // held sessions answering NOOP after the failure
+
+	TimeToExhaust float64 `json:"time_to_exhaust_s"`
+
+	Recovered        bool    `json:"recovered"`
+	RecoveryTime     float64 `json:"recovery_s"` // release of all sessions to the first in-range PASV
+	RecoveryAttempts int     `json:"recovery_attempts"`
+	RecoveryLast     string  `json:"recovery_last,omitempty"` // last probe outcome when not recovered
+
+	ClientLimit string `json:"client_limit,omitempty"` // a client-side limit met during the ramp
+	Banner      string `json:"banner,omitempty"`
+}
+
+// Reporter writes a report somewhere.
+type Reporter func(io.Writer) error
+
+// ReadReport reads a JSON report and checks its schema.
+func ReadReport(r io.Reader) (*Report, error) {
+	var rep Report
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if !strings.HasPrefix(rep.Schema, "ftpload.report/v1.") {
+		return nil, fmt.Errorf("report: unsupported schema %q (want ftpload.report/v1.*)", rep.Schema)
+	}
+	return &rep, nil
+}
+
+// NewJSONReporter writes rep as indented JSON.
+func NewJSONReporter(rep *Report) Reporter {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+}
+
+// NewCSVReporter writes the per-second timeline as CSV.
+func NewCSVReporter(rep *Report) Reporter {
+	return func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"second", "ops", "errors", "bytes", "mean_ms", "max_ms", "active"})
+		for _, s := range rep.Timeline {
+			cw.Write([]string{
+				strconv.Itoa(s.Second),
+				strconv.FormatUint(s.Ops, 10),
+				strconv.FormatUint(s.Errors, 10),
+				strconv.FormatInt(s.Bytes, 10),
+				strconv.FormatFloat(s.MeanMs, 'f', 3, 64),
+				strconv.FormatFloat(s.MaxMs, 'f', 3, 64),
+				strconv.Itoa(s.Active),
+			})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+}
+
+// NewTextReporter renders rep for people.
+func NewTextReporter(rep *Report) Reporter {
+	return func(w io.Writer) error {
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		s := rep.Settings
+		fmt.Fprintf(tw, "Scenario\t%s (%s loop", s.Scenario, s.Model)
+		if s.Model == "open" {
+			fmt.Fprintf(tw, ", %.6g/s", s.Rate)
+		}
+		fmt.Fprintf(tw, ", %d sessions", s.Sessions)
+		if s.EPSV {
+			fmt.Fprint(tw, ", EPSV")
+		} else {
+			fmt.Fprint(tw, ", PASV")
+		}
+		fmt.Fprintln(tw, ")")
+		target := s.Target
+		if s.Server != "" {
+			target += " (embedded " + s.Server + ")"
+		}
+		fmt.Fprintf(tw, "Target\t%s as %s\n", target, s.User)
+		if s.Banner != "" {
+			fmt.Fprintf(tw, "Banner\t%s\n", s.Banner)
+		}
+		if s.PasvRange != "" {
+			fmt.Fprintf(tw, "Passive range\t%s\n", s.PasvRange)
+		}
+		if len(s.Sources) > 0 {
+			fmt.Fprintf(tw, "Sources\t%s\n", strings.Join(s.Sources, " "))
+		}
+		fmt.Fprintf(tw, "Duration\t%.3fs", rep.Duration)
+		if rep.Interrupted {
+			fmt.Fprint(tw, " (interrupted)")
+		}
+		fmt.Fprintln(tw)
+		t := rep.Totals
+		fmt.Fprintf(tw, "Operations\ttotal %d, ok %d, errors %d, success %.2f%%\n", t.Count, t.OK, t.Errors, 100*t.SuccessRatio)
+		fmt.Fprintf(tw, "Rate\t%.1f ops/s (logins excluded)\n", t.Rate)
+		if t.Bytes > 0 {
+			fmt.Fprintf(tw, "Bytes\t%d (%.1f MB/s aggregate)\n", t.Bytes, t.Throughput/1e6)
+			if ps := rep.PerSession; ps != nil {
+				fmt.Fprintf(tw, "Per session\t%d sessions, min %.1f, mean %.1f, max %.1f MB/s\n", ps.Sessions, ps.MinBps/1e6, ps.MeanBps/1e6, ps.MaxBps/1e6)
+			}
+		}
+		var names []string
+		for k := range rep.Ops {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			o := rep.Ops[k]
+			fmt.Fprintf(tw, "  %s\t%d (ok %d, errors %d)\n", k, o.Count, o.OK, o.Errors)
+		}
+		tw.Flush()
+
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "Latency (ms)\tcount\tp50\tp90\tp99\tp99.9\tp99.99\tmax")
+		row := func(name string, l LatencyStats) {
+			if l.Count == 0 {
+				return
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.P9999, l.Max)
+		}
+		row("operation", rep.Latency)
+		if s.Model == "open" {
+			row("  corrected", rep.LatencyCorrected)
+		}
+		for p := Phase(0); p < NumPhases; p++ {
+			row("  "+p.String(), rep.Phases[p.String()])
+		}
+		tw.Flush()
+
+		pst := rep.Ports
+		if pst.Seen > 0 {
+			fmt.Fprintln(w)
+			fmt.Fprintf(tw, "Passive ports\t%d advertised, %d distinct, %d-%d", pst.Seen, pst.Distinct, pst.Min, pst.Max)
+			if pst.Range != "" {
+				fmt.Fprintf(tw, ", %d outside %s", pst.OutOfRange, pst.Range)
+			}
+			fmt.Fprintf(tw, ", %d address mismatches\n", pst.AddrMismatch)
+			tw.Flush()
+		}
+
+		if ex := rep.Exhaust; ex != nil {
+			fmt.Fprintln(w)
+			cap := strconv.Itoa(ex.Capacity)
+			if !ex.CapacityReached {
+				cap = "≥ " + cap + " (not reached: stopped by " + ex.StoppedBy + ")"
+			}
+			if ex.DeclaredRange != "" {
+				cap += fmt.Sprintf(" of %d declared (%s)", ex.RangeSize, ex.DeclaredRange)
+			}
+			fmt.Fprintf(tw, "Capacity\t%s\n", cap)
+			fmt.Fprintf(tw, "Failure mode\t%s", ex.FailureMode)
+			if ex.FailurePhase != "" {
+				fmt.Fprintf(tw, " at %s", ex.FailurePhase)
+			}
+			fmt.Fprintln(tw)
+			if ex.FailureReply != "" {
+				fmt.Fprintf(tw, "Failure reply\t%s\n", ex.FailureReply)
+			} else if ex.FailureError != "" {
+				fmt.Fprintf(tw, "Failure\t%s\n", ex.FailureError)
+			}
+			if ex.FailurePort != 0 {
+				fmt.Fprintf(tw, "Failure port\t%d\n", ex.FailurePort)
+			}
+			if ex.SessionSurvive != nil {
+				v := "no, the session died"
+				if *ex.SessionSurvive {
+					v = "yes"
+				}
+				if ex.SurviveReply != "" {
+					v += " (NOOP: " + ex.SurviveReply + ")"
+				}
+				fmt.Fprintf(tw, "Session survives\t%s\n", v)
+			}
+			if ex.HeldChecked > 0 {
+				fmt.Fprintf(tw, "Held sessions alive\t%d of %d\n", ex.HeldAlive, ex.HeldChecked)
+			}
+			fmt.Fprintf(tw, "Time to exhaust\t%.3fs (%d sessions started)\n", ex.TimeToExhaust, ex.Attempts)
+			if ex.Recovered {
+				fmt.Fprintf(tw, "Recovery\t%.3fs after release (%d probes)\n", ex.RecoveryTime, ex.RecoveryAttempts)
+			} else {
+				fmt.Fprintf(tw, "Recovery\tnot recovered (%d probes; last: %s)\n", ex.RecoveryAttempts, ex.RecoveryLast)
+			}
+			if ex.ClientLimit != "" {
+				fmt.Fprintf(tw, "Client limit\t%s (a limit of this machine, not the server's)\n", ex.ClientLimit)
+			}
+			tw.Flush()
+		}
+
+		if len(rep.Errors) > 0 {
+			fmt.Fprintln(w)
+			fmt.Fprintln(tw, "Errors\tcount\tfirst\tphase\texample")
+			for _, e := range rep.Errors {
+				ex := e.FirstReply
+				if ex == "" {
+					ex = e.FirstError
+				}
+				cls := string(e.Class)
+				if e.ClientSide {
+					cls += " (client)"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", cls, e.Count, e.First, e.FirstPhase, truncate(ex, 100))
+			}
+			tw.Flush()
+		}
+		return nil
+	}
+}

@@ -1,0 +1,341 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// ftpDriver is one FTP session of a loop scenario.
+type ftpDriver struct {
+	a    *Attacker
+	idx  int
+	src  net.IP
+	c    *ctrl
+	buf  []byte
+	file string
+	size int64
+	stor string
+}
+
+func newFTPDriver(a *Attacker, idx int) driver {
+	return &ftpDriver{a: a, idx: idx, src: a.source(idx)}
+}
+
+func (d *ftpDriver) alive() bool { return d.c != nil }
+
+func (d *ftpDriver) close() {
+	if d.c != nil {
+		d.c.close()
+		d.c = nil
+	}
+}
+
+func (d *ftpDriver) now() time.Time { return time.Now() }
+
+// open connects, reads the greeting, logs in and sets TYPE I.
+func (d *ftpDriver) open(hard context.Context) *Result {
+	a := d.a
+	r := &Result{Op: "login"}
+	if d.src != nil {
+		r.Source = d.src.String()
+	}
+	r.Start = d.now()
+	c, err := dialCtrl(hard, hard, a.target.Addr, d.src, a.timeout)
+	t1 := d.now()
+	r.SetPhase(PhaseConnect, t1.Sub(r.Start))
+	if err != nil {
+		r.End = t1
+		r.fail(PhaseConnect, err)
+		return r
+	}
+	g, err := c.greeting()
+	t2 := d.now()
+	r.SetPhase(PhaseGreeting, t2.Sub(t1))
+	if err != nil {
+		c.close()
+		r.End = t2
+		r.fail(PhaseGreeting, err)
+		return r
+	}
+	if a.Banner() == "" {
+		a.banner.Store(g.Line())
+	}
+	err = c.login(a.target.User, a.target.Password)
+	if err == nil {
+		_, err = c.expect("TYPE I", 200)
+	}
+	t3 := d.now()
+	r.SetPhase(PhaseLogin, t3.Sub(t2))
+	r.End = t3
+	if err != nil {
+		c.close()
+		r.fail(PhaseLogin, err)
+		return r
+	}
+	d.c = c
+	if d.buf == nil {
+		d.buf = make([]byte, 256<<10)
+	}
+	return r
+}
+
+// do runs one operation: retr, list, stor (a passive cycle) or cwd, pwd,
+// noop (a command).
+func (d *ftpDriver) do(hard context.Context, op string) *Result {
+	r := &Result{Op: op}
+	if d.src != nil {
+		r.Source = d.src.String()
+	}
+	r.Start = d.now()
+	var err error
+	var phase Phase
+	switch op {
+	case "cwd", "pwd", "noop":
+		line := map[string]string{"cwd": "CWD /", "pwd": "PWD", "noop": "NOOP"}[op]
+		ok := map[string]int{"cwd": 250, "pwd": 257, "noop": 200}[op]
+		_, err = d.c.expect(line, ok, 200, 250)
+		r.End = d.now()
+		r.SetPhase(PhaseCommand, r.End.Sub(r.Start))
+		phase = PhaseCommand
+	default:
+		phase, err = d.cycle(hard, op, r)
+		r.End = d.now()
+	}
+	if err != nil {
+		r.fail(phase, err)
+		var re *ReplyError
+		if !errors.As(err, &re) {
+			// the control connection is in an unknown state: start over
+			d.close()
+		}
+	}
+	return r
+}
+
+func (d *ftpDriver) checkEndpoint(ep ftp.Endpoint, r *Result) {
+	a := d.a
+	r.Port = ep.Port
+	if ep.IP != nil {
+		r.PasvIP = ep.IP.String()
+	}
+	r.OutOfRange = !a.pasvRange.Contains(ep.Port)
+	if !a.epsv && ep.IP != nil {
+		want := a.pasvAddr
+		if want == nil {
+			want = d.c.remote
+		}
+		r.AddrMismatch = !ep.IP.Equal(want)
+	}
+}
+
+// cycle is PASV/EPSV, data connect, the transfer command, data, 226.
+func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, error) {
+	a, c := d.a, d.c
+	t0 := r.Start
+	ep, _, err := c.passive(a.epsv)
+	t1 := d.now()
+	r.SetPhase(PhasePasv, t1.Sub(t0))
+	if err != nil {
+		return PhasePasv, err
+	}
+	d.checkEndpoint(ep, r)
+	dctx, cancel := context.WithTimeout(hard, a.timeout)
+	dc, err := ftp.DialTCP(dctx, c.dataAddr(ep, a.strict), d.src)
+	cancel()
+	t2 := d.now()
+	r.SetPhase(PhaseDataConnect, t2.Sub(t1))
+	if err != nil {
+		return PhaseDataConnect, err
+	}
+	defer dc.Close()
+	var line string
+	switch op {
+	case "retr":
+		line = "RETR " + a.File(a.current)
+	case "list":
+		line = "LIST"
+	case "stor":
+		line = fmt.Sprintf("STOR ftpload-stor-%d.bin", d.idx)
+	}
+	if err := c.send(line); err != nil {
+		return PhaseFirstByte, err
+	}
+	pre, err := c.read()
+	if err != nil {
+		return PhaseFirstByte, err
+	}
+	if pre.Code/100 != 1 {
+		return PhaseFirstByte, &ReplyError{Cmd: verbOf(line), Code: pre.Code, Raw: pre.Raw}
+	}
+	dl := time.Now().Add(a.timeout)
+	dc.SetDeadline(dl)
+	var t3, t4 time.Time
+	if op == "stor" {
+		t3 = d.now()
+		r.SetPhase(PhaseFirstByte, t3.Sub(t2))
+		remaining := a.Size(a.current)
+		for remaining > 0 {
+			n := int64(len(d.buf))
+			if n > remaining {
+				n = remaining
+			}
+			if r.Bytes%(16<<20) == 0 {
+				dc.SetWriteDeadline(time.Now().Add(a.timeout))
+			}
+			w, err := dc.Write(d.buf[:n])
+			r.Bytes += int64(w)
+			remaining -= int64(w)
+			if err != nil {
+				return PhaseTransfer, err
+			}
+		}
+		dc.Close()
+		t4 = d.now()
+	} else {
+		n, err := dc.Read(d.buf)
+		t3 = d.now()
+		r.SetPhase(PhaseFirstByte, t3.Sub(t2))
+		r.Bytes += int64(n)
+		for i := 0; err == nil; i++ {
+			if i&63 == 63 {
+				dc.SetReadDeadline(time.Now().Add(a.timeout))
+			}
+			n, err = dc.Read(d.buf)
+			r.Bytes += int64(n)
+		}
+		if err != io.EOF {
+			return PhaseTransfer, err
+		}
+		t4 = d.now()
+		dc.Close()
+	}
+	r.SetPhase(PhaseTransfer, t4.Sub(t3))
+	fin, err := c.read()
+	t5 := d.now()
+	r.SetPhase(PhaseFinalReply, t5.Sub(t4))
+	if err != nil {
+		return PhaseFinalReply, err
+	}
+	if fin.Code != 226 && fin.Code != 250 {
+		return PhaseFinalReply, &ReplyError{Cmd: verbOf(line), Code: fin.Code, Raw: fin.Raw}
+	}
+	return PhaseFinalReply, nil
+}
+
+// ErrUnreachable wraps a failure to connect to or log in to the target.
+var ErrUnreachable = errors.New("target unreachable")
+
+// Prepare checks that the target answers and logs in, and for scenarios
+// that RETR makes sure the file exists with the right size (uploading it
+// when it does not and no file was named).
+func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
+	d := &ftpDriver{a: a, src: a.source(0)}
+	r := d.open(a.hardCtx)
+	if !r.OK() {
+		if r.FailedPhase == PhaseLogin {
+			return fmt.Errorf("%w: login failed: %s", ErrUnreachable, firstNonEmpty(r.Reply, r.Err))
+		}
+		if scenario == Exhaust && (r.Class == ClassReply4xx || r.Class == ClassReply5xx) {
+			// a server already refusing sessions is something exhaust reports
+			return nil
+		}
+		return fmt.Errorf("%w: %s: %s", ErrUnreachable, r.FailedPhase, firstNonEmpty(r.Reply, r.Err))
+	}
+	defer func() {
+		d.c.send("QUIT")
+		d.close()
+	}()
+	needRetr := scenario == Retr || (scenario == Churn && !a.list)
+	if scenario == Mixed {
+		for _, e := range a.mix {
+			if e.Op == "retr" && e.Weight > 0 {
+				needRetr = true
+			}
+		}
+	}
+	if !needRetr {
+		return nil
+	}
+	name, size := a.File(scenario), a.Size(scenario)
+	rep, err := d.c.cmd("SIZE " + name)
+	if err != nil {
+		return fmt.Errorf("%w: SIZE: %v", ErrUnreachable, err)
+	}
+	if rep.Code == 213 {
+		if a.file != "" || rep.Text() == itoa(int(size)) {
+			return nil
+		}
+	} else if a.file != "" {
+		return fmt.Errorf("file %q: SIZE: %s", name, rep.Line())
+	}
+	// upload it
+	d.buf = make([]byte, 256<<10)
+	saved := a.size
+	a.size = size
+	defer func() { a.size = saved }()
+	up := &Result{Start: time.Now()}
+	ph, err := d.upload(ctx, "STOR "+name, size, up)
+	if err != nil {
+		return fmt.Errorf("uploading %s (%d bytes) for RETR: %s: %v", name, size, ph, err)
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// upload stores size bytes under cmdline's name through a passive cycle.
+func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *Result) (Phase, error) {
+	c := d.c
+	ep, _, err := c.passive(d.a.epsv)
+	if err != nil {
+		return PhasePasv, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, d.a.timeout)
+	dc, err := ftp.DialTCP(dctx, c.dataAddr(ep, d.a.strict), d.src)
+	cancel()
+	if err != nil {
+		return PhaseDataConnect, err
+	}
+	defer dc.Close()
+	pre, err := c.cmd(cmdline)
+	if err != nil {
+		return PhaseFirstByte, err
+	}
+	if pre.Code/100 != 1 {
+		return PhaseFirstByte, &ReplyError{Cmd: "STOR", Code: pre.Code, Raw: pre.Raw}
+	}
+	for size > 0 {
+		n := int64(len(d.buf))
+		if n > size {
+			n = size
+		}
+		dc.SetWriteDeadline(time.Now().Add(d.a.timeout))
+		w, err := dc.Write(d.buf[:n])
+		size -= int64(w)
+		if err != nil {
+			return PhaseTransfer, err
+		}
+	}
+	dc.Close()
+	fin, err := c.read()
+	if err != nil {
+		return PhaseFinalReply, err
+	}
+	if fin.Code != 226 && fin.Code != 250 {
+		return PhaseFinalReply, &ReplyError{Cmd: "STOR", Code: fin.Code, Raw: fin.Raw}
+	}
+	return PhaseFinalReply, nil
+}
