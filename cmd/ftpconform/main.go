@@ -42,9 +42,12 @@ func run() int {
 	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
 	flag.Parse()
-	if flag.NArg() > 0 {
+	if flag.NArg() > 0 && *matrixServers == "" {
 		fmt.Fprintf(os.Stderr, "ftpconform: unexpected argument %q (flags only; see --help)\n", flag.Arg(0))
 		return 2
+	}
+	if *matrixServers != "" {
+		return runMatrix(flag.Args())
 	}
 	switch {
 	case *listChecks:
@@ -91,6 +94,7 @@ port ranges and command sequencing.
 Usage:
   ftpconform [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
   ftpconform --list-checks | --list-labels
+  ftpconform --matrix=all [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
 
 Examples:
   ftpconform                                   # test the embedded ftpserverlib server

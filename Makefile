@@ -1,0 +1,58 @@
+# ftpharness — make targets. `make test` is the one test command: it
+# installs the Debian FTP servers the tests need (as root) and runs every
+# test, including the conformance matrix against all local servers.
+GO       ?= go
+BIN      := bin
+PKGS      = $(shell $(GO) list ./... | grep -v '/suites$$')
+FUZZTIME ?= 60s
+
+.PHONY: all build test unit lint fuzz bench bench-load servers matrix run clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## servers: install vsftpd, proftpd, pure-ftpd, pyftpdlib (+ twisted, inetutils) side by side
+servers:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "make servers: installing the Debian FTP servers needs root: run 'sudo make servers' once, then 'make test' again" >&2; exit 1; \
+	fi
+	scripts/install-servers
+
+## test: everything (unit tests, real servers, conformance matrix vs expectations)
+test: servers lint
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+
+## unit: tests that need no Debian server
+unit:
+	$(GO) test -count=1 -short ./ftp/... ./target/... ./suites/report/... ./suites/catalog/... ./fixtures/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 60s)
+fuzz:
+	@for t in $$($(GO) test ./ftp -list '^Fuzz' | grep '^Fuzz'); do \
+	  echo "== $$t"; $(GO) test ./ftp -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+## bench: benchmarks (speed and memory targets live here, side by side with peers)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-load:
+	$(GO) test -run '^$$' -bench . -benchmem ./loadgen/...
+
+## matrix: run the suites against every local server; write docs/matrix.{md,json}
+matrix: build servers
+	$(BIN)/ftpconform --matrix=all --matrix-out=docs --matrix-expect=fixtures/expectations
+
+## run: the main job — the conformance suites against the embedded server
+run:
+	$(GO) run ./cmd/ftpconform
+
+clean:
+	rm -rf $(BIN)

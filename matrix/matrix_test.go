@@ -1,0 +1,60 @@
+package matrix_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ftpharness/ftpharness/matrix"
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/suites/report"
+)
+
+// TestExpectations runs the conformance suites against every local server
+// and requires each verdict to equal fixtures/expectations/<server>.yaml:
+// an unexpected failure and an unexpected pass are both errors.
+func TestExpectations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole suite against every server; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "ftpconform")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/ftpconform")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build ftpconform: %v", err)
+	}
+	out := t.TempDir()
+	if d := os.Getenv("FTPH_MATRIX_OUT"); d != "" {
+		out = d
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	start := time.Now()
+	m := matrix.Run(ctx, matrix.Options{
+		Binary: bin, Servers: servers.Names(), Dir: out, Parallel: 2,
+		Progress: func(s, ev string) { t.Logf("[%5.1fs] %s: %s", time.Since(start).Seconds(), s, ev) },
+	})
+	for _, s := range m.Servers {
+		t.Run(s, func(t *testing.T) {
+			if e, ok := m.Errors[s]; ok {
+				t.Fatalf("%s: %s", s, e)
+			}
+			run := m.Runs[s]
+			n := run.Counts()
+			t.Logf("%s: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs", s, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
+			exp, err := matrix.LoadExpectations("../fixtures/expectations", s)
+			if err != nil {
+				t.Fatalf("expectations: %v\nthis run would give:\n%s", err, matrix.Skeleton(run))
+			}
+			for _, mm := range matrix.Compare(run, exp) {
+				t.Errorf("%s: %s", s, mm)
+			}
+			if t.Failed() {
+				t.Logf("suite output: %s", filepath.Join(out, s, "output.txt"))
+			}
+		})
+	}
+}
