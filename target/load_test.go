@@ -1,0 +1,93 @@
+package target
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPrecedenceFlagsOverEnvOverProfile(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "p.yaml")
+	os.WriteFile(prof, []byte("addr: 127.0.0.1:1000\nuser: fromprofile\npassword: pp\npasv-range: 30000-30009\ntimeout: 3s\nfeatures: [fxp]\n"), 0o600)
+	t.Setenv("FTPH_PROFILE", prof)
+	t.Setenv("FTPH_USER", "fromenv")
+	t.Setenv("FTPH_PASV_RANGE", "31000-31009")
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	if err := fs.Parse([]string{"--ftp.pasv-range=32000-32009"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:1000" || cfg.User != "fromenv" || cfg.Password != "pp" || cfg.PasvRange != "32000-32009" || cfg.Timeout != 3*time.Second || !cfg.Has("fxp") {
+		t.Fatalf("wrong precedence: %+v", cfg)
+	}
+}
+
+func TestJSONProfileAndURL(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "p.json")
+	os.WriteFile(prof, []byte(`{"url": "ftp://u:s3cret@127.0.0.1:2121", "pasv-address": "127.0.0.1"}`), 0o600)
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	fs.Parse([]string{"--ftp.profile=" + prof})
+	cfg, err := f.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:2121" || cfg.User != "u" || cfg.Password != "s3cret" {
+		t.Fatalf("url not applied: %+v", cfg)
+	}
+}
+
+func TestValidationNamesTheFlag(t *testing.T) {
+	cases := map[string]string{
+		"--ftp.pasv-range=9-1":            "--ftp.pasv-range",
+		"--ftp.addr=nohostport":           "--ftp.addr",
+		"--ftp.timeout=soon":              "--ftp.timeout",
+		"--ftp.foreign-source=10.0.0.1":   "--ftp.foreign-source",
+		"--ftp.features=teleport":         "--ftp.features",
+		"--ftp.url=http://x":              "--ftp.url",
+		"--ftp.pasv-address=not-an-ip":    "--ftp.pasv-address",
+		"--ftp.profile=/nonexistent.yaml": "--ftp.profile",
+	}
+	for arg, want := range cases {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := RegisterFlags(fs)
+		if err := fs.Parse([]string{arg, "--ftp.user=u"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.Resolve()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v does not name %s", arg, err, want)
+		}
+	}
+}
+
+func TestProfileUnknownKey(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "p.yaml")
+	os.WriteFile(prof, []byte("adress: 127.0.0.1:21\n"), 0o600)
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	fs.Parse([]string{"--ftp.profile=" + prof})
+	if _, err := f.Resolve(); err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Fatalf("unknown key not reported: %v", err)
+	}
+}
+
+func TestRange(t *testing.T) {
+	r, err := ParseRange("30000-30009")
+	if err != nil || r.Size() != 10 || !r.Contains(30000) || !r.Contains(30009) || r.Contains(30010) {
+		t.Fatalf("%v %v", r, err)
+	}
+	for _, bad := range []string{"", "a-b", "0-10", "10-5", "1-70000"} {
+		if _, err := ParseRange(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
