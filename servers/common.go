@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// ReadyTimeout bounds how long Start waits for a daemon's 220 greeting.
+// ReadyTimeout bounds how long Start waits for a daemon's 220 greeting
+// (doubled for the Python-based servers, whose imports are slow under load).
 var ReadyTimeout = 15 * time.Second
 
 // StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
@@ -183,7 +184,7 @@ func (d *daemon) StateDir() string          { return d.r.StateDir }
 
 // startDaemon runs argv in the foreground under its own process group with
 // stdout+stderr going to StateDir/<name>.out, and waits for a 220 greeting.
-func startDaemon(ctx context.Context, r *resolved, usePasv bool, logPath string, argv []string, env []string) (*daemon, error) {
+func startDaemon(ctx context.Context, r *resolved, usePasv bool, logPath string, argv []string, ready time.Duration) (*daemon, error) {
 	outPath := filepath.Join(r.StateDir, r.Name+".out")
 	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -195,7 +196,6 @@ func startDaemon(ctx context.Context, r *resolved, usePasv bool, logPath string,
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = r.StateDir
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -207,7 +207,7 @@ func startDaemon(ctx context.Context, r *resolved, usePasv bool, logPath string,
 	go func() { d.waitErr = cmd.Wait(); close(d.done) }()
 	_ = os.WriteFile(filepath.Join(r.StateDir, "server.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 
-	banner, err := waitGreeting(ctx, r.Addr(), d.done, ReadyTimeout)
+	banner, err := waitGreeting(ctx, r.Addr(), d.done, ready)
 	if err != nil {
 		d.kill()
 		tail := logTail(outPath, 30)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/template"
+	"time"
 )
 
 // Templates holds one configuration template per daemon (servers/templates),
@@ -119,7 +120,7 @@ func init() {
 
 // launch wraps the common start sequence: resolve, prepare, start, and
 // release on failure.
-func launch(ctx context.Context, name string, spec Spec, prep func(r *resolved) (argv []string, logPath string, usePasv bool, err error)) (Running, error) {
+func launch(ctx context.Context, name string, spec Spec, ready time.Duration, prep func(r *resolved) (argv []string, logPath string, usePasv bool, err error)) (Running, error) {
 	r, err := resolve(name, spec)
 	if err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func launch(ctx context.Context, name string, spec Spec, prep func(r *resolved) 
 		r.release()
 		return nil, err
 	}
-	d, err := startDaemon(ctx, r, usePasv, logPath, argv, nil)
+	d, err := startDaemon(ctx, r, usePasv, logPath, argv, ready)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func startVsftpd(ctx context.Context, spec Spec) (Running, error) {
 	if err := requireRoot("vsftpd"); err != nil {
 		return nil, err
 	}
-	return launch(ctx, "vsftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+	return launch(ctx, "vsftpd", spec, ReadyTimeout, func(r *resolved) ([]string, string, bool, error) {
 		if _, err := prepareAccounts(r, true); err != nil {
 			return nil, "", false, err
 		}
@@ -176,7 +177,7 @@ func startProftpd(ctx context.Context, spec Spec) (Running, error) {
 	if err := requireRoot("proftpd"); err != nil {
 		return nil, err
 	}
-	return launch(ctx, "proftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+	return launch(ctx, "proftpd", spec, ReadyTimeout, func(r *resolved) ([]string, string, bool, error) {
 		acc, err := prepareAccounts(r, false)
 		if err != nil {
 			return nil, "", false, err
@@ -217,7 +218,7 @@ func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
 		return nil, err
 	}
 	var resetHome func()
-	run, err := launch(ctx, "pure-ftpd", spec, func(r *resolved) ([]string, string, bool, error) {
+	run, err := launch(ctx, "pure-ftpd", spec, ReadyTimeout, func(r *resolved) ([]string, string, bool, error) {
 		acc, err := prepareAccounts(r, false)
 		if err != nil {
 			return nil, "", false, err
@@ -258,24 +259,32 @@ func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
 }
 
 // python finds Debian's interpreter (a pyenv python3 on PATH cannot see
-// dist-packages) and checks that module imports.
-func python(server, module string) (string, error) {
+// dist-packages) and checks that the module's files are there (cheaper than
+// an import, which costs twisted a second on a busy machine).
+func python(server, modulePath string) (string, error) {
 	const py = "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		return "", notInstalled(server, py)
 	}
-	if err := exec.Command(py, "-c", "import "+module).Run(); err != nil {
-		return "", notInstalled(server, "python module "+module)
+	if modulePath != "" {
+		p := filepath.Join("/usr/lib/python3/dist-packages", modulePath)
+		if _, err := os.Stat(p); err != nil {
+			return "", notInstalled(server, "python module "+p)
+		}
 	}
 	return py, nil
 }
 
+// pythonReady is the greeting deadline for Python servers: their imports
+// are slow on a loaded machine.
+func pythonReady() time.Duration { return 2 * ReadyTimeout }
+
 func startPyftpdlib(ctx context.Context, spec Spec) (Running, error) {
-	py, err := python("pyftpdlib", "pyftpdlib")
+	py, err := python("pyftpdlib", "pyftpdlib/servers.py")
 	if err != nil {
 		return nil, err
 	}
-	return launch(ctx, "pyftpdlib", spec, func(r *resolved) ([]string, string, bool, error) {
+	return launch(ctx, "pyftpdlib", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
 		script, err := r.renderTo("pyftpdlib.py.tmpl", "launch.py", r.data())
 		if err != nil {
 			return nil, "", false, err
@@ -285,14 +294,14 @@ func startPyftpdlib(ctx context.Context, spec Spec) (Running, error) {
 }
 
 func startTwisted(ctx context.Context, spec Spec) (Running, error) {
-	py, err := python("twisted", "twisted.protocols.ftp")
+	py, err := python("twisted", "twisted/protocols/ftp.py")
 	if err != nil {
 		return nil, err
 	}
 	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
 		return nil, fmt.Errorf("servers: twisted has no passive (masquerade) address option")
 	}
-	return launch(ctx, "twisted", spec, func(r *resolved) ([]string, string, bool, error) {
+	return launch(ctx, "twisted", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
 		script, err := r.renderTo("twisted.py.tmpl", "launch.py", r.data())
 		if err != nil {
 			return nil, "", false, err
@@ -312,7 +321,7 @@ func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 	if err != nil {
 		return nil, err
 	}
-	py, err := python("inetutils", "socket")
+	py, err := python("inetutils", "")
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +331,7 @@ func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
 		return nil, fmt.Errorf("servers: inetutils ftpd has no passive (masquerade) address option")
 	}
-	return launch(ctx, "inetutils", spec, func(r *resolved) ([]string, string, bool, error) {
+	return launch(ctx, "inetutils", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
 		if _, err := prepareAccounts(r, true); err != nil {
 			return nil, "", false, err
 		}

@@ -40,7 +40,7 @@ func start(t testing.TB, name string, spec servers.Spec) servers.Running {
 	if spec.StateDir == "" {
 		spec.StateDir = t.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := time.Now()
 	s, err := servers.Start(ctx, name, spec)
