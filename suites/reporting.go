@@ -13,7 +13,7 @@ import (
 )
 
 // ReportDir, when set, receives verdicts.json (per-check verdicts),
-// junit.xml and ginkgo.json after the run.
+// report.html (failures with transcripts), junit.xml and ginkgo.json.
 var ReportDir string
 
 // Quiet suppresses the verdict summary on stdout.
@@ -46,6 +46,14 @@ func writeReports(dir string, r types.Report, run report.Run) error {
 	}
 	defer f.Close()
 	if err := run.WriteJSON(f); err != nil {
+		return err
+	}
+	h, err := os.Create(filepath.Join(dir, "report.html"))
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := run.WriteHTML(h); err != nil {
 		return err
 	}
 	if err := reporters.GenerateJUnitReport(r, filepath.Join(dir, "junit.xml")); err != nil {

@@ -50,7 +50,11 @@ func runMatrix(extra []string) int {
 		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 		return 2
 	}
-	fmt.Printf("wrote %s and matrix.json\n", filepath.Join(*matrixOut, "matrix.md"))
+	if err := writeFile(filepath.Join(*matrixOut, "matrix.html"), m.WriteHTML); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	fmt.Printf("wrote %s, matrix.json and matrix.html\n", filepath.Join(*matrixOut, "matrix.md"))
 	code := 0
 	for _, s := range m.Servers {
 		if e, ok := m.Errors[s]; ok {
