@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -224,8 +225,31 @@ func (c *Conn) SendLine(ctx context.Context, line string) error {
 // WriteRaw writes bytes exactly as given (pipelining, split commands,
 // Telnet sequences, garbage). They are recorded in the transcript escaped.
 func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
-	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(b, 200)))
+	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(maskPASS(b), 200)))
 	return c.write(ctx, b)
+}
+
+// maskPASS replaces the argument of every PASS line in b (any case, CRLF
+// or bare LF) with "****", as Transcript.Add does for SendLine.
+func maskPASS(b []byte) []byte {
+	if !bytes.Contains(bytes.ToUpper(b), []byte("PASS")) {
+		return b
+	}
+	var out []byte
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(l) >= 4 && bytes.EqualFold(l[:4], []byte("PASS")) {
+			end := len(l)
+			for end > 4 && (l[end-1] == '\n' || l[end-1] == '\r') {
+				end--
+			}
+			out = append(out, l[:4]...)
+			out = append(out, " ****"...)
+			out = append(out, l[end:]...)
+			continue
+		}
+		out = append(out, l...)
+	}
+	return out
 }
 
 func (c *Conn) write(ctx context.Context, b []byte) error {

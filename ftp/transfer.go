@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -96,6 +97,11 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 		return res
 	}
 	data, err := get(ctx)
+	if err == nil && data == nil {
+		// e.g. Transfer(ctx, nil, ...) to see how a server treats a
+		// transfer without a data connection, and it answered 1xx anyway
+		err = &OpError{Op: "data connection", Err: errors.New("no data connection to transfer over"), Transcript: c.tr}
+	}
 	if err != nil {
 		res.Err = err
 		// still collect the server's verdict on the failed transfer
