@@ -25,7 +25,7 @@ type htmlArea struct {
 
 type htmlTotals struct {
 	Server string
-	Counts map[report.Result]int
+	Counts map[string]int
 	Error  string
 }
 
@@ -72,7 +72,7 @@ func (m Matrix) WriteHTML(w io.Writer) error {
 	for _, s := range m.Servers {
 		t := htmlTotals{Server: s, Error: m.Errors[s]}
 		if run, ok := m.Runs[s]; ok {
-			t.Counts = run.Counts()
+			t.Counts = stringCounts(run.Counts())
 		}
 		totals = append(totals, t)
 	}
@@ -123,3 +123,11 @@ var matrixTmpl = template.Must(template.New("m").Parse(`<!doctype html>
 {{end}}</tbody>{{end}}</table></div>
 </body></html>
 `))
+
+func stringCounts(m map[report.Result]int) map[string]int {
+	out := map[string]int{}
+	for _, r := range []report.Result{report.Pass, report.Fail, report.Warn, report.Skip, report.Observe} {
+		out[string(r)] = m[r]
+	}
+	return out
+}

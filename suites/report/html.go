@@ -15,7 +15,11 @@ func (r Run) WriteHTML(w io.Writer) error {
 			problems = append(problems, v)
 		}
 	}
-	return runTmpl.Execute(w, map[string]any{"Run": r, "Counts": r.Counts(), "Problems": problems})
+	counts := map[string]int{}
+	for _, res := range []Result{Pass, Fail, Warn, Skip, Observe} {
+		counts[string(res)] = r.Counts()[res]
+	}
+	return runTmpl.Execute(w, map[string]any{"Run": r, "Counts": counts, "Problems": problems})
 }
 
 var runTmpl = template.Must(template.New("run").Parse(`<!doctype html>
