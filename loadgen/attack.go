@@ -44,7 +44,7 @@ var (
 	DefaultMaxOverRange    = 10   // exhaust: sessions tried beyond the declared range
 	DefaultRampConcurrency = 16   // exhaust: logins in flight while ramping
 	DefaultRecoveryTimeout = 10 * time.Second
-	DefaultProbeInterval   = 5 * time.Millisecond
+	DefaultProbeInterval   = 10 * time.Millisecond
 	DefaultMix             = Mix{{"retr", 4}, {"list", 2}, {"cwd", 1}, {"pwd", 1}, {"noop", 2}}
 )
 

@@ -336,43 +336,37 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// recover probes with one session (reconnecting when the server drops or
-// refuses it) until PASV returns an in-range port, bounded by the recovery
-// timeout.
+// recover probes until a PASV returns an in-range port, bounded by the
+// recovery timeout. Every probe is a fresh session (connect, login, PASV):
+// some servers never recover a session whose PASV once failed (twisted),
+// and the question is when the server serves new passive requests again.
 func (a *Attacker) recover(sum *ExhaustSummary, released time.Time, out chan<- *Result) {
 	deadline := released.Add(a.recovery)
-	var c *ctrl
-	defer func() {
-		if c != nil {
-			c.send("QUIT")
-			c.close()
-		}
-	}()
 	for time.Now().Before(deadline) && a.hardCtx.Err() == nil {
 		sum.RecoveryAttempts++
-		if c == nil {
-			d := &ftpDriver{a: a, src: a.source(0)}
-			r := d.open(a.hardCtx)
-			if !r.OK() {
-				sum.RecoveryLast = "login: " + r.Reply + " " + r.Err
-				r.Op = "recover"
-				a.emit(out, r)
-				a.clock.Sleep(a.hardCtx, DefaultProbeInterval)
-				continue
-			}
-			c = d.c
+		d := &ftpDriver{a: a, src: a.source(0)}
+		r := d.open(a.hardCtx)
+		r.Op = "recover"
+		r.Intended = r.Start
+		if !r.OK() {
+			sum.RecoveryLast = r.FailedPhase.String() + ": " + firstNonEmpty(r.Reply, r.Err)
+			a.emit(out, r)
+			a.clock.Sleep(a.hardCtx, DefaultProbeInterval)
+			continue
 		}
-		r := &Result{Op: "recover", Start: time.Now()}
+		c := d.c
+		t0 := time.Now()
 		ep, rep, err := c.passive(a.epsv)
 		r.End = time.Now()
-		r.Intended = r.Start
-		r.SetPhase(PhasePasv, r.End.Sub(r.Start))
+		r.SetPhase(PhasePasv, r.End.Sub(t0))
 		if err == nil {
 			r.Port = ep.Port
 			if a.pasvRange.Contains(ep.Port) {
 				sum.Recovered = true
 				sum.RecoveryTime = r.End.Sub(released).Seconds()
 				a.emit(out, r)
+				c.send("QUIT")
+				c.close()
 				return
 			}
 			r.OutOfRange = true
@@ -380,16 +374,9 @@ func (a *Attacker) recover(sum *ExhaustSummary, released time.Time, out chan<- *
 			sum.RecoveryLast = rep.Line()
 		} else {
 			r.fail(PhasePasv, err)
-			sum.RecoveryLast = r.Reply
-			if sum.RecoveryLast == "" {
-				sum.RecoveryLast = r.Err
-			}
-			var re *ReplyError
-			if !errors.As(err, &re) {
-				c.close()
-				c = nil
-			}
+			sum.RecoveryLast = "pasv: " + firstNonEmpty(r.Reply, r.Err)
 		}
+		c.close()
 		a.emit(out, r)
 		a.clock.Sleep(a.hardCtx, DefaultProbeInterval)
 	}

@@ -112,7 +112,7 @@ func dialCtrl(ctx context.Context, hard context.Context, addr string, local net.
 	if err != nil {
 		return nil, err
 	}
-	c := &ctrl{nc: nc, br: bufio.NewReaderSize(nc, 512), timeout: timeout, local: local}
+	c := &ctrl{nc: nc, br: newReader(nc), timeout: timeout, local: local}
 	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.remote = ta.IP
 	}
@@ -301,3 +301,5 @@ func isReplyClass(err error, k int) bool {
 	var re *ReplyError
 	return errors.As(err, &re) && re.Code/100 == k
 }
+
+func newReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 512) }

@@ -1,0 +1,563 @@
+// Command ftpload is the FTP load generator: it finds where a server's
+// passive port pool runs out (exhaust), how many passive cycles per second
+// it sustains (churn), its transfer throughput (retr, stor) and its latency
+// under a command mix (mixed). See "ftpload --help".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ftpharness/ftpharness/loadgen"
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/sink"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitThreshold   = 1
+	exitUsage       = 2
+	exitUnreachable = 3
+)
+
+const usage = `ftpload: FTP passive-mode load generator
+
+Usage:
+  ftpload SCENARIO [--target ftp://user:pass@host:port] [flags]
+  ftpload report FILE.json [--csv FILE] [--fail-on EXPR]
+
+Scenarios:
+  exhaust  ramp sessions that log in, send PASV (or EPSV) and hold the listener
+           without connecting, until the server refuses or misbehaves; report the
+           capacity, the failure mode (reply-4xx, reply-5xx, out-of-range,
+           session-dropped, timeout, address-mismatch) with the raw reply, the
+           time to exhaust, then release all and time the recovery.
+           --sessions is the number of logins in flight while ramping (default 16),
+           --count the most sessions tried (default: range size + 10, else 2000),
+           --rate paces session starts.
+  churn    PASV/EPSV -> data connect -> tiny RETR (or LIST with --list) -> 226,
+           as fast as possible over --sessions sessions: cycles/s and phase latency.
+  retr     --sessions sessions downloading a file of --size bytes: MB/s aggregate
+           and per session.
+  stor     the same, uploading.
+  mixed    a weighted command mix (--mix) over long-lived sessions with --think time.
+
+With no --target, ftpload starts a server itself on 127.0.0.1 (--server:
+embedded = ftpserverlib in-process (default), sink = a minimal in-process
+FTP sink, or a local daemon: vsftpd, proftpd, pure-ftpd, pyftpdlib, twisted,
+inetutils, goftp) with --pasv-range or a free 20-port range.
+
+Load models: closed loop by default (--sessions N, each starting its next
+operation when the last one ends); open loop with --rate R/s (operations start
+on schedule; latency is also reported from the intended start, corrected for
+coordinated omission). Every run is bounded by --duration (default 10s) and/or
+--count.
+
+Flags:
+%s
+Examples:
+  ftpload exhaust                                   # embedded server, zero setup
+  ftpload exhaust --target ftp://ftpuser:ftppass@127.0.0.1:2121 --pasv-range 30000-30009
+  ftpload exhaust --server vsftpd --pasv-range 30000-30009 --json vsftpd.json
+  ftpload churn --server sink --sessions 8 --duration 5s
+  ftpload retr --target ftp://u:p@127.0.0.1:2121 --size 1GiB --count 1
+  ftpload retr --sessions 16 --size 64MiB --duration 30s --source 127.0.0.2-127.0.0.9
+  ftpload churn --rate 2000/s --sessions 64 --fail-on 'errors>0,p99.pasv>50ms'
+  ftpload mixed --mix retr=4,list=2,cwd=1,pwd=1,noop=2 --think 50ms
+  ftpload exhaust --json run.json --fail-on 'capacity<1000' && ftpload report run.json
+
+Exit status: 0 ok, 1 a --fail-on threshold was broken (named on stderr),
+2 usage or configuration error, 3 the target could not be reached.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// notifySignals routes SIGINT and SIGTERM to c (tests replace it).
+var notifySignals = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, syscall.SIGTERM) }
+
+type config struct {
+	target, server, pasvRange, pasvAddr, rate, size, source, file, mix string
+	jsonOut, csvOut, failOn                                            string
+	epsv, strict, list, quiet                                          bool
+	sessions, count                                                    int
+	duration, timeout, think, recovery                                 time.Duration
+}
+
+func flags(cfg *config, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&cfg.target, "target", "", "server `URL` ftp://user:pass@host:port (none: start --server locally)")
+	fs.StringVar(&cfg.server, "server", "embedded", "server to start when there is no --target (`NAME`)")
+	fs.StringVar(&cfg.pasvRange, "pasv-range", "", "the server's declared passive range `lo-hi` (out-of-range checks, exhaust capacity)")
+	fs.StringVar(&cfg.pasvAddr, "pasv-address", "", "`IP` PASV replies should advertise (default: the control peer)")
+	fs.BoolVar(&cfg.strict, "strict-address", false, "connect data to the advertised address, not the control peer's")
+	fs.BoolVar(&cfg.epsv, "epsv", false, "use EPSV instead of PASV")
+	fs.IntVar(&cfg.sessions, "sessions", 0, "concurrent sessions `N` (closed loop; open loop: pool size; exhaust: logins in flight)")
+	fs.StringVar(&cfg.rate, "rate", "", "open loop: operations per second `R/s` (exhaust: sessions started per second)")
+	fs.DurationVar(&cfg.duration, "duration", 0, "bound on the run `D` (default 10s; exhaust 60s)")
+	fs.IntVar(&cfg.count, "count", 0, "bound on operations `N` (exhaust: most sessions tried)")
+	fs.StringVar(&cfg.size, "size", "", "file size `S` for retr/stor/churn (e.g. 100, 64KiB, 1GiB; default churn 100, retr/stor 10MiB)")
+	fs.StringVar(&cfg.source, "source", "", "local source addresses `a-b` or a,b,c; sessions spread over them, data bound to the session's")
+	fs.StringVar(&cfg.file, "file", "", "existing server `FILE` to RETR (default: upload ftpload-SIZE.bin first)")
+	fs.BoolVar(&cfg.list, "list", false, "churn: LIST instead of RETR")
+	fs.StringVar(&cfg.mix, "mix", loadgen.DefaultMix.String(), "mixed: weighted `OPS` (retr list stor cwd pwd noop)")
+	fs.DurationVar(&cfg.think, "think", 0, "mixed/closed loop: pause `D` between a session's operations")
+	fs.DurationVar(&cfg.timeout, "timeout", loadgen.DefaultTimeout, "bound on each network step `D`")
+	fs.DurationVar(&cfg.recovery, "recovery-timeout", loadgen.DefaultRecoveryTimeout, "exhaust: how long to wait for PASV to work again `D`")
+	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
+	fs.StringVar(&cfg.csvOut, "csv", "", "write the per-second timeline as CSV to `FILE`")
+	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a condition `EXPR` holds, e.g. 'errors>0,p99.pasv>50ms,throughput<500MB/s,capacity<1000'")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line and no text summary")
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func printUsage(w io.Writer) {
+	var cfg config
+	fs := flags(&cfg, "ftpload")
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fmt.Fprintf(w, usage, b.String())
+}
+
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func fail(code int, format string, args ...any) error {
+	return &exitError{code, fmt.Sprintf(format, args...)}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdout, stderr)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "ftpload:", ee.msg)
+		}
+		if ee.code == exitUsage {
+			fmt.Fprintln(stderr, "Run 'ftpload --help' for usage.")
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "ftpload:", err)
+	return exitUsage
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return fail(exitUsage, "")
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		printUsage(stdout)
+		return nil
+	case "report":
+		return report(args[1:], stdout)
+	}
+	scenario := args[0]
+	known := false
+	for _, s := range loadgen.Scenarios {
+		known = known || s == scenario
+	}
+	if !known {
+		return fail(exitUsage, "unknown scenario %q (known: %s, report)", scenario, strings.Join(loadgen.Scenarios, ", "))
+	}
+	var cfg config
+	fs := flags(&cfg, scenario)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return nil
+		}
+		return fail(exitUsage, "%v", err)
+	}
+	if fs.NArg() > 0 {
+		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	}
+	return attack(scenario, &cfg, stdout, stderr)
+}
+
+func parseTarget(s string) (loadgen.Target, error) {
+	if !strings.Contains(s, "://") {
+		s = "ftp://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "ftp" || u.Host == "" {
+		return loadgen.Target{}, fmt.Errorf("--target %q: want ftp://user:pass@host:port", s)
+	}
+	t := loadgen.Target{User: "anonymous", Password: "ftpload@"}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "21")
+	}
+	t.Addr = host
+	if u.User != nil {
+		t.User = u.User.Username()
+		if p, ok := u.User.Password(); ok {
+			t.Password = p
+		}
+	}
+	return t, nil
+}
+
+func parseRate(s string) (float64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("--rate %q: want a positive number per second, e.g. 500/s", s)
+	}
+	return f, nil
+}
+
+func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
+	// settle every option before touching the network
+	var opts []loadgen.Option
+	var pr loadgen.PortRange
+	if cfg.pasvRange != "" {
+		var err error
+		if pr, err = loadgen.ParsePortRange(cfg.pasvRange); err != nil {
+			return fail(exitUsage, "--pasv-range: %v", err)
+		}
+	}
+	if cfg.rate != "" {
+		r, err := parseRate(cfg.rate)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		opts = append(opts, loadgen.WithRate(r))
+	}
+	if cfg.sessions < 0 || cfg.count < 0 || cfg.duration < 0 {
+		return fail(exitUsage, "--sessions, --count and --duration must not be negative")
+	}
+	if cfg.sessions > 0 {
+		opts = append(opts, loadgen.WithSessions(cfg.sessions))
+	} else if scenario == loadgen.Exhaust {
+		opts = append(opts, loadgen.WithSessions(loadgen.DefaultRampConcurrency))
+	}
+	dur := cfg.duration
+	if dur == 0 && scenario == loadgen.Exhaust {
+		dur = 60 * time.Second
+	}
+	opts = append(opts, loadgen.WithDuration(dur), loadgen.WithCount(cfg.count), loadgen.WithTimeout(cfg.timeout),
+		loadgen.WithEPSV(cfg.epsv), loadgen.WithStrictAddress(cfg.strict), loadgen.WithList(cfg.list),
+		loadgen.WithThink(cfg.think), loadgen.WithRecoveryTimeout(cfg.recovery), loadgen.WithFile(cfg.file))
+	if cfg.size != "" {
+		n, err := loadgen.ParseSize(cfg.size)
+		if err != nil {
+			return fail(exitUsage, "--size: %v", err)
+		}
+		opts = append(opts, loadgen.WithSize(n))
+	}
+	if cfg.source != "" {
+		ips, err := loadgen.ParseSources(cfg.source)
+		if err != nil {
+			return fail(exitUsage, "--source: %v", err)
+		}
+		for _, ip := range ips {
+			if !ip.IsLoopback() {
+				return fail(exitUsage, "--source %s: only loopback source addresses are allowed", ip)
+			}
+		}
+		opts = append(opts, loadgen.WithSources(ips))
+	}
+	if cfg.pasvAddr != "" {
+		ip := net.ParseIP(cfg.pasvAddr)
+		if ip == nil {
+			return fail(exitUsage, "--pasv-address %q: not an IP address", cfg.pasvAddr)
+		}
+		opts = append(opts, loadgen.WithPasvAddress(ip))
+	}
+	if scenario == loadgen.Mixed {
+		m, err := loadgen.ParseMix(cfg.mix)
+		if err != nil {
+			return fail(exitUsage, "--mix: %v", err)
+		}
+		opts = append(opts, loadgen.WithMix(m))
+	}
+	thresholds, err := loadgen.ParseThresholds(cfg.failOn)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	var tgt loadgen.Target
+	if cfg.target != "" {
+		if tgt, err = parseTarget(cfg.target); err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		host, _, _ := net.SplitHostPort(tgt.Addr)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fail(exitUsage, "--target %s: only loopback targets are allowed", tgt.Addr)
+		}
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	serverName := ""
+	if cfg.target == "" {
+		var cleanup func()
+		tgt, pr, cleanup, err = startServer(cfg.server, pr, stderr)
+		if err != nil {
+			return fail(exitUnreachable, "starting %s: %v", cfg.server, err)
+		}
+		defer cleanup()
+		serverName = cfg.server
+		if serverName == "embedded" {
+			serverName = "ftpserverlib"
+		}
+	}
+	opts = append(opts, loadgen.WithPasvRange(pr))
+	a := loadgen.NewAttacker(tgt, opts...)
+
+	if err := a.Prepare(ctx, scenario); err != nil {
+		if errors.Is(err, loadgen.ErrUnreachable) {
+			return fail(exitUnreachable, "%v", err)
+		}
+		return fail(exitUsage, "%v", err)
+	}
+
+	// SIGINT/SIGTERM: stop starting work and drain; a second one aborts.
+	sigs := make(chan os.Signal, 2)
+	notifySignals(sigs)
+	defer signal.Stop(sigs)
+	var interrupted atomic.Bool
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			interrupted.Store(true)
+			if n == 1 {
+				fmt.Fprintln(stderr, "\nftpload: interrupted: draining (again to abort)")
+				stop()
+			} else {
+				a.Abort()
+			}
+		}
+	}()
+
+	begin := time.Now()
+	results, err := a.Attack(ctx, scenario)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	m := loadgen.NewMetrics(begin)
+	progress := !cfg.quiet && isTTY(stderr)
+	done := make(chan struct{})
+	if progress {
+		go showProgress(a, scenario, begin, stderr, done)
+	}
+	for r := range results {
+		m.Add(r)
+	}
+	m.Close()
+	close(done)
+	if progress {
+		time.Sleep(10 * time.Millisecond) // let the progress line end its line
+	}
+
+	settings := a.Settings(scenario)
+	settings.Server = serverName
+	settings.Command = "ftpload " + strings.Join(os.Args[1:], " ")
+	rep := m.Report(settings)
+	rep.Interrupted = interrupted.Load()
+
+	if cfg.jsonOut != "" {
+		if err := writeTo(cfg.jsonOut, stdout, loadgen.NewJSONReporter(rep)); err != nil {
+			return fail(exitUsage, "--json: %v", err)
+		}
+	}
+	if cfg.csvOut != "" {
+		if err := writeTo(cfg.csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
+			return fail(exitUsage, "--csv: %v", err)
+		}
+	}
+	if !cfg.quiet && cfg.jsonOut != "-" {
+		loadgen.NewTextReporter(rep)(stdout)
+	}
+	if reachedNothing(rep) {
+		return fail(exitUnreachable, "no session could log in: %s", firstError(rep))
+	}
+	return checkThresholds(thresholds, rep)
+}
+
+// reachedNothing: every login failed on the network (not on a refusal
+// the scenario measures).
+func reachedNothing(rep *loadgen.Report) bool {
+	if rep.Settings.Scenario == loadgen.Exhaust || rep.Totals.OK > 0 || rep.Totals.Count == 0 {
+		return false
+	}
+	for _, e := range rep.Errors {
+		if e.Class != loadgen.ClassRefused && e.Class != loadgen.ClassTimeout {
+			return false
+		}
+	}
+	return true
+}
+
+func firstError(rep *loadgen.Report) string {
+	for _, e := range rep.Errors {
+		return e.FirstError
+	}
+	return ""
+}
+
+func checkThresholds(ts []loadgen.Threshold, rep *loadgen.Report) error {
+	var broken []string
+	for _, t := range ts {
+		b, actual, err := t.Check(rep)
+		if err != nil {
+			return fail(exitUsage, "--fail-on %q: %v", t.Expr, err)
+		}
+		if b {
+			broken = append(broken, fmt.Sprintf("%s (actual %s = %.6g)", t.Expr, t.Metric, actual))
+		}
+	}
+	if len(broken) > 0 {
+		return fail(exitThreshold, "threshold broken: %s", strings.Join(broken, "; "))
+	}
+	return nil
+}
+
+func writeTo(path string, stdout io.Writer, r loadgen.Reporter) error {
+	if path == "-" {
+		return r(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := r(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func report(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	csvOut := fs.String("csv", "", "write the timeline as CSV to FILE")
+	failOn := fs.String("fail-on", "", "exit 1 when a condition holds")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return fail(exitUsage, "report: %v", err)
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		return fail(exitUsage, "report: want FILE.json")
+	}
+	ts, err := loadgen.ParseThresholds(*failOn)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fail(exitUsage, "report: %v", err)
+	}
+	defer f.Close()
+	rep, err := loadgen.ReadReport(f)
+	if err != nil {
+		return fail(exitUsage, "%s: %v", file, err)
+	}
+	if err := loadgen.NewTextReporter(rep)(stdout); err != nil {
+		return err
+	}
+	if *csvOut != "" {
+		if err := writeTo(*csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
+			return fail(exitUsage, "--csv: %v", err)
+		}
+	}
+	return checkThresholds(ts, rep)
+}
+
+// startServer starts a local server for a run without --target.
+func startServer(name string, pr loadgen.PortRange, stderr io.Writer) (loadgen.Target, loadgen.PortRange, func(), error) {
+	if name == "sink" {
+		opts := sink.Options{PasvMin: pr.Lo, PasvMax: pr.Hi}
+		s, err := sink.Start(opts)
+		if err != nil {
+			return loadgen.Target{}, pr, nil, err
+		}
+		return loadgen.Target{Addr: s.Addr(), User: "ftpload", Password: "ftpload"}, pr, func() { s.Close() }, nil
+	}
+	spec := servers.Spec{PasvMin: pr.Lo, PasvMax: pr.Hi}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run, err := servers.Start(ctx, name, spec)
+	if err != nil {
+		return loadgen.Target{}, pr, nil, err
+	}
+	t := run.Target()
+	if got, err := loadgen.ParsePortRange(t.PasvRange); err == nil {
+		pr = got
+	}
+	fmt.Fprintf(stderr, "ftpload: started %s on %s, passive range %s\n", run.Name(), t.Addr, pr)
+	return loadgen.Target{Addr: t.Addr, User: t.User, Password: t.Password}, pr, func() { run.Stop() }, nil
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func showProgress(a *loadgen.Attacker, scenario string, begin time.Time, w io.Writer, done <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	var lastOps, lastBytes int64
+	last := begin
+	line := func() {
+		s := a.Stats()
+		now := time.Now()
+		dt := now.Sub(last).Seconds()
+		if dt <= 0 {
+			dt = 1
+		}
+		rate := float64(s.Ops-lastOps) / dt
+		mbs := float64(s.Bytes-lastBytes) / dt / 1e6
+		lastOps, lastBytes, last = s.Ops, s.Bytes, now
+		if scenario == loadgen.Exhaust {
+			fmt.Fprintf(w, "\r%6.1fs  held %d  errors %d\x1b[K", now.Sub(begin).Seconds(), s.Held, s.Errors)
+			return
+		}
+		fmt.Fprintf(w, "\r%6.1fs  sessions %d  ops %d  %.0f/s  %.1f MB/s  errors %d\x1b[K",
+			now.Sub(begin).Seconds(), s.Active, s.Ops, rate, mbs, s.Errors)
+	}
+	for {
+		select {
+		case <-t.C:
+			line()
+		case <-done:
+			line()
+			fmt.Fprintln(w)
+			return
+		}
+	}
+}
