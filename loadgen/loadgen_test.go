@@ -234,7 +234,9 @@ func TestCancelDrains(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	opErr := func(e error) error { return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)} }
+	opErr := func(e error) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)}
+	}
 	cases := []struct {
 		err  error
 		want ErrorClass
