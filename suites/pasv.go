@@ -2,9 +2,15 @@ package suites
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -109,7 +115,14 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// port specification is changed by a command from the user." A second
 	// PASV/EPSV replaces the first listener.
 	Check("PASV-006", func(ctx SpecContext) {
-		for _, pair := range [][2]bool{{false, false}, {true, true}, {false, true}, {true, false}} {
+		pairs := [][2]bool{{false, false}, {true, true}, {false, true}, {true, false}}
+		probe := Login(ctx)
+		if !EPSVImplemented(ctx, probe) {
+			GinkgoWriter.Println("EPSV is not implemented (500/502): checking PASV then PASV only")
+			pairs = pairs[:1]
+		}
+		probe.Quit(ctx)
+		for _, pair := range pairs {
 			s := Login(ctx)
 			a := s.Pasv(ctx, pair[0])
 			b := s.Pasv(ctx, pair[1])
@@ -149,10 +162,350 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		if err != nil {
 			return // refused at connect: the rule holds
 		}
-		DeferCleanup(nc.Close)
+		DeferCleanup(func() { nc.Close() })
 		res := s.TransferWith(octx, "RETR "+name, ftp.Ready(nc), nil, nil, nil)
 		Expect(res.Bytes).To(BeZero(), "%d bytes of the file were delivered to the foreign peer %s: %s", res.Bytes, foreign, res)
 		Expect(res.OK()).To(BeFalse(), "the transfer to a foreign peer completed: %s", res)
+	})
+
+	// RFC 959 §3.2: the data connection is closed "when the port
+	// specification is changed by a command from the user"; a new PASV
+	// replaces the old listener, so one session issuing many PASVs holds at
+	// most one port (ftpserverlib PR#412: the pool leaked until exhausted).
+	Check("PASV-007", func(ctx SpecContext) {
+		s := Login(ctx)
+		n := 50
+		rng, declared := Config().PasvPorts()
+		if declared && 2*rng.Size()+10 > n {
+			n = min(2*rng.Size()+10, 200)
+		}
+		var last ftp.Endpoint
+		var vs []string
+		for i := 1; i <= n; i++ {
+			r := s.Do(ctx, "PASV")
+			if !r.Is(227) {
+				vs = append(vs, fmt.Sprintf("PASV #%d of %d without connecting answered %q", i, n, r.Raw))
+				break
+			}
+			ep, err := ftp.ParsePASV(r.Text())
+			Expect(err).NotTo(HaveOccurred(), "PASV #%d: %q", i, r.Raw)
+			if declared && !rng.Contains(ep.Port) {
+				vs = append(vs, fmt.Sprintf("PASV #%d advertised port %d outside the declared range %s (the range looks exhausted by this one session): %q", i, ep.Port, rng, r.Raw))
+			}
+			last = ep
+		}
+		ExpectNoViolations(vs, "repeated PASVs in one session must each get a 227 (a new PASV releases the previous listener)")
+		nc := s.DialEndpoint(ctx, last, ftp.DataOptions{})
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		Expect(s.Transfer(octx, nc, "LIST "+Scratch(ctx), nil, nil)).To(Complete(), "LIST over the listener of the last of %d PASVs", n)
+	})
+
+	// RFC 959 §5.3.1: "PASV <CRLF>" takes no argument; §4.2.1: 501 "Syntax
+	// error in parameters or arguments."
+	Check("PASV-008", func(ctx SpecContext) {
+		s := Login(ctx)
+		Expect(s.Do(ctx, "PASV", "x")).To(HaveCode(501))
+	})
+
+	// RFC 959 leaves a data-setup command during a transfer unspecified;
+	// ProFTPD answers 450 (*_during_xfer_bug3487), pyftpdlib drops the old
+	// data channel. Recorded: the reply, and whether the running RETR still
+	// ended 226 with replies in order.
+	Check("PASV-009", func(ctx SpecContext) {
+		setup := Login(ctx)
+		name := Name(ctx, "pasv009")
+		size := 8 << 20
+		setup.Put(ctx, name, fixtures.Bytes(909, size))
+		epsv := EPSVImplemented(ctx, setup)
+		sink := SinkListener(setup.LocalIP())
+		setup.Quit(ctx)
+		portArg, eprtArg := PortArgs(sink)
+		cmds := []string{"PASV", "EPSV", "PORT " + portArg, "EPRT " + eprtArg}
+		for _, cmd := range cmds {
+			if cmd == "EPSV" && !epsv {
+				Observe("EPSV during RETR", "not tried: EPSV is not implemented")
+				continue
+			}
+			s := Login(ctx)
+			s.Do(ctx, "TYPE", "I")
+			nc := s.Data(ctx, false)
+			Expect(s.SendLine(ctx, "RETR "+name)).To(Succeed())
+			first := s.Next(ctx)
+			if !first.Preliminary() {
+				Observe(cmd+" during RETR", fmt.Sprintf("RETR did not start: %q", first.Raw))
+				continue
+			}
+			// Let the transfer start streaming, then issue cmd while the
+			// server is still blocked on the full socket buffers.
+			nc.SetReadDeadline(time.Now().Add(Config().Timeout))
+			got, _ := io.ReadFull(nc, make([]byte, 64<<10))
+			Expect(s.SendLine(ctx, cmd)).To(Succeed())
+			var replies []string
+			if r, err := s.TryNext(ctx, 1500*time.Millisecond); err == nil {
+				replies = append(replies, r.String())
+				Observe(cmd+" during RETR: immediate reply", fmt.Sprintf("%q", r.Raw))
+			} else {
+				Observe(cmd+" during RETR: immediate reply", "none within 1.5s (deferred)")
+			}
+			rest, _ := io.Copy(io.Discard, nc)
+			nc.Close()
+			// one reply for cmd, one (possibly multi-line) completion for RETR
+			for len(replies) < 2 {
+				r, err := s.TryNext(ctx, 3*time.Second)
+				if err != nil {
+					break
+				}
+				replies = append(replies, r.String())
+			}
+			total := int64(got) + rest
+			Observe(cmd+" during RETR: transfer", fmt.Sprintf("%d of %d bytes received; replies after %s: %v", total, size, cmd, replies))
+			ended226 := false
+			for _, r := range replies {
+				if strings.HasPrefix(r, "226") || strings.HasPrefix(r, "250") {
+					ended226 = true
+				}
+			}
+			Expect(ended226 && total == int64(size)).To(BeTrue(), "%s during RETR: the running transfer should still complete (got %d of %d bytes, replies %v)", cmd, total, size, replies)
+			s.Close()
+		}
+	})
+
+	// RFC 2577 §4: a server "should verify the remote address of both the
+	// control connection and the data connection". Recorded: after refusing
+	// a foreign peer, does the legitimate client still get its transfer?
+	// (pyftpdlib keeps listening; ProFTPD fails the transfer.)
+	Check("PASV-011", func(ctx SpecContext) {
+		if Config().Has("fxp") {
+			Skip("--ftp.features=fxp declares foreign data peers allowed")
+		}
+		s := Login(ctx)
+		name := Name(ctx, "pasv011")
+		content := []byte("only for the control peer\n")
+		s.Put(ctx, name, content)
+		ep := s.Pasv(ctx, false)
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		foreign := net.ParseIP(Config().ForeignSource)
+		if fc, err := s.DialData(octx, ep, ftp.DataOptions{LocalIP: foreign}); err != nil {
+			Observe("foreign peer connect", err)
+		} else {
+			Observe("foreign peer connect", "accepted by the kernel")
+			if r, err := s.TryNext(ctx, 500*time.Millisecond); err == nil {
+				Observe("reply to the foreign connection", fmt.Sprintf("%q", r.Raw))
+			}
+			fc.Close()
+		}
+		nc, err := s.DialData(octx, ep, ftp.DataOptions{})
+		if err != nil {
+			Observe("legitimate client connect after the foreign peer", err)
+			Expect(err).NotTo(HaveOccurred(), "the legitimate client could not connect to %s after a foreign peer tried", ep)
+			return
+		}
+		var got bytes.Buffer
+		res := s.Transfer(octx, nc, "RETR "+name, nil, &got)
+		Observe("legitimate client's RETR after the foreign peer", res)
+		Expect(res).To(Complete())
+		Expect(got.Bytes()).To(Equal(content), "the legitimate client's data")
+	})
+
+	// RFC 959 does not bound how long a passive listener waits; servers
+	// time it out (pyftpdlib 425, twisted an unsolicited 550 after 10 s).
+	// Recorded: what arrives while nobody connects, and whether the
+	// control connection still answers NOOP.
+	Check("PASV-012", func(ctx SpecContext) {
+		s := Login(ctx)
+		ep := s.Pasv(ctx, false)
+		wait := Config().Timeout + time.Second
+		r, err := s.TryNext(ctx, wait)
+		switch {
+		case err == nil:
+			Observe(fmt.Sprintf("unsolicited reply while listener %d was never connected", ep.Port), fmt.Sprintf("%q", r.Raw))
+		case IsTimeout(err):
+			Observe("unsolicited reply while the listener was never connected", fmt.Sprintf("none within %s", wait))
+		default:
+			Observe("control connection while the listener was never connected", err)
+		}
+		n := s.Do(ctx, "NOOP")
+		Observe("NOOP afterwards", fmt.Sprintf("%q", n.Raw))
+		Expect(n).To(HaveCode(200))
+	})
+
+	// RFC 959 §4.1.3 ABOR: with no transfer in progress the server "closes
+	// the data connection (if it is open) and responds with a 226 reply"
+	// (225 per §5.4). RFC 2428 §3: "the client MUST issue an ABORT (ABOR)
+	// command to allow the server to close the previously opened port".
+	Check("PASV-013", func(ctx SpecContext) {
+		variants := []bool{false, true}
+		for _, epsv := range variants {
+			s := Login(ctx)
+			verb := "PASV"
+			if epsv {
+				verb = "EPSV"
+				if !EPSVImplemented(ctx, s) {
+					GinkgoWriter.Println("EPSV is not implemented (500/502): PASV variant only")
+					break
+				}
+			}
+			Scratch(ctx)
+			ep := s.Pasv(ctx, epsv)
+			Expect(s.Do(ctx, "ABOR")).To(HaveCode(225, 226), "ABOR after %s, before connecting", verb)
+			// Only a refused connect (RST) proves the listener is gone; an
+			// accepted or unanswered one (full backlog) means it still listens.
+			stillOpen := true
+			for try := 0; try < 3 && stillOpen; try++ {
+				if try > 0 {
+					time.Sleep(100 * time.Millisecond)
+				}
+				octx, cancel := context.WithTimeout(ctx, time.Second)
+				c, err := ftp.DialTCP(octx, s.DataTarget(ep, ftp.ControlHost), nil)
+				cancel()
+				if err == nil {
+					c.Close()
+				} else if errors.Is(err, syscall.ECONNREFUSED) {
+					stillOpen = false
+				}
+			}
+			Expect(stillOpen).To(BeFalse(), "after %s and ABOR the listener on port %d still accepts connections", verb, ep.Port)
+			res, _ := s.Xfer(ctx, epsv, "LIST "+Scratch(ctx), nil)
+			Expect(res).To(Complete(), "%s + LIST after ABOR", verb)
+			s.Quit(ctx)
+		}
+	})
+
+	// RFC 959 §3.2: after the transfer command the server-DTP waits for the
+	// user-DTP to connect; clients connect when they are ready
+	// (cr.yp.to/ftp/retr.html). A data connection arriving 1.5 s after LIST
+	// must still be served.
+	Check("PASV-014", func(ctx SpecContext) {
+		s := Login(ctx)
+		dir := Scratch(ctx)
+		ep := s.Pasv(ctx, false)
+		type dialed struct {
+			nc  net.Conn
+			err error
+		}
+		ch := make(chan dialed, 1)
+		var mu sync.Mutex
+		var late net.Conn
+		DeferCleanup(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if late != nil {
+				late.Close()
+			}
+		})
+		go func() {
+			select {
+			case <-time.After(1500 * time.Millisecond):
+			case <-ctx.Done():
+				ch <- dialed{err: ctx.Err()}
+				return
+			}
+			octx, cancel := Ctx(ctx)
+			defer cancel()
+			nc, err := s.DialData(octx, ep, ftp.DataOptions{})
+			mu.Lock()
+			late = nc
+			mu.Unlock()
+			ch <- dialed{nc, err}
+		}()
+		octx, cancel := context.WithTimeout(ctx, Config().Timeout+2*time.Second)
+		defer cancel()
+		res := s.TransferWith(octx, "LIST "+dir, func(c context.Context) (net.Conn, error) {
+			select {
+			case d := <-ch:
+				return d.nc, d.err
+			case <-c.Done():
+				return nil, c.Err()
+			}
+		}, nil, nil, nil)
+		Expect(res).To(Complete(), "LIST with the data connection made 1.5 s after the command")
+	})
+
+	// RFC 959 §3.2 gives the server a default data port to connect to, but
+	// modern servers (and Apache FtpServer ActiveModeReplyTest) refuse a
+	// transfer command that no PASV/EPSV/PORT/EPRT set up: 425 or 503.
+	// pyftpdlib instead answers 150 and waits for a connection.
+	Check("PASV-015", func(ctx SpecContext) {
+		setup := Login(ctx)
+		name := Name(ctx, "pasv015")
+		setup.Put(ctx, name, []byte("pasv-015\n"))
+		setup.Quit(ctx)
+		var vs []string
+		for _, cmd := range []string{"LIST " + Scratch(ctx), "RETR " + name} {
+			s := Login(ctx)
+			s.Do(ctx, "TYPE", "I")
+			r := s.Do(ctx, cmd)
+			if !r.Is(425, 503) {
+				v := fmt.Sprintf("%s without any PASV/EPSV/PORT/EPRT answered %q (want 425 or 503)", cmd, r.Raw)
+				if r.Preliminary() {
+					if n, err := s.TryNext(ctx, 3*time.Second); err == nil {
+						v += fmt.Sprintf(", then %q", n.Raw)
+					} else {
+						v += ", then nothing within 3s (the server is waiting for a data connection)"
+					}
+				}
+				vs = append(vs, v)
+			}
+			s.Close()
+		}
+		ExpectNoViolations(vs, "transfer commands with no data connection set up")
+	})
+
+	// RFC 2428 §1: PASV and PORT carry IPv4 addresses only; over an IPv6
+	// control connection EPSV/EPRT are the working commands. Recorded.
+	Check("PASV-016", func(ctx SpecContext) {
+		ip := net.ParseIP(Config().Host())
+		if ip == nil || ip.To4() != nil {
+			Skip("needs an IPv6 control address (--ftp.addr=[::1]:port): the server under test is reached over IPv4")
+		}
+		s := Login(ctx)
+		er := s.Do(ctx, "EPSV")
+		Observe("EPSV over IPv6", fmt.Sprintf("%q", er.Raw))
+		Expect(er).To(HaveCode(229))
+		pr := s.Do(ctx, "PASV")
+		Observe("PASV over IPv6", fmt.Sprintf("%q", pr.Raw))
+		if pr.Is(227) {
+			ep, err := ftp.ParsePASV(pr.Text())
+			Expect(err).NotTo(HaveOccurred(), "227 over IPv6: %q", pr.Raw)
+			Expect(ep.IP.IsUnspecified()).To(BeFalse(), "227 over IPv6 advertises 0.0.0.0: %q", pr.Raw)
+		} else {
+			Expect(pr).To(HaveClass(5))
+		}
+		sink := SinkListener(net.IPv4(127, 0, 0, 1))
+		portArg, _ := PortArgs(sink)
+		po := s.Do(ctx, "PORT", portArg)
+		Observe("PORT over IPv6", fmt.Sprintf("%q", po.Raw))
+		Expect(po).To(HaveClass(5))
+	})
+
+	// python/cpython PR#127475: some servers answer PASV with 229, which
+	// PASV-only clients cannot parse. RFC 959 §4.1.2 / §5.4: PASV's success
+	// reply is 227.
+	Check("PASV-017", func(ctx SpecContext) {
+		s := Login(ctx)
+		r := s.Do(ctx, "PASV")
+		Expect(r.Code).NotTo(Equal(229), "PASV answered with an EPSV reply: %q", r.Raw)
+	})
+
+	// Interoperability: operators' firewall rules for passive FTP open an
+	// unprivileged high-port range; RFC 2577 §3 likewise treats ports below
+	// 1024 as privileged. Every advertised passive port must be above 1023.
+	Check("PASV-018", func(ctx SpecContext) {
+		s := Login(ctx)
+		epsv := EPSVImplemented(ctx, s)
+		var vs []string
+		for i := 0; i < 8; i++ {
+			e := epsv && i%2 == 1
+			pr := TryPassive(ctx, s, e)
+			Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
+			if pr.EP.Port <= 1023 {
+				vs = append(vs, fmt.Sprintf("%s advertised privileged port %d: %q", pr.Verb, pr.EP.Port, pr.Reply.Raw))
+			}
+			Poke(ctx, s, pr.EP)
+		}
+		ExpectNoViolations(vs, "passive ports must be above 1023")
 	})
 })
 

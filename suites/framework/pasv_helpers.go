@@ -1,0 +1,224 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// Helpers for the passive-mode areas (PASV, EPSV, RANGE, MASQ).
+
+// RequireEPSV sends a bare EPSV on s and skips the spec when the server
+// does not implement it (500/502): RFC 2428 is an optional extension, not
+// part of the RFC 1123 §4.1.2.13 minimum. Any other reply is returned for
+// the caller to judge. A 229 leaves a pending listener, which the next
+// PASV/EPSV replaces.
+func RequireEPSV(ctx context.Context, s *Session) ftp.Reply {
+	GinkgoHelper()
+	r := s.Do(ctx, "EPSV")
+	if r.Is(500, 502) {
+		Skip(fmt.Sprintf("server does not implement EPSV (RFC 2428 is optional): %q", r.Raw))
+	}
+	return r
+}
+
+// EPSVImplemented reports whether a bare EPSV on s is answered with
+// something other than 500/502 (the probe leaves a pending listener).
+func EPSVImplemented(ctx context.Context, s *Session) bool {
+	GinkgoHelper()
+	return !s.Do(ctx, "EPSV").Is(500, 502)
+}
+
+// Pool is a set of logged-in control connections opened together (range
+// and concurrency checks). Every connection is closed when the spec ends.
+type Pool struct {
+	Sessions []*Session
+	// Refused is the first connection the server turned away (a 421
+	// greeting or a failed login), nil if all opened.
+	Refused error
+}
+
+// OpenPool opens up to n logged-in sessions, at most parallel at a time,
+// stopping at the first connection the server refuses (421 greeting,
+// refused login, connect error). Sessions are returned in the order they
+// were asked for; only the ones before the first refusal are kept.
+func OpenPool(ctx context.Context, n, parallel int) *Pool {
+	GinkgoHelper()
+	if parallel < 1 {
+		parallel = 1
+	}
+	c := Config()
+	p := &Pool{}
+	conns := make([]*ftp.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			octx, cancel := Ctx(ctx)
+			defer cancel()
+			conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if err := conn.Login(octx, c.User, c.Password); err != nil {
+				conn.Close()
+				errs[i] = fmt.Errorf("login: %w", err)
+				return
+			}
+			conns[i] = conn
+		}(i)
+	}
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		if errs[i] != nil && p.Refused == nil {
+			p.Refused = errs[i]
+		}
+		if conns[i] == nil {
+			continue
+		}
+		if p.Refused != nil {
+			// keep the pool a prefix of what was asked for
+			conns[i].Close()
+			continue
+		}
+		p.Sessions = append(p.Sessions, &Session{Conn: conns[i], Name: fmt.Sprintf("pool-%d", sessions.Add(1))})
+	}
+	ss := append([]*Session(nil), p.Sessions...)
+	DeferCleanup(func() {
+		for _, s := range ss {
+			s.Conn.Close()
+		}
+	})
+	return p
+}
+
+// GreetingRefused reports whether err is a 421 greeting (the server
+// limiting its clients rather than failing).
+func GreetingRefused(err error) bool { return errors.Is(err, ftp.ErrRefused) }
+
+// ShowTranscript prints and attaches the transcript of s (for pool sessions,
+// which are not attached automatically on failure).
+func ShowTranscript(s *Session) { attachTranscript(s) }
+
+// Each runs f on every session concurrently and waits; f must not call
+// Expect (it runs off the spec goroutine): return values instead.
+func Each(ss []*Session, f func(i int, s *Session)) {
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer wg.Done()
+			f(i, s)
+		}()
+	}
+	wg.Wait()
+}
+
+// PassiveReply is what one PASV/EPSV got: the reply, the endpoint when it
+// parsed, and any error.
+type PassiveReply struct {
+	Verb  string
+	Reply ftp.Reply
+	EP    ftp.Endpoint
+	Err   error
+}
+
+// OK reports a parsed 227/229.
+func (p PassiveReply) OK() bool { return p.Err == nil && p.EP.Port > 0 }
+
+func (p PassiveReply) String() string {
+	if p.Err != nil {
+		return fmt.Sprintf("%s -> %q (%v)", p.Verb, p.Reply.Raw, p.Err)
+	}
+	return fmt.Sprintf("%s -> %q", p.Verb, p.Reply.Raw)
+}
+
+// TryPassive sends PASV or EPSV without failing the spec (safe off the spec
+// goroutine).
+func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	ep, r, err := s.Passive(octx, epsv)
+	v := "PASV"
+	if epsv {
+		v = "EPSV"
+	}
+	return PassiveReply{Verb: v, Reply: r, EP: ep, Err: err}
+}
+
+// Poke connects to ep at the control host and closes at once. Some servers
+// (twisted) stop reading the control connection after PASV until a data
+// connection arrives; poking lets a check issue many PASVs in a row.
+func Poke(ctx context.Context, s *Session, ep ftp.Endpoint) {
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	if nc, err := ftp.DialTCP(octx, s.DataTarget(ep, ftp.ControlHost), nil); err == nil {
+		nc.Close()
+	}
+}
+
+// ServerIsLocal reports whether the server under test listens on a loopback
+// address, so the harness may bind or dial its ports directly.
+func ServerIsLocal() bool {
+	ip := net.ParseIP(Config().Host())
+	return ip != nil && ip.IsLoopback()
+}
+
+// Ports renders ports for messages.
+func Ports(ps []int) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ",")
+}
+
+// ExpectNoViolations fails (with every violation listed) when vs is not
+// empty; what names the rule.
+func ExpectNoViolations(vs []string, what string) {
+	GinkgoHelper()
+	Expect(vs).To(BeEmpty(), "%s:\n  %s", what, strings.Join(vs, "\n  "))
+}
+
+// SinkListener listens on ip (port chosen by the kernel), accepts and
+// closes every connection, and is closed when the spec ends. It is the
+// harness-owned target for PORT/EPRT arguments in passive-mode checks, so
+// a server that (wrongly) connects out reaches only the harness.
+func SinkListener(ip net.IP) net.Listener {
+	GinkgoHelper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip})
+	Expect(err).NotTo(HaveOccurred(), "listen on %s for a PORT/EPRT target", ip)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	DeferCleanup(ln.Close)
+	return ln
+}
+
+// PortArgs returns the PORT and EPRT arguments naming l.
+func PortArgs(l net.Listener) (port, eprt string) {
+	a := l.Addr().(*net.TCPAddr)
+	p, _ := ftp.FormatPORT(a.IP, a.Port)
+	return p, ftp.FormatEPRT(a.IP, a.Port)
+}
