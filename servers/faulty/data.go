@@ -1,0 +1,254 @@
+package faulty
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// plistener is one proxy passive port (bound on one or more loopback
+// addresses). Its bindings say which session(s) it serves and where their
+// data connections go upstream; normally there is exactly one.
+type plistener struct {
+	p        *Proxy
+	port     int
+	lns      []net.Listener
+	bindings []*binding // guarded by p.mu
+	accepted int        // guarded by p.mu
+	leaked   bool       // guarded by p.mu
+	once     sync.Once
+}
+
+type binding struct {
+	s        *session
+	upstream string // host:port of the server's listener; "" accept and close
+	used     bool
+}
+
+func (l *plistener) closeSockets() {
+	l.once.Do(func() {
+		for _, ln := range l.lns {
+			ln.Close()
+		}
+	})
+}
+
+func (l *plistener) acceptLoop(ln net.Listener) {
+	defer l.p.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		l.p.wg.Add(1)
+		go func() {
+			defer l.p.wg.Done()
+			l.handle(c.(*net.TCPConn))
+		}()
+	}
+}
+
+// pick chooses the binding an accepted connection belongs to: the newest
+// unused binding of a session whose control peer has the same address,
+// else the newest unused, else the newest.
+func (l *plistener) pick(peer net.IP) *binding {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	var b *binding
+	for i := len(l.bindings) - 1; i >= 0 && b == nil; i-- {
+		if x := l.bindings[i]; !x.used && x.s.clientIP.Equal(peer) {
+			b = x
+		}
+	}
+	for i := len(l.bindings) - 1; i >= 0 && b == nil; i-- {
+		if x := l.bindings[i]; !x.used {
+			b = x
+		}
+	}
+	if b == nil && len(l.bindings) > 0 {
+		b = l.bindings[len(l.bindings)-1]
+	}
+	if b != nil {
+		b.used = true
+		l.accepted++
+	}
+	return b
+}
+
+func reset(c *net.TCPConn) {
+	c.SetLinger(0)
+	c.Close()
+}
+
+func (l *plistener) handle(dc *net.TCPConn) {
+	peer := dc.RemoteAddr().(*net.TCPAddr).IP
+	b := l.pick(peer)
+	if b == nil || b.upstream == "" {
+		reset(dc)
+		return
+	}
+	s := b.s
+	// Mirror the data peer's address upstream, so the server judges a
+	// foreign peer as it would without the proxy.
+	src := peer
+	if l.p.b.foreignAccept {
+		src = s.clientIP
+	}
+	ctx, cancel := context.WithTimeout(l.p.ctx, l.p.cfg.dialTO)
+	uc, err := ftp.DialTCP(ctx, b.upstream, src)
+	cancel()
+	if err != nil {
+		// The server no longer listens there: neither does the proxy.
+		l.p.logf("session %d: data %s -> %s: %v", s.id, peer, b.upstream, err)
+		reset(dc)
+		if !l.p.b.keepOld {
+			l.p.drop(l)
+		}
+		return
+	}
+	r := newRelay(s, dc, uc.(*net.TCPConn))
+	s.addRelay(r)
+	r.run()
+	s.removeRelay(r)
+}
+
+// relay moves one data connection's bytes both ways, passing half-closes
+// and resets on.
+type relay struct {
+	s        *session
+	dc, uc   *net.TCPConn // client side, server side
+	downDone chan struct{}
+	upEOF    atomic.Bool // the server closed its side (EOF read)
+	aborted  atomic.Bool // the client sent ABOR after the relay started
+	// replied is closed once a final reply was forwarded after upEOF
+	// (data-early-226 keeps the client's side open until then).
+	replied     chan struct{}
+	repliedOnce sync.Once
+}
+
+func newRelay(s *session, dc, uc *net.TCPConn) *relay {
+	return &relay{s: s, dc: dc, uc: uc, downDone: make(chan struct{}), replied: make(chan struct{})}
+}
+
+func (r *relay) run() {
+	b := r.s.p.b
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // client -> server (uploads)
+		defer wg.Done()
+		_, err := io.Copy(r.uc, r.dc)
+		if err != nil {
+			reset(r.uc)
+			return
+		}
+		r.uc.CloseWrite()
+	}()
+	// server -> client (downloads)
+	err := r.copyDown(b)
+	if err != nil {
+		reset(r.dc)
+	} else {
+		if b.early226 {
+			select {
+			case <-r.replied:
+				time.Sleep(300 * time.Millisecond)
+			case <-time.After(3 * time.Second):
+			case <-r.s.p.ctx.Done():
+			}
+		}
+		r.dc.CloseWrite()
+	}
+	close(r.downDone)
+	wg.Wait()
+	r.dc.Close()
+	r.uc.Close()
+}
+
+// copyDown copies server -> client, holding the last byte back when a data
+// fault needs to drop or change it at EOF.
+func (r *relay) copyDown(b behaviour) error {
+	hold := b.truncate || b.flipByte
+	buf := make([]byte, 64<<10)
+	var last []byte
+	for {
+		n, err := r.uc.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if hold {
+				out := append(last, chunk[:n-1]...)
+				last = []byte{chunk[n-1]}
+				chunk = out
+			}
+			if len(chunk) > 0 {
+				if _, werr := r.dc.Write(chunk); werr != nil {
+					reset(r.uc)
+					return werr
+				}
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+			r.upEOF.Store(true)
+			if hold && len(last) == 1 && !r.aborted.Load() {
+				if b.flipByte {
+					last[0] ^= 0x01
+					if _, werr := r.dc.Write(last); werr != nil {
+						return werr
+					}
+				}
+				// truncate: the byte is dropped
+			} else if hold && len(last) == 1 {
+				r.dc.Write(last)
+			}
+			return nil
+		}
+	}
+}
+
+// serverClosed reports whether the server has already closed its side of
+// the data connection (EOF read, or its FIN is queued behind unread data).
+func (r *relay) serverClosed() bool {
+	if r.upEOF.Load() {
+		return true
+	}
+	rc, err := r.uc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var state uint8
+	rc.Control(func(fd uintptr) {
+		if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+			state = info.State
+		}
+	})
+	switch state {
+	case 6, 7, 8, 9, 11: // TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, CLOSING
+		return true
+	}
+	return false
+}
+
+func (r *relay) markReplied() {
+	if r.upEOF.Load() || r.serverClosed() {
+		r.repliedOnce.Do(func() { close(r.replied) })
+	}
+}
+
+func (r *relay) kill() {
+	reset(r.dc)
+	reset(r.uc)
+}

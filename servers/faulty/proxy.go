@@ -1,0 +1,470 @@
+package faulty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+)
+
+// Proxy is a running fault-injecting FTP proxy.
+type Proxy struct {
+	upstream   string
+	cfg        config
+	b          behaviour
+	ln         net.Listener
+	lo, hi     int // the proxy's passive range
+	lease      *lease
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	ports      map[int]*plistener // passive listeners by port
+	sessions   map[*session]bool
+	nextSeq    int
+	nextID     int
+	closed     bool
+	closeOnce  sync.Once
+	lowCursor  int
+	extraAddrs []string
+}
+
+type config struct {
+	lo, hi     int // proxy range; 0: allocate
+	size       int
+	upLo, upHi int // upstream range; 0: unknown
+	faults     []Fault
+	stall      time.Duration
+	dialTO     time.Duration
+	logf       func(string, ...any)
+}
+
+// Option configures a Proxy.
+type Option func(*config)
+
+// ProxyRange sets the proxy's own passive range (the range clients must be
+// told about). Default: a free block locked like package servers does, the
+// size of the upstream range when known, else servers.DefaultRangeSize.
+func ProxyRange(lo, hi int) Option { return func(c *config) { c.lo, c.hi = lo, hi } }
+
+// RangeSize sets the size of the automatically allocated proxy range.
+func RangeSize(n int) Option { return func(c *config) { c.size = n } }
+
+// UpstreamRange declares the server's passive range. When it has the
+// proxy range's size, the proxy mirrors the server's choices exactly: the
+// server's port lo+k becomes the proxy's port lo'+k, and a port outside the
+// server's range becomes one outside the proxy's, so range checks give the
+// same verdicts through the proxy. Otherwise proxy ports are random.
+func UpstreamRange(lo, hi int) Option { return func(c *config) { c.upLo, c.upHi = lo, hi } }
+
+// WithFaults injects faults (several may be combined).
+func WithFaults(f ...Fault) Option { return func(c *config) { c.faults = append(c.faults, f...) } }
+
+// StallFor sets how long the reply-stall fault holds a reply (default 30s,
+// longer than the suites' default 10s timeout).
+func StallFor(d time.Duration) Option { return func(c *config) { c.stall = d } }
+
+// WithLogf receives one line per notable proxy event (for debugging).
+func WithLogf(f func(format string, args ...any)) Option { return func(c *config) { c.logf = f } }
+
+// New starts a proxy in front of the FTP server at upstream (host:port),
+// listening on 127.0.0.1 on a free port. Close it when done.
+func New(upstream string, opts ...Option) (*Proxy, error) {
+	cfg := config{stall: 30 * time.Second, dialTO: 10 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logf == nil {
+		cfg.logf = func(string, ...any) {}
+	}
+	p := &Proxy{upstream: upstream, cfg: cfg, b: merge(cfg.faults), ports: map[int]*plistener{}, sessions: map[*session]bool{}}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if cfg.lo > 0 {
+		p.lo, p.hi = cfg.lo, cfg.hi
+	} else {
+		n := cfg.size
+		if n == 0 && cfg.upLo > 0 {
+			n = cfg.upHi - cfg.upLo + 1
+		}
+		lo, hi, l, err := allocRange(n)
+		if err != nil {
+			return nil, err
+		}
+		p.lo, p.hi, p.lease = lo, hi, l
+	}
+	p.nextSeq = p.lo
+	p.lowCursor = 1023
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		p.lease.release()
+		return nil, err
+	}
+	p.ln = ln
+	p.wg.Add(1)
+	go p.serve()
+	return p, nil
+}
+
+// Start starts a proxy in front of upstream with the given faults; it is
+// closed when ctx ends (or by Close).
+func Start(ctx context.Context, upstream string, faults ...Fault) (*Proxy, error) {
+	p, err := New(upstream, WithFaults(faults...))
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() { p.Close() })
+	return p, nil
+}
+
+// StartFor starts a proxy in front of a server described by t, mirroring
+// its passive range (UpstreamRange from t.PasvRange, a proxy range of the
+// same size). Options given later override.
+func StartFor(ctx context.Context, t servers.Target, opts ...Option) (*Proxy, error) {
+	var all []Option
+	if t.PasvRange != "" {
+		lo, hi, err := parseRange(t.PasvRange)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, UpstreamRange(lo, hi))
+	}
+	p, err := New(t.Addr, append(all, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() { p.Close() })
+	return p, nil
+}
+
+// Addr is the proxy's control address (127.0.0.1:port).
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Upstream is the server's control address.
+func (p *Proxy) Upstream() string { return p.upstream }
+
+// Range is the proxy's passive range, the one to declare to the suites.
+func (p *Proxy) Range() (lo, hi int) { return p.lo, p.hi }
+
+// RangeString is Range as "lo-hi".
+func (p *Proxy) RangeString() string { return fmt.Sprintf("%d-%d", p.lo, p.hi) }
+
+// Faults are the faults this proxy injects.
+func (p *Proxy) Faults() []Fault { return append([]Fault(nil), p.cfg.faults...) }
+
+// Target is up as seen through the proxy: the proxy's address and passive
+// range, the same credentials and declared address.
+func (p *Proxy) Target(up servers.Target) servers.Target {
+	t := up
+	t.Addr = p.Addr()
+	t.PasvRange = p.RangeString()
+	if t.Server != "" {
+		t.Server += "+faulty"
+	}
+	return t
+}
+
+// Close stops the proxy: the control listener, every session, passive
+// listener and data connection.
+func (p *Proxy) Close() error {
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		ss := make([]*session, 0, len(p.sessions))
+		for s := range p.sessions {
+			ss = append(ss, s)
+		}
+		ls := make([]*plistener, 0, len(p.ports))
+		for _, l := range p.ports {
+			ls = append(ls, l)
+		}
+		p.ports = map[int]*plistener{}
+		p.mu.Unlock()
+		p.cancel()
+		p.ln.Close()
+		for _, s := range ss {
+			s.shutdown()
+		}
+		for _, l := range ls {
+			l.closeSockets()
+		}
+		done := make(chan struct{})
+		go func() { p.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		p.lease.release()
+	})
+	return nil
+}
+
+func (p *Proxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s := newSession(p, c.(*net.TCPConn))
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			c.Close()
+			return
+		}
+		p.nextID++
+		s.id = p.nextID
+		p.sessions[s] = true
+		p.mu.Unlock()
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			s.run()
+			p.mu.Lock()
+			delete(p.sessions, s)
+			p.mu.Unlock()
+		}()
+	}
+}
+
+func (p *Proxy) logf(format string, args ...any) { p.cfg.logf(format, args...) }
+
+func (p *Proxy) inRange(port int) bool { return port >= p.lo && port <= p.hi }
+
+func (p *Proxy) mirrored() bool {
+	return p.cfg.upLo > 0 && p.cfg.upHi-p.cfg.upLo == p.hi-p.lo
+}
+
+// openPassive gives s a passive listener relaying to upstream (host:port,
+// "" for a listener that accepts and closes), following the allocation
+// mode. upPort is the port the server advertised (0 if none).
+func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort int, mode allocMode) (*plistener, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, net.ErrClosed
+	}
+	bind := func(l *plistener) {
+		l.bindings = append(l.bindings, &binding{s: s, upstream: upstream})
+	}
+	tryPort := func(port int) *plistener {
+		if l, ok := p.ports[port]; ok {
+			if mode == allocShared {
+				bind(l)
+				return l
+			}
+			// The server handed out this port again: whoever held it
+			// before has lost it (its server-side listener is gone), unless
+			// it was deliberately leaked.
+			if l.leaked || mode != allocMirror || !p.mirrored() {
+				return nil
+			}
+			for _, b := range l.bindings {
+				if b.s != s && b.s.listener == l {
+					b.s.listener = nil
+				}
+			}
+			l.bindings = nil
+			bind(l)
+			return l
+		}
+		l, err := p.listen(ips, port)
+		if err != nil {
+			return nil
+		}
+		bind(l)
+		return l
+	}
+	random := func() *plistener {
+		n := p.hi - p.lo + 1
+		start := rand.IntN(n)
+		for i := 0; i < n; i++ {
+			port := p.lo + (start+i)%n
+			if _, busy := p.ports[port]; busy {
+				continue
+			}
+			if l := tryPort(port); l != nil {
+				return l
+			}
+		}
+		return nil
+	}
+	var l *plistener
+	switch mode {
+	case allocOutside:
+		l = p.listenOutside(ips)
+		if l != nil {
+			bind(l)
+		}
+	case allocLow:
+		for i := 0; i < 200 && l == nil; i++ {
+			port := p.lowCursor
+			p.lowCursor--
+			if p.lowCursor < 600 {
+				p.lowCursor = 1023
+			}
+			if _, busy := p.ports[port]; !busy {
+				l = tryPort(port)
+			}
+		}
+	case allocSequential:
+		n := p.hi - p.lo + 1
+		for i := 0; i < n && l == nil; i++ {
+			port := p.nextSeq
+			p.nextSeq++
+			if p.nextSeq > p.hi {
+				p.nextSeq = p.lo
+			}
+			if _, busy := p.ports[port]; !busy {
+				l = tryPort(port)
+			}
+		}
+	case allocShared:
+		l = tryPort(p.lo)
+	default:
+		if p.mirrored() && upPort > 0 {
+			if upPort >= p.cfg.upLo && upPort <= p.cfg.upHi {
+				l = tryPort(p.lo + upPort - p.cfg.upLo)
+			} else {
+				l = p.listenOutside(ips)
+				if l != nil {
+					bind(l)
+				}
+				return l, nilIfFound(l)
+			}
+		}
+		if l == nil {
+			l = random()
+		}
+	}
+	return l, nilIfFound(l)
+}
+
+func nilIfFound(l *plistener) error {
+	if l == nil {
+		return errExhausted
+	}
+	return nil
+}
+
+// listenOutside listens on a kernel-chosen port outside the proxy range.
+// Called with p.mu held.
+func (p *Proxy) listenOutside(ips []net.IP) *plistener {
+	for i := 0; i < 50; i++ {
+		l, err := p.listen(ips, 0)
+		if err != nil {
+			return nil
+		}
+		if !p.inRange(l.port) && (p.cfg.upLo == 0 || l.port < p.cfg.upLo || l.port > p.cfg.upHi) {
+			return l
+		}
+		l.closeSockets()
+		delete(p.ports, l.port)
+	}
+	return nil
+}
+
+// listen binds port (0: any) on every address in ips and registers the
+// listener. Called with p.mu held.
+func (p *Proxy) listen(ips []net.IP, port int) (*plistener, error) {
+	l := &plistener{p: p}
+	for _, ip := range ips {
+		ln, err := net.Listen("tcp4", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+		if err != nil {
+			l.closeSockets()
+			return nil, err
+		}
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port
+		}
+		l.lns = append(l.lns, ln)
+	}
+	l.port = port
+	p.ports[port] = l
+	for _, ln := range l.lns {
+		p.wg.Add(1)
+		go l.acceptLoop(ln)
+	}
+	return l, nil
+}
+
+// release closes l on behalf of s (it no longer needs it): the listener is
+// closed when no session is bound to it any more, unless the leak fault
+// keeps unused listeners open.
+func (p *Proxy) release(s *session, l *plistener) {
+	if l == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var kept []*binding
+	unused := false
+	for _, b := range l.bindings {
+		if b.s == s {
+			if !b.used {
+				unused = true
+			}
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if p.b.leakUnused && unused && l.accepted == 0 {
+		l.leaked = true
+		return
+	}
+	l.bindings = kept
+	if len(kept) == 0 && !l.leaked {
+		if p.ports[l.port] == l {
+			delete(p.ports, l.port)
+		}
+		l.closeSockets()
+	}
+}
+
+// releaseSession releases every listener s is bound to (session end).
+func (p *Proxy) releaseSession(s *session) {
+	p.mu.Lock()
+	var mine []*plistener
+	for _, l := range p.ports {
+		for _, b := range l.bindings {
+			if b.s == s {
+				mine = append(mine, l)
+				break
+			}
+		}
+	}
+	s.listener = nil
+	p.mu.Unlock()
+	for _, l := range mine {
+		p.release(s, l)
+	}
+}
+
+// drop closes l whatever is bound to it (its server side is gone).
+func (p *Proxy) drop(l *plistener) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.leaked {
+		return
+	}
+	for _, b := range l.bindings {
+		if b.s.listener == l {
+			b.s.listener = nil
+		}
+	}
+	l.bindings = nil
+	if p.ports[l.port] == l {
+		delete(p.ports, l.port)
+	}
+	l.closeSockets()
+}

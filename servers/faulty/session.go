@@ -1,0 +1,746 @@
+package faulty
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// session is one client control connection and its upstream twin.
+//
+// The client side is read line by line; every command line becomes an
+// entry in a FIFO of outstanding commands, and is forwarded upstream
+// unless a fault answers it locally. The writer takes replies from the
+// server in order and matches them to the head of the FIFO (a 1xx leaves
+// it there), so locally answered commands are interleaved at the right
+// place and rewriting knows which command a reply answers.
+type session struct {
+	p        *Proxy
+	id       int
+	cc       *net.TCPConn // client control
+	uc       *net.TCPConn // upstream control
+	clientIP net.IP       // the control client's address
+	localIP  net.IP       // the proxy's address on cc (advertised in 227)
+	upHost   string       // the server's address (data connections go there)
+
+	mu       sync.Mutex
+	queue    []*entry
+	kick     chan struct{}
+	loggedIn bool
+	epsvAll  bool
+	forgot   bool // seq-epsv-all-forgotten: an ABOR or failed transfer happened
+	prevVerb string
+	relays   map[*relay]bool
+
+	listener *plistener // current passive listener; guarded by p.mu
+
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+type entry struct {
+	verb   string // upper case; "" for the greeting
+	arg    string
+	local  []byte // the proxy answers with this instead of the server
+	prelim bool   // a 1xx was relayed for it
+	asPASV bool   // the client sent PASV, the server got EPSV: answer 227
+	at     time.Time
+}
+
+func newSession(p *Proxy, cc *net.TCPConn) *session {
+	return &session{
+		p:        p,
+		cc:       cc,
+		clientIP: cc.RemoteAddr().(*net.TCPAddr).IP,
+		localIP:  cc.LocalAddr().(*net.TCPAddr).IP,
+		kick:     make(chan struct{}, 1),
+		relays:   map[*relay]bool{},
+		done:     make(chan struct{}),
+	}
+}
+
+func (s *session) logf(format string, args ...any) {
+	s.p.logf("session %d: "+format, append([]any{s.id}, args...)...)
+}
+
+func setOOBInline(c *net.TCPConn) {
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_OOBINLINE, 1) })
+	}
+}
+
+func (s *session) run() {
+	defer s.shutdown()
+	ctx, cancel := context.WithTimeout(s.p.ctx, s.p.cfg.dialTO)
+	// Dial from the client's address, so the server sees the same peer.
+	nc, err := ftp.DialTCP(ctx, s.p.upstream, s.clientIP)
+	if err != nil {
+		nc, err = ftp.DialTCP(ctx, s.p.upstream, nil)
+	}
+	cancel()
+	if err != nil {
+		s.logf("upstream %s: %v", s.p.upstream, err)
+		s.cc.Write([]byte("421 Service not available (proxy cannot reach the server).\r\n"))
+		return
+	}
+	s.uc = nc.(*net.TCPConn)
+	s.upHost = s.uc.RemoteAddr().(*net.TCPAddr).IP.String()
+	setOOBInline(s.cc)
+	s.push(&entry{verb: "", at: time.Now()}) // the greeting
+
+	replies := make(chan reply)
+	go s.readUpstream(replies)
+	go s.readClient()
+	s.writeLoop(replies)
+}
+
+// shutdown ends the session: both control connections are closed and its
+// passive listeners released. Data connections in flight finish on their
+// own (a transfer may outlive QUIT).
+func (s *session) shutdown() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.cc.Close()
+		if s.uc != nil {
+			s.uc.Close()
+		}
+		s.p.releaseSession(s)
+		if s.p.ctx.Err() != nil {
+			s.mu.Lock()
+			for r := range s.relays {
+				r.kill()
+			}
+			s.mu.Unlock()
+		}
+	})
+}
+
+func (s *session) push(e *entry) {
+	s.mu.Lock()
+	s.queue = append(s.queue, e)
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *session) head() *entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return nil
+	}
+	return s.queue[0]
+}
+
+func (s *session) pop(e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) > 0 && s.queue[0] == e {
+		s.queue = s.queue[1:]
+	}
+}
+
+func (s *session) addRelay(r *relay) {
+	s.mu.Lock()
+	s.relays[r] = true
+	s.mu.Unlock()
+}
+
+func (s *session) removeRelay(r *relay) {
+	s.mu.Lock()
+	delete(s.relays, r)
+	s.mu.Unlock()
+}
+
+func (s *session) relaySnapshot() []*relay {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*relay, 0, len(s.relays))
+	for r := range s.relays {
+		out = append(out, r)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------
+// client -> server
+
+func (s *session) readUpstream(out chan<- reply) {
+	defer close(out)
+	br := bufio.NewReaderSize(s.uc, 64<<10)
+	for {
+		r, err := readReply(br)
+		if len(r.raw) > 0 {
+			select {
+			case out <- r:
+			case <-s.done:
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *session) readClient() {
+	br := bufio.NewReaderSize(s.cc, 4096)
+	cont := false // inside an overlong line: forward as is
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(chunk) > 0 {
+			line := append([]byte(nil), chunk...)
+			complete := line[len(line)-1] == '\n'
+			switch {
+			case cont:
+				s.forward(line)
+			case !complete:
+				// An overlong line (or a partial one at EOF): one entry,
+				// forwarded untouched.
+				verb, arg := parseCommand(line)
+				if verb != "" && (err == nil || errors.Is(err, bufio.ErrBufferFull)) {
+					s.push(&entry{verb: verb, arg: arg, at: time.Now()})
+				}
+				s.forward(line)
+			default:
+				s.command(line)
+			}
+			cont = !complete
+		}
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			// The client is gone: tell the server, and give it a while to
+			// finish (a transfer may still end with 226 and 221).
+			if s.uc != nil {
+				s.uc.CloseWrite()
+			}
+			select {
+			case <-s.done:
+			case <-time.After(10 * time.Second):
+				s.shutdown()
+			}
+			return
+		}
+	}
+}
+
+// parseCommand extracts the verb (upper case) and argument of a command
+// line, skipping Telnet IAC sequences and stray bytes before the verb.
+func parseCommand(line []byte) (verb, arg string) {
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		if c == 0xFF && i+1 < len(line) {
+			if line[i+1] >= 0xFB && line[i+1] <= 0xFE {
+				i += 3
+			} else {
+				i += 2
+			}
+			continue
+		}
+		if (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') {
+			break
+		}
+		i++
+	}
+	if i >= len(line) {
+		return "", ""
+	}
+	rest := strings.TrimRight(string(line[i:]), "\r\n")
+	verb, arg, _ = strings.Cut(rest, " ")
+	return strings.ToUpper(verb), arg
+}
+
+var knownVerbs = map[string]bool{}
+
+func init() {
+	for _, v := range strings.Fields(`ABOR ACCT ADAT ALLO APPE AUTH AVBL CCC CDUP CLNT CONF CSID CWD DELE DSIZ ENC EPRT EPSV
+		FEAT HASH HELP HOST LANG LIST LPRT LPSV MDTM MFCT MFF MFMT MIC MKD MLSD MLST MODE NLST NOOP OPTS PASS
+		PASV PBSZ PORT PROT PWD QUIT REIN REST RETR RMD RMDA RNFR RNTO SITE SIZE SMNT SPSV STAT STOR STOU STRU
+		SYST THMB TYPE USER XCRC XCUP XCWD XMD5 XMKD XPWD XRMD XRCP XRSQ XSEM XSEN XSHA1 XSHA256 XSHA512 MD5 COMB`) {
+		knownVerbs[v] = true
+	}
+}
+
+func alpha(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+var transferVerbs = map[string]bool{"RETR": true, "STOR": true, "STOU": true, "APPE": true, "LIST": true, "NLST": true, "MLSD": true}
+
+// command handles one complete command line from the client.
+func (s *session) command(line []byte) {
+	verb, arg := parseCommand(line)
+	if verb == "" {
+		// Blank lines get no reply from most servers: no entry.
+		s.forward(line)
+		return
+	}
+	b := s.p.b
+	e := &entry{verb: verb, arg: arg, at: time.Now()}
+	s.mu.Lock()
+	prev := s.prevVerb
+	s.prevVerb = verb
+	loggedIn, epsvAll, forgot := s.loggedIn, s.epsvAll, s.forgot
+	if verb == "ABOR" {
+		for r := range s.relays {
+			r.aborted.Store(true)
+		}
+		if epsvAll {
+			s.forgot = true
+		}
+	}
+	s.mu.Unlock()
+	fwd := line
+	switch {
+	case b.unknown200 && !knownVerbs[verb] && alpha(verb) && len(line) < 512:
+		e.local = []byte("200 Command okay.\r\n")
+	case b.rntoNoRnfr && verb == "RNTO" && prev != "RNFR":
+		e.local = []byte("250 Requested file action okay, completed.\r\n")
+	case b.pasvBeforeLogin && !loggedIn && (verb == "PASV" || verb == "EPSV") && strings.TrimSpace(arg) == "":
+		e.local = s.localPassive(verb == "EPSV")
+	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
+		e.asPASV = true
+		fwd = []byte("EPSV\r\n")
+	}
+	s.push(e)
+	if e.local == nil {
+		s.forward(fwd)
+	}
+}
+
+// forward writes client bytes upstream. A Telnet "IAC DM" (Synch) is sent
+// with its DM byte as TCP urgent data, as the client most likely did (the
+// urgent mark itself is lost when the proxy reads the stream inline).
+func (s *session) forward(b []byte) {
+	if i := bytes.Index(b, []byte{0xFF, 0xF2}); i >= 0 {
+		s.uc.Write(b[:i+1])
+		if rc, err := s.uc.SyscallConn(); err == nil {
+			rc.Write(func(fd uintptr) bool {
+				err := unix.Send(int(fd), b[i+1:i+2], unix.MSG_OOB)
+				return !errors.Is(err, unix.EAGAIN)
+			})
+		}
+		b = b[i+2:]
+		if len(b) == 0 {
+			return
+		}
+	}
+	s.uc.Write(b)
+}
+
+// ---------------------------------------------------------------------
+// server -> client
+
+func (s *session) writeLoop(replies <-chan reply) {
+	for {
+		if h := s.head(); h != nil && h.local != nil {
+			s.send(h.local, h)
+			s.pop(h)
+			continue
+		}
+		select {
+		case r, ok := <-replies:
+			if !ok {
+				return
+			}
+			s.onReply(r)
+		case <-s.kick:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func (s *session) onReply(r reply) {
+	b := s.p.b
+	h := s.head()
+	final := r.code/100 != 1
+	if h != nil {
+		if final {
+			s.pop(h)
+		} else {
+			h.prelim = true
+		}
+	}
+	verb, arg := "", ""
+	if h != nil {
+		verb, arg = h.verb, h.arg
+	}
+	s.track(verb, arg, r.code)
+
+	out := r.raw
+	switch {
+	case r.code == 227 || r.code == 229:
+		out = s.rewritePassive(h, r)
+	case (r.code == 421 || r.code == 425) && (verb == "PASV" || verb == "EPSV") && b.exhaust != exhaust4xx:
+		out = s.exhausted(verb == "EPSV", "", 0)
+	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
+		s.logf("dropping %q", r.lines[0])
+		out = nil
+	}
+	if out == nil {
+		return
+	}
+	if !b.early226 {
+		s.waitData(final)
+	}
+	s.send(out, h)
+	if final {
+		for _, rl := range s.relaySnapshot() {
+			rl.markReplied()
+		}
+	}
+}
+
+// track follows the session state the faults depend on.
+func (s *session) track(verb, arg string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case (verb == "USER" || verb == "PASS") && code == 230:
+		s.loggedIn = true
+	case verb == "REIN" && code/100 == 2:
+		s.loggedIn, s.epsvAll, s.forgot = false, false, false
+	case verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL") && code/100 == 2:
+		s.epsvAll = true
+	case transferVerbs[verb] && code >= 400 && s.epsvAll:
+		s.forgot = true
+	case (verb == "PORT" || verb == "EPRT") && code/100 == 2:
+		s.p.mu.Lock()
+		old := s.listener
+		s.listener = nil
+		s.p.mu.Unlock()
+		if old != nil && !s.p.b.keepOld {
+			go s.p.release(s, old)
+		}
+	}
+}
+
+// waitData keeps reply order honest across the proxy: a reply the server
+// sent after closing a data connection reaches the client only after the
+// client's side of that data connection is closed too.
+func (s *session) waitData(final bool) {
+	for _, r := range s.relaySnapshot() {
+		if r.aborted.Load() {
+			continue
+		}
+		closed := r.serverClosed()
+		for i := 0; !closed && final && i < 5; i++ {
+			time.Sleep(time.Millisecond)
+			closed = r.serverClosed()
+		}
+		if !closed {
+			continue
+		}
+		select {
+		case <-r.downDone:
+		case <-time.After(5 * time.Second):
+		case <-s.done:
+		}
+	}
+}
+
+// send writes a reply to the client, applying the reply faults.
+func (s *session) send(out []byte, h *entry) {
+	b := s.p.b
+	if b.multilineCode {
+		out = changeLastCode(out)
+	}
+	if b.missingCR {
+		out = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
+	}
+	switch {
+	case b.stallNOOP && h != nil && h.verb == "NOOP" && len(out) > 3:
+		s.cc.Write(out[:3])
+		select {
+		case <-time.After(s.p.cfg.stall):
+		case <-s.done:
+			return
+		}
+		s.cc.Write(out[3:])
+	case b.split:
+		for len(out) > 0 {
+			n := 1 + (len(out)*7+len(out)/3)%6
+			if n > len(out) {
+				n = len(out)
+			}
+			if _, err := s.cc.Write(out[:n]); err != nil {
+				return
+			}
+			out = out[n:]
+			if len(out) > 0 {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+	default:
+		s.cc.Write(out)
+	}
+}
+
+// changeLastCode gives the last line of a multi-line reply a different
+// code (third digit + 1).
+func changeLastCode(raw []byte) []byte {
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) < 2 || len(lines[0]) < 4 || lines[0][3] != '-' {
+		return raw
+	}
+	last := lines[len(lines)-1]
+	if len(last) < 3 || !isCode(string(last[:3])) {
+		return raw
+	}
+	out := append([]byte(nil), raw[:len(raw)-len(last)]...)
+	nl := append([]byte(nil), last...)
+	nl[2] = '0' + (nl[2]-'0'+1)%10
+	return append(out, nl...)
+}
+
+// ---------------------------------------------------------------------
+// passive replies
+
+// setListener makes l the session's current passive listener; the previous
+// one is closed (RFC 959 §3.2) unless a fault keeps it.
+func (s *session) setListener(l *plistener) {
+	s.p.mu.Lock()
+	old := s.listener
+	s.listener = l
+	s.p.mu.Unlock()
+	if old != nil && old != l && !s.p.b.keepOld {
+		s.p.release(s, old)
+	}
+}
+
+// listenIPs are the addresses a passive listener binds for adv being
+// advertised: the proxy's own, and adv when it is another loopback address.
+func (s *session) listenIPs(adv net.IP) []net.IP {
+	ips := []net.IP{s.localIP}
+	if adv != nil && adv.IsLoopback() && !adv.Equal(s.localIP) {
+		ips = append(ips, adv)
+	}
+	return ips
+}
+
+// rewritePassive turns the server's 227/229 into one pointing at a proxy
+// listener that relays to the server's.
+func (s *session) rewritePassive(h *entry, r reply) []byte {
+	b := s.p.b
+	epsv := r.code == 229
+	raw := string(r.raw)
+	var upPort int
+	var span [2]int
+	adv := s.localIP
+	if epsv {
+		p, sp, ok := findEPSV(raw)
+		if !ok {
+			return r.raw // unparseable: the client will not parse it either
+		}
+		upPort, span = p, sp
+	} else {
+		ip, p, sp, ok := findPASV(raw)
+		if !ok {
+			return r.raw
+		}
+		upPort, span = p, sp
+		if up := net.ParseIP(s.upHost); !ip.Equal(up) {
+			// not the server's own address (masquerade, 0.0.0.0, ...):
+			// advertise it as is
+			adv = ip
+		}
+	}
+	if b.advertiseIP != "" {
+		adv = net.ParseIP(b.advertiseIP)
+	}
+	upstream := net.JoinHostPort(s.upHost, strconv.Itoa(upPort))
+	l, err := s.p.openPassive(s, s.listenIPs(adv), upstream, upPort, b.alloc)
+	if err != nil {
+		s.logf("no proxy port for %s: %v", upstream, err)
+		return s.exhausted(epsv && (h == nil || !h.asPASV), upstream, upPort)
+	}
+	s.setListener(l)
+	if h != nil && h.asPASV {
+		return []byte("227 " + ftp.FormatPASV(ftp.Endpoint{IP: adv, Port: l.port}) + "\r\n")
+	}
+	return s.formatPassive(epsv, adv, l.port, raw, span)
+}
+
+func pasvNumbers(ip net.IP, port int) string {
+	v4 := ip.To4()
+	if v4 == nil {
+		v4 = net.IPv4zero.To4()
+	}
+	return fmt.Sprintf("%d,%d,%d,%d,%d,%d", v4[0], v4[1], v4[2], v4[3], port>>8, port&0xff)
+}
+
+// formatPassive renders the passive reply the client gets. raw/span are
+// the server's reply and where its numbers are, kept when no format fault
+// applies (so the server's own wording reaches the client).
+func (s *session) formatPassive(epsv bool, adv net.IP, port int, raw string, span [2]int) []byte {
+	b := s.p.b
+	v4 := adv.To4()
+	if v4 == nil {
+		v4 = net.IPv4zero.To4()
+	}
+	if epsv {
+		if b.epsvBadDelims {
+			return []byte(fmt.Sprintf("229 Entering Extended Passive Mode (||%d|)\r\n", port))
+		}
+		if raw == "" {
+			return []byte("229 " + ftp.FormatEPSV(port) + "\r\n")
+		}
+		return []byte(raw[:span[0]] + strconv.Itoa(port) + raw[span[1]:])
+	}
+	switch b.pasvFormat {
+	case formatFive:
+		return []byte(fmt.Sprintf("227 Entering Passive Mode (%d,%d,%d,%d,%d).\r\n", v4[0], v4[1], v4[2], v4[3], port>>8))
+	case formatOver255:
+		return []byte(fmt.Sprintf("227 Entering Passive Mode (%d,%d,%d,%d,0,%d).\r\n", v4[0], v4[1], v4[2], v4[3], port))
+	case formatNoParens:
+		return []byte("227 Entering Passive Mode " + pasvNumbers(adv, port) + "\r\n")
+	case format229:
+		return []byte("229 " + ftp.FormatEPSV(port) + "\r\n")
+	}
+	if raw == "" {
+		return []byte("227 " + ftp.FormatPASV(ftp.Endpoint{IP: adv, Port: port}) + "\r\n")
+	}
+	return []byte(raw[:span[0]] + pasvNumbers(adv, port) + raw[span[1]:])
+}
+
+// localPassive answers PASV/EPSV itself (seq-pasv-before-login) with a
+// listener that accepts and closes.
+func (s *session) localPassive(epsv bool) []byte {
+	l, err := s.p.openPassive(s, s.listenIPs(nil), "", 0, s.p.b.alloc)
+	if err != nil {
+		return []byte("425 Can't open passive connection.\r\n")
+	}
+	s.setListener(l)
+	return s.formatPassive(epsv, s.localIP, l.port, "", [2]int{})
+}
+
+// exhausted is the reply when no passive port is left (the proxy's pool,
+// or the server said 421/425): 425 by default, or what the exhaustion
+// faults do instead. For a server's own 421/425, upstream is "" and the
+// default is to pass the server's reply on (nil means: drop).
+func (s *session) exhausted(epsv bool, upstream string, upPort int) []byte {
+	switch s.p.b.exhaust {
+	case exhaustStall:
+		s.logf("exhaustion: no reply")
+		return nil
+	case exhaustOutside:
+		l, err := s.p.openPassive(s, s.listenIPs(nil), upstream, upPort, allocOutside)
+		if err == nil {
+			s.setListener(l)
+			return s.formatPassive(epsv, s.localIP, l.port, "", [2]int{})
+		}
+	}
+	return []byte("425 Can't open passive connection: no port available.\r\n")
+}
+
+// findPASV locates the first run of six comma-separated numbers (as
+// ftp.ParsePASV does) and returns the endpoint and its byte span.
+func findPASV(text string) (net.IP, int, [2]int, bool) {
+	for i := 0; i < len(text); i++ {
+		if !isDigitByte(text[i]) || (i > 0 && isDigitByte(text[i-1])) {
+			continue
+		}
+		nums, end, ok := sixNumbers(text[i:])
+		if !ok {
+			continue
+		}
+		for _, n := range nums {
+			if n > 255 {
+				return nil, 0, [2]int{}, false
+			}
+		}
+		port := nums[4]*256 + nums[5]
+		if port == 0 {
+			return nil, 0, [2]int{}, false
+		}
+		ip := net.IPv4(byte(nums[0]), byte(nums[1]), byte(nums[2]), byte(nums[3]))
+		return ip, port, [2]int{i, i + end}, true
+	}
+	return nil, 0, [2]int{}, false
+}
+
+func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
+
+func sixNumbers(s string) ([]int, int, bool) {
+	var nums []int
+	i := 0
+	for {
+		for i < len(s) && s[i] == ' ' && len(nums) > 0 {
+			i++
+		}
+		j := i
+		for j < len(s) && isDigitByte(s[j]) {
+			j++
+		}
+		if j == i || j-i > 5 {
+			return nil, 0, false
+		}
+		n, _ := strconv.Atoi(s[i:j])
+		nums = append(nums, n)
+		i = j
+		if len(nums) == 6 {
+			return nums, i, true
+		}
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if i >= len(s) || s[i] != ',' {
+			return nil, 0, false
+		}
+		i++
+	}
+}
+
+// findEPSV locates "(<d><d><d>port<d>)" and returns the port and the span
+// of its digits.
+func findEPSV(text string) (int, [2]int, bool) {
+	for i := strings.IndexByte(text, '('); i >= 0 && i+5 < len(text); {
+		d := text[i+1]
+		if d >= 33 && d <= 126 && !isDigitByte(d) && text[i+2] == d && text[i+3] == d {
+			j := i + 4
+			for j < len(text) && isDigitByte(text[j]) {
+				j++
+			}
+			if j > i+4 && j-(i+4) <= 5 && j+1 < len(text) && text[j] == d && text[j+1] == ')' {
+				p, _ := strconv.Atoi(text[i+4 : j])
+				if p >= 1 && p <= 65535 {
+					return p, [2]int{i + 4, j}, true
+				}
+			}
+		}
+		k := strings.IndexByte(text[i+1:], '(')
+		if k < 0 {
+			break
+		}
+		i = i + 1 + k
+	}
+	return 0, [2]int{}, false
+}
