@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -130,5 +131,49 @@ func TestChurnSink(t *testing.T) {
 		if rep.Phases[p.String()].Count == 0 {
 			t.Errorf("phase %s not measured", p)
 		}
+	}
+}
+
+// freeRange finds n consecutive free ports below the ephemeral range.
+func freeRange(t testing.TB, n int) (Target, PortRange) {
+	t.Helper()
+	for lo := 20000; lo+n < 32000; lo += n {
+		ok := true
+		for p := lo; p < lo+n && ok; p += 97 {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(p))
+			if err != nil {
+				ok = false
+				break
+			}
+			ln.Close()
+		}
+		if ok {
+			return Target{}, PortRange{lo, lo + n - 1}
+		}
+	}
+	t.Fatal("no free port block")
+	return Target{}, PortRange{}
+}
+
+func TestSourcesSpreadAndBindData(t *testing.T) {
+	s, tg := startSink(t, sink.Options{})
+	ips, _ := ParseSources("127.0.0.2-127.0.0.5")
+	a := NewAttacker(tg, WithSessions(8), WithCount(200), WithSources(ips), WithEPSV(true))
+	if err := a.Prepare(context.Background(), Churn); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := collect(t, a, context.Background(), Churn)
+	rep := m.Report(a.Settings(Churn))
+	if rep.Totals.Errors != 0 || rep.Ops["retr"].OK != 200 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	peers := s.Peers()
+	for _, ip := range ips {
+		if peers[ip.String()] < 2 {
+			t.Errorf("source %s used by %d sessions (peers %v)", ip, peers[ip.String()], peers)
+		}
+	}
+	if n := s.ForeignData.Load(); n != 0 {
+		t.Errorf("%d data connections came from another address than their session", n)
 	}
 }

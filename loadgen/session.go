@@ -146,7 +146,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	}
 	d.checkEndpoint(ep, r)
 	dctx, cancel := context.WithTimeout(hard, a.timeout)
-	dc, err := ftp.DialTCP(dctx, c.dataAddr(ep, a.strict), d.src)
+	dc, err := dialTCP(dctx, c.dataAddr(ep, a.strict), d.src)
 	cancel()
 	t2 := d.now()
 	r.SetPhase(PhaseDataConnect, t2.Sub(t1))
@@ -304,7 +304,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 		return PhasePasv, err
 	}
 	dctx, cancel := context.WithTimeout(ctx, d.a.timeout)
-	dc, err := ftp.DialTCP(dctx, c.dataAddr(ep, d.a.strict), d.src)
+	dc, err := dialTCP(dctx, c.dataAddr(ep, d.a.strict), d.src)
 	cancel()
 	if err != nil {
 		return PhaseDataConnect, err

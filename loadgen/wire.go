@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ftpharness/ftpharness/ftp"
 )
@@ -108,7 +111,7 @@ type ctrl struct {
 func dialCtrl(ctx context.Context, hard context.Context, addr string, local net.IP, timeout time.Duration) (*ctrl, error) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	nc, err := ftp.DialTCP(dctx, addr, local)
+	nc, err := dialTCP(dctx, addr, local)
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +303,25 @@ func (c *ctrl) dataAddr(ep ftp.Endpoint, strict bool) string {
 func isReplyClass(err error, k int) bool {
 	var re *ReplyError
 	return errors.As(err, &re) && re.Code/100 == k
+}
+
+// dialTCP is ftp.DialTCP (a bound source address shares its ephemeral
+// ports across destinations: IP_BIND_ADDRESS_NO_PORT) without TCP
+// keep-alive, whose setsockopt calls are a measurable part of a passive
+// cycle and which a load test's short-lived connections never need.
+func dialTCP(ctx context.Context, addr string, localIP net.IP) (net.Conn, error) {
+	d := net.Dialer{KeepAlive: -1}
+	if localIP != nil {
+		d.LocalAddr = &net.TCPAddr{IP: localIP}
+		d.Control = func(network, address string, rc syscall.RawConn) error {
+			var serr error
+			rc.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+			})
+			return serr
+		}
+	}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 func newReader(nc net.Conn) *bufio.Reader { return bufio.NewReaderSize(nc, 512) }

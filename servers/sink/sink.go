@@ -9,6 +9,7 @@ package sink
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,9 +51,19 @@ type Server struct {
 	Sessions atomic.Int64
 	// Cycles counts completed data transfers.
 	Cycles atomic.Int64
+	// ForeignData counts data connections from another address than
+	// their session's control connection.
+	ForeignData atomic.Int64
+	// Peers counts control connections per source address.
+	peersMu sync.Mutex
+	peers   map[string]int
 }
 
 var zeros = make([]byte, 256<<10)
+
+// lc makes listeners whose accepted connections skip TCP keep-alive (its
+// setsockopt calls are a measurable part of a short data connection).
+var lc = net.ListenConfig{KeepAlive: -1}
 
 // Start listens and serves in the background.
 func Start(opts Options) (*Server, error) {
@@ -65,7 +76,7 @@ func Start(opts Options) (*Server, error) {
 	if opts.PasvMin < 0 || opts.PasvMax < opts.PasvMin || opts.PasvMax > 65535 {
 		return nil, fmt.Errorf("sink: bad passive range %d-%d", opts.PasvMin, opts.PasvMax)
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	ln, err := lc.Listen(context.Background(), "tcp", opts.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +132,12 @@ func (s *Server) serve() {
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
 		s.Sessions.Add(1)
+		s.peersMu.Lock()
+		if s.peers == nil {
+			s.peers = map[string]int{}
+		}
+		s.peers[ipOf(c.RemoteAddr())]++
+		s.peersMu.Unlock()
 		s.wg.Add(1)
 		go s.session(c)
 	}
@@ -257,12 +274,12 @@ func (ss *sess) passive(epsv bool) {
 
 func (s *Server) listen() (net.Listener, error) {
 	if s.opts.PasvMin == 0 {
-		return net.Listen("tcp", "127.0.0.1:0")
+		return lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	}
 	n := int64(s.opts.PasvMax - s.opts.PasvMin + 1)
 	for i := int64(0); i < n; i++ {
 		p := s.opts.PasvMin + int((s.next.Add(1)-1)%n)
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err == nil {
 			return ln, nil
 		}
@@ -284,6 +301,9 @@ func (ss *sess) transfer(move func(net.Conn) error) {
 		ss.reply("425 No data connection")
 		return
 	}
+	if ipOf(d.RemoteAddr()) != ipOf(ss.c.RemoteAddr()) {
+		ss.s.ForeignData.Add(1)
+	}
 	ss.reply("150 Opening data connection")
 	d.SetDeadline(time.Now().Add(ss.s.opts.Timeout))
 	err = move(d)
@@ -294,4 +314,23 @@ func (ss *sess) transfer(move func(net.Conn) error) {
 	}
 	ss.s.Cycles.Add(1)
 	ss.reply("226 Transfer complete")
+}
+
+func ipOf(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	h, _, _ := net.SplitHostPort(a.String())
+	return h
+}
+
+// Peers returns how many control connections came from each address.
+func (s *Server) Peers() map[string]int {
+	s.peersMu.Lock()
+	defer s.peersMu.Unlock()
+	out := map[string]int{}
+	for k, v := range s.peers {
+		out[k] = v
+	}
+	return out
 }
