@@ -1,0 +1,274 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/fixtures"
+	"github.com/ftpharness/ftpharness/ftp"
+	. "github.com/ftpharness/ftpharness/suites/framework"
+	. "github.com/ftpharness/ftpharness/suites/matchers"
+)
+
+var _ = Describe("EPSV", Label("epsv"), func() {
+
+	// RFC 2428 §3: "The response code for entering passive mode using an
+	// extended address MUST be 229. The interpretation of this code,
+	// according to [PR85] is: 2yz Positive Completion, x2z Connections,
+	// xy9 Extended Passive Mode Entered. The text returned in response to
+	// the EPSV command MUST be: <text indicating server is entering
+	// extended passive mode> (<d><d><d><tcp-port><d>)".
+	Check("EPSV-001", func(ctx SpecContext) {
+		s := Login(ctx)
+		r := RequireEPSV(ctx, s)
+		Expect(r).To(HaveCode(229))
+		port, err := ftp.ParseEPSV(r.Text())
+		Expect(err).NotTo(HaveOccurred(), "229 must carry (<d><d><d>port<d>) with one delimiter (ASCII 33-126), two empty fields and a port 1-65535: %q", r.Raw)
+		Expect(port).To(BeNumerically(">", 0))
+	})
+
+	// RFC 2428 §3: "the server MUST use the same network address for the
+	// data connection as was used for the control connection" ... the
+	// client connects to the returned port on that address.
+	Check("EPSV-002", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		name := Name(ctx, "epsv002")
+		payload := fixtures.Bytes(2428, 48<<10)
+		s.Do(ctx, "TYPE", "I")
+		st, _ := s.Xfer(ctx, true, "STOR "+name, payload)
+		Expect(st).To(Complete(), "STOR over EPSV to the control connection's server address %s", s.RemoteIP())
+		rt, got := s.Xfer(ctx, true, "RETR "+name, nil)
+		Expect(rt).To(Complete(), "RETR over EPSV")
+		Expect(bytes.Equal(got, payload)).To(BeTrue(), "RETR over EPSV returned %d bytes (sha %s), stored %d", len(got), rt.SHA256, len(payload))
+		lt, listing := s.Xfer(ctx, true, "LIST "+Scratch(ctx), nil)
+		Expect(lt).To(Complete(), "LIST over EPSV")
+		Expect(string(listing)).To(ContainSubstring(lastPart(name)))
+	})
+
+	// RFC 2428 §3: "If the server supports the network protocol indicated
+	// ... it SHOULD enter passive mode using that network protocol" —
+	// the control connection's own family (1 for IPv4, 2 for IPv6) is
+	// evidently supported.
+	Check("EPSV-003", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		af := epsvFamily(s)
+		r := s.Do(ctx, "EPSV", strconv.Itoa(af))
+		Expect(r).To(HaveCode(229), "EPSV %d over an AF %d control connection", af, af)
+		_, err := ftp.ParseEPSV(r.Text())
+		Expect(err).NotTo(HaveOccurred(), "EPSV %d: %q", af, r.Raw)
+	})
+
+	// RFC 2428 §3: "If the requested protocol is not supported by the
+	// server, the server MUST return the 522 response"; §2: "the response
+	// text MUST contain the list of supported protocols ... (prot1,prot2,...)".
+	Check("EPSV-004", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		af := epsvFamily(s)
+		args := []string{"3", "65535"}
+		other := 3 - af
+		if otherFamilyUnreachable(ctx, s) {
+			args = append([]string{strconv.Itoa(other)}, args...)
+		} else {
+			GinkgoWriter.Printf("EPSV %d not checked: the server may support AF %d\n", other, other)
+		}
+		var vs []string
+		for _, a := range args {
+			r := s.Do(ctx, "EPSV", a)
+			if ok, _ := Be522Listing(af).Match(r); !ok {
+				vs = append(vs, fmt.Sprintf("EPSV %s answered %q (want 522 ending in a protocol list such as (%d) or (1,2))", a, r.Raw, af))
+			}
+		}
+		ExpectNoViolations(vs, "EPSV with an unsupported network protocol")
+	})
+
+	// RFC 2428 §3 / RFC 959 §4.2.1: an argument that is neither a protocol
+	// number nor ALL is a syntax error: "501 Syntax error in parameters or
+	// arguments" (or 500).
+	Check("EPSV-005", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		Expect(s.Do(ctx, "EPSV", "foo")).To(HaveCode(501, 500))
+	})
+
+	// RFC 2428 §3: "Upon receipt of an EPSV ALL command, the server MUST
+	// reject all data connection setup commands other than EPSV (i.e.,
+	// EPRT, PORT, PASV, et al.)."
+	Check("EPSV-006", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		sink := SinkListener(s.LocalIP())
+		all := s.Do(ctx, "EPSV", "ALL")
+		Expect(all).To(HaveClass(2), "EPSV ALL")
+		vs := epsvAllViolations(ctx, s, sink, true)
+		ExpectNoViolations(vs, "after EPSV ALL every data setup command but EPSV must be refused")
+		r := s.Do(ctx, "EPSV")
+		Expect(r).To(HaveCode(229), "EPSV after EPSV ALL")
+	})
+
+	// RFC 2428 §4: "Once the EPSV ALL command is issued ... if a client
+	// wishes to perform a third party transfer, it MUST establish a new
+	// control connection": the state lasts for the session, whatever
+	// happens to individual transfers (proftpd/proftpd#2255: ABOR and a
+	// failed RETR cleared it).
+	Check("EPSV-007", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		sink := SinkListener(s.LocalIP())
+		name := Name(ctx, "epsv007")
+		s.Put(ctx, name, fixtures.Bytes(7, 4<<20))
+		Expect(s.Do(ctx, "EPSV", "ALL")).To(HaveClass(2), "EPSV ALL")
+
+		// A transfer started and aborted.
+		nc := s.Data(ctx, true)
+		r := s.Do(ctx, "RETR", name)
+		if r.Preliminary() {
+			nc.SetReadDeadline(time.Now().Add(Config().Timeout))
+			io.ReadFull(nc, make([]byte, 32<<10))
+			Expect(s.SendLine(ctx, "ABOR")).To(Succeed())
+			nc.Close()
+			// 426+226, or 226 then ABOR's 225/226: read until quiet.
+			wait := Config().Timeout
+			for i := 0; i < 4; i++ {
+				if _, err := s.TryNext(ctx, wait); err != nil {
+					break
+				}
+				wait = time.Second
+			}
+		} else {
+			nc.Close()
+		}
+		// ABOR with nothing to abort.
+		s.Do(ctx, "ABOR")
+		// A failed transfer.
+		nc2 := s.Data(ctx, true)
+		fr := s.Do(ctx, "RETR", Name(ctx, "epsv007-missing"))
+		Expect(fr.Class()).To(BeNumerically(">=", 4), "RETR of a missing file: %q", fr.Raw)
+		nc2.Close()
+
+		vs := epsvAllViolations(ctx, s, sink, false)
+		ExpectNoViolations(vs, "EPSV ALL must stay in force after ABOR and failed transfers")
+		Expect(s.Do(ctx, "EPSV")).To(HaveCode(229), "EPSV still works")
+	})
+
+	// RFC 959 §4.1.1 REIN: "terminates a USER, flushing all I/O and account
+	// information ... All transfer parameters are unchanged"; RFC 2428 §4
+	// expects a new control connection to leave EPSV ALL. Recorded.
+	Check("EPSV-008", func(ctx SpecContext) {
+		s := Login(ctx)
+		RequireEPSV(ctx, s)
+		all := s.Do(ctx, "EPSV", "ALL")
+		Observe("EPSV ALL", fmt.Sprintf("%q", all.Raw))
+		rein := s.Do(ctx, "REIN")
+		Observe("REIN", fmt.Sprintf("%q", rein.Raw))
+		if rein.Is(120) {
+			rein = s.Next(ctx)
+		}
+		if rein.Class() == 2 {
+			s.MustLogin(ctx)
+		}
+		p := s.Do(ctx, "PASV")
+		Observe("PASV after EPSV ALL and REIN", fmt.Sprintf("%q", p.Raw))
+	})
+
+	// RFC 2389 §3.2: the FEAT list "MUST contain every extension the server
+	// supports"; RFC 2428 defines no label, but EPSV/EPRT are listed by
+	// convention and clients (secsy/goftp PR#5) decide from FEAT.
+	Check("EPSV-009", func(ctx SpecContext) {
+		s := Login(ctx)
+		feat := s.Do(ctx, "FEAT")
+		if feat.Is(500, 502) {
+			Skip(fmt.Sprintf("server does not implement FEAT (RFC 2389): %q", feat.Raw))
+		}
+		f := ParseFeat(feat)
+		epsv := EPSVImplemented(ctx, s)
+		sink := SinkListener(s.LocalIP())
+		_, eprtArg := PortArgs(sink)
+		eprt := !s.Do(ctx, "EPRT", eprtArg).Is(500, 502)
+		var vs []string
+		if epsv && !f.Has("EPSV") {
+			vs = append(vs, "EPSV works but FEAT does not list it")
+		}
+		if eprt && !f.Has("EPRT") {
+			vs = append(vs, "EPRT works but FEAT does not list it")
+		}
+		if !epsv && !eprt {
+			Skip("server implements neither EPSV nor EPRT")
+		}
+		Expect(vs).To(BeEmpty(), "FEAT reply %q", feat.Raw)
+	})
+})
+
+// epsvFamily is the RFC 2428 network protocol number of the control
+// connection (1 IPv4, 2 IPv6).
+func epsvFamily(s *Session) int {
+	if s.RemoteIP().To4() != nil {
+		return 1
+	}
+	return 2
+}
+
+// otherFamilyUnreachable reports whether the server evidently does not
+// speak the other address family: it listens on loopback and its control
+// port is refused on the other family's loopback address.
+func otherFamilyUnreachable(ctx context.Context, s *Session) bool {
+	ip := s.RemoteIP()
+	if !ip.IsLoopback() {
+		return false
+	}
+	_, port, _ := net.SplitHostPort(Config().Addr)
+	other := "::1"
+	if ip.To4() == nil {
+		other = "127.0.0.1"
+	}
+	octx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := ftp.DialTCP(octx, net.JoinHostPort(other, port), nil)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+// epsvAllViolations sends every data setup command other than EPSV and
+// lists the ones not refused with 5xx. With legacy, LPRT and LPSV too.
+func epsvAllViolations(ctx context.Context, s *Session, sink net.Listener, legacy bool) []string {
+	GinkgoHelper()
+	portArg, eprtArg := PortArgs(sink)
+	a := sink.Addr().(*net.TCPAddr)
+	cmds := []string{"PASV", "PORT " + portArg, "EPRT " + eprtArg}
+	if legacy {
+		if v4 := a.IP.To4(); v4 != nil {
+			cmds = append(cmds, fmt.Sprintf("LPRT 4,4,%d,%d,%d,%d,2,%d,%d", v4[0], v4[1], v4[2], v4[3], a.Port>>8, a.Port&0xff))
+		}
+		cmds = append(cmds, "LPSV")
+	}
+	var vs []string
+	for _, c := range cmds {
+		octx, cancel := Ctx(ctx)
+		err := s.SendLine(octx, c)
+		var r ftp.Reply
+		if err == nil {
+			r, err = s.ReadReply(octx)
+		}
+		cancel()
+		Expect(err).NotTo(HaveOccurred(), "%s after EPSV ALL: no reply", c)
+		if r.Class() != 5 {
+			vs = append(vs, fmt.Sprintf("%s after EPSV ALL answered %q (want 5xx)", c, r.Raw))
+		}
+	}
+	return vs
+}
