@@ -75,6 +75,11 @@ func (a *Attacker) exhaust(ctx context.Context, out chan<- *Result) {
 		FailureMode:   ModeNone,
 	}
 	defer func() { out <- &Result{Op: "exhaust-summary", Exhaust: sum} }()
+	if host, _, err := net.SplitHostPort(a.target.Addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			sum.BusyBefore = listeningIn(a.pasvRange)
+		}
+	}
 
 	rampCtx, cancel := context.WithTimeout(ctx, a.duration)
 	defer cancel()

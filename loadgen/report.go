@@ -73,9 +73,13 @@ type ExhaustSummary struct {
 	// a lower bound.
 	Capacity        int    `json:"capacity"`
 	CapacityReached bool   `json:"capacity_reached"`
-	StoppedBy       string `json:"stopped_by"` // failure, max-sessions, duration, client-limit, canceled
-	MaxSessions     int    `json:"max_sessions"`
-	Attempts        int    `json:"attempts"`
+	StoppedBy       string `json:"stopped_by"`
+	// BusyBefore counts ports of the declared range some socket on this
+	// machine was already listening on before the ramp (-1: unknown or not
+	// a local target): they lower the capacity without being the server's.
+	BusyBefore  int `json:"busy_before"` // failure, max-sessions, duration, client-limit, canceled
+	MaxSessions int `json:"max_sessions"`
+	Attempts    int `json:"attempts"`
 
 	// FailureMode is one of reply-4xx, reply-5xx, out-of-range,
 	// session-dropped, timeout, address-mismatch; "none" if never reached.
@@ -240,6 +244,9 @@ func NewTextReporter(rep *Report) Reporter {
 				cap += fmt.Sprintf(" of %d declared (%s)", ex.RangeSize, ex.DeclaredRange)
 			}
 			fmt.Fprintf(tw, "Capacity\t%s\n", cap)
+			if ex.BusyBefore > 0 {
+				fmt.Fprintf(tw, "Busy before the run\t%d ports of the range were already listening (other sockets)\n", ex.BusyBefore)
+			}
 			fmt.Fprintf(tw, "Failure mode\t%s", ex.FailureMode)
 			if ex.FailurePhase != "" {
 				fmt.Fprintf(tw, " at %s", ex.FailurePhase)

@@ -38,6 +38,7 @@ const usage = `ftpload: FTP passive-mode load generator
 Usage:
   ftpload SCENARIO [--target ftp://user:pass@host:port] [flags]
   ftpload report FILE.json [--csv FILE] [--fail-on EXPR]
+  ftpload sink [--addr 127.0.0.1:2100] [--pasv-range lo-hi]   (serve the minimal FTP sink until SIGINT)
 
 Scenarios:
   exhaust  ramp sessions that log in, send PASV (or EPSV) and hold the listener
@@ -174,6 +175,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "report":
 		return report(args[1:], stdout)
+	case "sink":
+		return serveSink(args[1:], stderr)
 	}
 	scenario := args[0]
 	known := false
@@ -560,4 +563,35 @@ func showProgress(a *loadgen.Attacker, scenario string, begin time.Time, w io.Wr
 			return
 		}
 	}
+}
+
+// serveSink runs the minimal FTP sink in this process until SIGINT, so a
+// benchmark can put the server in another process than the generator.
+func serveSink(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:2100", "listen address")
+	pasv := fs.String("pasv-range", "", "passive range lo-hi (default: kernel ports)")
+	if err := fs.Parse(args); err != nil {
+		return fail(exitUsage, "sink: %v", err)
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fail(exitUsage, "sink: --addr %q: want a loopback host:port", *addr)
+	}
+	var pr loadgen.PortRange
+	if *pasv != "" {
+		if pr, err = loadgen.ParsePortRange(*pasv); err != nil {
+			return fail(exitUsage, "sink: %v", err)
+		}
+	}
+	s, err := sink.Start(sink.Options{Addr: *addr, PasvMin: pr.Lo, PasvMax: pr.Hi})
+	if err != nil {
+		return fail(exitUnreachable, "sink: %v", err)
+	}
+	fmt.Fprintf(stderr, "ftpload: sink listening on %s, passive range %s\n", s.Addr(), pr)
+	sigs := make(chan os.Signal, 1)
+	notifySignals(sigs)
+	<-sigs
+	return s.Close()
 }
