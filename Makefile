@@ -43,8 +43,9 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## bench-load: the load generator side by side with curl and against the sink (prints the ratios)
 bench-load:
-	$(GO) test -run '^$$' -bench . -benchmem ./loadgen/...
+	loadgen/bench-load.sh
 
 ## matrix: run the suites against every local server; write docs/matrix.{md,json}
 matrix: build servers
