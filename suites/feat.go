@@ -1,0 +1,218 @@
+package suites
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/fixtures"
+	"github.com/ftpharness/ftpharness/ftp"
+	. "github.com/ftpharness/ftpharness/suites/framework"
+	. "github.com/ftpharness/ftpharness/suites/matchers"
+)
+
+var _ = Describe("FEAT", Label("feat"), func() {
+
+	// RFC 2389 §3.2: "feature-listing = "211-" *TCHAR CRLF 1*( SP feature
+	// CRLF ) "211 End" CRLF"; "Each line in the feature-listing begins with
+	// a single space"; "no-features = "211" SP *TCHAR CRLF"; a server that
+	// does not support FEAT answers 500 or 502.
+	Check("FEAT-001", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		r := s.Do(ctx, "FEAT")
+		if r.Is(500, 502) {
+			Observe("FEAT not supported", r.String())
+			return
+		}
+		Expect(r).To(HaveCode(211))
+		raw := string(r.Raw)
+		Expect(strings.HasSuffix(raw, "\r\n")).To(BeTrue(), "FEAT reply must end in CRLF: %q", r.Raw)
+		lines := strings.SplitAfter(raw, "\n")
+		if lines[len(lines)-1] == "" {
+			lines = lines[:len(lines)-1]
+		}
+		if len(lines) == 1 {
+			Expect(lines[0]).To(HavePrefix("211 "), "single-line FEAT (no features): %q", r.Raw)
+			return
+		}
+		var bad []string
+		for i, l := range lines {
+			if !strings.HasSuffix(l, "\r\n") {
+				bad = append(bad, fmt.Sprintf("line %d %q does not end in CRLF", i+1, l))
+			}
+			t := strings.TrimRight(l, "\r\n")
+			switch {
+			case i == 0:
+				if !strings.HasPrefix(t, "211-") {
+					bad = append(bad, fmt.Sprintf("first line %q is not 211-", t))
+				}
+			case i == len(lines)-1:
+				if !regexp.MustCompile(`(?i)^211 End`).MatchString(t) {
+					bad = append(bad, fmt.Sprintf("last line %q is not \"211 End\"", t))
+				}
+			default:
+				if len(t) < 2 || t[0] != ' ' || t[1] == ' ' {
+					bad = append(bad, fmt.Sprintf("feature line %q does not begin with exactly one space followed by the feature", t))
+				}
+			}
+		}
+		Expect(bad).To(BeEmpty(), "FEAT reply %q", r.Raw)
+	})
+
+	// RFC 2389 §3.2: "The FEAT command ... takes no arguments"; "501 Syntax
+	// error in parameters or arguments" (RFC 959 §4.2.1).
+	Check("FEAT-002", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		if r := s.Do(ctx, "FEAT"); r.Is(500, 502) {
+			Skip("FEAT is not supported (" + r.String() + ")")
+		}
+		Expect(s.Do(ctx, "FEAT", "x")).To(HaveCode(501), "FEAT with an argument")
+	})
+
+	// RFC 2389 §3.2: "The FEAT command consists solely of the word "FEAT".
+	// ... the server-PI ... MUST include in its response a list of all
+	// extended commands it supports"; RFC 3659 §3.3/§4.3/§5.4/§7.8 (MDTM,
+	// SIZE, REST STREAM — "MUST NOT be listed unless" supported —, MLST),
+	// RFC 4217 §6 (AUTH TLS), RFC 7151 §3 (HOST), RFC 2428 (EPSV).
+	Check("FEAT-003", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		fr := s.Do(ctx, "FEAT")
+		feats := ParseFeat(fr)
+		Observe("FEAT", fr.String())
+		f := Name(ctx, "feat003")
+		data := fixtures.Bytes(3, 2000)
+		s.Put(ctx, f, data)
+		works := map[string]string{}
+		probe := func(feature, line string, r ftp.Reply, ok bool) {
+			if ok {
+				works[feature] = fmt.Sprintf("%s -> %s", line, r.String())
+			}
+		}
+		s.Do(ctx, "TYPE", "I")
+		r := s.Do(ctx, "SIZE", f)
+		probe("SIZE", "SIZE", r, r.Code == 213)
+		r = s.Do(ctx, "MDTM", f)
+		probe("MDTM", "MDTM", r, r.Code == 213)
+		r = s.Do(ctx, "MLST", f)
+		probe("MLST", "MLST", r, r.Code == 250)
+		if res, _ := s.Xfer(ctx, false, "MLSD "+Scratch(ctx), nil); res.OK() {
+			works["MLST"] = "MLSD -> " + res.Final().String() + " (MLSD is announced by the MLST feature, RFC 3659 §7.8)"
+		}
+		r = s.Do(ctx, "OPTS", "UTF8", "ON")
+		probe("UTF8", "OPTS UTF8 ON", r, r.Code == 200)
+		r = seqPassive(ctx, s, "EPSV")
+		probe("EPSV", "EPSV", r, r.Code == 229)
+
+		// REST STREAM: REST 1 then RETR returns the file from byte 1.
+		restWorks := false
+		nc := s.Data(ctx, false)
+		rr := s.Do(ctx, "REST", "1")
+		var got bytes.Buffer
+		if rr.Code == 350 {
+			res := s.Transfer(ctx, nc, "RETR "+f, nil, &got)
+			restWorks = res.OK() && bytes.Equal(got.Bytes(), data[1:])
+			if restWorks {
+				works["REST STREAM"] = "REST 1 -> 350, RETR -> data from byte 1"
+			}
+			Observe("REST 1 + RETR", fmt.Sprintf("%s; %d bytes", res, got.Len()))
+		} else {
+			nc.Close()
+			Observe("REST 1", rr.String())
+		}
+
+		h := seqDial(ctx)
+		hr, err := h.TryCmd(ctx, "HOST "+h.RemoteIP().String())
+		if err == nil {
+			probe("HOST", "HOST", hr, hr.Code == 220)
+		}
+		a := seqDial(ctx)
+		ar, err := a.TryCmd(ctx, "AUTH TLS")
+		if err == nil {
+			probe("AUTH TLS", "AUTH TLS", ar, ar.Code == 234)
+		}
+		a.Close()
+
+		var bad []string
+		for feature, how := range works {
+			if !feats.Has(feature) {
+				bad = append(bad, fmt.Sprintf("%s works (%s) but FEAT does not list it", feature, how))
+			}
+		}
+		if feats.Has("REST STREAM") && !restWorks {
+			bad = append(bad, fmt.Sprintf("FEAT lists REST STREAM but REST 1 + RETR does not resume (REST -> %q)", rr.Raw))
+		}
+		Expect(bad).To(BeEmpty(), "FEAT reply %q", fr.Raw)
+	})
+
+	// RFC 2389 §4: OPTS "200 Command OK; 451 ...; 501 Invalid argument
+	// (command not recognised or has no options)"; UTF8 (RFC 2640) listed in
+	// FEAT makes "OPTS UTF8 ON" a valid request.
+	Check("FEAT-004", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		fr := s.Do(ctx, "FEAT")
+		if fr.Is(500, 502) {
+			Skip("FEAT is not supported (" + fr.String() + "): OPTS is defined alongside it")
+		}
+		feats := ParseFeat(fr)
+		var bad []string
+		u := s.Do(ctx, "OPTS", "UTF8", "ON")
+		if feats.Has("UTF8") {
+			if u.Code != 200 {
+				bad = append(bad, fmt.Sprintf("FEAT lists UTF8 but OPTS UTF8 ON got %q", u.Raw))
+			}
+		} else {
+			Observe("OPTS UTF8 ON (UTF8 not in FEAT)", u.String())
+		}
+		if b := s.Do(ctx, "OPTS", "BOGUS"); b.Code != 501 {
+			bad = append(bad, fmt.Sprintf("OPTS BOGUS got %q, want 501", b.Raw))
+		}
+		Expect(bad).To(BeEmpty())
+	})
+
+	// RFC 3659 §4.2: "size-response = "213" SP 1*DIGIT CRLF" — the exact
+	// number of octets the transfer would send in the current TYPE; "550"
+	// when the file does not exist.
+	Check("FEAT-005", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		f := Name(ctx, "feat005")
+		data := fixtures.Bytes(5, 12345)
+		s.Put(ctx, f, data)
+		Expect(s.Do(ctx, "TYPE", "I")).To(HaveCode(200))
+		r := s.Do(ctx, "SIZE", f)
+		if r.Is(500, 502) {
+			Skip("SIZE is not implemented (" + r.String() + "); RFC 3659 makes it optional")
+		}
+		Expect(r).To(HaveCode(213))
+		Expect(string(r.Raw)).To(MatchRegexp(`^213 \d+\r\n$`), "SIZE reply must be exactly \"213 <digits>\" on one line")
+		Expect(strings.TrimSpace(r.Text())).To(Equal(strconv.Itoa(len(data))), "SIZE of a %d-byte file in TYPE I", len(data))
+		Expect(s.Do(ctx, "SIZE", f+"-missing")).To(HaveCode(550), "SIZE of a missing file")
+	})
+
+	// RFC 3659 §3.2: "mdtm-response = "213" SP time-val CRLF", "time-val =
+	// 14DIGIT [ "." 1*DIGIT ]" expressed in UTC (§2.3); §3.2: "the server
+	// responds with a 550 ... if the file does not exist ... or is not a
+	// file" — MDTM is for files.
+	Check("FEAT-006", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		f := Name(ctx, "feat006")
+		before := time.Now().UTC()
+		s.Put(ctx, f, []byte("mdtm\n"))
+		r := s.Do(ctx, "MDTM", f)
+		if r.Is(500, 502) {
+			Skip("MDTM is not implemented (" + r.String() + "); RFC 3659 makes it optional")
+		}
+		Expect(r).To(HaveCode(213))
+		m := regexp.MustCompile(`^213 (\d{14})(\.\d+)?\r\n$`).FindStringSubmatch(string(r.Raw))
+		Expect(m).NotTo(BeNil(), "MDTM reply must be exactly \"213 YYYYMMDDHHMMSS[.sss]\": %q", r.Raw)
+		t, err := time.Parse("20060102150405", m[1])
+		Expect(err).NotTo(HaveOccurred(), "MDTM time %q is not a valid date", m[1])
+		Expect(t).To(BeTemporally("~", before, 20*time.Minute), "MDTM of a file written just now (%s UTC) must be UTC: %q", before.Format(time.RFC3339), r.Raw)
+		Expect(s.Do(ctx, "MDTM", Scratch(ctx))).To(HaveCode(550), "MDTM of a directory")
+	})
+})
