@@ -503,7 +503,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			if pr.EP.Port <= 1023 {
 				vs = append(vs, fmt.Sprintf("%s advertised privileged port %d: %q", pr.Verb, pr.EP.Port, pr.Reply.Raw))
 			}
-			Poke(ctx, s, pr.EP)
+			PokePassive(ctx, s, pr.EP)
 		}
 		ExpectNoViolations(vs, "passive ports must be above 1023")
 	})

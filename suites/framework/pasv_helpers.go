@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -37,26 +40,26 @@ func EPSVImplemented(ctx context.Context, s *Session) bool {
 	return !s.Do(ctx, "EPSV").Is(500, 502)
 }
 
-// Pool is a set of logged-in control connections opened together (range
+// SessionPool is a set of logged-in control connections opened together (range
 // and concurrency checks). Every connection is closed when the spec ends.
-type Pool struct {
+type SessionPool struct {
 	Sessions []*Session
 	// Refused is the first connection the server turned away (a 421
 	// greeting or a failed login), nil if all opened.
 	Refused error
 }
 
-// OpenPool opens up to n logged-in sessions, at most parallel at a time,
+// OpenSessionPool opens up to n logged-in sessions, at most parallel at a time,
 // stopping at the first connection the server refuses (421 greeting,
 // refused login, connect error). Sessions are returned in the order they
 // were asked for; only the ones before the first refusal are kept.
-func OpenPool(ctx context.Context, n, parallel int) *Pool {
+func OpenSessionPool(ctx context.Context, n, parallel int) *SessionPool {
 	GinkgoHelper()
 	if parallel < 1 {
 		parallel = 1
 	}
 	c := Config()
-	p := &Pool{}
+	p := &SessionPool{}
 	conns := make([]*ftp.Conn, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -114,9 +117,9 @@ func GreetingRefused(err error) bool { return errors.Is(err, ftp.ErrRefused) }
 // which are not attached automatically on failure).
 func ShowTranscript(s *Session) { attachTranscript(s) }
 
-// Each runs f on every session concurrently and waits; f must not call
+// EachSession runs f on every session concurrently and waits; f must not call
 // Expect (it runs off the spec goroutine): return values instead.
-func Each(ss []*Session, f func(i int, s *Session)) {
+func EachSession(ss []*Session, f func(i int, s *Session)) {
 	var wg sync.WaitGroup
 	for i, s := range ss {
 		wg.Add(1)
@@ -161,10 +164,10 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	return PassiveReply{Verb: v, Reply: r, EP: ep, Err: err}
 }
 
-// Poke connects to ep at the control host and closes at once. Some servers
+// PokePassive connects to ep at the control host and closes at once. Some servers
 // (twisted) stop reading the control connection after PASV until a data
 // connection arrives; poking lets a check issue many PASVs in a row.
-func Poke(ctx context.Context, s *Session, ep ftp.Endpoint) {
+func PokePassive(ctx context.Context, s *Session, ep ftp.Endpoint) {
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	if nc, err := ftp.DialTCP(octx, s.DataTarget(ep, ftp.ControlHost), nil); err == nil {
@@ -179,8 +182,8 @@ func ServerIsLocal() bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Ports renders ports for messages.
-func Ports(ps []int) string {
+// PortList renders ports for messages.
+func PortList(ps []int) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = fmt.Sprint(p)
@@ -221,4 +224,80 @@ func PortArgs(l net.Listener) (port, eprt string) {
 	a := l.Addr().(*net.TCPAddr)
 	p, _ := ftp.FormatPORT(a.IP, a.Port)
 	return p, ftp.FormatEPRT(a.IP, a.Port)
+}
+
+// PendingPorts collects passive endpoints a spec leaves pending. When the spec ends
+// each one is connected to once and closed, so a server that keeps a
+// listener until a connection arrives (or its own timeout) releases it and
+// later specs start from a free range. Create it after the sessions it
+// tracks: cleanups run in reverse order, so it runs before they close.
+type PendingPorts struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+// NewPendingPorts returns a tracker whose endpoints are released at cleanup.
+func NewPendingPorts() *PendingPorts {
+	h := &PendingPorts{}
+	DeferCleanup(h.release)
+	return h
+}
+
+// Add tracks the pending endpoint ep of session s.
+func (h *PendingPorts) Add(s *Session, ep ftp.Endpoint) {
+	h.mu.Lock()
+	h.addrs = append(h.addrs, s.DataTarget(ep, ftp.ControlHost))
+	h.mu.Unlock()
+}
+
+func (h *PendingPorts) release() {
+	h.mu.Lock()
+	addrs := h.addrs
+	h.addrs = nil
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if c, err := ftp.DialTCP(ctx, a, nil); err == nil {
+				c.Close()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// ListeningPorts returns the TCP ports in LISTEN state on this host, read
+// from /proc/net/tcp and /proc/net/tcp6 (no connection is made, so a
+// listener that would accept and close on contact is not disturbed).
+func ListeningPorts() (map[int]bool, error) {
+	out := map[int]bool{}
+	read := 0
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		read++
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 4 || fs[3] != "0A" {
+				continue
+			}
+			i := strings.LastIndexByte(fs[1], ':')
+			if i < 0 {
+				continue
+			}
+			if p, err := strconv.ParseInt(fs[1][i+1:], 16, 32); err == nil {
+				out[int(p)] = true
+			}
+		}
+	}
+	if read == 0 {
+		return nil, errors.New("cannot read /proc/net/tcp")
+	}
+	return out, nil
 }
