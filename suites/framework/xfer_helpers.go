@@ -1,0 +1,272 @@
+package framework
+
+// Helpers for the transfer (XFER-*) and listing (LIST-*) specs: a large
+// file uploaded once per process, transfers held open on a full socket
+// buffer so ABOR/STAT/QUIT arrive while the server is still sending, and
+// Telnet IP + Synch with real TCP urgent data.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+
+	"github.com/ftpharness/ftpharness/fixtures"
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// The large file: bigger than the server's socket send buffer (Linux
+// tcp_wmem max is 4 MiB) plus the small receive window HeldRetr uses, so
+// a RETR of it cannot complete until the client reads.
+const (
+	BigFileSeed = 0xB16F11E
+	BigFileSize = 16 << 20
+)
+
+// Telnet bytes (RFC 854).
+const (
+	TelnetIAC = 0xFF
+	TelnetIP  = 0xF4
+	TelnetDM  = 0xF2
+)
+
+var (
+	bigMu   sync.Mutex
+	bigPath string
+	bigSHA  string
+)
+
+// BigFile uploads BigFileSize bytes of fixtures.Reader(BigFileSeed) into
+// the scratch directory once per process and returns the path (streamed,
+// never held in memory).
+func BigFile(ctx context.Context) string {
+	GinkgoHelper()
+	bigMu.Lock()
+	defer bigMu.Unlock()
+	if bigPath != "" {
+		return bigPath
+	}
+	p := Name(ctx, "big")
+	s := Login(ctx)
+	s.PutStream(ctx, p, BigFileSeed, BigFileSize)
+	s.Quit(ctx)
+	bigPath = p
+	return p
+}
+
+// BigFileSHA256 is the hex digest of the big file's content.
+func BigFileSHA256() string {
+	bigMu.Lock()
+	defer bigMu.Unlock()
+	if bigSHA == "" {
+		bigSHA = fixtures.SHA256(BigFileSeed, BigFileSize)
+	}
+	return bigSHA
+}
+
+// PutStream stores size bytes of fixtures.Reader(seed, size) at path in
+// TYPE I over PASV and requires the transfer to complete.
+func (s *Session) PutStream(ctx context.Context, path string, seed uint64, size int64) {
+	GinkgoHelper()
+	s.Do(ctx, "TYPE", "I")
+	nc := s.Data(ctx, false)
+	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+	defer cancel()
+	res := s.Transfer(octx, nc, "STOR "+path, fixtures.Reader(seed, size), nil)
+	Expect(res.OK()).To(BeTrue(), "STOR %s (%d bytes): %s", path, size, res)
+}
+
+// DialSmallWindow connects to the passive endpoint ep with SO_RCVBUF set
+// to rcvbuf before the handshake, so the advertised window stays small and
+// a server sending a large file blocks on a full socket once the client
+// stops reading.
+func (s *Session) DialSmallWindow(ctx context.Context, ep ftp.Endpoint, rcvbuf int) net.Conn {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	addr := s.DataTarget(ep, ftp.ControlHost)
+	d := net.Dialer{Control: func(network, address string, rc syscall.RawConn) error {
+		var serr error
+		rc.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
+		})
+		return serr
+	}}
+	nc, err := d.DialContext(octx, "tcp", addr)
+	Expect(err).NotTo(HaveOccurred(), "data connection to %s", addr)
+	s.Transcript().Notef("data connected %s -> %s (SO_RCVBUF %d)", nc.LocalAddr(), addr, rcvbuf)
+	DeferCleanup(func() { nc.Close() })
+	return nc
+}
+
+// Held is a download the client keeps stalled: the command got its
+// preliminary reply and only a little data has been read.
+type Held struct {
+	Cmd    string
+	Prelim ftp.Reply
+	Data   net.Conn
+	Read   int64 // bytes read so far
+	h      hash.Hash
+}
+
+// HeldRetr starts "RETR path" in TYPE I over PASV with a small receive
+// window, reads the preliminary reply and first bytes of data, then
+// pauses so the server is blocked writing when the caller sends the next
+// command. The transfer cannot have finished: path must be larger than
+// the socket buffers (BigFile).
+func (s *Session) HeldRetr(ctx context.Context, path string, first int) *Held {
+	GinkgoHelper()
+	s.Do(ctx, "TYPE", "I")
+	ep := s.Pasv(ctx, false)
+	nc := s.DialSmallWindow(ctx, ep, 32<<10)
+	x := &Held{Cmd: "RETR " + path, Data: nc, h: sha256.New()}
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	Expect(s.SendLine(octx, x.Cmd)).To(Succeed())
+	r, err := s.ReadReply(octx)
+	Expect(err).NotTo(HaveOccurred(), "%s: no reply", x.Cmd)
+	Expect(r.Preliminary()).To(BeTrue(), "%s: expected 125/150 to start the transfer, got %s (raw %q)", x.Cmd, r, r.Raw)
+	x.Prelim = r
+	buf := make([]byte, 4096)
+	nc.SetReadDeadline(time.Now().Add(Config().Timeout))
+	for x.Read < int64(first) {
+		n, err := nc.Read(buf)
+		x.h.Write(buf[:n])
+		x.Read += int64(n)
+		Expect(err).NotTo(HaveOccurred(), "%s: reading the first %d bytes of data (got %d)", x.Cmd, first, x.Read)
+	}
+	nc.SetReadDeadline(time.Time{})
+	s.Transcript().Notef("data: read %d bytes, now stalling", x.Read)
+	// Let the server fill its send buffer and block.
+	time.Sleep(300 * time.Millisecond)
+	return x
+}
+
+// Drain reads the rest of the data until EOF, an error, or d elapses,
+// then closes the data connection (RFC 959 §5.2: read what is queued and
+// "issue the close on its own side" — servers with a lingering close, e.g.
+// ProFTPD, wait for it before the 226). It returns what it read and how
+// reading ended (nil = EOF).
+func (x *Held) Drain(ctx context.Context, d time.Duration) (int64, error) {
+	defer x.Data.Close()
+	x.Data.SetReadDeadline(time.Now().Add(d))
+	stop := context.AfterFunc(ctx, func() { x.Data.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	n, err := io.CopyBuffer(x.h, x.Data, make([]byte, 256<<10))
+	x.Read += n
+	return n, err
+}
+
+// DrainSlowly keeps the transfer trickling: it reads up to chunk bytes
+// every pause until EOF (nil), a read error, d elapsed
+// (context.DeadlineExceeded) or stop is closed (ErrStopped). A pause with
+// no data is not an error: the server may have stopped sending.
+func (x *Held) DrainSlowly(ctx context.Context, d time.Duration, chunk int, pause time.Duration, stop <-chan struct{}) (int64, error) {
+	dl := time.Now().Add(d)
+	var total int64
+	buf := make([]byte, chunk)
+	for {
+		select {
+		case <-stop:
+			return total, ErrStopped
+		case <-ctx.Done():
+			return total, ctx.Err()
+		default:
+		}
+		if time.Now().After(dl) {
+			return total, context.DeadlineExceeded
+		}
+		x.Data.SetReadDeadline(time.Now().Add(pause))
+		n, err := io.ReadFull(x.Data, buf)
+		x.h.Write(buf[:n])
+		x.Read += int64(n)
+		total += int64(n)
+		var ne net.Error
+		switch {
+		case err == nil:
+			time.Sleep(pause)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return total, nil
+		case errors.As(err, &ne) && ne.Timeout():
+			// nothing (more) within pause: keep polling
+		default:
+			return total, err
+		}
+	}
+}
+
+// ErrStopped is returned by DrainSlowly when told to stop.
+var ErrStopped = errors.New("stopped")
+
+// SHA256 is the digest of every byte read so far.
+func (x *Held) SHA256() string { return hex.EncodeToString(x.h.Sum(nil)) }
+
+// SendUrgent sends b on the control connection with MSG_OOB: the last
+// byte is TCP urgent data (the urgent pointer points at it).
+func (s *Session) SendUrgent(b []byte) error {
+	tc, ok := s.NetConn().(*net.TCPConn)
+	if !ok {
+		return errors.New("control connection is not TCP: no urgent data")
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	werr := rc.Write(func(fd uintptr) bool {
+		serr = unix.Send(int(fd), b, unix.MSG_OOB)
+		return !errors.Is(serr, unix.EAGAIN)
+	})
+	if werr != nil {
+		return werr
+	}
+	s.Transcript().Notef("sent urgent (MSG_OOB) %q", b)
+	return serr
+}
+
+// TelnetSynch sends Telnet IP in band, then Telnet Synch: IAC DM with the
+// DM byte as TCP urgent data (RFC 959 §4.1 p.34, RFC 854 "Synch").
+func (s *Session) TelnetSynch(ctx context.Context) {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	Expect(s.WriteRaw(octx, []byte{TelnetIAC, TelnetIP})).To(Succeed())
+	Expect(s.SendUrgent([]byte{TelnetIAC, TelnetDM})).To(Succeed())
+}
+
+// TelnetSynchBSD sends the sequence BSD ftp(1) and Perl Net::FTP send
+// before ABOR: "IAC IP IAC" with the last IAC urgent, then DM in band
+// (followed by the command). 4.3BSD places the urgent mark after the
+// urgent byte, so this puts the mark right before DM.
+func (s *Session) TelnetSynchBSD(ctx context.Context) {
+	GinkgoHelper()
+	Expect(s.SendUrgent([]byte{TelnetIAC, TelnetIP, TelnetIAC})).To(Succeed())
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	Expect(s.WriteRaw(octx, []byte{TelnetDM})).To(Succeed())
+}
+
+// Replies reads replies until n have arrived, the connection ends, or d
+// elapses without one; it returns what it got and the error that stopped
+// it (nil when n arrived).
+func (s *Session) Replies(ctx context.Context, n int, d time.Duration) ([]ftp.Reply, error) {
+	var out []ftp.Reply
+	for len(out) < n {
+		r, err := s.TryNext(ctx, d)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

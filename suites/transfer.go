@@ -1,0 +1,775 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/fixtures"
+	"github.com/ftpharness/ftpharness/ftp"
+	. "github.com/ftpharness/ftpharness/suites/framework"
+	. "github.com/ftpharness/ftpharness/suites/matchers"
+)
+
+var _ = Describe("XFER", Label("transfer"), func() {
+
+	// RFC 959 §3.1.1.3: "The data are sent as contiguous bits which, for
+	// transfer, are packed into the 8-bit transfer bytes. The receiving
+	// site must store the data as contiguous bits." RFC 3659 §4: SIZE gives
+	// the exact number of octets a transfer would send.
+	Check("XFER-001", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer001")
+		payload := fixtures.Tricky(1, 100_000)
+		s.Put(ctx, name, payload)
+		got := s.Get(ctx, name)
+		Expect(xferSame(got, payload)).To(BeEmpty(), "TYPE I round trip of %d bytes", len(payload))
+		if Feat(ctx).Has("SIZE") {
+			r := s.Do(ctx, "SIZE", name)
+			Expect(r).To(HaveCode(213))
+			Expect(strings.TrimSpace(r.Text())).To(Equal(strconv.Itoa(len(payload))), "SIZE after a TYPE I upload of %d bytes: %q", len(payload), r.Raw)
+		}
+	})
+
+	// RFC 959 §3.1.1.1: in ASCII type "the sender converts the data from an
+	// internal character representation to the standard 8-bit NVT-ASCII
+	// representation ... the <CRLF> sequence should be used where necessary
+	// to denote the end of a line of text."
+	Check("XFER-002", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer002")
+		s.Put(ctx, name, fixtures.TextLF(40))
+		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
+		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		Expect(res).To(Complete())
+		Expect(xferSame(got, fixtures.TextCRLF(40))).To(BeEmpty(), "TYPE A RETR of an LF-only text file must carry CRLF line ends on the wire (got %q...)", xferHead(got))
+	})
+
+	// RFC 959 §3.1.1.1: ASCII data travel as NVT-ASCII with CRLF line ends
+	// and are converted to and from the host's representation — a CRLF
+	// split across TCP segments is still one line end, and a line end is
+	// never turned into CR CR LF. RFC 1123 §4.1.2.10: a server must not
+	// assume read boundaries match anything.
+	Check("XFER-003", func(ctx SpecContext) {
+		s := Login(ctx)
+		text := fixtures.TextCRLF(60)
+
+		By("TYPE A STOR of CRLF text with every CRLF split across TCP writes, then TYPE A RETR")
+		up := Name(ctx, "xfer003-up")
+		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
+		nc := s.Data(ctx, false)
+		octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+		defer cancel()
+		res := s.Transfer(octx, nc, "STOR "+up, xferSplitCRLF(text, 10*time.Millisecond), nil)
+		Expect(res).To(Complete())
+		res, got := s.Xfer(ctx, false, "RETR "+up, nil)
+		Expect(res).To(Complete())
+		Expect(xferSame(got, text)).To(BeEmpty(), "TYPE A round trip of CRLF text (CRs split from their LFs on upload): got %q...", xferHead(got))
+		stored := s.Get(ctx, up)
+		Expect(bytes.Contains(stored, []byte("\r\r"))).To(BeFalse(), "stored form of a TYPE A upload has doubled CRs: %q...", xferHead(stored))
+
+		By("TYPE A RETR of a file that already has CRLF line ends")
+		crlf := Name(ctx, "xfer003-crlf")
+		s.Put(ctx, crlf, text)
+		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
+		res, got = s.Xfer(ctx, false, "RETR "+crlf, nil)
+		Expect(res).To(Complete())
+		Expect(xferSame(got, text)).To(BeEmpty(), "TYPE A RETR of a CRLF file must not double the CR: got %q...", xferHead(got))
+	})
+
+	// RFC 1123 §4.1.2.13: "The following commands and options MUST be
+	// supported by every server-FTP ... TYPE - ASCII Non-print, IMAGE,
+	// LOCAL 8"; §4.1.2.1: "TYPE L 8 ... is equivalent to TYPE I" on byte
+	// hosts. RFC 959 §5.3: verbs and type codes are case-insensitive.
+	Check("XFER-004", func(ctx SpecContext) {
+		s := Login(ctx)
+		for _, t := range []string{"TYPE L 8", "TYPE A N", "TYPE i"} {
+			verb, arg, _ := strings.Cut(t, " ")
+			Expect(s.Do(ctx, verb, arg)).To(HaveCode(200), t)
+		}
+		By("TYPE L 8 transfers bytes like TYPE I")
+		name := Name(ctx, "xfer004")
+		payload := fixtures.Tricky(4, 50_000)
+		Expect(s.Do(ctx, "TYPE", "L", "8")).To(HaveCode(200))
+		res, _ := s.Xfer(ctx, false, "STOR "+name, payload)
+		Expect(res).To(Complete())
+		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		Expect(res).To(Complete())
+		Expect(xferSame(got, payload)).To(BeEmpty(), "TYPE L 8 round trip")
+		Expect(xferSame(s.Get(ctx, name), payload)).To(BeEmpty(), "TYPE L 8 upload read back in TYPE I")
+	})
+
+	// RFC 3659 §5.3: "The numeric value gives the number of octets of the
+	// immediately-following transfer to not actually send ... The
+	// server-PI will respond to the REST command with a 350 reply".
+	Check("XFER-005", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer005")
+		payload := fixtures.Tricky(5, 200_000)
+		s.Put(ctx, name, payload)
+		for _, n := range []int{1, 4242, 65536, len(payload) - 1} {
+			nc := s.Data(ctx, false)
+			r := s.Do(ctx, "REST", strconv.Itoa(n))
+			xferSkipUnlessREST(ctx, r)
+			Expect(r).To(HaveCode(350), "REST %d", n)
+			var sink bytes.Buffer
+			octx, cancel := Ctx(ctx)
+			res := s.Transfer(octx, nc, "RETR "+name, nil, &sink)
+			cancel()
+			Expect(res).To(Complete(), "RETR after REST %d", n)
+			Expect(xferSame(sink.Bytes(), payload[n:])).To(BeEmpty(), "REST %d then RETR must send file[%d:] (%d bytes)", n, n, len(payload)-n)
+		}
+	})
+
+	// RFC 3659 §5.3: "With STOR, however, the server must insert the data
+	// into the file named"; §5.2: SIZE with REST restarts an interrupted
+	// upload.
+	Check("XFER-006", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer006")
+		payload := fixtures.Bytes(6, 300_000)
+		half := 123_457
+		s.Put(ctx, name, payload[:half])
+		if Feat(ctx).Has("SIZE") {
+			r := s.Do(ctx, "SIZE", name)
+			Expect(r).To(HaveCode(213))
+			Expect(strings.TrimSpace(r.Text())).To(Equal(strconv.Itoa(half)), "SIZE of the partial upload: %q", r.Raw)
+		}
+		nc := s.Data(ctx, false)
+		r := s.Do(ctx, "REST", strconv.Itoa(half))
+		xferSkipUnlessREST(ctx, r)
+		Expect(r).To(HaveCode(350))
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		res := s.Transfer(octx, nc, "STOR "+name, bytes.NewReader(payload[half:]), nil)
+		Expect(res).To(Complete(), "STOR of the remainder after REST %d", half)
+		Expect(xferSame(s.Get(ctx, name), payload)).To(BeEmpty(), "file after REST %d + STOR of the remainder", half)
+	})
+
+	// RFC 3659 §5.3: "Any other errors, including such problems as restart
+	// marker out of range, should be reported when the following transfer
+	// command is issued. Such errors will cause that transfer request to be
+	// rejected with an error indicating the invalid restart attempt."
+	Check("XFER-007", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer007")
+		s.Put(ctx, name, fixtures.Bytes(7, 1000))
+		nc := s.Data(ctx, false)
+		r := s.Do(ctx, "REST", "1001")
+		xferSkipUnlessREST(ctx, r)
+		Expect(r).To(HaveCode(350), "REST past the end must be accepted; the error belongs to the transfer command")
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		res := s.Transfer(octx, nc, "RETR "+name, nil, nil)
+		Expect(res.Replies).NotTo(BeEmpty(), "RETR after REST 1001: %s", res)
+		Expect(res.Replies[0]).To(HaveClass(4, 5), "RETR of a 1000-byte file after REST 1001 should be refused, not started (%s)", res)
+	})
+
+	// RFC 3659 §5.3: rest = "Rest" SP 1*DIGIT CRLF; "An error response will
+	// follow a REST command only when the server does not implement the
+	// command, or when the restart marker value is syntactically invalid
+	// for the current transfer mode (e.g., in STREAM mode, something other
+	// than one or more digits appears in the parameter to the REST
+	// command)." RFC 959 §4.2.1: 501 "Syntax error in parameters or
+	// arguments". (A huge all-digit marker such as 2^63 is syntactically
+	// valid: its range error belongs to the transfer command, XFER-007.)
+	Check("XFER-008", func(ctx SpecContext) {
+		s := Login(ctx)
+		Expect(s.Do(ctx, "TYPE", "I")).To(HaveCode(200))
+		r := s.Do(ctx, "REST", "0")
+		xferSkipUnlessREST(ctx, r)
+		Expect(r).To(HaveCode(350), "REST 0")
+		var bad []string
+		for _, arg := range []string{"abc", "-1", "10.1"} {
+			r := s.Do(ctx, "REST", arg)
+			if !r.Is(501) {
+				bad = append(bad, fmt.Sprintf("REST %s -> %q", arg, r.Raw))
+			}
+		}
+		s.Do(ctx, "REST", "0")
+		Expect(bad).To(BeEmpty(), "invalid restart markers must get 501")
+	})
+
+	// RFC 3659 §5.3: the marker applies to "the next transfer command";
+	// whether a failed STOR consumes it is not specified (pyftpdlib resets
+	// it, test_failing_rest_on_stor).
+	Check("XFER-009", func(ctx SpecContext) {
+		s := Login(ctx)
+		s.Do(ctx, "TYPE", "I")
+		nc := s.Data(ctx, false)
+		r := s.Do(ctx, "REST", "10")
+		Observe("REST 10", r.String())
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		bad := path.Join(Scratch(ctx), "no-such-dir-xfer009", "f")
+		res := s.Transfer(octx, nc, "STOR "+bad, bytes.NewReader([]byte("x")), nil)
+		Observe("STOR into a missing directory", res.String())
+		name := Name(ctx, "xfer009")
+		data := []byte("0123456789abcdefghij")
+		res, _ = s.Xfer(ctx, false, "STOR "+name, data)
+		Observe("plain STOR after the failed one", res.String())
+		Expect(res).To(Complete())
+		got := s.Get(ctx, name)
+		if bytes.Equal(got, data) {
+			Observe("restart marker", "cleared by the failed STOR")
+		} else {
+			Observe("restart marker", fmt.Sprintf("still applied: file is %q", got))
+		}
+		Expect(got).To(Equal(data), "the failed STOR should clear the restart marker")
+	})
+
+	// RFC 3659 §4: SIZE "MUST return the exact size ... for the current
+	// TYPE"; §5: REST in TYPE A is allowed but ProFTPD/pyftpdlib refuse it.
+	Check("XFER-010", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer010")
+		lf, crlf := fixtures.TextLF(40), fixtures.TextCRLF(40)
+		s.Put(ctx, name, lf)
+		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
+		size := s.Do(ctx, "SIZE", name)
+		Observe("SIZE in TYPE A", fmt.Sprintf("%s (file: %d bytes LF, %d bytes as NVT-ASCII)", size, len(lf), len(crlf)))
+		rest := s.Do(ctx, "REST", "10")
+		Observe("REST 10 in TYPE A", rest.String())
+		s.Do(ctx, "REST", "0")
+		if size.Is(213) {
+			Expect(strings.TrimSpace(size.Text())).To(Equal(strconv.Itoa(len(crlf))), "SIZE in TYPE A should count the NVT-ASCII (CRLF) form")
+		}
+	})
+
+	// RFC 959 §4.1.3 ABOR: "If the previous service command has been
+	// completed ... the server closes the data connection (if it is open)
+	// and responds with a 226 reply"; §5.4 also lists 225.
+	Check("XFER-011", func(ctx SpecContext) {
+		s := Login(ctx)
+		Expect(s.Do(ctx, "ABOR")).To(HaveCode(225, 226))
+		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "control connection after ABOR")
+	})
+
+	// RFC 959 §4.1.3 ABOR: "the server aborts the FTP service in progress
+	// and closes the data connection, returning a 426 reply to indicate
+	// that the service request terminated abnormally. The server then
+	// sends a 226 reply, indicating that the abort command was
+	// successfully processed." The attention sequence is RFC 959 §4.1's
+	// Telnet IP + Synch; XFER-013 varies it.
+	Check("XFER-012", func(ctx SpecContext) {
+		big := BigFile(ctx)
+		s := Login(ctx)
+		x := s.HeldRetr(ctx, big, 64<<10)
+		s.TelnetSynchBSD(ctx)
+		xferSend(ctx, s, "ABOR")
+		xferExpectAborted(ctx, s, x, "ABOR after Telnet IP + Synch")
+	})
+
+	// RFC 959 §4.1 (p.34): "the user system ... 1. ... inserts the Telnet
+	// "Interrupt Process" (IP) signal in the Telnet stream. 2. ... sends
+	// the Telnet "Synch" signal. 3. ... inserts the command (e.g., ABOR)
+	// in the Telnet stream." The server must find the ABOR behind the
+	// Telnet bytes, however they were split by urgent data — and a plain
+	// ABOR must work too (RFC 1123 §4.1.3.3: ABOR "should be possible at
+	// any time during a data transfer").
+	Check("XFER-013", func(ctx SpecContext) {
+		big := BigFile(ctx)
+		variants := []struct {
+			name string
+			send func(s *Session)
+		}{
+			{"IAC IP, IAC DM with DM urgent (RFC 854 Synch), ABOR", func(s *Session) { s.TelnetSynch(ctx); xferSend(ctx, s, "ABOR") }},
+			{"IAC IP IAC urgent, DM ABOR (BSD ftp(1), Net::FTP)", func(s *Session) { s.TelnetSynchBSD(ctx); xferSend(ctx, s, "ABOR") }},
+			{"plain ABOR", func(s *Session) { xferSend(ctx, s, "ABOR") }},
+		}
+		var failed []string
+		for _, v := range variants {
+			By("during a RETR: " + v.name)
+			if err := InterceptGomegaFailure(func() {
+				s := Login(ctx)
+				x := s.HeldRetr(ctx, big, 64<<10)
+				v.send(s)
+				xferExpectAborted(ctx, s, x, v.name)
+				s.Quit(ctx)
+			}); err != nil {
+				failed = append(failed, err.Error())
+			}
+		}
+		By("with nothing in progress: IAC IP, IAC DM (DM urgent), ABOR")
+		s := Login(ctx)
+		s.TelnetSynch(ctx)
+		xferSend(ctx, s, "ABOR")
+		r := s.Next(ctx)
+		Expect(r).To(HaveCode(225, 226), "ABOR after Telnet IP + Synch with no transfer")
+		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "the next command after the Telnet-prefixed ABOR (control in sync)")
+		Expect(failed).To(BeEmpty(), "ABOR variants during a transfer")
+	})
+
+	// RFC 959 §5.4: after 125/150, RETR's completion replies are "226, 250"
+	// or "425, 426, 451" — 426 "Connection closed; transfer aborted". 226
+	// ("Requested file action successful") would claim a transfer the
+	// client cut short was complete, and a 5xx is not a RETR completion.
+	Check("XFER-014", func(ctx SpecContext) {
+		big := BigFile(ctx)
+		s := Login(ctx)
+		x := s.HeldRetr(ctx, big, 64<<10)
+		if tc, ok := x.Data.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		x.Data.Close()
+		s.Transcript().Notef("data: closed by the client after %d of %d bytes", x.Read, BigFileSize)
+		r, err := s.TryNext(ctx, 8*time.Second)
+		Expect(err).NotTo(HaveOccurred(), "no reply to RETR within 8 s after the client closed the data connection mid-transfer")
+		if r.Preliminary() {
+			// RFC 959 §4.2: "The server-FTP process may send at most, one
+			// 1yz reply per command." Show what follows it.
+			more, _ := s.Replies(ctx, 1, 3*time.Second)
+			Expect(r).To(HaveCode(426, 451), "RETR cut short by the client after %d of %d bytes: a second preliminary reply instead of the completion (then %s)", x.Read, BigFileSize, xferCodes(more))
+		}
+		Expect(r).To(HaveCode(426, 451), "RETR cut short by the client after %d of %d bytes", x.Read, BigFileSize)
+	})
+
+	// RFC 959 §4.1.3 STAT: "The command may be sent during a file transfer
+	// ... in which case the server will respond with the status of the
+	// operation in progress"; RFC 1123 §4.1.3.3: "Even such a minimal
+	// server must be prepared to accept and defer a STAT or ABOR command
+	// that arrives during data transfer." The status may therefore come
+	// before or after the transfer's 226, but it must come, and the
+	// transfer must not suffer.
+	Check("XFER-015", func(ctx SpecContext) {
+		big := BigFile(ctx)
+		s := Login(ctx)
+		x := s.HeldRetr(ctx, big, 64<<10)
+		xferSend(ctx, s, "STAT")
+		// Keep the transfer moving slowly while waiting for the status.
+		stop := make(chan struct{})
+		slow := make(chan error, 1)
+		go func() {
+			_, err := x.DrainSlowly(ctx, 4*time.Second, 16<<10, 40*time.Millisecond, stop)
+			slow <- err
+		}()
+		var replies []ftp.Reply
+		r, err := s.TryNext(ctx, 3*time.Second)
+		close(stop)
+		slowErr := <-slow
+		if err == nil {
+			replies = append(replies, r)
+		} else {
+			Observe("STAT during the transfer", "no reply within 3 s: deferred (RFC 1123 §4.1.3.3 minimal server) or lost")
+		}
+		Expect(slowErr).To(Or(BeNil(), MatchError(ErrStopped), MatchError(context.DeadlineExceeded)), "reading the data while STAT was pending")
+		n, derr := x.Drain(ctx, 3*Config().Timeout)
+		Expect(derr).NotTo(HaveOccurred(), "draining the rest of the data after STAT (%d more bytes)", n)
+		more, rerr := s.Replies(ctx, 2-len(replies), 5*time.Second)
+		replies = append(replies, more...)
+		Expect(rerr).NotTo(HaveOccurred(), "expected a status reply and the transfer's completion, got %s", xferCodes(replies))
+		var status, final []ftp.Reply
+		for _, r := range replies {
+			if r.Is(211, 212, 213) {
+				status = append(status, r)
+			} else {
+				final = append(final, r)
+			}
+		}
+		Expect(status).To(HaveLen(1), "STAT during a transfer must get one status reply (211/212/213); replies: %s", xferCodes(replies))
+		Expect(final).To(HaveLen(1), "replies: %s", xferCodes(replies))
+		Expect(final[0]).To(HaveCode(226, 250), "the transfer must complete normally after STAT")
+		Expect(x.Read).To(BeEquivalentTo(BigFileSize), "bytes received")
+		Expect(x.SHA256()).To(Equal(BigFileSHA256()), "data received around a STAT must be intact")
+		Observe("STAT reply during transfer", status[0].String())
+		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200))
+	})
+
+	// RFC 959 §5.4: STAT answers 211, 212 or 213 (450 for an unavailable
+	// file); §4.2.1: 211 system status, 212 directory status, 213 file
+	// status.
+	Check("XFER-016", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer016")
+		s.Put(ctx, name, []byte("stat me\n"))
+		Expect(s.Do(ctx, "STAT")).To(And(HaveCode(211), BeWellFormed()), "STAT with no argument")
+		Expect(s.Do(ctx, "STAT", name)).To(And(HaveCode(213), BeWellFormed()), "STAT of a file")
+		Expect(s.Do(ctx, "STAT", Scratch(ctx))).To(And(HaveCode(212, 213), BeWellFormed()), "STAT of a directory")
+		Expect(s.Do(ctx, "STAT", path.Join(Scratch(ctx), "no-such-file-xfer016"))).To(HaveCode(450, 550), "STAT of a missing path")
+	})
+
+	// RFC 959 §4.1.1 QUIT: "If file transfer is in progress, the
+	// connection will remain open for result response and the server will
+	// then close it."
+	Check("XFER-017", func(ctx SpecContext) {
+		big := BigFile(ctx)
+
+		By("QUIT during a RETR")
+		s := Login(ctx)
+		x := s.HeldRetr(ctx, big, 64<<10)
+		xferSend(ctx, s, "QUIT")
+		drained := make(chan error, 1)
+		go func() { _, err := x.Drain(ctx, 3*Config().Timeout); drained <- err }()
+		replies := xferUntil221(ctx, s, 3*Config().Timeout)
+		derr := <-drained
+		xferExpectQuitAfterResult(replies, "QUIT during RETR")
+		if replies[0].Is(226, 250) {
+			Expect(derr).NotTo(HaveOccurred(), "data connection of the completed RETR")
+			Expect(x.SHA256()).To(Equal(BigFileSHA256()), "RETR reported complete: %d bytes received", x.Read)
+		}
+		octx, cancel := Ctx(ctx)
+		Expect(s.ReadEOF(octx)).To(Succeed(), "the server must close the control connection after 221")
+		cancel()
+
+		By("QUIT during a STOR")
+		s = Login(ctx)
+		name := Name(ctx, "xfer017")
+		s.Do(ctx, "TYPE", "I")
+		nc := s.Data(ctx, false)
+		xferSend(ctx, s, "STOR "+name)
+		r := s.Next(ctx)
+		Expect(r.Preliminary()).To(BeTrue(), "STOR %s: %q", name, r.Raw)
+		const size = 4 << 20
+		src := fixtures.Reader(17, size)
+		nc.SetWriteDeadline(time.Now().Add(Config().Timeout))
+		_, werr := io.CopyN(nc, src, size/2)
+		Expect(werr).NotTo(HaveOccurred(), "first half of the upload")
+		xferSend(ctx, s, "QUIT")
+		time.Sleep(300 * time.Millisecond)
+		_, werr = io.Copy(nc, src)
+		nc.Close()
+		replies = xferUntil221(ctx, s, 2*Config().Timeout)
+		xferExpectQuitAfterResult(replies, fmt.Sprintf("QUIT during STOR (upload of the second half: %s)", xferErrString(werr)))
+		octx, cancel = Ctx(ctx)
+		Expect(s.ReadEOF(octx)).To(Succeed(), "the server must close the control connection after 221")
+		cancel()
+		if replies[0].Is(226, 250) {
+			Expect(werr).NotTo(HaveOccurred(), "upload of the second half after QUIT")
+			check := Login(ctx)
+			got := check.Get(ctx, name)
+			Expect(ftp.SHA256Hex(got)).To(Equal(fixtures.SHA256(17, size)), "STOR reported complete after QUIT: stored %d of %d bytes", len(got), size)
+		}
+	})
+
+	// RFC 959 §5.2: "To prevent a race condition here, the server sends a
+	// reply (226) after closing the data connection". Measured without
+	// relying on goroutine timing: the client does not read the data until
+	// the 226 has arrived, then requires the EOF to be already there (on
+	// loopback the FIN sent before the 226 is queued before it).
+	Check("XFER-018", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer018")
+		payload := fixtures.Bytes(18, 4096)
+		s.Put(ctx, name, payload)
+		for _, cmd := range []string{"RETR " + name, "LIST " + Scratch(ctx)} {
+			By(cmd)
+			s.Do(ctx, "TYPE", "I")
+			nc := s.Data(ctx, false)
+			xferSend(ctx, s, cmd)
+			r := s.Next(ctx)
+			Expect(r.Preliminary()).To(BeTrue(), "%s: %q", cmd, r.Raw)
+			final, err := s.TryNext(ctx, 3*time.Second)
+			if err == nil {
+				// The 226 is here; the FIN sent before it must be too.
+				got, eof := xferReadAvailable(nc, 100*time.Millisecond)
+				Expect(eof).To(BeTrue(), "%s: %q arrived while the data connection was still open (%d bytes read, no EOF within 100 ms after the reply)", cmd, final.Raw, len(got))
+				Expect(final).To(HaveCode(226, 250))
+				if strings.HasPrefix(cmd, "RETR") {
+					Expect(xferSame(got, payload)).To(BeEmpty())
+				}
+			} else {
+				// No completion yet: the server must already have closed
+				// the data connection, or be waiting on us.
+				got, eof := xferReadAvailable(nc, 2*time.Second)
+				nc.Close()
+				final := s.Next(ctx)
+				Observe(cmd, fmt.Sprintf("no completion reply before the client read the data; data EOF seen first: %v (%d bytes); then %s", eof, len(got), final))
+				Expect(final).To(HaveCode(226, 250))
+				Expect(eof).To(BeTrue(), "%s: completion %q sent without the server closing the data connection first", cmd, final.Raw)
+			}
+			nc.Close()
+		}
+		By("timing of an ordinary RETR (data EOF vs. reply arrival)")
+		res, _ := s.Xfer(ctx, false, "RETR "+name, nil)
+		Expect(res).To(Complete())
+		Observe("226 arrival minus data EOF", res.Final().At.Sub(res.DataEOF).String())
+	})
+
+	// RFC 959 §5.4: RETR/STOR answer 125/150 then 226/250; a zero-length
+	// file is still a file (pyftpdlib test_stor_empty_file).
+	Check("XFER-019", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer019")
+		s.Do(ctx, "TYPE", "I")
+		res, _ := s.Xfer(ctx, false, "STOR "+name, []byte{})
+		Expect(res).To(Complete())
+		Expect(res.Bytes).To(BeZero())
+		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		Expect(res).To(Complete())
+		Expect(got).To(BeEmpty(), "RETR of an empty file")
+		if Feat(ctx).Has("SIZE") {
+			r := s.Do(ctx, "SIZE", name)
+			Expect(r).To(HaveCode(213))
+			Expect(strings.TrimSpace(r.Text())).To(Equal("0"), "SIZE of an empty file: %q", r.Raw)
+		}
+	})
+
+	// RFC 959 §4.1.3 APPE: "if the file at the pathname specified already
+	// exists, then the data shall be appended to that file; otherwise the
+	// file specified in the pathname shall be created at the server site."
+	Check("XFER-020", func(ctx SpecContext) {
+		s := Login(ctx)
+		name := Name(ctx, "xfer020")
+		a, b := fixtures.Tricky(20, 5000), fixtures.Bytes(21, 7000)
+		s.Put(ctx, name, a)
+		res, _ := s.Xfer(ctx, false, "APPE "+name, b)
+		Expect(res).To(Complete())
+		Expect(xferSame(s.Get(ctx, name), append(append([]byte{}, a...), b...))).To(BeEmpty(), "APPE to an existing file")
+		fresh := Name(ctx, "xfer020-new")
+		res, _ = s.Xfer(ctx, false, "APPE "+fresh, b)
+		Expect(res).To(Complete(), "APPE creates a missing file")
+		Expect(xferSame(s.Get(ctx, fresh), b)).To(BeEmpty(), "APPE to a new file")
+	})
+
+	// RFC 1123 §4.1.2.9: "a Server-FTP MUST return the actual file name in
+	// the "125 Transfer Starting" or the "150 Opening Data Connection"
+	// message that precedes the transfer ... 125 FILE: pppp / 150 FILE:
+	// pppp where pppp represents the unique pathname of the file that will
+	// be written."
+	Check("XFER-021", func(ctx SpecContext) {
+		s := Login(ctx)
+		Expect(s.Do(ctx, "CWD", Scratch(ctx))).To(HaveClass(2))
+		s.Do(ctx, "TYPE", "I")
+		nc := s.Data(ctx, false)
+		data := fixtures.Bytes(21, 3000)
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		res := s.Transfer(octx, nc, "STOU", bytes.NewReader(data), nil)
+		if len(res.Replies) > 0 && res.Replies[0].Is(500, 502) {
+			Skip("STOU is not implemented (" + res.Replies[0].String() + "); it is not in RFC 1123 §4.1.2.13's minimum set")
+		}
+		Expect(res).To(Complete())
+		m := regexp.MustCompile(`(?m)FILE: *(\S.*?)\s*$`).FindStringSubmatch(res.Replies[0].Text())
+		Expect(m).NotTo(BeNil(), "STOU preliminary reply must carry \"FILE: <name>\": %q", res.Replies[0].Raw)
+		got := s.Get(ctx, m[1])
+		Expect(xferSame(got, data)).To(BeEmpty(), "the file named in %q", res.Replies[0].Raw)
+	})
+
+	// RFC 959 §5.1: "the following minimum implementation is required for
+	// all servers: ... MODE - Stream"; §5.3: upper and lower case "also
+	// applies to any symbols representing parameter values, such as A or a
+	// for ASCII TYPE."
+	Check("XFER-022", func(ctx SpecContext) {
+		s := Login(ctx)
+		Expect(s.Do(ctx, "MODE", "S")).To(HaveCode(200))
+		Expect(s.Do(ctx, "MODE", "s")).To(HaveCode(200), "lower-case mode code (RFC 959 §5.3)")
+		res, _ := s.Xfer(ctx, false, "LIST", nil)
+		Expect(res).To(Complete(), "transfer after MODE S")
+	})
+
+	// No RFC: what a server does when the client stops reading a data
+	// connection (pyftpdlib test_data_timeout; ProFTPD TimeoutStalled).
+	// Servers' stall timeouts are usually minutes, so a quiet result is
+	// the common one.
+	Check("XFER-023", func(ctx SpecContext) {
+		big := BigFile(ctx)
+		s := Login(ctx)
+		x := s.HeldRetr(ctx, big, 64<<10)
+		r, err := s.TryNext(ctx, 6*time.Second)
+		if err != nil {
+			Observe("stalled RETR, 6 s", "no reply on the control connection")
+			x.Data.Close()
+			r, err := s.TryNext(ctx, 5*time.Second)
+			Observe("after the client closed the stalled data connection", xferReplyOrErr(r, err))
+		} else {
+			Observe("stalled RETR, reply within 6 s", r.String())
+		}
+		octx, cancel := Ctx(ctx)
+		defer cancel()
+		nop, err := s.Cmd(octx, "NOOP")
+		Observe("session after the stall (NOOP)", xferReplyOrErr(nop, err))
+	})
+})
+
+// xferSend writes one command line, failing the spec on a network error.
+func xferSend(ctx context.Context, s *Session, line string) {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	Expect(s.SendLine(octx, line)).To(Succeed(), "send %q", line)
+}
+
+// xferExpectAborted checks the RFC 959 §4.1.3 ABOR sequence for a held
+// transfer: exactly 426 then 226, the data connection closed, the control
+// connection still in sync. While waiting for the replies the client keeps
+// reading the data slowly (as BSD ftp(1) drains after ABOR), so a server
+// that checks the control connection between writes gets its chance; a
+// server that only looks after the whole file is sent has deferred the
+// ABOR, which the rule does not allow.
+func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
+	GinkgoHelper()
+	stop := make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		_, err := x.DrainSlowly(ctx, 6*time.Second, 16<<10, 40*time.Millisecond, stop)
+		slow <- err
+	}()
+	first, err := s.TryNext(ctx, 5*time.Second)
+	close(stop)
+	<-slow
+	if err != nil {
+		// Nothing yet: let the transfer finish to show what the server
+		// does with the ABOR it has not acted on.
+		n, derr := x.Drain(ctx, 3*Config().Timeout)
+		later, _ := s.Replies(ctx, 2, 3*time.Second)
+		Expect(err).NotTo(HaveOccurred(), "%s: no reply within 5 s while %s was in progress (the client kept reading slowly); after the client read the remaining %d bytes (%s) the server sent %s",
+			how, x.Cmd, n, xferErrString(derr), xferCodes(later))
+	}
+	second, err := s.TryNext(ctx, 5*time.Second)
+	replies := []ftp.Reply{first}
+	if err == nil {
+		replies = append(replies, second)
+	}
+	Expect(first).To(HaveCode(426), "%s: first reply must be 426 for the aborted %s (replies %s)", how, x.Cmd, xferCodes(replies))
+	Expect(err).NotTo(HaveOccurred(), "%s: no 226 for the ABOR after the 426 (replies %s)", how, xferCodes(replies))
+	Expect(second).To(HaveCode(226), "%s: second reply must be 226 for the ABOR", how)
+	n, derr := x.Drain(ctx, 3*time.Second)
+	Expect(derr == nil || xferIsReset(derr)).To(BeTrue(), "%s: the data connection must be closed after ABOR (read %d more bytes, then %v)", how, n, derr)
+	Expect(x.Read).To(BeNumerically("<", BigFileSize), "%s: the whole file arrived: the transfer was not aborted", how)
+	Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "%s: control connection after the ABOR", how)
+}
+
+// xferUntil221 reads replies until a 221, the end of the connection, an
+// idle period of d, or four replies.
+func xferUntil221(ctx context.Context, s *Session, d time.Duration) []ftp.Reply {
+	var out []ftp.Reply
+	for len(out) < 4 {
+		r, err := s.TryNext(ctx, d)
+		if err != nil {
+			break
+		}
+		out = append(out, r)
+		if r.Is(221) {
+			break
+		}
+	}
+	return out
+}
+
+// xferExpectQuitAfterResult: exactly the transfer's result (226/250, or
+// 426 if the server aborts it), then 221.
+func xferExpectQuitAfterResult(replies []ftp.Reply, how string) {
+	GinkgoHelper()
+	Expect(replies).NotTo(BeEmpty(), "%s: no reply at all", how)
+	Expect(replies[0]).To(HaveCode(226, 250, 426), "%s: the first reply must be the transfer's result, not the QUIT's (replies %s)", how, xferCodes(replies))
+	Expect(len(replies)).To(Equal(2), "%s: expected the transfer's result then 221, got %s", how, xferCodes(replies))
+	Expect(replies[1]).To(HaveCode(221), "%s: 221 after the transfer's result", how)
+}
+
+// xferSame describes how got differs from want ("" when equal).
+func xferSame(got, want []byte) string {
+	if bytes.Equal(got, want) {
+		return ""
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	ctxOf := func(b []byte) []byte {
+		lo, hi := max(0, i-8), min(len(b), i+8)
+		return b[lo:hi]
+	}
+	return fmt.Sprintf("got %d bytes, want %d; first difference at offset %d: got %q, want %q (sha256 got %s want %s)",
+		len(got), len(want), i, ctxOf(got), ctxOf(want), ftp.SHA256Hex(got)[:12], ftp.SHA256Hex(want)[:12])
+}
+
+func xferHead(b []byte) []byte { return b[:min(len(b), 64)] }
+
+func xferCodes(rs []ftp.Reply) string {
+	if len(rs) == 0 {
+		return "no replies"
+	}
+	var s []string
+	for _, r := range rs {
+		s = append(s, strconv.Quote(string(r.Raw)))
+	}
+	return strings.Join(s, ", ")
+}
+
+func xferReplyOrErr(r ftp.Reply, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return r.String()
+}
+
+func xferErrString(err error) string {
+	if err == nil {
+		return "EOF"
+	}
+	return err.Error()
+}
+
+func xferIsReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "connection reset")
+}
+
+// xferSkipUnlessREST skips when REST is unimplemented and FEAT does not
+// claim REST STREAM (RFC 3659 §5: an optional extension).
+func xferSkipUnlessREST(ctx context.Context, r ftp.Reply) {
+	if r.Is(500, 502) && !Feat(ctx).Has("REST STREAM") {
+		Skip("REST is not implemented (" + r.String() + ") and FEAT does not list REST STREAM (RFC 3659 §5 is optional)")
+	}
+}
+
+// xferReadAvailable reads what the data connection holds within d and
+// reports whether it reached EOF (or a reset, which is also a close).
+func xferReadAvailable(nc net.Conn, d time.Duration) ([]byte, bool) {
+	nc.SetReadDeadline(time.Now().Add(d))
+	var b bytes.Buffer
+	_, err := io.Copy(&b, nc)
+	eof := err == nil || xferIsReset(err)
+	if eof {
+		nc.Close()
+	}
+	return b.Bytes(), eof
+}
+
+// xferSplitCRLF returns a reader that yields text in chunks that end
+// between a CR and its LF, pausing between chunks so each goes out as its
+// own TCP segment.
+func xferSplitCRLF(text []byte, pause time.Duration) io.Reader {
+	var chunks [][]byte
+	start := 0
+	for i := 0; i < len(text)-1; i++ {
+		if text[i] == '\r' && text[i+1] == '\n' {
+			chunks = append(chunks, text[start:i+1])
+			start = i + 1
+		}
+	}
+	chunks = append(chunks, text[start:])
+	return &xferChunks{chunks: chunks, pause: pause}
+}
+
+type xferChunks struct {
+	chunks [][]byte
+	pause  time.Duration
+	n      int
+}
+
+func (c *xferChunks) Read(p []byte) (int, error) {
+	if c.n >= len(c.chunks) {
+		return 0, io.EOF
+	}
+	if c.n > 0 {
+		time.Sleep(c.pause)
+	}
+	k := copy(p, c.chunks[c.n])
+	c.chunks[c.n] = c.chunks[c.n][k:]
+	if len(c.chunks[c.n]) == 0 {
+		c.n++
+	}
+	return k, nil
+}
