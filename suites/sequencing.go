@@ -304,7 +304,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		s := seqLogin(ctx)
 		f := Name(ctx, "seq013")
 		s.Put(ctx, f, []byte("x\n"))
-		for _, verb := range []string{"RETR", "STOR", "CWD", "MKD", "DELE", "RNFR", "RNTO", "TYPE", "MODE", "STRU", "PORT", "REST"} {
+		for _, verb := range []string{"RETR", "STOR", "CWD", "MKD", "DELE", "TYPE", "MODE", "STRU", "PORT", "REST", "RNFR", "RNTO"} {
 			if verb == "RNTO" {
 				s.Do(ctx, "RNFR", f) // RNTO's own argument error, not a sequence error
 			}
@@ -316,6 +316,9 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 			}
 			if r.Preliminary() {
 				s.Wait(ctx, 3*time.Second)
+			}
+			if verb == "REST" && r.Is(500, 502) && !Feat(ctx).Has("REST STREAM") {
+				continue // REST (RFC 3659) not implemented at all
 			}
 			if r.Code != 501 {
 				bad = append(bad, fmt.Sprintf("%s: %q", verb, r.Raw))
@@ -513,7 +516,10 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 			octx, cancel := Ctx(ctx)
 			Expect(s.WriteRaw(octx, b[len(b)-1:])).To(Succeed())
 			cancel()
-			r := s.Next(ctx)
+			r, err := s.Wait(ctx, Config().Timeout)
+			if err != nil {
+				Fail(fmt.Sprintf("%q sent one byte per segment (CR and LF in separate segments): no reply within %v after the final LF (%v)", line, Config().Timeout, err))
+			}
 			Expect(r.Class()).To(Equal(2), "%q sent one byte per segment: %q", line, r.Raw)
 			seqExpectQuiet(ctx, s, fmt.Sprintf("after the reply to %q sent one byte per segment", line))
 		}
@@ -551,7 +557,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		Expect(def).To(Complete(), "RETR without TYPE")
 		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
 		asc, adata := s.Xfer(ctx, false, "RETR "+name, nil)
-		Expect(asc).To(Complete(), "RETR after TYPE A")
+		Expect(asc).To(Complete(), "the RETR without TYPE worked but the same RETR after an explicit TYPE A failed: the default TYPE is not ASCII")
 		Expect(s.Do(ctx, "TYPE", "I")).To(HaveCode(200))
 		img, idata := s.Xfer(ctx, false, "RETR "+name, nil)
 		Expect(img).To(Complete(), "RETR after TYPE I")
@@ -605,6 +611,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		big := Name(ctx, "seq025-big")
 		payload := fixtures.Bytes(25, 24<<20)
 		s.Put(ctx, big, payload)
+		var broken []string
 		victim := Name(ctx, "seq025-victim")
 		s.Put(ctx, victim, []byte("v\n"))
 		for i, line := range []string{"RNFR " + victim, "DELE " + victim, "MKD " + Name(ctx, "seq025-dir")} {
@@ -616,11 +623,14 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 			}
 			during, after, res := seqDuringRetr(ctx, s, big, line, payload)
 			Observe(verb+" while RETR streams", fmt.Sprintf("reply during transfer: %s; replies after: %s; transfer: %s", seqDescribePtr(during), seqJoin(after), res))
-			Expect(res).To(ContainSubstring("intact"), "%s during RETR: the transfer was disturbed", verb)
-			if during != nil {
-				Expect(*during).To(HaveCode(450), "%s answered during the transfer: should be refused 450 (or deferred)", verb)
+			if !strings.HasPrefix(res, "intact") {
+				broken = append(broken, fmt.Sprintf("%s during RETR disturbed the transfer: %s", verb, res))
+			}
+			if during != nil && !during.Is(450, 226, 250) {
+				broken = append(broken, fmt.Sprintf("%s answered %q during the transfer: refuse with 450 or defer", verb, during.Raw))
 			}
 		}
+		Expect(broken).To(BeEmpty())
 	})
 })
 
@@ -671,8 +681,10 @@ func seqReadN(ctx context.Context, s *Session, n int) []ftp.Reply {
 	GinkgoHelper()
 	var out []ftp.Reply
 	for i := 0; i < n; i++ {
-		r, err := s.TryNext(ctx, Config().Timeout)
-		Expect(err).NotTo(HaveOccurred(), "reply %d of %d did not arrive (got %s)", i+1, n, seqJoin(out))
+		r, err := s.Wait(ctx, Config().Timeout)
+		if err != nil {
+			Fail(fmt.Sprintf("reply %d of %d did not arrive (got %s): %v", i+1, n, seqJoin(out), err))
+		}
 		out = append(out, r)
 	}
 	return out
