@@ -159,8 +159,19 @@ func (c *Conn) arm(ctx context.Context) func() {
 		dl = time.Now().Add(c.opts.timeout)
 	}
 	c.nc.SetDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-	return func() { stop() }
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		c.nc.SetDeadline(time.Unix(1, 0))
+	})
+	return func() {
+		// If the callback already started, wait for it: otherwise its past
+		// deadline could land after the next operation armed its own and
+		// fail that operation at once.
+		if !stop() {
+			<-fired
+		}
+	}
 }
 
 // Greeting is the 220 reply read by Dial.
