@@ -87,6 +87,22 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 				held.Add(h, pr.EP)
 			}
 		}
+		if !seen[lo] {
+			// A lowest-free-port allocator may find lo still held by a
+			// listener an earlier session left behind: give it a bounded
+			// moment to come back.
+			p := Login(ctx)
+			deadline := time.Now().Add(Config().Timeout + time.Second)
+			for !seen[lo] && time.Now().Before(deadline) {
+				pr := TryPassive(ctx, p, false)
+				if !pr.OK() {
+					break
+				}
+				seen[pr.EP.Port] = true
+				PokePassive(ctx, p, pr.EP)
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
 		used := PortList(sortedPorts(seen))
 		Expect(seen[lo]).To(BeTrue(), "the lower bound %d was never advertised (ports seen: %s)", lo, used)
 		Expect(seen[hi]).To(BeTrue(), "the upper bound %d was never advertised (ports seen: %s)", hi, used)
@@ -227,20 +243,41 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		if size < 2 {
 			Skip("a one-port range cannot have a port occupied and still serve PASV")
 		}
-		busy := []int{lo}
-		if size >= 4 {
-			busy = append(busy, lo+1+rand.IntN(size-2))
-		}
+		// Occupy the lowest port that can be bound (a lowest-free-port
+		// allocator tries it first) and, on larger ranges, one random
+		// other port (a random allocator hits it eventually); at least one
+		// port stays free.
 		host := net.ParseIP(Config().Host())
+		want := 1
+		if size >= 4 {
+			want = 2
+		}
+		candidates := []int{}
+		for p := lo; p <= hi; p++ {
+			candidates = append(candidates, p)
+		}
+		rest := candidates[1:]
+		rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+		// Ports an earlier session left listening (until the server's own
+		// timeout) cannot be occupied: retry for a bounded moment.
 		occupied := map[int]bool{}
-		for _, p := range busy {
-			ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: host, Port: p})
-			if err != nil {
-				GinkgoWriter.Printf("could not occupy port %d: %v\n", p, err)
-				continue
+		deadline := time.Now().Add(Config().Timeout + time.Second)
+		for {
+			for _, p := range candidates {
+				if len(occupied) >= want || len(occupied) >= size-1 {
+					break
+				}
+				ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: host, Port: p})
+				if err != nil {
+					continue
+				}
+				DeferCleanup(ln.Close)
+				occupied[p] = true
 			}
-			DeferCleanup(ln.Close)
-			occupied[p] = true
+			if len(occupied) > 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 		if len(occupied) == 0 {
 			Skip("could not occupy any port of the range (already in use)")
