@@ -37,7 +37,20 @@ type Options struct {
 	PerServer time.Duration
 	// Progress, if set, is told when each server starts and ends.
 	Progress func(server, event string)
+	// RangeSize overrides the passive range size per server (default
+	// RangeSizes).
+	RangeSize map[string]int
 }
+
+// RangeSizes are the passive range sizes the matrix gives servers that need
+// more than servers.DefaultRangeSize: pure-ftpd admits only range/2
+// clients, and sessions it keeps in CLOSE-WAIT after aborts hold slots.
+var RangeSizes = map[string]int{"pure-ftpd": 40}
+
+// Seed fixes Ginkgo's spec order so that servers whose state leaks from one
+// spec to the next (goftp never frees unconnected passive ports) give the
+// same verdicts on every run.
+const Seed = "1"
 
 // Matrix is the verdicts of every server.
 type Matrix struct {
@@ -107,7 +120,15 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer os.RemoveAll(root)
-	srv, err := servers.Start(ctx, name, servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state")})
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state")}
+	sizes := o.RangeSize
+	if sizes == nil {
+		sizes = RangeSizes
+	}
+	if n, ok := sizes[name]; ok {
+		spec.PasvMax = n // PasvMax alone is a size hint
+	}
+	srv, err := servers.Start(ctx, name, spec)
 	if err != nil {
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -121,7 +142,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer out.Close()
-	args := append([]string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color"}, o.Args...)
+	args := append([]string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + Seed}, o.Args...)
 	cmd := exec.CommandContext(ctx, o.Binary, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 10 * time.Second
