@@ -1,0 +1,370 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// Catcher is a TCP listener the harness owns, used as the target of
+// PORT/EPRT (active mode) and to prove that a server did NOT connect
+// somewhere (bounce, superseded endpoints, late connections). Every
+// connection it accepts is recorded with its arrival time; nothing is ever
+// sent to the peer unless a check takes the connection with Take.
+type Catcher struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	got  []Arrival
+	wake chan struct{}
+	done chan struct{}
+}
+
+// Arrival is one connection a Catcher accepted.
+type Arrival struct {
+	Conn   net.Conn
+	From   *net.TCPAddr
+	At     time.Time
+	taken  bool
+	closed bool
+}
+
+// ListenCatcher listens on ip (port chosen by the kernel, always >= 1024
+// on Linux) and closes the listener and every accepted connection when the
+// spec ends.
+func ListenCatcher(ip net.IP) *Catcher {
+	GinkgoHelper()
+	c, err := TryListenCatcher(ip, 0, false)
+	Expect(err).NotTo(HaveOccurred(), "listen on %s for the server's data connection", ip)
+	return c
+}
+
+// TryListenCatcher is ListenCatcher with an explicit port; reusePort sets
+// SO_REUSEPORT (so two harness processes can both hold a fixed port).
+func TryListenCatcher(ip net.IP, port int, reusePort bool) (*Catcher, error) {
+	lc := net.ListenConfig{}
+	if reusePort {
+		lc.Control = func(network, address string, rc syscall.RawConn) error {
+			var serr error
+			rc.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+			})
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	c := &Catcher{ln: ln, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go c.loop()
+	DeferCleanup(c.Close)
+	return c, nil
+}
+
+func (c *Catcher) loop() {
+	defer close(c.done)
+	for {
+		nc, err := c.ln.Accept()
+		if err != nil {
+			return
+		}
+		a := Arrival{Conn: nc, At: time.Now()}
+		a.From, _ = nc.RemoteAddr().(*net.TCPAddr)
+		c.mu.Lock()
+		c.got = append(c.got, a)
+		c.mu.Unlock()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close stops listening and closes every connection not taken.
+func (c *Catcher) Close() {
+	c.ln.Close()
+	<-c.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.got {
+		if !c.got[i].closed {
+			c.got[i].Conn.Close()
+			c.got[i].closed = true
+		}
+	}
+}
+
+// Addr is the listening address.
+func (c *Catcher) Addr() *net.TCPAddr { return c.ln.Addr().(*net.TCPAddr) }
+
+// Port is the listening port.
+func (c *Catcher) Port() int { return c.Addr().Port }
+
+// IP is the listening address.
+func (c *Catcher) IP() net.IP { return c.Addr().IP }
+
+func (c *Catcher) String() string { return c.Addr().String() }
+
+// PortArg is the PORT argument naming this listener (h1,h2,h3,h4,p1,p2).
+func (c *Catcher) PortArg() string {
+	s, err := ftp.FormatPORT(c.IP(), c.Port())
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// EprtArg is the EPRT argument naming this listener (|1|a.b.c.d|port|).
+func (c *Catcher) EprtArg() string { return ftp.FormatEPRT(c.IP(), c.Port()) }
+
+// Arrivals returns every connection accepted so far.
+func (c *Catcher) Arrivals() []Arrival {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Arrival(nil), c.got...)
+}
+
+// Count is the number of connections accepted so far.
+func (c *Catcher) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.got)
+}
+
+// Take returns the next accepted connection not yet taken, waiting up to
+// ctx's deadline. The caller owns (and closes) it.
+func (c *Catcher) Take(ctx context.Context) (net.Conn, *net.TCPAddr, error) {
+	for {
+		c.mu.Lock()
+		for i := range c.got {
+			if !c.got[i].taken {
+				c.got[i].taken = true
+				c.got[i].closed = true // the caller closes it
+				a := c.got[i]
+				c.mu.Unlock()
+				return a.Conn, a.From, nil
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return nil, nil, net.ErrClosed
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("no connection from the server to %s: %w", c, ctx.Err())
+		}
+	}
+}
+
+// DataFunc yields the server's active data connection to ftp.TransferWith.
+func (c *Catcher) DataFunc() ftp.DataFunc {
+	return func(ctx context.Context) (net.Conn, error) {
+		nc, _, err := c.Take(ctx)
+		return nc, err
+	}
+}
+
+// Quiet waits d and reports every connection that arrived (the checks
+// that assert "no connection ever reached this listener" use it). It
+// returns early with what arrived if ctx ends.
+func (c *Catcher) Quiet(ctx context.Context, d time.Duration) []Arrival {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return c.Arrivals()
+}
+
+// DescribeArrivals renders arrivals for a failure message.
+func DescribeArrivals(as []Arrival) string {
+	if len(as) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, a := range as {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("from %s at %s", a.From, a.At.Format("15:04:05.000"))
+	}
+	return s
+}
+
+// ClosedPort binds a port on ip, closes it and returns it: a port where
+// (barring a race with another process) nothing listens.
+func ClosedPort(ip net.IP) int {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	Expect(err).NotTo(HaveOccurred())
+	p := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return p
+}
+
+// ActiveXfer runs cmdline over an active data connection: the server must
+// connect to c after its preliminary reply. The data is returned.
+func (s *Session) ActiveXfer(ctx context.Context, c *Catcher, cmdline string, upload io.Reader) (ftp.TransferResult, []byte) {
+	var sink bytesSink
+	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+	defer cancel()
+	res := s.TransferWith(octx, cmdline, c.DataFunc(), upload, &sink, nil)
+	return res, sink.b
+}
+
+type bytesSink struct{ b []byte }
+
+func (w *bytesSink) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// ReadOutcome is what came back on a control connection within a bound.
+type ReadOutcome struct {
+	Reply   ftp.Reply
+	Closed  bool  // the server closed (EOF or reset)
+	Timeout bool  // nothing arrived in time
+	Err     error // the raw error when not nil
+}
+
+func (o ReadOutcome) String() string {
+	switch {
+	case o.Closed:
+		return "connection closed by the server"
+	case o.Timeout:
+		return "no reply"
+	case o.Err != nil:
+		return "error: " + o.Err.Error()
+	}
+	return fmt.Sprintf("%s (raw %q)", o.Reply, o.Reply.Raw)
+}
+
+// ReadWithin reads one reply within d and classifies what happened
+// instead of failing the spec.
+func (s *Session) ReadWithin(ctx context.Context, d time.Duration) ReadOutcome {
+	r, err := s.TryNext(ctx, d)
+	return classify(r, err)
+}
+
+// SendWithin sends line and reads one reply within d (for commands that
+// may make the server hang up or stay silent).
+func (s *Session) SendWithin(ctx context.Context, d time.Duration, line string) ReadOutcome {
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := s.SendLine(octx, line); err != nil {
+		return classify(ftp.Reply{}, err)
+	}
+	r, err := s.ReadReply(octx)
+	return classify(r, err)
+}
+
+// RawWithin writes raw bytes and reads one reply within d.
+func (s *Session) RawWithin(ctx context.Context, d time.Duration, b []byte) ReadOutcome {
+	octx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := s.WriteRaw(octx, b); err != nil {
+		return classify(ftp.Reply{}, err)
+	}
+	r, err := s.ReadReply(octx)
+	return classify(r, err)
+}
+
+// Drain reads every reply that arrives until the connection has been
+// quiet for quiet (bounded by max replies).
+func (s *Session) Drain(ctx context.Context, quiet time.Duration, max int) ([]ftp.Reply, ReadOutcome) {
+	var out []ftp.Reply
+	for i := 0; i < max; i++ {
+		o := s.ReadWithin(ctx, quiet)
+		if o.Closed || o.Timeout || o.Err != nil {
+			return out, o
+		}
+		out = append(out, o.Reply)
+	}
+	return out, ReadOutcome{Timeout: true}
+}
+
+func classify(r ftp.Reply, err error) ReadOutcome {
+	if err == nil {
+		return ReadOutcome{Reply: r}
+	}
+	o := ReadOutcome{Reply: r, Err: err}
+	switch {
+	case IsTimeout(err):
+		o.Timeout = true
+	case isClosedErr(err):
+		o.Closed = true
+	}
+	return o
+}
+
+func isClosedErr(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var pe *ftp.ProtocolError
+	if errors.As(err, &pe) && pe.Kind == "eof-mid-reply" {
+		return true
+	}
+	return false
+}
+
+// Alive reports whether a fresh session can log in and get 200 for NOOP,
+// retrying for up to d (servers that fork per session may briefly refuse
+// while they reap children).
+func Alive(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	var last error
+	for {
+		c, err := rawLogin(ctx)
+		if err == nil {
+			octx, cancel := Ctx(ctx)
+			r, err2 := c.Cmd(octx, "NOOP")
+			cancel()
+			c.Close()
+			if err2 == nil && r.Code == 200 {
+				return nil
+			}
+			if err2 != nil {
+				err = err2
+			} else {
+				err = fmt.Errorf("NOOP answered %s", r)
+			}
+		}
+		last = err
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return last
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// SkipUnimplemented skips when a command the RFCs do not make mandatory
+// got 500/502 and FEAT does not list it (a listed feature answering 502 is
+// left for the check to fail).
+func SkipUnimplemented(ctx context.Context, r ftp.Reply, feature string) {
+	if r.Is(500, 502) && !Feat(ctx).Has(feature) {
+		Skip(fmt.Sprintf("%s is not implemented (%s) and FEAT does not list it: optional (RFC 2428)", feature, r))
+	}
+}
+
+// RequireActive skips checks that need PORT/EPRT to work when the operator
+// declared active mode disabled on purpose.
+func RequireActive() {
+	if Config().Has("no-active") {
+		Skip("--ftp.features=no-active: active mode (PORT/EPRT) is disabled on purpose")
+	}
+}
