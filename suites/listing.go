@@ -37,7 +37,7 @@ var _ = Describe("LIST", Label("listing"), func() {
 			if i == 1 {
 				Expect(s.Do(ctx, "CWD", Scratch(ctx))).To(HaveClass(2))
 			}
-			res, data := s.Xfer(ctx, false, cmd, nil)
+			res, data := xferRun(ctx, s, cmd, nil)
 			Expect(res).To(Complete(), cmd)
 			Expect(string(data)).To(ContainSubstring(base), "%s must list %s: %q", cmd, base, xferHead(data))
 		}
@@ -56,7 +56,7 @@ var _ = Describe("LIST", Label("listing"), func() {
 		}
 		Expect(s.Do(ctx, "CWD", dir)).To(HaveClass(2))
 		s.Do(ctx, "TYPE", "A")
-		res, data := s.Xfer(ctx, false, "NLST", nil)
+		res, data := xferRun(ctx, s, "NLST", nil)
 		Expect(res).To(Complete())
 		var names []string
 		for _, l := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
@@ -96,10 +96,10 @@ var _ = Describe("LIST", Label("listing"), func() {
 		s.Put(ctx, path.Join(dir, "b.bin"), fixtures.Bytes(23, 10))
 
 		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
-		res, before := s.Xfer(ctx, false, "RETR "+text, nil)
+		res, before := xferRun(ctx, s, "RETR "+text, nil)
 		Expect(res).To(Complete(), "RETR in TYPE A before MLSD")
 
-		res, data := s.Xfer(ctx, false, "MLSD "+dir, nil)
+		res, data := xferRun(ctx, s, "MLSD "+dir, nil)
 		Expect(res).To(Complete())
 		Expect(bytes.HasSuffix(data, []byte("\r\n"))).To(BeTrue(), "MLSD data must end with CRLF: %q", data)
 		seen := map[string]bool{}
@@ -111,7 +111,7 @@ var _ = Describe("LIST", Label("listing"), func() {
 		Expect(seen).To(HaveKey("text.txt"), "MLSD %s: %q", dir, data)
 		Expect(seen).To(HaveKey("b.bin"), "MLSD %s: %q", dir, data)
 
-		res, after := s.Xfer(ctx, false, "RETR "+text, nil)
+		res, after := xferRun(ctx, s, "RETR "+text, nil)
 		Expect(res).To(Complete(), "RETR after MLSD")
 		Expect(xferSame(after, before)).To(BeEmpty(), "MLSD must not change the TYPE: a TYPE A RETR differs before and after it")
 	})
@@ -179,7 +179,7 @@ var _ = Describe("LIST", Label("listing"), func() {
 			Expect(r).To(HaveCode(550), "MLSD of a missing path")
 		}
 		By("LIST of a missing path")
-		res, data := s.Xfer(ctx, false, "LIST "+missing, nil)
+		res, data := xferRun(ctx, s, "LIST "+missing, nil)
 		Expect(res.Replies).NotTo(BeEmpty(), "LIST %s: %s", missing, res)
 		if res.Replies[0].Preliminary() {
 			// Started anyway: acceptable if it lists nothing, or ends
@@ -190,7 +190,7 @@ var _ = Describe("LIST", Label("listing"), func() {
 				Observe("LIST of a missing path", res.String())
 			} else {
 				Expect(res).To(Complete())
-				Expect(data).To(BeEmpty(), "LIST of a missing path that starts a transfer must list nothing")
+				Expect(string(data)).To(BeEmpty(), "LIST of a missing path that starts a transfer must list nothing")
 			}
 		} else {
 			Expect(res.Replies[0]).To(HaveCode(450, 550), "LIST of a missing path")

@@ -52,7 +52,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		name := Name(ctx, "xfer002")
 		s.Put(ctx, name, fixtures.TextLF(40))
 		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
-		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		res, got := xferRun(ctx, s, "RETR "+name, nil)
 		Expect(res).To(Complete())
 		Expect(xferSame(got, fixtures.TextCRLF(40))).To(BeEmpty(), "TYPE A RETR of an LF-only text file must carry CRLF line ends on the wire (got %q...)", xferHead(got))
 	})
@@ -74,7 +74,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		defer cancel()
 		res := s.Transfer(octx, nc, "STOR "+up, xferSplitCRLF(text, 10*time.Millisecond), nil)
 		Expect(res).To(Complete())
-		res, got := s.Xfer(ctx, false, "RETR "+up, nil)
+		res, got := xferRun(ctx, s, "RETR "+up, nil)
 		Expect(res).To(Complete())
 		Expect(xferSame(got, text)).To(BeEmpty(), "TYPE A round trip of CRLF text (CRs split from their LFs on upload): got %q...", xferHead(got))
 		stored := s.Get(ctx, up)
@@ -84,7 +84,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		crlf := Name(ctx, "xfer003-crlf")
 		s.Put(ctx, crlf, text)
 		Expect(s.Do(ctx, "TYPE", "A")).To(HaveCode(200))
-		res, got = s.Xfer(ctx, false, "RETR "+crlf, nil)
+		res, got = xferRun(ctx, s, "RETR "+crlf, nil)
 		Expect(res).To(Complete())
 		Expect(xferSame(got, text)).To(BeEmpty(), "TYPE A RETR of a CRLF file must not double the CR: got %q...", xferHead(got))
 	})
@@ -103,9 +103,9 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		name := Name(ctx, "xfer004")
 		payload := fixtures.Tricky(4, 50_000)
 		Expect(s.Do(ctx, "TYPE", "L", "8")).To(HaveCode(200))
-		res, _ := s.Xfer(ctx, false, "STOR "+name, payload)
+		res, _ := xferRun(ctx, s, "STOR "+name, payload)
 		Expect(res).To(Complete())
-		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		res, got := xferRun(ctx, s, "RETR "+name, nil)
 		Expect(res).To(Complete())
 		Expect(xferSame(got, payload)).To(BeEmpty(), "TYPE L 8 round trip")
 		Expect(xferSame(s.Get(ctx, name), payload)).To(BeEmpty(), "TYPE L 8 upload read back in TYPE I")
@@ -218,7 +218,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		Observe("STOR into a missing directory", res.String())
 		name := Name(ctx, "xfer009")
 		data := []byte("0123456789abcdefghij")
-		res, _ = s.Xfer(ctx, false, "STOR "+name, data)
+		res, _ = xferRun(ctx, s, "STOR "+name, data)
 		Observe("plain STOR after the failed one", res.String())
 		Expect(res).To(Complete())
 		got := s.Get(ctx, name)
@@ -306,7 +306,8 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		s := Login(ctx)
 		s.TelnetSynch(ctx)
 		xferSend(ctx, s, "ABOR")
-		r := s.Next(ctx)
+		r, err := s.TryNext(ctx, 5*time.Second)
+		Expect(err).NotTo(HaveOccurred(), "no reply within 5 s to ABOR after Telnet IP + Synch with no transfer")
 		Expect(r).To(HaveCode(225, 226), "ABOR after Telnet IP + Synch with no transfer")
 		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "the next command after the Telnet-prefixed ABOR (control in sync)")
 		Expect(failed).To(BeEmpty(), "ABOR variants during a transfer")
@@ -492,7 +493,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 			nc.Close()
 		}
 		By("timing of an ordinary RETR (data EOF vs. reply arrival)")
-		res, _ := s.Xfer(ctx, false, "RETR "+name, nil)
+		res, _ := xferRun(ctx, s, "RETR "+name, nil)
 		Expect(res).To(Complete())
 		Observe("226 arrival minus data EOF", res.Final().At.Sub(res.DataEOF).String())
 	})
@@ -503,10 +504,10 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		s := Login(ctx)
 		name := Name(ctx, "xfer019")
 		s.Do(ctx, "TYPE", "I")
-		res, _ := s.Xfer(ctx, false, "STOR "+name, []byte{})
+		res, _ := xferRun(ctx, s, "STOR "+name, []byte{})
 		Expect(res).To(Complete())
 		Expect(res.Bytes).To(BeZero())
-		res, got := s.Xfer(ctx, false, "RETR "+name, nil)
+		res, got := xferRun(ctx, s, "RETR "+name, nil)
 		Expect(res).To(Complete())
 		Expect(got).To(BeEmpty(), "RETR of an empty file")
 		if Feat(ctx).Has("SIZE") {
@@ -524,11 +525,11 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		name := Name(ctx, "xfer020")
 		a, b := fixtures.Tricky(20, 5000), fixtures.Bytes(21, 7000)
 		s.Put(ctx, name, a)
-		res, _ := s.Xfer(ctx, false, "APPE "+name, b)
+		res, _ := xferRun(ctx, s, "APPE "+name, b)
 		Expect(res).To(Complete())
 		Expect(xferSame(s.Get(ctx, name), append(append([]byte{}, a...), b...))).To(BeEmpty(), "APPE to an existing file")
 		fresh := Name(ctx, "xfer020-new")
-		res, _ = s.Xfer(ctx, false, "APPE "+fresh, b)
+		res, _ = xferRun(ctx, s, "APPE "+fresh, b)
 		Expect(res).To(Complete(), "APPE creates a missing file")
 		Expect(xferSame(s.Get(ctx, fresh), b)).To(BeEmpty(), "APPE to a new file")
 	})
@@ -565,7 +566,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		s := Login(ctx)
 		Expect(s.Do(ctx, "MODE", "S")).To(HaveCode(200))
 		Expect(s.Do(ctx, "MODE", "s")).To(HaveCode(200), "lower-case mode code (RFC 959 §5.3)")
-		res, _ := s.Xfer(ctx, false, "LIST", nil)
+		res, _ := xferRun(ctx, s, "LIST", nil)
 		Expect(res).To(Complete(), "transfer after MODE S")
 	})
 
@@ -623,7 +624,7 @@ func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
 		// Nothing yet: let the transfer finish to show what the server
 		// does with the ABOR it has not acted on.
 		n, derr := x.Drain(ctx, 3*Config().Timeout)
-		later, _ := s.Replies(ctx, 2, 3*time.Second)
+		later, _ := s.Replies(ctx, 2, 2*time.Second)
 		Expect(err).NotTo(HaveOccurred(), "%s: no reply within 5 s while %s was in progress (the client kept reading slowly); after the client read the remaining %d bytes (%s) the server sent %s",
 			how, x.Cmd, n, xferErrString(derr), xferCodes(later))
 	}
@@ -772,4 +773,21 @@ func (c *xferChunks) Read(p []byte) (int, error) {
 		c.n++
 	}
 	return k, nil
+}
+
+// xferRun is Session.Xfer (PASV, then cmdline over the new data
+// connection) bounded by one --ftp.timeout: a server that sends its final
+// reply but leaves the data connection open must not stall the spec for
+// longer.
+func xferRun(ctx context.Context, s *Session, cmdline string, upload []byte) (ftp.TransferResult, []byte) {
+	GinkgoHelper()
+	nc := s.Data(ctx, false)
+	var sink bytes.Buffer
+	var up io.Reader
+	if upload != nil {
+		up = bytes.NewReader(upload)
+	}
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	return s.Transfer(octx, nc, cmdline, up, &sink), sink.Bytes()
 }
