@@ -50,6 +50,10 @@ func (t TransferResult) String() string {
 	return s
 }
 
+// DataGrace is how long a download keeps reading after a 226/250 arrived
+// while the data connection is still open.
+var DataGrace = 2 * time.Second
+
 // DataFunc yields the data connection; Transfer calls it after the
 // preliminary reply (active mode accepts there; passive mode returns the
 // connection dialled before the command).
@@ -140,11 +144,32 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 			err error
 		}
 		done := make(chan rr, 1)
+		copied := make(chan struct{})
 		go func() {
 			r, err := c.ReadReply(ctx)
 			done <- rr{r, err}
+			// A server that ends the transfer with an error (or with a
+			// completion while leaving the data connection open) must not
+			// keep us reading until the deadline: after an error reply
+			// stop at once, after a completion allow a short grace for
+			// bytes still in flight.
+			grace := DataGrace
+			if err != nil || !r.Is(226, 250) {
+				grace = 0
+			}
+			select {
+			case <-copied:
+			case <-time.After(grace):
+				data.SetReadDeadline(time.Unix(1, 0))
+			}
 		}()
 		n, err := copyHashed(data, sink, h)
+		close(copied)
+		if err != nil && IsTimeout(err) && ctx.Err() == nil {
+			// our own early stop, not a failure of the data connection
+			c.tr.Notef("data: stopped reading after the final reply")
+			err = nil
+		}
 		res.Bytes = n
 		res.DataEOF = time.Now()
 		data.Close()
