@@ -30,6 +30,8 @@ type plistener struct {
 type binding struct {
 	s        *session
 	upstream string // host:port of the server's listener; "" accept and close
+	upIP     net.IP
+	upPort   int
 	used     bool
 }
 
@@ -113,9 +115,7 @@ func (l *plistener) handle(dc *net.TCPConn) {
 		// The server no longer listens there: neither does the proxy.
 		l.p.logf("session %d: data %s -> %s: %v", s.id, peer, b.upstream, err)
 		reset(dc)
-		if !l.p.b.keepOld {
-			l.p.drop(l)
-		}
+		l.p.sync()
 		return
 	}
 	r := newRelay(s, dc, uc.(*net.TCPConn))

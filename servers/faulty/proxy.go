@@ -43,6 +43,7 @@ type config struct {
 	stall      time.Duration
 	dialTO     time.Duration
 	logf       func(string, ...any)
+	trace      bool
 }
 
 // Option configures a Proxy.
@@ -72,6 +73,9 @@ func StallFor(d time.Duration) Option { return func(c *config) { c.stall = d } }
 
 // WithLogf receives one line per notable proxy event (for debugging).
 func WithLogf(f func(format string, args ...any)) Option { return func(c *config) { c.logf = f } }
+
+// Trace logs every command and reply through WithLogf's function.
+func Trace() Option { return func(c *config) { c.trace = true } }
 
 // New starts a proxy in front of the FTP server at upstream (host:port),
 // listening on 127.0.0.1 on a free port. Close it when done.
@@ -106,8 +110,9 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 		return nil, err
 	}
 	p.ln = ln
-	p.wg.Add(1)
+	p.wg.Add(2)
 	go p.serve()
+	go p.syncLoop()
 	return p, nil
 }
 
@@ -255,7 +260,12 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 		return nil, net.ErrClosed
 	}
 	bind := func(l *plistener) {
-		l.bindings = append(l.bindings, &binding{s: s, upstream: upstream})
+		b := &binding{s: s, upstream: upstream}
+		if host, port, err := net.SplitHostPort(upstream); err == nil {
+			b.upIP = net.ParseIP(host)
+			b.upPort, _ = strconv.Atoi(port)
+		}
+		l.bindings = append(l.bindings, b)
 	}
 	tryPort := func(port int) *plistener {
 		if l, ok := p.ports[port]; ok {
@@ -398,29 +408,34 @@ func (p *Proxy) listen(ips []net.IP, port int) (*plistener, error) {
 	return l, nil
 }
 
-// release closes l on behalf of s (it no longer needs it): the listener is
-// closed when no session is bound to it any more, unless the leak fault
-// keeps unused listeners open.
+// release unbinds s from l (the proxy answered that passive command
+// itself, or the session is gone); l is closed when nothing is bound to it
+// any more, unless the leak fault keeps unused listeners open.
 func (p *Proxy) release(s *session, l *plistener) {
 	if l == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.unbindLocked(l, func(b *binding) bool { return b.s == s })
+}
+
+// unbindLocked removes the bindings of l for which gone is true, and closes
+// l when none is left. Called with p.mu held.
+func (p *Proxy) unbindLocked(l *plistener, gone func(*binding) bool) {
 	var kept []*binding
-	unused := false
 	for _, b := range l.bindings {
-		if b.s == s {
-			if !b.used {
-				unused = true
+		switch {
+		case !gone(b):
+		case p.b.leakUnused && !b.used && l.accepted == 0:
+			l.leaked = true // never connected to: never closed
+		default:
+			if b.s.listener == l {
+				b.s.listener = nil
 			}
 			continue
 		}
 		kept = append(kept, b)
-	}
-	if p.b.leakUnused && unused && l.accepted == 0 {
-		l.leaked = true
-		return
 	}
 	l.bindings = kept
 	if len(kept) == 0 && !l.leaked {
@@ -431,22 +446,94 @@ func (p *Proxy) release(s *session, l *plistener) {
 	}
 }
 
-// releaseSession releases every listener s is bound to (session end).
+// releaseSession handles the end of s: listeners the proxy made up for it
+// are closed; the others follow the server's (sync).
 func (p *Proxy) releaseSession(s *session) {
 	p.mu.Lock()
-	var mine []*plistener
+	for _, l := range p.ports {
+		p.unbindLocked(l, func(b *binding) bool { return b.s == s && b.upstream == "" })
+	}
+	p.mu.Unlock()
+	// The server closes the session's listeners around the time it closes
+	// the control connection, not necessarily before: look again shortly.
+	p.sync()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for i := 0; i < 100 && p.bound(s); i++ {
+			select {
+			case <-time.After(500 * time.Microsecond):
+			case <-p.ctx.Done():
+				return
+			}
+			p.sync()
+		}
+	}()
+}
+
+// bound reports whether any listener is still bound to s.
+func (p *Proxy) bound(s *session) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, l := range p.ports {
 		for _, b := range l.bindings {
 			if b.s == s {
-				mine = append(mine, l)
-				break
+				return true
 			}
 		}
 	}
-	s.listener = nil
+	return false
+}
+
+// sync closes the proxy listeners whose server-side listener is gone, so
+// a client finds the proxy's ports open exactly when it would find the
+// server's open. It runs before every reply is forwarded (the points where
+// a client can act on the server's state) and every 100ms.
+func (p *Proxy) sync() {
+	p.mu.Lock()
+	any := false
+	for _, l := range p.ports {
+		for _, b := range l.bindings {
+			if b.upstream != "" {
+				any = true
+			}
+		}
+	}
 	p.mu.Unlock()
-	for _, l := range mine {
-		p.release(s, l)
+	if !any {
+		return
+	}
+	ls, err := listening()
+	if err != nil {
+		p.logf("probing listeners: %v", err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.ports {
+		p.unbindLocked(l, func(b *binding) bool {
+			if b.upstream == "" || ls.has(b.upIP, b.upPort) {
+				return false
+			}
+			if p.b.keepOld && b.s.alive() && b.s.listener != l {
+				return false // superseded, deliberately kept open
+			}
+			return true
+		})
+	}
+}
+
+func (p *Proxy) syncLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			p.sync()
+		}
 	}
 }
 
@@ -454,17 +541,5 @@ func (p *Proxy) releaseSession(s *session) {
 func (p *Proxy) drop(l *plistener) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if l.leaked {
-		return
-	}
-	for _, b := range l.bindings {
-		if b.s.listener == l {
-			b.s.listener = nil
-		}
-	}
-	l.bindings = nil
-	if p.ports[l.port] == l {
-		delete(p.ports, l.port)
-	}
-	l.closeSockets()
+	p.unbindLocked(l, func(*binding) bool { return true })
 }

@@ -97,6 +97,8 @@ func (s *session) run() {
 	s.uc = nc.(*net.TCPConn)
 	s.upHost = s.uc.RemoteAddr().(*net.TCPAddr).IP.String()
 	setOOBInline(s.cc)
+	s.logf("%s -> %s: upstream %s -> %s", s.cc.RemoteAddr(), s.cc.LocalAddr(), s.uc.LocalAddr(), s.uc.RemoteAddr())
+	defer s.logf("ended")
 	s.push(&entry{verb: "", at: time.Now()}) // the greeting
 
 	replies := make(chan reply)
@@ -294,6 +296,9 @@ var transferVerbs = map[string]bool{"RETR": true, "STOR": true, "STOU": true, "A
 // command handles one complete command line from the client.
 func (s *session) command(line []byte) {
 	verb, arg := parseCommand(line)
+	if s.p.cfg.trace {
+		s.logf("> %q", line)
+	}
 	if verb == "" {
 		// Blank lines get no reply from most servers: no entry.
 		s.forward(line)
@@ -377,6 +382,9 @@ func (s *session) writeLoop(replies <-chan reply) {
 
 func (s *session) onReply(r reply) {
 	b := s.p.b
+	if s.p.cfg.trace {
+		s.logf("< %q", r.raw)
+	}
 	h := s.head()
 	final := r.code/100 != 1
 	if h != nil {
@@ -408,6 +416,7 @@ func (s *session) onReply(r reply) {
 	if !b.early226 {
 		s.waitData(final)
 	}
+	s.p.sync()
 	s.send(out, h)
 	if final {
 		for _, rl := range s.relaySnapshot() {
@@ -429,14 +438,6 @@ func (s *session) track(verb, arg string, code int) {
 		s.epsvAll = true
 	case transferVerbs[verb] && code >= 400 && s.epsvAll:
 		s.forgot = true
-	case (verb == "PORT" || verb == "EPRT") && code/100 == 2:
-		s.p.mu.Lock()
-		old := s.listener
-		s.listener = nil
-		s.p.mu.Unlock()
-		if old != nil && !s.p.b.keepOld {
-			go s.p.release(s, old)
-		}
 	}
 }
 
@@ -524,15 +525,33 @@ func changeLastCode(raw []byte) []byte {
 // ---------------------------------------------------------------------
 // passive replies
 
-// setListener makes l the session's current passive listener; the previous
-// one is closed (RFC 959 §3.2) unless a fault keeps it.
+// setListener makes l the session's current passive listener. A previous
+// one follows the server's (sync), except one the proxy made up itself,
+// which is closed now (RFC 959 §3.2) unless a fault keeps it.
 func (s *session) setListener(l *plistener) {
 	s.p.mu.Lock()
 	old := s.listener
 	s.listener = l
+	local := false
+	if old != nil {
+		for _, b := range old.bindings {
+			if b.s == s && b.upstream == "" {
+				local = true
+			}
+		}
+	}
 	s.p.mu.Unlock()
-	if old != nil && old != l && !s.p.b.keepOld {
+	if old != nil && old != l && local && !s.p.b.keepOld {
 		s.p.release(s, old)
+	}
+}
+
+func (s *session) alive() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
 	}
 }
 
