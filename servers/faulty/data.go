@@ -114,6 +114,19 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	if err != nil {
 		// The server no longer listens there: neither does the proxy.
 		l.p.logf("session %d: data %s -> %s: %v", s.id, peer, b.upstream, err)
+		l.p.mu.Lock()
+		kept := l.leaked || (l.p.b.keepOld && s.listener != l)
+		l.p.mu.Unlock()
+		if kept {
+			// A listener a faulty server forgot: it accepts, and nothing
+			// ever comes of it.
+			dc.SetReadDeadline(time.Now().Add(30 * time.Second))
+			stop := context.AfterFunc(l.p.ctx, func() { dc.Close() })
+			io.Copy(io.Discard, dc)
+			stop()
+			dc.Close()
+			return
+		}
 		reset(dc)
 		l.p.sync()
 		return
