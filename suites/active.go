@@ -44,6 +44,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// <number>,<number> <number> ::= any decimal integer 1 through 255";
 	// §4.2.1: "501 Syntax error in parameters or arguments."
 	Check("ACT-002", func(ctx SpecContext) {
+		RequireActive()
 		s := Login(ctx)
 		// The port is a multiple of 256 so that "p1-1,256" (port byte 256),
 		// read leniently as (p1-1)*256+256, still names this listener.
@@ -112,14 +113,14 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		var c *Catcher
 		if host := net.ParseIP(Config().Host()); host != nil && host.IsLoopback() && host.To4() != nil {
 			src := actRandomLoopback()
-			if cc, err := TryListenCatcher(src, 80, false); err == nil {
+			if cc, err := TryListenCatcher(src, 80); err == nil {
 				c = cc
 				s = Login(ctx, ftp.WithLocalIP(src))
 			}
 		}
 		if s == nil {
 			s = Login(ctx)
-			if cc, err := TryListenCatcher(s.LocalIP(), 80, false); err == nil {
+			if cc, err := TryListenCatcher(s.LocalIP(), 80); err == nil {
 				c = cc
 			} else {
 				Observe("could not hold "+s.LocalIP().String()+":80 to detect connections (reply codes only)", err)
@@ -206,6 +207,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// ("Syntax error in parameters or arguments") should be returned" —
 	// the catalog treats the §4.2.1 501 for malformed arguments as MUST.
 	Check("ACT-008", func(ctx SpecContext) {
+		RequireActive()
 		s := Login(ctx)
 		c := ListenCatcher(s.LocalIP())
 		probe := s.Do(ctx, "EPRT", c.EprtArg())
@@ -235,6 +237,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// MUST include the list of network protocols the server supports, in
 	// the form (prot1,prot2,...,protn)".
 	Check("ACT-009", func(ctx SpecContext) {
+		RequireActive()
 		s := Login(ctx)
 		c := ListenCatcher(s.LocalIP())
 		probe := s.Do(ctx, "EPRT", c.EprtArg())
@@ -247,7 +250,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		// IPv6: supported (200, aimed at a harness listener on ::1 when
 		// possible) or 522 with the list.
 		port6 := c.Port()
-		if c6, err := TryListenCatcher(net.IPv6loopback, 0, false); err == nil {
+		if c6, err := TryListenCatcher(net.IPv6loopback, 0); err == nil {
 			port6 = c6.Port()
 		}
 		// A server may also refuse ::1 because it is not the client's
@@ -400,7 +403,7 @@ func actCatcherLow0(ip net.IP) *Catcher {
 	GinkgoHelper()
 	for i := 0; i < 50; i++ {
 		port := (128 + rand.IntN(120)) << 8
-		if c, err := TryListenCatcher(ip, port, false); err == nil {
+		if c, err := TryListenCatcher(ip, port); err == nil {
 			return c
 		}
 	}

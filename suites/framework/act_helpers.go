@@ -13,7 +13,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/sys/unix"
 
 	"github.com/ftpharness/ftpharness/ftp"
 )
@@ -45,25 +44,15 @@ type Arrival struct {
 // spec ends.
 func ListenCatcher(ip net.IP) *Catcher {
 	GinkgoHelper()
-	c, err := TryListenCatcher(ip, 0, false)
+	c, err := TryListenCatcher(ip, 0)
 	Expect(err).NotTo(HaveOccurred(), "listen on %s for the server's data connection", ip)
 	return c
 }
 
-// TryListenCatcher is ListenCatcher with an explicit port; reusePort sets
-// SO_REUSEPORT (so two harness processes can both hold a fixed port).
-func TryListenCatcher(ip net.IP, port int, reusePort bool) (*Catcher, error) {
-	lc := net.ListenConfig{}
-	if reusePort {
-		lc.Control = func(network, address string, rc syscall.RawConn) error {
-			var serr error
-			rc.Control(func(fd uintptr) {
-				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-			})
-			return serr
-		}
-	}
-	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+// TryListenCatcher is ListenCatcher with an explicit port (0: any),
+// returning the error (e.g. a privileged or busy port) instead of failing.
+func TryListenCatcher(ip net.IP, port int) (*Catcher, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
 	}
