@@ -100,6 +100,7 @@ var matrixTmpl = template.Must(template.New("m").Parse(`<!doctype html>
 <style>` + pageCSS + `
 #f-must:not(:checked)~table tr.must,#f-should:not(:checked)~table tr.should,
 #f-interop:not(:checked)~table tr.interop,#f-observe:not(:checked)~table tr.observe{display:none}
+tr.observe{background:none;color:inherit}
 </style></head><body>
 <h1>ftpharness conformance matrix</h1>
 <p>Each row is a catalog check, each column a server. MUST/SHOULD rules <b>fail</b>, INTEROP rules

@@ -37,7 +37,7 @@ const usage = `ftpload: FTP passive-mode load generator
 
 Usage:
   ftpload SCENARIO [--target ftp://user:pass@host:port] [flags]
-  ftpload report FILE.json [--csv FILE] [--fail-on EXPR]
+  ftpload report FILE.json [MORE.json...] [--csv FILE] [--fail-on EXPR] [--html OUT.html]
   ftpload sink [--addr 127.0.0.1:2100] [--pasv-range lo-hi]   (serve the minimal FTP sink until SIGINT)
 
 Scenarios:
@@ -79,6 +79,7 @@ Examples:
   ftpload churn --rate 2000/s --sessions 64 --fail-on 'errors>0,p99.pasv>50ms'
   ftpload mixed --mix retr=4,list=2,cwd=1,pwd=1,noop=2 --think 50ms
   ftpload exhaust --json run.json --fail-on 'capacity<1000' && ftpload report run.json
+  ftpload report --html compare.html before.json after.json   # one page, runs overlaid
 
 Exit status: 0 ok, 1 a --fail-on threshold was broken (named on stderr),
 2 usage or configuration error, 3 the target could not be reached.
@@ -453,48 +454,6 @@ func writeTo(path string, stdout io.Writer, r loadgen.Reporter) error {
 		return err
 	}
 	return f.Close()
-}
-
-func report(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	csvOut := fs.String("csv", "", "write the timeline as CSV to FILE")
-	failOn := fs.String("fail-on", "", "exit 1 when a condition holds")
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return fail(exitUsage, "report: %v", err)
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	}
-	if file == "" {
-		return fail(exitUsage, "report: want FILE.json")
-	}
-	ts, err := loadgen.ParseThresholds(*failOn)
-	if err != nil {
-		return fail(exitUsage, "%v", err)
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return fail(exitUsage, "report: %v", err)
-	}
-	defer f.Close()
-	rep, err := loadgen.ReadReport(f)
-	if err != nil {
-		return fail(exitUsage, "%s: %v", file, err)
-	}
-	if err := loadgen.NewTextReporter(rep)(stdout); err != nil {
-		return err
-	}
-	if *csvOut != "" {
-		if err := writeTo(*csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
-			return fail(exitUsage, "--csv: %v", err)
-		}
-	}
-	return checkThresholds(ts, rep)
 }
 
 // startServer starts a local server for a run without --target.

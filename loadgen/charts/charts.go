@@ -1,0 +1,595 @@
+// Package charts draws the small charts of the ftpload HTML report as
+// hand-written SVG: XY plots with lines, steps, bars and thick spans, shaded
+// bands, vertical event markers and labelled points, linear or log axes.
+//
+// The output depends only on the input (no clock, no map order, no fonts
+// fetched): the same chart gives the same bytes, so it can be golden-tested
+// and diffed. Text uses the generic "sans-serif" family so the page renders
+// offline with whatever the browser has.
+package charts
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Palette is the colour of series i when a Series has no Color: distinct
+// for colour-blind readers (Okabe–Ito, then greys).
+var Palette = []string{"#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000", "#999999"}
+
+// Point is one data point.
+type Point struct{ X, Y float64 }
+
+// Kind is how a series is drawn.
+type Kind int
+
+const (
+	// Line joins the points.
+	Line Kind = iota
+	// Step holds each value until the next point's X.
+	Step
+	// Bars draws a bar from the axis (or the series' Base) to each point,
+	// BarWidth wide in X units.
+	Bars
+	// Span draws each pair of points (0-1, 2-3, …) as a thick segment.
+	Span
+)
+
+// Series is one named set of points; an unnamed series stays out of the
+// legend.
+type Series struct {
+	Name   string
+	Points []Point
+	Kind   Kind
+	Color  string // default: Palette by index
+	Dash   bool   // dashed line (e.g. the second run of a comparison)
+	Width  float64
+	Dots   bool    // mark every point
+	Bar    float64 // Bars: bar width in X units (default: smallest X gap, or 1)
+}
+
+// Marker is a vertical line at X with a label (an event: exhaustion, the
+// first failure, a release).
+type Marker struct {
+	X     float64
+	Label string
+	Color string
+}
+
+// Note is a labelled point (e.g. "pool exhausted: 20 held").
+type Note struct {
+	X, Y  float64
+	Label string
+	Color string
+}
+
+// Band shades X0..X1 across the plot (e.g. the declared passive range).
+type Band struct {
+	X0, X1 float64
+	Label  string
+	Color  string
+}
+
+// Tick is one labelled axis position.
+type Tick struct {
+	V     float64
+	Label string
+}
+
+// Axis describes one axis. With Min == Max the range comes from the data.
+type Axis struct {
+	Label    string
+	Min, Max float64
+	Log      bool                 // log10 scale (values <= 0 are clamped to Min)
+	Ticks    []Tick               // fixed ticks; default: "nice" ticks
+	Format   func(float64) string // tick label; default: shortest decimal
+	ZeroBase bool                 // include 0 in the automatic range
+}
+
+// Chart is an XY chart.
+type Chart struct {
+	ID       string // the svg element's id
+	Title    string
+	Width    int // default 640
+	Height   int // default 260 (plus the legend)
+	X, Y     Axis
+	Series   []Series
+	Markers  []Marker
+	Notes    []Note
+	Bands    []Band
+	Empty    string // text shown when no series has points (default "no data")
+	Subtitle string // a line under the title
+}
+
+const (
+	padLeft   = 60
+	padRight  = 18
+	padTop    = 34
+	padBottom = 38
+	legendRow = 18
+	charW     = 6.2 // rough width of one 11px sans-serif character
+)
+
+// SVG renders the chart.
+func (c *Chart) SVG() string {
+	var b strings.Builder
+	c.WriteSVG(&b)
+	return b.String()
+}
+
+// WriteSVG renders the chart to w.
+func (c *Chart) WriteSVG(w io.Writer) error {
+	W, H := c.Width, c.Height
+	if W == 0 {
+		W = 640
+	}
+	if H == 0 {
+		H = 260
+	}
+	top := float64(padTop)
+	if c.Subtitle != "" {
+		top += 14
+	}
+	legend := c.legendItems()
+	rows := legendRows(legend, float64(W-padLeft-padRight))
+	totalH := H + len(rows)*legendRow
+	pw, ph := float64(W-padLeft-padRight), float64(H)-top-padBottom
+	x0, y0 := float64(padLeft), top
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart"`)
+	if c.ID != "" {
+		fmt.Fprintf(&b, ` id="%s"`, esc(c.ID))
+	}
+	fmt.Fprintf(&b, ` width="%d" height="%d" viewBox="0 0 %d %d" role="img" font-family="sans-serif" font-size="11">`, W, totalH, W, totalH)
+	fmt.Fprintf(&b, "\n<title>%s</title>\n", esc(c.Title))
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/>`+"\n", W, totalH)
+	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="13" font-weight="600" fill="#1b1f24">%s</text>`+"\n", padLeft, esc(c.Title))
+	if c.Subtitle != "" {
+		fmt.Fprintf(&b, `<text x="%d" y="32" fill="#57606a">%s</text>`+"\n", padLeft, esc(c.Subtitle))
+	}
+
+	has := false
+	for _, s := range c.Series {
+		has = has || len(s.Points) > 0
+	}
+	if !has {
+		msg := c.Empty
+		if msg == "" {
+			msg = "no data"
+		}
+		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="#f6f8fa" stroke="#d0d7de"/>`+"\n", f(x0), f(y0), f(pw), f(ph))
+		fmt.Fprintf(&b, `<text class="empty" x="%s" y="%s" text-anchor="middle" fill="#57606a">%s</text>`+"\n", f(x0+pw/2), f(y0+ph/2), esc(msg))
+		b.WriteString("</svg>\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+
+	xs := c.scale(c.X, true, x0, x0+pw)
+	ys := c.scale(c.Y, false, y0+ph, y0)
+
+	// bands, grid, axes
+	for i, bd := range c.Bands {
+		col := bd.Color
+		if col == "" {
+			col = "#2da44e"
+		}
+		a, z := clamp(xs.px(bd.X0), x0, x0+pw), clamp(xs.px(bd.X1), x0, x0+pw)
+		fmt.Fprintf(&b, `<rect class="band" x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.12"/>`+"\n", f(a), f(y0), f(math.Max(z-a, 1)), f(ph), col)
+		if bd.Label != "" {
+			fmt.Fprintf(&b, `<text x="%s" y="%s" fill="%s" font-size="10">%s</text>`+"\n", f(a+3), f(y0+11+float64(i)*12), col, esc(bd.Label))
+		}
+	}
+	for _, t := range ys.ticks {
+		y := ys.px(t.V)
+		fmt.Fprintf(&b, `<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#eaeef2"/>`, f(x0), f(x0+pw), f(y), f(y))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" fill="#57606a">%s</text>`+"\n", f(x0-5), f(y+4), esc(t.Label))
+	}
+	for _, t := range xs.ticks {
+		x := xs.px(t.V)
+		fmt.Fprintf(&b, `<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="#eaeef2"/>`, f(x), f(x), f(y0), f(y0+ph))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" fill="#57606a">%s</text>`+"\n", f(x), f(y0+ph+14), esc(t.Label))
+	}
+	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#8c959f"/>`+"\n", f(x0), f(y0), f(pw), f(ph))
+	if c.X.Label != "" {
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" fill="#1b1f24">%s</text>`+"\n", f(x0+pw/2), f(y0+ph+30), esc(c.X.Label))
+	}
+	if c.Y.Label != "" {
+		fmt.Fprintf(&b, `<text transform="translate(14 %s) rotate(-90)" text-anchor="middle" fill="#1b1f24">%s</text>`+"\n", f(y0+ph/2), esc(c.Y.Label))
+	}
+
+	// data, clipped to the plot
+	clip := "clip"
+	if c.ID != "" {
+		clip = "clip-" + c.ID
+	}
+	fmt.Fprintf(&b, `<clipPath id="%s"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath>`+"\n", esc(clip), f(x0), f(y0-1), f(pw), f(ph+2))
+	fmt.Fprintf(&b, `<g clip-path="url(#%s)">`+"\n", esc(clip))
+	for i, s := range c.Series {
+		col := color(s.Color, i)
+		width := s.Width
+		switch s.Kind {
+		case Bars:
+			bw := s.Bar
+			if bw <= 0 {
+				bw = minGap(s.Points)
+			}
+			for _, p := range s.Points {
+				l, r := xs.px(p.X-bw/2), xs.px(p.X+bw/2)
+				if r-l > 2 {
+					l, r = l+0.5, r-0.5
+				}
+				yTop, yBase := ys.px(p.Y), ys.px(ys.base())
+				if yTop > yBase {
+					yTop, yBase = yBase, yTop
+				}
+				fmt.Fprintf(&b, `<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"/>`, f(l), f(yTop), f(math.Max(r-l, 1)), f(math.Max(yBase-yTop, 0.5)), col)
+			}
+			b.WriteString("\n")
+		case Span:
+			if width == 0 {
+				width = 8
+			}
+			for j := 0; j+1 < len(s.Points); j += 2 {
+				p, q := s.Points[j], s.Points[j+1]
+				fmt.Fprintf(&b, `<line class="span" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%s" stroke-linecap="butt"/>`+"\n",
+					f(xs.px(p.X)), f(ys.px(p.Y)), f(math.Max(xs.px(q.X), xs.px(p.X)+2)), f(ys.px(q.Y)), col, f(width))
+			}
+		default:
+			if width == 0 {
+				width = 1.8
+			}
+			var pts []string
+			for j, p := range s.Points {
+				if s.Kind == Step && j > 0 {
+					pts = append(pts, f(xs.px(p.X))+","+f(ys.px(s.Points[j-1].Y)))
+				}
+				pts = append(pts, f(xs.px(p.X))+","+f(ys.px(p.Y)))
+			}
+			dash := ""
+			if s.Dash {
+				dash = ` stroke-dasharray="6 3"`
+			}
+			fmt.Fprintf(&b, `<polyline class="series" fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"%s points="%s"/>`+"\n", col, f(width), dash, strings.Join(pts, " "))
+			if s.Dots || len(s.Points) == 1 {
+				for _, p := range s.Points {
+					fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`, f(xs.px(p.X)), f(ys.px(p.Y)), col)
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	b.WriteString("</g>\n")
+
+	// markers and notes on top
+	for i, m := range c.Markers {
+		col := m.Color
+		if col == "" {
+			col = "#cf222e"
+		}
+		x := xs.px(m.X)
+		if x < x0-0.5 || x > x0+pw+0.5 {
+			continue
+		}
+		fmt.Fprintf(&b, `<line class="marker" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-width="1.2" stroke-dasharray="4 3"/>`, f(x), f(x), f(y0), f(y0+ph), col)
+		anchor, tx := "start", x+3
+		if w := float64(len([]rune(m.Label))) * charW; tx+w > x0+pw {
+			anchor, tx = "end", x-3
+		}
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="%s" fill="%s">%s</text>`+"\n", f(tx), f(y0+12+float64(i%4)*13), anchor, col, esc(m.Label))
+	}
+	for _, n := range c.Notes {
+		col := n.Color
+		if col == "" {
+			col = "#1b1f24"
+		}
+		x, y := xs.px(n.X), ys.px(n.Y)
+		fmt.Fprintf(&b, `<circle class="note" cx="%s" cy="%s" r="4" fill="#fff" stroke="%s" stroke-width="2"/>`, f(x), f(y), col)
+		anchor, tx := "start", x+7
+		if w := float64(len([]rune(n.Label))) * charW; tx+w > x0+pw || (x > x0+pw/2 && x-7-w >= x0) {
+			anchor, tx = "end", x-7
+		}
+		ty := y - 7
+		if ty < y0+10 {
+			ty = y + 15
+		}
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="%s" fill="%s" font-weight="600">%s</text>`+"\n", f(tx), f(ty), anchor, col, esc(n.Label))
+	}
+
+	// legend
+	ly := float64(H) + 2
+	for _, row := range rows {
+		x := x0
+		for _, it := range row {
+			sw := `<line x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-width="3"%s/>`
+			dash := ""
+			if it.dash {
+				dash = ` stroke-dasharray="5 2"`
+			}
+			fmt.Fprintf(&b, sw, f(x), f(x+18), f(ly-4), f(ly-4), it.color, dash)
+			fmt.Fprintf(&b, `<text class="legend" x="%s" y="%s" fill="#1b1f24">%s</text>`, f(x+22), f(ly), esc(it.name))
+			x += itemWidth(it)
+		}
+		b.WriteString("\n")
+		ly += legendRow
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type legendItem struct {
+	name, color string
+	dash        bool
+}
+
+func (c *Chart) legendItems() []legendItem {
+	var out []legendItem
+	for i, s := range c.Series {
+		if s.Name == "" {
+			continue
+		}
+		out = append(out, legendItem{s.Name, color(s.Color, i), s.Dash})
+	}
+	return out
+}
+
+func itemWidth(it legendItem) float64 { return 22 + float64(len([]rune(it.name)))*charW + 16 }
+
+func legendRows(items []legendItem, width float64) [][]legendItem {
+	var rows [][]legendItem
+	var cur []legendItem
+	used := 0.0
+	for _, it := range items {
+		w := itemWidth(it)
+		if len(cur) > 0 && used+w > width {
+			rows = append(rows, cur)
+			cur, used = nil, 0
+		}
+		cur = append(cur, it)
+		used += w
+	}
+	if len(cur) > 0 {
+		rows = append(rows, cur)
+	}
+	return rows
+}
+
+func color(c string, i int) string {
+	if c != "" {
+		return c
+	}
+	return Palette[i%len(Palette)]
+}
+
+// scale maps data values to pixels along one axis.
+type scale struct {
+	lo, hi   float64 // data range (log10 of it on a log axis)
+	p0, p1   float64 // pixel range
+	log      bool
+	ticks    []Tick
+	axisZero float64
+}
+
+func (s scale) tr(v float64) float64 {
+	if s.log {
+		if v <= 0 {
+			return s.lo
+		}
+		return math.Log10(v)
+	}
+	return v
+}
+
+func (s scale) px(v float64) float64 {
+	t := s.tr(v)
+	if s.hi == s.lo {
+		return (s.p0 + s.p1) / 2
+	}
+	return s.p0 + (t-s.lo)/(s.hi-s.lo)*(s.p1-s.p0)
+}
+
+// base is where bars start: 0, or the bottom of a log axis.
+func (s scale) base() float64 {
+	if s.log {
+		return math.Pow(10, s.lo)
+	}
+	if s.lo > 0 {
+		return s.lo
+	}
+	return 0
+}
+
+func (c *Chart) scale(a Axis, isX bool, p0, p1 float64) scale {
+	lo, hi := a.Min, a.Max
+	if lo == hi {
+		first := true
+		see := func(v float64) {
+			if math.IsNaN(v) || math.IsInf(v, 0) || (a.Log && v <= 0) {
+				return
+			}
+			if first || v < lo {
+				lo = v
+			}
+			if first || v > hi {
+				hi = v
+			}
+			first = false
+		}
+		for _, s := range c.Series {
+			for _, p := range s.Points {
+				if isX {
+					see(p.X)
+					if s.Kind == Bars {
+						bw := s.Bar
+						if bw <= 0 {
+							bw = minGap(s.Points)
+						}
+						see(p.X - bw/2)
+						see(p.X + bw/2)
+					}
+				} else {
+					see(p.Y)
+				}
+			}
+		}
+		if isX {
+			for _, m := range c.Markers {
+				see(m.X)
+			}
+			for _, bd := range c.Bands {
+				see(bd.X0)
+				see(bd.X1)
+			}
+		}
+		for _, n := range c.Notes {
+			if isX {
+				see(n.X)
+			} else {
+				see(n.Y)
+			}
+		}
+		if a.ZeroBase && !a.Log {
+			see(0)
+		}
+		if first {
+			lo, hi = 0, 1
+		}
+		if !isX && !a.Log {
+			if hi > 0 {
+				hi *= 1.08 // headroom for notes
+			}
+		}
+	}
+	s := scale{p0: p0, p1: p1, log: a.Log}
+	if a.Log {
+		if lo <= 0 {
+			lo = 1e-3
+		}
+		if hi <= lo {
+			hi = lo * 10
+		}
+		s.lo, s.hi = math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+		if s.hi == s.lo {
+			s.hi++
+		}
+	} else {
+		if hi == lo {
+			if lo == 0 {
+				hi = 1
+			} else {
+				lo, hi = lo-math.Abs(lo)/2, hi+math.Abs(hi)/2
+			}
+		}
+		if a.Min == a.Max {
+			step := niceStep((hi - lo) / 5)
+			lo = math.Floor(lo/step+1e-9) * step
+			hi = math.Ceil(hi/step-1e-9) * step
+		}
+		s.lo, s.hi = lo, hi
+	}
+	format := a.Format
+	if format == nil {
+		format = Num
+	}
+	if a.Ticks != nil {
+		for _, t := range a.Ticks {
+			if t.Label == "" {
+				t.Label = format(t.V)
+			}
+			s.ticks = append(s.ticks, t)
+		}
+		return s
+	}
+	if a.Log {
+		for e := s.lo; e <= s.hi+1e-9; e++ {
+			for _, m := range []float64{1, 2, 5} {
+				v := m * math.Pow(10, e)
+				if math.Log10(v) > s.hi+1e-9 {
+					break
+				}
+				if m != 1 && s.hi-s.lo > 3 {
+					continue
+				}
+				s.ticks = append(s.ticks, Tick{v, format(v)})
+			}
+		}
+		return s
+	}
+	step := niceStep((s.hi - s.lo) / 5)
+	for v := math.Ceil(s.lo/step-1e-9) * step; v <= s.hi+step*1e-6; v += step {
+		vv := math.Round(v/step) * step
+		s.ticks = append(s.ticks, Tick{vv, format(vv)})
+	}
+	return s
+}
+
+func niceStep(raw float64) float64 {
+	if raw <= 0 || math.IsNaN(raw) || math.IsInf(raw, 0) {
+		return 1
+	}
+	e := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if raw <= m*e {
+			return m * e
+		}
+	}
+	return 10 * e
+}
+
+func minGap(ps []Point) float64 {
+	g := 0.0
+	for i := 1; i < len(ps); i++ {
+		if d := math.Abs(ps[i].X - ps[i-1].X); d > 0 && (g == 0 || d < g) {
+			g = d
+		}
+	}
+	if g == 0 {
+		return 1
+	}
+	return g
+}
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+
+// f formats a pixel coordinate: two decimals at most, no trailing zeros.
+func f(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	s := strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// Num formats a tick value: the shortest decimal, thousands as k, millions as M.
+func Num(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1e6 && math.Mod(v, 1e5) == 0:
+		return trim(v/1e6) + "M"
+	case a >= 1e4 && math.Mod(v, 100) == 0:
+		return trim(v/1e3) + "k"
+	}
+	return trim(v)
+}
+
+func trim(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 4, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+// Plain formats a tick value as the shortest decimal (ports, counts).
+func Plain(v float64) string { return trim(v) }
