@@ -32,6 +32,7 @@ type binding struct {
 	upstream string // host:port of the server's listener; "" accept and close
 	upIP     net.IP
 	upPort   int
+	gen      uint64
 	used     bool
 }
 

@@ -29,6 +29,7 @@ type Proxy struct {
 	sessions   map[*session]bool
 	nextSeq    int
 	nextID     int
+	gen        uint64 // binding generation (sync ignores bindings newer than its probe)
 	closed     bool
 	closeOnce  sync.Once
 	lowCursor  int
@@ -260,7 +261,8 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 		return nil, net.ErrClosed
 	}
 	bind := func(l *plistener) {
-		b := &binding{s: s, upstream: upstream}
+		p.gen++
+		b := &binding{s: s, upstream: upstream, gen: p.gen}
 		if host, port, err := net.SplitHostPort(upstream); err == nil {
 			b.upIP = net.ParseIP(host)
 			b.upPort, _ = strconv.Atoi(port)
@@ -491,6 +493,7 @@ func (p *Proxy) bound(s *session) bool {
 // a client can act on the server's state) and every 100ms.
 func (p *Proxy) sync() {
 	p.mu.Lock()
+	gen := p.gen
 	any := false
 	for _, l := range p.ports {
 		for _, b := range l.bindings {
@@ -512,8 +515,8 @@ func (p *Proxy) sync() {
 	defer p.mu.Unlock()
 	for _, l := range p.ports {
 		p.unbindLocked(l, func(b *binding) bool {
-			if b.upstream == "" || ls.has(b.upIP, b.upPort) {
-				return false
+			if b.upstream == "" || b.gen > gen || ls.has(b.upIP, b.upPort) {
+				return false // made up by the proxy, newer than the probe, or alive
 			}
 			if p.b.keepOld && b.s.alive() && b.s.listener != l {
 				return false // superseded, deliberately kept open
