@@ -6,7 +6,7 @@ BIN      := bin
 PKGS      = $(shell $(GO) list ./... | grep -v '/suites$$')
 FUZZTIME ?= 60s
 
-.PHONY: all build test unit lint fuzz bench bench-load servers matrix run clean
+.PHONY: all build test test-deps unit lint fuzz bench bench-load servers matrix docs run clean
 
 all: build
 
@@ -20,8 +20,12 @@ servers:
 	fi
 	scripts/install-servers
 
+## test-deps: headless Chromium for the HTML report tests
+test-deps:
+	scripts/install-test-deps
+
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
-test: servers lint
+test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## unit: tests that need no Debian server
@@ -50,6 +54,10 @@ bench-load:
 ## matrix: run the suites against every local server; write docs/matrix.{md,json}
 matrix: build servers
 	$(BIN)/ftpconform --matrix=all --matrix-out=docs --matrix-expect=fixtures/expectations
+
+## docs: regenerate the README screenshots from real runs
+docs:
+	scripts/docs
 
 ## run: the main job — the conformance suites against the embedded server
 run:
