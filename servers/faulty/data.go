@@ -236,12 +236,15 @@ func (r *relay) copyDown(b behaviour) error {
 // serverClosed reports whether the server has already closed its side of
 // the data connection (EOF read, or its FIN is queued behind unread data).
 func (r *relay) serverClosed() bool {
-	if r.upEOF.Load() {
-		return true
-	}
-	rc, err := r.uc.SyscallConn()
+	return r.upEOF.Load() || tcpPeerClosed(r.uc)
+}
+
+// tcpPeerClosed reports whether the peer of c has closed (its FIN or RST
+// has arrived, possibly behind data not read yet).
+func tcpPeerClosed(c *net.TCPConn) bool {
+	rc, err := c.SyscallConn()
 	if err != nil {
-		return false
+		return true
 	}
 	var state uint8
 	rc.Control(func(fd uintptr) {

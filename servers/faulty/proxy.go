@@ -221,6 +221,7 @@ func (p *Proxy) serve() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		p.flushClosed()
 		s := newSession(p, c.(*net.TCPConn))
 		p.mu.Lock()
 		if p.closed {
@@ -240,6 +241,31 @@ func (p *Proxy) serve() {
 			delete(p.sessions, s)
 			p.mu.Unlock()
 		}()
+	}
+}
+
+// flushClosed keeps the order in which a client closes one session and
+// opens the next: every session whose client had already closed its
+// control connection when the new one arrived has that close passed to
+// the server before the new upstream connection is made. (pyftpdlib, for
+// one, can lose a new session that arrives while it closes another.)
+func (p *Proxy) flushClosed() {
+	p.mu.Lock()
+	var closing []*session
+	for s := range p.sessions {
+		if tcpPeerClosed(s.cc) {
+			closing = append(closing, s)
+		}
+	}
+	p.mu.Unlock()
+	deadline := time.After(50 * time.Millisecond)
+	for _, s := range closing {
+		select {
+		case <-s.clientEOF:
+		case <-s.done:
+		case <-deadline:
+			return
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ type session struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+	clientEOF chan struct{} // closed once the client's EOF was passed upstream
 }
 
 type entry struct {
@@ -60,13 +61,14 @@ type entry struct {
 
 func newSession(p *Proxy, cc *net.TCPConn) *session {
 	return &session{
-		p:        p,
-		cc:       cc,
-		clientIP: cc.RemoteAddr().(*net.TCPAddr).IP,
-		localIP:  cc.LocalAddr().(*net.TCPAddr).IP,
-		kick:     make(chan struct{}, 1),
-		relays:   map[*relay]bool{},
-		done:     make(chan struct{}),
+		p:         p,
+		cc:        cc,
+		clientIP:  cc.RemoteAddr().(*net.TCPAddr).IP,
+		localIP:   cc.LocalAddr().(*net.TCPAddr).IP,
+		kick:      make(chan struct{}, 1),
+		relays:    map[*relay]bool{},
+		done:      make(chan struct{}),
+		clientEOF: make(chan struct{}),
 	}
 }
 
@@ -231,6 +233,7 @@ func (s *session) readClient() {
 			if s.uc != nil {
 				s.uc.CloseWrite()
 			}
+			close(s.clientEOF)
 			select {
 			case <-s.done:
 			case <-time.After(10 * time.Second):
