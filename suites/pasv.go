@@ -316,7 +316,10 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	Check("PASV-012", func(ctx SpecContext) {
 		s := Login(ctx)
 		ep := s.Pasv(ctx, false)
-		wait := Config().Timeout + time.Second
+		// Servers' own data-connection timeouts run from 10 s (twisted) to
+		// minutes; the suite cannot wait them all out, so it records what
+		// happens within a short window and that NOOP still works.
+		wait := PasvIdleWindow
 		r, err := s.TryNext(ctx, wait)
 		switch {
 		case err == nil:
@@ -508,6 +511,9 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		ExpectNoViolations(vs, "passive ports must be above 1023")
 	})
 })
+
+// PasvIdleWindow is how long PASV-012 leaves a listener unconnected.
+var PasvIdleWindow = 4 * time.Second
 
 func lastPart(p string) string { return p[strings.LastIndex(p, "/")+1:] }
 
