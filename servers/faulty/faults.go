@@ -261,7 +261,7 @@ func init() {
 		b:     behaviour{pasvBeforeLogin: true}})
 	register(Fault{Name: "seq-unknown-200",
 		Doc:   "an unknown command is answered 200 instead of 500",
-		Kills: []string{"SEQ-011"},
+		Kills: []string{"REPLY-003", "SEQ-011", "SEQ-020"},
 		b:     behaviour{unknown200: true}})
 	register(Fault{Name: "seq-rnto-without-rnfr",
 		Doc:   "RNTO not directly preceded by RNFR is answered 250 instead of 503",

@@ -18,8 +18,9 @@ import (
 // upstreams are started once per test binary and shared (each test uses
 // its own file names).
 var (
-	upMu  sync.Mutex
-	upRun = map[string]servers.Running{}
+	upMu   sync.Mutex
+	upRun  = map[string]servers.Running{}
+	upDirs []string
 )
 
 func TestMain(m *testing.M) {
@@ -27,6 +28,9 @@ func TestMain(m *testing.M) {
 	upMu.Lock()
 	for _, r := range upRun {
 		r.Stop()
+	}
+	for _, d := range upDirs {
+		os.RemoveAll(d)
 	}
 	upMu.Unlock()
 	os.Exit(code)
@@ -44,9 +48,11 @@ func upstream(t *testing.T, name string) servers.Target {
 		t.Fatal(err)
 	}
 	os.Chmod(root, 0o777)
+	state := filepath.Join(os.TempDir(), filepath.Base(root)+"-state")
+	upDirs = append(upDirs, root, state)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := servers.Start(ctx, name, servers.Spec{Root: root, StateDir: filepath.Join(os.TempDir(), filepath.Base(root)+"-state")})
+	r, err := servers.Start(ctx, name, servers.Spec{Root: root, StateDir: state})
 	if err != nil {
 		if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") {
 			t.Skipf("%s: %v", name, err)

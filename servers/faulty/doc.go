@@ -1,0 +1,32 @@
+// Package faulty is an FTP-aware proxy that sits in front of a real server
+// and injects named faults, to prove that each conformance check fails
+// when the rule it enforces is broken.
+//
+// The proxy relays the control connection reply by reply and terminates
+// the data connections itself: every 227/229 is rewritten to point at a
+// proxy listener (in the proxy's own passive range), whose connections are
+// relayed to the server's advertised endpoint, dialled lazily when the
+// client connects and from the client's own source address. With no fault
+// it is transparent — the suites give the same verdicts through it as
+// directly — because it mirrors what the client could observe:
+//
+//   - ports: with the server's range declared (StartFor / UpstreamRange)
+//     the server's port lo+k becomes the proxy's lo'+k, ports outside the
+//     range stay outside;
+//   - listener lifetime: a proxy listener stays open exactly as long as
+//     the server's (probed with NETLINK_SOCK_DIAG before each reply is
+//     forwarded, and every 100ms), so stale, reused or leaked listeners
+//     behave as they do on the server;
+//   - ordering: a reply the server sent after closing a data connection
+//     reaches the client after the proxy closed its side; a client's close
+//     of one session reaches the server before its next session;
+//   - peers: control and data connections are made from the client's
+//     addresses, so foreign-peer checks are judged by the server.
+//
+// Faults are registered by name (Lookup, Names, All); each has a one-line
+// Doc and the catalog IDs it is expected to kill (Kills). Evaluate and
+// Score turn verdicts of clean and faulted runs into the mutation matrix.
+//
+//	p, err := faulty.StartFor(ctx, srv.Target(), faulty.WithFaults(faulty.MustLookup("pasv-wrong-address")))
+//	target := p.Target(srv.Target()) // address and passive range to test
+package faulty
