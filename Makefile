@@ -6,7 +6,7 @@ BIN      := bin
 PKGS      = $(shell $(GO) list ./... | grep -v -e '/suites$$' -e '/matrix$$')
 FUZZTIME ?= 60s
 
-.PHONY: all build test test-deps unit lint fuzz bench bench-load servers matrix docs run clean
+.PHONY: all build test test-deps unit lint fuzz bench bench-load servers matrix mutation docs run clean
 
 all: build
 
@@ -57,6 +57,10 @@ bench-load:
 ## matrix: run the suites against every local server; write docs/matrix.{md,json}
 matrix: build servers
 	$(BIN)/ftpconform --matrix=all --matrix-out=docs --matrix-expect=fixtures/expectations
+
+## mutation: run the suites through the fault proxy once per fault; write docs/mutation.{md,json}
+mutation: build servers
+	$(BIN)/ftpconform --mutation=pyftpdlib --matrix-out=docs
 
 ## docs: regenerate the README screenshots from real runs
 docs:
