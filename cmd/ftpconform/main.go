@@ -42,12 +42,15 @@ func run() int {
 	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
 	flag.Parse()
-	if flag.NArg() > 0 && *matrixServers == "" {
+	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
 		fmt.Fprintf(os.Stderr, "ftpconform: unexpected argument %q (flags only; see --help)\n", flag.Arg(0))
 		return 2
 	}
 	if *matrixServers != "" {
 		return runMatrix(flag.Args())
+	}
+	if *mutationServer != "" {
+		return runMutation(flag.Args())
 	}
 	switch {
 	case *listChecks:

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ftpharness/ftpharness/matrix"
+)
+
+var (
+	mutationServer  = flag.String("mutation", "", "run the mutation matrix: the suites through the fault proxy (servers/faulty) once per fault against this local server (e.g. pyftpdlib); write mutation.md and mutation.json into --matrix-out")
+	mutationFaults  = flag.String("mutation-faults", "", "comma list of faults for --mutation (default: every registered fault)")
+	mutationTimeout = flag.Duration("mutation-timeout", 5*time.Second, "--ftp.timeout of every --mutation run (the stall faults wait for it)")
+	mutationFocused = flag.Bool("mutation-focused", false, "with --mutation: run each fault only against the areas of its declared kills (as the test does)")
+)
+
+// runMutation runs the mutation matrix and writes its report; exit 1 when
+// a fault's outcome differs from its declaration or the clean proxy is not
+// transparent.
+func runMutation(extra []string) int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	var faults []string
+	if *mutationFaults != "" {
+		faults = strings.Split(*mutationFaults, ",")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
+		Binary: self, Server: *mutationServer, Faults: faults, Dir: filepath.Join(*matrixOut, "runs", "mutation"),
+		Parallel: *matrixPar, Focused: *mutationFocused, Timeout: *mutationTimeout, Args: extra,
+		Progress: func(r, ev string) { fmt.Fprintf(os.Stderr, "[%5.1fs] %s: %s\n", time.Since(start).Seconds(), r, ev) },
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	if err := writeFile(filepath.Join(*matrixOut, "mutation.md"), m.WriteMarkdown); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	if err := writeFile(filepath.Join(*matrixOut, "mutation.json"), m.WriteJSON); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return 2
+	}
+	fmt.Printf("wrote %s and mutation.json (%.0fs)\n", filepath.Join(*matrixOut, "mutation.md"), m.Seconds)
+	code := 0
+	for _, t := range m.Transparency {
+		if t.Error != "" || !t.Same {
+			fmt.Printf("transparency %q: %d differences %s\n", t.Filter, len(t.Changes), t.Error)
+			code = 1
+		}
+	}
+	for _, f := range m.Faults {
+		status := "ok"
+		switch {
+		case f.Error != "":
+			status = "ERROR " + f.Error
+			code = 1
+		case !f.OK:
+			status = fmt.Sprintf("MISMATCH missed=%v unexpected=%v violations=%v", f.Missed, f.Unexpected, f.Violations)
+			code = 1
+		}
+		fmt.Printf("%-24s killed %-60s %s (%.0fs)\n", f.Fault, strings.Join(f.Killed, " "), status, f.Seconds)
+	}
+	fmt.Println(m.ScoreLine())
+	if len(m.Survivors) > 0 {
+		var ids []string
+		for _, s := range m.Survivors {
+			ids = append(ids, s.ID)
+		}
+		fmt.Printf("survivors: %s\n", strings.Join(ids, " "))
+	}
+	return code
+}

@@ -1,0 +1,559 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/faulty"
+	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/report"
+)
+
+// The mutation matrix: the suites run against one real server through the
+// fault proxy (servers/faulty), once with no fault and once per fault. A
+// check is killed by a fault when it passes on the clean run and fails
+// (MUST/SHOULD) or warns (INTEROP) with the fault. The mutation score is
+// the share of the MUST/SHOULD checks that pass on the clean run and that
+// at least one fault kills.
+
+// MutationOptions configure Mutation.
+type MutationOptions struct {
+	// Binary is the ftpconform executable.
+	Binary string
+	// Server is the real server behind the proxy (default "pyftpdlib").
+	Server string
+	// Faults to inject, one per run (default faulty.Names()).
+	Faults []string
+	// Dir receives one subdirectory per run: profile, suite output,
+	// reports and the proxy's trace.
+	Dir string
+	// Parallel is how many runs go at once, each on its own server (and
+	// proxy) instance (default 2).
+	Parallel int
+	// Focused restricts each fault's run to the areas of its declared
+	// kills (FocusAreas), compared with a clean run restricted the same
+	// way. Unfocused, every run is the whole suite.
+	Focused bool
+	// NoDirect skips the direct (proxy-less) runs that prove the clean
+	// proxy transparent.
+	NoDirect bool
+	// Timeout is --ftp.timeout for every run, clean and faulted, so the
+	// verdicts compare (default 5s: data-no-226 and the stall faults wait
+	// for it; pyftpdlib answers a wrong password after 3s, so it must stay
+	// above that).
+	Timeout time.Duration
+	// Stall is how long reply-stall holds a reply (default Timeout+2s).
+	Stall time.Duration
+	// PerRun bounds one suite run (default 5 minutes).
+	PerRun time.Duration
+	// Args are extra ftpconform arguments for every run.
+	Args []string
+	// Exclude lists check IDs left out of every comparison (flaky checks;
+	// say why where the list is built).
+	Exclude map[string]string
+	// Progress, if set, is told when each run starts and ends.
+	Progress func(run, event string)
+}
+
+// MutationRun is one suite run of the mutation matrix.
+type MutationRun struct {
+	Name     string            `json:"name"`
+	Fault    string            `json:"fault,omitempty"`
+	Direct   bool              `json:"direct,omitempty"`
+	Filter   string            `json:"filter,omitempty"`
+	Dir      string            `json:"dir"`
+	Seconds  float64           `json:"seconds"`
+	Error    string            `json:"error,omitempty"`
+	Verdicts map[string]string `json:"verdicts,omitempty"`
+	reasons  map[string]string
+}
+
+// Change is one check whose verdict differs between two runs.
+type Change struct {
+	ID      string `json:"id"`
+	Clean   string `json:"clean"`
+	Faulted string `json:"faulted"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// FaultOutcome is one fault's row of the matrix.
+type FaultOutcome struct {
+	Fault      string   `json:"fault"`
+	Doc        string   `json:"doc"`
+	Conformant bool     `json:"conformant,omitempty"`
+	Declared   []string `json:"declared"`
+	Filter     string   `json:"filter,omitempty"`
+	Killed     []string `json:"killed"`
+	Missed     []string `json:"missed,omitempty"`
+	// Untestable lists declared kills that do not pass on the clean run
+	// (the server already breaks the rule, or the check skips): no fault
+	// can kill them here, so they are not counted as missed.
+	Untestable []string `json:"untestable,omitempty"`
+	Unexpected []string `json:"unexpected,omitempty"`
+	Violations []string `json:"violations,omitempty"`
+	Changes    []Change `json:"changes,omitempty"`
+	Error      string   `json:"error,omitempty"`
+	Seconds    float64  `json:"seconds"`
+	OK         bool     `json:"ok"`
+}
+
+// Transparency compares a direct run with the clean proxy run of the same
+// filter.
+type Transparency struct {
+	Filter  string   `json:"filter,omitempty"`
+	Same    bool     `json:"same"`
+	Changes []Change `json:"changes,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Survivor is a MUST/SHOULD check that passes clean but no fault kills.
+type Survivor struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	Category string `json:"category"`
+	Reason   string `json:"reason"`
+}
+
+// MutationReport is the outcome of the mutation matrix.
+type MutationReport struct {
+	Schema       int               `json:"schema"`
+	Server       string            `json:"server"`
+	Focused      bool              `json:"focused,omitempty"`
+	Timeout      string            `json:"timeout"`
+	Seconds      float64           `json:"seconds"`
+	Excluded     map[string]string `json:"excluded,omitempty"`
+	Transparency []Transparency    `json:"transparency,omitempty"`
+	// Clean is the clean proxy run's verdicts (unfocused runs only).
+	Clean  map[string]string `json:"clean,omitempty"`
+	Faults []FaultOutcome    `json:"faults"`
+	// Score is len(Killed)/Killable: over the MUST/SHOULD checks that
+	// pass on the clean run.
+	Score    float64  `json:"score"`
+	Killable int      `json:"killable"`
+	Killed   []string `json:"killed"`
+	// CatalogScore is faulty.Score: over every MUST/SHOULD check of the
+	// catalog, whatever its clean verdict.
+	CatalogScore float64    `json:"catalog_score"`
+	CatalogMS    int        `json:"catalog_must_should"`
+	Survivors    []Survivor `json:"survivors"`
+	// MUST/SHOULD checks that cannot be killed on this server.
+	AlreadyFailing []string      `json:"already_failing,omitempty"`
+	Skipped        []string      `json:"skipped,omitempty"`
+	NotRun         []string      `json:"not_run,omitempty"`
+	Runs           []MutationRun `json:"runs"`
+}
+
+// MutationSchema is the version of docs/mutation.json's layout.
+const MutationSchema = 1
+
+// extraAreas are the areas a fault's focused run covers besides those of
+// its declared kills: a fault that declares no kill (reply-split-segments,
+// conformant) must still be run against the checks its bending touches.
+var extraAreas = map[string][]string{
+	"reply-split-segments": {"reply", "sequencing", "pasv"},
+}
+
+// FocusAreas are the catalog areas a fault's focused run covers: the
+// primary area of every declared kill, and extraAreas.
+func FocusAreas(f faulty.Fault) []string {
+	set := map[string]bool{}
+	for _, id := range f.Kills {
+		if c, ok := catalog.Get(id); ok {
+			set[c.Area] = true
+		}
+	}
+	for _, a := range extraAreas[f.Name] {
+		set[a] = true
+	}
+	var out []string
+	for a := range set {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LabelFilter is the --ginkgo.label-filter selecting the areas.
+func LabelFilter(areas []string) string { return strings.Join(areas, " || ") }
+
+// Mutation runs the mutation matrix against one server.
+func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
+	start := time.Now()
+	if o.Server == "" {
+		o.Server = "pyftpdlib"
+	}
+	if len(o.Faults) == 0 {
+		o.Faults = faulty.Names()
+	}
+	if o.Parallel < 1 {
+		o.Parallel = 2
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Stall == 0 {
+		o.Stall = o.Timeout + 2*time.Second
+	}
+	if o.PerRun == 0 {
+		o.PerRun = 5 * time.Minute
+	}
+	var faults []faulty.Fault
+	for _, n := range o.Faults {
+		f, ok := faulty.Lookup(n)
+		if !ok {
+			return MutationReport{}, fmt.Errorf("unknown fault %q (known: %s)", n, strings.Join(faulty.Names(), ", "))
+		}
+		faults = append(faults, f)
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return MutationReport{}, err
+	}
+
+	// The runs: per filter a clean proxy run (and a direct one), then one
+	// per fault.
+	filterOf := func(f faulty.Fault) string {
+		if !o.Focused {
+			return ""
+		}
+		return LabelFilter(FocusAreas(f))
+	}
+	var filters []string
+	seen := map[string]bool{}
+	for _, f := range faults {
+		if fl := filterOf(f); !seen[fl] {
+			seen[fl] = true
+			filters = append(filters, fl)
+		}
+	}
+	var runs []*MutationRun
+	cleanOf := map[string]*MutationRun{}
+	directOf := map[string]*MutationRun{}
+	for _, fl := range filters {
+		c := &MutationRun{Name: "clean" + slug(fl), Filter: fl}
+		cleanOf[fl] = c
+		runs = append(runs, c)
+		if !o.NoDirect {
+			d := &MutationRun{Name: "direct" + slug(fl), Filter: fl, Direct: true}
+			directOf[fl] = d
+			runs = append(runs, d)
+		}
+	}
+	faultRun := map[string]*MutationRun{}
+	for _, f := range faults {
+		r := &MutationRun{Name: "fault-" + f.Name, Fault: f.Name, Filter: filterOf(f)}
+		faultRun[f.Name] = r
+		runs = append(runs, r)
+	}
+
+	sem := make(chan struct{}, o.Parallel)
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Add(1)
+		go func(r *MutationRun) {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				r.Error = ctx.Err().Error()
+				return
+			}
+			defer func() { <-sem }()
+			if o.Progress != nil {
+				o.Progress(r.Name, "start")
+			}
+			err := o.run(ctx, r)
+			if err != nil {
+				r.Error = err.Error()
+			}
+			if o.Progress != nil {
+				ev := fmt.Sprintf("done in %.1fs", r.Seconds)
+				if err != nil {
+					ev = "error: " + err.Error()
+				}
+				o.Progress(r.Name, ev)
+			}
+		}(r)
+	}
+	wg.Wait()
+
+	m := MutationReport{Schema: MutationSchema, Server: o.Server, Focused: o.Focused, Timeout: o.Timeout.String(), Excluded: o.Exclude}
+	for _, r := range runs {
+		m.Runs = append(m.Runs, *r)
+	}
+	for _, fl := range filters {
+		d, c := directOf[fl], cleanOf[fl]
+		if d == nil {
+			continue
+		}
+		t := Transparency{Filter: fl}
+		switch {
+		case d.Error != "" || c.Error != "":
+			t.Error = strings.TrimSpace(d.Error + " " + c.Error)
+		default:
+			t.Changes = diff(d.Verdicts, c.Verdicts, c.reasons, o.Exclude)
+			t.Same = len(t.Changes) == 0
+		}
+		m.Transparency = append(m.Transparency, t)
+	}
+	var outcomes []faulty.Outcome
+	for _, f := range faults {
+		r, c := faultRun[f.Name], cleanOf[filterOf(f)]
+		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, f.Kills...),
+			Filter: r.Filter, Seconds: r.Seconds}
+		sort.Strings(fo.Declared)
+		if r.Error != "" || c.Error != "" {
+			fo.Error = strings.TrimSpace(r.Error + " " + c.Error)
+			m.Faults = append(m.Faults, fo)
+			continue
+		}
+		clean, faulted := drop(c.Verdicts, o.Exclude), drop(r.Verdicts, o.Exclude)
+		out := faulty.Evaluate(f, clean, faulted)
+		outcomes = append(outcomes, out)
+		fo.Killed, fo.Unexpected, fo.Violations = out.Killed, out.Unexpected, out.Violations
+		for _, id := range out.Missed {
+			if clean[id] == "pass" {
+				fo.Missed = append(fo.Missed, id)
+			} else {
+				fo.Untestable = append(fo.Untestable, id)
+			}
+		}
+		fo.Changes = diff(clean, faulted, r.reasons, nil)
+		fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
+		m.Faults = append(m.Faults, fo)
+	}
+	m.CatalogScore, _, _ = faulty.Score(outcomes)
+
+	// The score: killable = MUST/SHOULD checks that pass clean (on any
+	// clean run that includes them).
+	cleanAll := map[string]string{}
+	for _, fl := range filters {
+		for id, v := range cleanOf[fl].Verdicts {
+			if cleanAll[id] == "" || cleanAll[id] == "skip" {
+				cleanAll[id] = v
+			}
+		}
+	}
+	if !o.Focused {
+		m.Clean = cleanAll
+	}
+	killedBy := map[string][]string{}
+	declaredBy := map[string][]string{}
+	for _, fo := range m.Faults {
+		for _, id := range fo.Killed {
+			killedBy[id] = append(killedBy[id], fo.Fault)
+		}
+		for _, id := range fo.Declared {
+			declaredBy[id] = append(declaredBy[id], fo.Fault)
+		}
+	}
+	for _, c := range catalog.All() {
+		if !c.Severity.Fails() {
+			continue
+		}
+		m.CatalogMS++
+		if _, ex := o.Exclude[c.ID]; ex {
+			continue
+		}
+		switch cleanAll[c.ID] {
+		case "pass":
+		case "fail", "warn":
+			m.AlreadyFailing = append(m.AlreadyFailing, c.ID)
+			continue
+		case "skip":
+			m.Skipped = append(m.Skipped, c.ID)
+			continue
+		default:
+			m.NotRun = append(m.NotRun, c.ID)
+			continue
+		}
+		m.Killable++
+		if len(killedBy[c.ID]) > 0 {
+			m.Killed = append(m.Killed, c.ID)
+			continue
+		}
+		cat, why := survivorReason(c, declaredBy[c.ID])
+		m.Survivors = append(m.Survivors, Survivor{ID: c.ID, Severity: string(c.Severity), Title: c.Title, Category: cat, Reason: why})
+	}
+	if m.Killable > 0 {
+		m.Score = float64(len(m.Killed)) / float64(m.Killable)
+	}
+	m.Seconds = time.Since(start).Seconds()
+	return m, nil
+}
+
+// slug turns a label filter into a run-name suffix.
+func slug(filter string) string {
+	if filter == "" {
+		return ""
+	}
+	return "-" + strings.Join(strings.Fields(strings.ReplaceAll(filter, "||", " ")), "+")
+}
+
+func drop(v map[string]string, exclude map[string]string) map[string]string {
+	out := make(map[string]string, len(v))
+	for id, r := range v {
+		if _, ex := exclude[id]; !ex {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// diff lists the checks whose verdict differs from a to b (reasons from
+// b's run), in catalog order.
+func diff(a, b map[string]string, reasons map[string]string, exclude map[string]string) []Change {
+	var out []Change
+	for _, c := range catalog.All() {
+		if _, ex := exclude[c.ID]; ex {
+			continue
+		}
+		x, y := a[c.ID], b[c.ID]
+		if x != y {
+			out = append(out, Change{ID: c.ID, Clean: x, Faulted: y, Reason: reasons[c.ID]})
+		}
+	}
+	return out
+}
+
+// run does one suite run on a fresh server instance (behind a fresh proxy
+// unless r.Direct).
+func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
+	start := time.Now()
+	defer func() { r.Seconds = time.Since(start).Seconds() }()
+	ctx, cancel := context.WithTimeout(ctx, o.PerRun)
+	defer cancel()
+	dir := filepath.Join(o.Dir, r.Name)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	r.Dir = dir
+	root, err := os.MkdirTemp("", "ftpharness-mutation-"+o.Server+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state")}
+	if n, ok := RangeSizes[o.Server]; ok {
+		spec.PasvMax = n
+	}
+	srv, err := servers.Start(ctx, o.Server, spec)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", o.Server, err)
+	}
+	defer srv.Stop()
+	tgt := srv.Target()
+	if !r.Direct {
+		logf, closeLog := proxyLog(filepath.Join(dir, "proxy.log"))
+		defer closeLog()
+		opts := []faulty.Option{faulty.StallFor(o.Stall), faulty.WithLogf(logf), faulty.Trace()}
+		if r.Fault != "" {
+			opts = append(opts, faulty.WithFaults(faulty.MustLookup(r.Fault)))
+		}
+		p, err := faulty.StartFor(ctx, tgt, opts...)
+		if err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
+		defer p.Close()
+		tgt = p.Target(tgt)
+	}
+	profile := filepath.Join(dir, "profile.yaml")
+	if err := tgt.WriteProfile(profile); err != nil {
+		return err
+	}
+	out, err := os.Create(filepath.Join(dir, "output.txt"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + Seed,
+		"--ftp.timeout=" + o.Timeout.String()}
+	if r.Filter != "" {
+		args = append(args, "--ginkgo.label-filter="+r.Filter)
+	}
+	args = append(args, o.Args...)
+	cmd := exec.CommandContext(ctx, o.Binary, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 10 * time.Second
+	runErr := cmd.Run()
+	f, err := os.Open(filepath.Join(dir, "verdicts.json"))
+	if err != nil {
+		return fmt.Errorf("%s: the suite produced no verdicts (%v; exit: %v); see %s", r.Name, err, runErr, out.Name())
+	}
+	defer f.Close()
+	run, err := report.ReadJSON(f)
+	if err != nil {
+		return err
+	}
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) && ee.ExitCode() > 1 {
+		return fmt.Errorf("%s: ftpconform exited %d; see %s", r.Name, ee.ExitCode(), out.Name())
+	}
+	r.Verdicts, r.reasons = map[string]string{}, map[string]string{}
+	for _, v := range run.Verdicts {
+		if r.Filter != "" && v.Result == report.Skip && v.Reason == "not selected" {
+			continue // outside the label filter
+		}
+		r.Verdicts[v.ID] = string(v.Result)
+		r.reasons[v.ID] = v.Reason
+	}
+	return nil
+}
+
+// proxyLog writes the proxy's trace, one line per event, long lines cut.
+func proxyLog(path string) (func(string, ...any), func()) {
+	f, err := os.Create(path)
+	if err != nil {
+		return func(string, ...any) {}, func() {}
+	}
+	var mu sync.Mutex
+	t0 := time.Now()
+	logf := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		if len(s) > 400 {
+			s = s[:400] + fmt.Sprintf("... (%d bytes)", len(s))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%8.3f %s\n", time.Since(t0).Seconds(), s)
+	}
+	return logf, func() { mu.Lock(); f.Close(); mu.Unlock() }
+}
+
+// Survivor categories.
+const (
+	SurvivorDeclared   = "declared, not killed"
+	SurvivorNoFault    = "no fault for this rule"
+	SurvivorOutOfReach = "out of the proxy's reach"
+)
+
+// survivorReason says why no fault kills a check that passes clean.
+func survivorReason(c catalog.Check, declaredBy []string) (category, reason string) {
+	if len(declaredBy) > 0 {
+		return SurvivorDeclared, fmt.Sprintf("declared by %s, but the verdict did not change: the declaration or the check is wrong", strings.Join(declaredBy, ", "))
+	}
+	if r, ok := survivorHints[c.ID]; ok {
+		return r[0], r[1]
+	}
+	if r, ok := areaHints[c.Area]; ok {
+		return SurvivorNoFault, r
+	}
+	return SurvivorNoFault, "no registered fault breaks this rule"
+}
+
+// survivorHints explain individual survivors; areaHints the rest by area.
+var survivorHints = map[string][2]string{}
+
+var areaHints = map[string]string{}
