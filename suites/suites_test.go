@@ -4,6 +4,10 @@ import (
 	"flag"
 	"testing"
 
+	// The ginkgo CLI treats a package as a Ginkgo suite (parallel
+	// processes, --focus...) only when a test file imports ginkgo itself.
+	_ "github.com/onsi/ginkgo/v2"
+
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/target"
 )
