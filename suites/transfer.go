@@ -299,7 +299,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 				xferExpectAborted(ctx, s, x, v.name)
 				s.Quit(ctx)
 			}); err != nil {
-				failed = append(failed, err.Error())
+				failed = append(failed, v.name+": "+firstLines(err.Error(), 3))
 			}
 		}
 		By("with nothing in progress: IAC IP, IAC DM (DM urgent), ABOR")
@@ -310,7 +310,9 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		Expect(err).NotTo(HaveOccurred(), "no reply within 5 s to ABOR after Telnet IP + Synch with no transfer")
 		Expect(r).To(HaveCode(225, 226), "ABOR after Telnet IP + Synch with no transfer")
 		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "the next command after the Telnet-prefixed ABOR (control in sync)")
-		Expect(failed).To(BeEmpty(), "ABOR variants during a transfer")
+		if len(failed) > 0 {
+			Fail(fmt.Sprintf("%d of %d ABOR variants during a transfer failed:\n- %s", len(failed), len(variants), strings.Join(failed, "\n- ")))
+		}
 	})
 
 	// RFC 959 §5.4: after 125/150, RETR's completion replies are "226, 250"
@@ -790,4 +792,19 @@ func xferRun(ctx context.Context, s *Session, cmdline string, upload []byte) (ft
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	return s.Transfer(octx, nc, cmdline, up, &sink), sink.Bytes()
+}
+
+// firstLines keeps the first n non-empty lines of a failure message, so a
+// check that collects several failures shows each one, not one long dump.
+func firstLines(msg string, n int) string {
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return strings.Join(out, " ")
 }

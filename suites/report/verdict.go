@@ -152,11 +152,11 @@ func firstLine(s string) string {
 }
 
 // oneLine squeezes a multi-line failure message into one line of at most
-// 300 characters.
+// 600 characters.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:297] + "..."
+	if len(s) > 600 {
+		s = s[:597] + "..."
 	}
 	return s
 }
