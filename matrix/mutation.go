@@ -98,7 +98,13 @@ type FaultOutcome struct {
 	// (the server already breaks the rule, or the check skips): no fault
 	// can kill them here, so they are not counted as missed.
 	Untestable []string `json:"untestable,omitempty"`
+	// Unexpected lists checks in the fault's focus areas whose verdict
+	// changed although the fault does not declare them.
 	Unexpected []string `json:"unexpected,omitempty"`
+	// Collateral lists checks outside the focus areas whose verdict
+	// changed (unfocused runs only): a fault that breaks every PASV breaks
+	// every check that transfers data, whatever rule it enforces.
+	Collateral []string `json:"collateral,omitempty"`
 	Violations []string `json:"violations,omitempty"`
 	Changes    []Change `json:"changes,omitempty"`
 	Error      string   `json:"error,omitempty"`
@@ -141,6 +147,10 @@ type MutationReport struct {
 	Score    float64  `json:"score"`
 	Killable int      `json:"killable"`
 	Killed   []string `json:"killed"`
+	// Targeted is the checks killed by a fault that declares them (not
+	// only as collateral); TargetedScore is len(Targeted)/Killable.
+	Targeted      []string `json:"targeted"`
+	TargetedScore float64  `json:"targeted_score"`
 	// CatalogScore is faulty.Score: over every MUST/SHOULD check of the
 	// catalog, whatever its clean verdict.
 	CatalogScore float64    `json:"catalog_score"`
@@ -319,7 +329,18 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		clean, faulted := drop(c.Verdicts, o.Exclude), drop(r.Verdicts, o.Exclude)
 		out := faulty.Evaluate(f, clean, faulted)
 		outcomes = append(outcomes, out)
-		fo.Killed, fo.Unexpected, fo.Violations = out.Killed, out.Unexpected, out.Violations
+		fo.Killed, fo.Violations = out.Killed, out.Violations
+		focus := map[string]bool{}
+		for _, a := range FocusAreas(f) {
+			focus[a] = true
+		}
+		for _, id := range out.Unexpected {
+			if inAreas(id, focus) {
+				fo.Unexpected = append(fo.Unexpected, id)
+			} else {
+				fo.Collateral = append(fo.Collateral, id)
+			}
+		}
 		for _, id := range out.Missed {
 			if clean[id] == "pass" {
 				fo.Missed = append(fo.Missed, id)
@@ -377,6 +398,12 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 			continue
 		}
 		m.Killable++
+		for _, f := range declaredBy[c.ID] {
+			if contains(killedBy[c.ID], f) {
+				m.Targeted = append(m.Targeted, c.ID)
+				break
+			}
+		}
 		if len(killedBy[c.ID]) > 0 {
 			m.Killed = append(m.Killed, c.ID)
 			continue
@@ -386,9 +413,33 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	}
 	if m.Killable > 0 {
 		m.Score = float64(len(m.Killed)) / float64(m.Killable)
+		m.TargetedScore = float64(len(m.Targeted)) / float64(m.Killable)
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// inAreas reports whether check id carries one of the area labels.
+func inAreas(id string, areas map[string]bool) bool {
+	c, ok := catalog.Get(id)
+	if !ok {
+		return false
+	}
+	for _, a := range c.Areas {
+		if areas[a] {
+			return true
+		}
+	}
+	return false
 }
 
 // slug turns a label filter into a run-name suffix.

@@ -41,6 +41,8 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 	p("## Score\n\n")
 	p("**%.1f%%** — %d of the %d MUST/SHOULD checks that pass on %s are killed by at least one fault.\n\n",
 		100*m.Score, len(m.Killed), m.Killable, m.Server)
+	p("Targeted: %.1f%% (%d of %d) are killed by a fault that declares them; the rest of the kills are collateral\n", 100*m.TargetedScore, len(m.Targeted), m.Killable)
+	p("(e.g. a fault that makes every 227 unparsable fails every check that transfers data).\n\n")
 	p("Over all %d MUST/SHOULD checks of the catalog (`faulty.Score`, whatever their clean verdict): %.1f%%.\n", m.CatalogMS, 100*m.CatalogScore)
 	p("Not killable on %s: %d already fail or warn there, %d are skipped.\n\n", m.Server, len(m.AlreadyFailing), len(m.Skipped)+len(m.NotRun))
 
@@ -86,7 +88,7 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 				parts = append(parts, "missed "+strings.Join(f.Missed, " "))
 			}
 			if len(f.Unexpected) > 0 {
-				parts = append(parts, "also changed "+strings.Join(f.Unexpected, " "))
+				parts = append(parts, "also changed (undeclared, in its areas) "+strings.Join(f.Unexpected, " "))
 			}
 			if len(f.Violations) > 0 {
 				parts = append(parts, "conformant fault fails "+strings.Join(f.Violations, " "))
@@ -104,22 +106,32 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 		if len(f.Untestable) > 0 {
 			declared += fmt.Sprintf(" (not passing clean, so not killable here: %s)", strings.Join(f.Untestable, " "))
 		}
+		if len(f.Collateral) > 0 {
+			verdict += fmt.Sprintf("; collateral outside its areas: %d checks", len(f.Collateral))
+		}
 		p("| `%s` | %s | %s | %s | %s |\n", f.Fault, mdCell(doc), declared, idList(f.Killed), verdict)
 	}
 	p("\n")
 
 	p("## Faults × checks\n\n")
-	p("Every check some fault changed: the faults that kill it (✗) or otherwise change its verdict (~, clean → faulted).\n\n")
+	p("Every check some fault changed: the faults that kill it as declared (✗), kill it as collateral outside the fault's\n")
+	p("areas (✗ *collateral*), or otherwise change its verdict (~, clean → faulted).\n\n")
 	type cell struct{ fault, mark string }
 	rows := map[string][]cell{}
 	for _, f := range m.Faults {
-		killed := map[string]bool{}
+		killed, coll := map[string]bool{}, map[string]bool{}
 		for _, id := range f.Killed {
 			killed[id] = true
 		}
+		for _, id := range f.Collateral {
+			coll[id] = true
+		}
 		for _, c := range f.Changes {
 			mark := fmt.Sprintf("~ `%s` (%s → %s)", f.Fault, c.Clean, c.Faulted)
-			if killed[c.ID] {
+			switch {
+			case killed[c.ID] && coll[c.ID]:
+				mark = "✗ `" + f.Fault + "` *collateral*"
+			case killed[c.ID]:
 				mark = "✗ `" + f.Fault + "`"
 			}
 			rows[c.ID] = append(rows[c.ID], cell{f.Fault, mark})
@@ -150,6 +162,13 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 		}
 		p("\n")
 	}
+	var onlyColl []string
+	for _, id := range m.Killed {
+		if !contains(m.Targeted, id) {
+			onlyColl = append(onlyColl, id)
+		}
+	}
+	p("Killed only as collateral (no fault that declares them kills them; each needs a targeted fault): %s\n\n", idList(onlyColl))
 	p("## Not killable on %s\n\n", m.Server)
 	p("- already failing or warning on the clean run: %s\n", idList(m.AlreadyFailing))
 	p("- skipped on the clean run: %s\n", idList(append(append([]string{}, m.Skipped...), m.NotRun...)))
