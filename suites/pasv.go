@@ -242,17 +242,17 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			got, _ := io.ReadFull(nc, make([]byte, 64<<10))
 			Expect(s.SendLine(ctx, cmd)).To(Succeed())
 			var replies []string
-			if r, err := s.TryNext(ctx, 1500*time.Millisecond); err == nil {
+			if r, err := s.TryNext(ctx, time.Second); err == nil {
 				replies = append(replies, r.String())
 				Observe(cmd+" during RETR: immediate reply", fmt.Sprintf("%q", r.Raw))
 			} else {
-				Observe(cmd+" during RETR: immediate reply", "none within 1.5s (deferred)")
+				Observe(cmd+" during RETR: immediate reply", "none within 1s (deferred)")
 			}
 			rest, _ := io.Copy(io.Discard, nc)
 			nc.Close()
 			// one reply for cmd, one (possibly multi-line) completion for RETR
 			for len(replies) < 2 {
-				r, err := s.TryNext(ctx, 3*time.Second)
+				r, err := s.TryNext(ctx, 2*time.Second)
 				if err != nil {
 					break
 				}

@@ -128,7 +128,7 @@ var _ = Describe("REPLY", Label("reply"), func() {
 			if p := MultilineProblems(r); len(p) > 0 {
 				bad = append(bad, fmt.Sprintf("%s: %s; raw %q", what, strings.Join(p, "; "), r.Raw))
 			}
-			if extra, err := s.Quiet(ctx, 300*time.Millisecond); extra != nil || err != nil {
+			if extra, err := s.Quiet(ctx, 100*time.Millisecond); extra != nil || err != nil {
 				bad = append(bad, fmt.Sprintf("%s: an extra reply followed (lines not continued as one reply?): %s", what, seqDescribePtr(extra)))
 			}
 		}

@@ -140,7 +140,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 				bad = append(bad, fmt.Sprintf("%s: %q", verb, r.Raw))
 			}
 			if err == nil && !r.Preliminary() && !r.Is(227, 229) {
-				if extra, qerr := s.Quiet(ctx, 150*time.Millisecond); extra != nil || qerr != nil {
+				if extra, qerr := s.Quiet(ctx, 75*time.Millisecond); extra != nil || qerr != nil {
 					bad = append(bad, fmt.Sprintf("%s: more than one reply to one command (extra %s, %v)", verb, seqDescribePtr(extra), qerr))
 				}
 			}
@@ -573,7 +573,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	// RFC 1123 §4.1.3.2: "An FTP server SHOULD have an idle timeout, which
 	// will be configurable by the system manager. ... the default should be
 	// at least 5 minutes." Waiting out a ≥ 5 min timeout is not done here:
-	// the check verifies the server does not drop a session idle for 4 s,
+	// the check verifies the server does not drop a session idle for 2 s,
 	// and that any idle timeout the server declares (greeting, STAT, HELP)
 	// is at least 5 minutes.
 	Check("SEQ-024", func(ctx SpecContext) {
@@ -597,11 +597,11 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(4 * time.Second):
+		case <-time.After(2 * time.Second):
 		}
 		r, err := s.TryCmd(ctx, "NOOP")
-		Expect(err).NotTo(HaveOccurred(), "the server dropped a session idle for only 4 s (idle timeout must default to at least 5 min)")
-		Expect(r).To(HaveCode(200), "NOOP after 4 s idle")
+		Expect(err).NotTo(HaveOccurred(), "the server dropped a session idle for only 2 s (idle timeout must default to at least 5 min)")
+		Expect(r).To(HaveCode(200), "NOOP after 2 s idle")
 	})
 
 	// Policy: ProFTPD rnfr_during_xfer_bug3492 refuses RNFR while a transfer
@@ -765,7 +765,7 @@ func seqDur(n, unit string) time.Duration {
 }
 
 // seqDuringRetr starts RETR big over PASV, reads a little, sends line,
-// waits up to 2 s for a reply to it while the transfer is stalled, then
+// waits up to 1 s for a reply to it while the transfer is stalled, then
 // drains the data and reads every remaining reply. res describes the
 // transfer ("intact ..." when the data and 226 were right).
 func seqDuringRetr(ctx context.Context, s *Session, big, line string, payload []byte) (during *ftp.Reply, after []ftp.Reply, res string) {
@@ -784,7 +784,7 @@ func seqDuringRetr(ctx context.Context, s *Session, big, line string, payload []
 	octx, cancel := Ctx(ctx)
 	Expect(s.SendLine(octx, line)).To(Succeed())
 	cancel()
-	if r, err := s.Wait(ctx, 2*time.Second); err == nil {
+	if r, err := s.Wait(ctx, time.Second); err == nil {
 		during = &r
 	} else if !IsTimeout(err) {
 		return nil, nil, "control connection failed: " + err.Error()

@@ -306,8 +306,8 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		s := Login(ctx)
 		s.TelnetSynch(ctx)
 		xferSend(ctx, s, "ABOR")
-		r, err := s.TryNext(ctx, 5*time.Second)
-		Expect(err).NotTo(HaveOccurred(), "no reply within 5 s to ABOR after Telnet IP + Synch with no transfer")
+		r, err := s.TryNext(ctx, 3*time.Second)
+		Expect(err).NotTo(HaveOccurred(), "no reply within 3 s to ABOR after Telnet IP + Synch with no transfer")
 		Expect(r).To(HaveCode(225, 226), "ABOR after Telnet IP + Synch with no transfer")
 		Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "the next command after the Telnet-prefixed ABOR (control in sync)")
 		if len(failed) > 0 {
@@ -355,17 +355,17 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		stop := make(chan struct{})
 		slow := make(chan error, 1)
 		go func() {
-			_, err := x.DrainSlowly(ctx, 4*time.Second, 16<<10, 40*time.Millisecond, stop)
+			_, err := x.DrainSlowly(ctx, 2*time.Second, 16<<10, 40*time.Millisecond, stop)
 			slow <- err
 		}()
 		var replies []ftp.Reply
-		r, err := s.TryNext(ctx, 3*time.Second)
+		r, err := s.TryNext(ctx, 1500*time.Millisecond)
 		close(stop)
 		slowErr := <-slow
 		if err == nil {
 			replies = append(replies, r)
 		} else {
-			Observe("STAT during the transfer", "no reply within 3 s: deferred (RFC 1123 §4.1.3.3 minimal server) or lost")
+			Observe("STAT during the transfer", "no reply within 1.5 s: deferred (RFC 1123 §4.1.3.3 minimal server) or lost")
 		}
 		Expect(slowErr).To(Or(BeNil(), MatchError(ErrStopped), MatchError(context.DeadlineExceeded)), "reading the data while STAT was pending")
 		n, derr := x.Drain(ctx, 3*Config().Timeout)
@@ -580,14 +580,14 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		big := BigFile(ctx)
 		s := Login(ctx)
 		x := s.HeldRetr(ctx, big, 64<<10)
-		r, err := s.TryNext(ctx, 6*time.Second)
+		r, err := s.TryNext(ctx, 3*time.Second)
 		if err != nil {
-			Observe("stalled RETR, 6 s", "no reply on the control connection")
+			Observe("stalled RETR, 3 s", "no reply on the control connection")
 			x.Data.Close()
-			r, err := s.TryNext(ctx, 5*time.Second)
+			r, err := s.TryNext(ctx, 2*time.Second)
 			Observe("after the client closed the stalled data connection", xferReplyOrErr(r, err))
 		} else {
-			Observe("stalled RETR, reply within 6 s", r.String())
+			Observe("stalled RETR, reply within 3 s", r.String())
 		}
 		octx, cancel := Ctx(ctx)
 		defer cancel()
@@ -616,19 +616,19 @@ func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
 	stop := make(chan struct{})
 	slow := make(chan error, 1)
 	go func() {
-		_, err := x.DrainSlowly(ctx, 6*time.Second, 16<<10, 40*time.Millisecond, stop)
+		_, err := x.DrainSlowly(ctx, xferAbortWindow+time.Second, 16<<10, 40*time.Millisecond, stop)
 		slow <- err
 	}()
-	first, err := s.TryNext(ctx, 5*time.Second)
+	first, err := s.TryNext(ctx, xferAbortWindow)
 	close(stop)
 	<-slow
 	if err != nil {
 		// Nothing yet: let the transfer finish to show what the server
 		// does with the ABOR it has not acted on.
 		n, derr := x.Drain(ctx, 3*Config().Timeout)
-		later, _ := s.Replies(ctx, 2, 2*time.Second)
-		Expect(err).NotTo(HaveOccurred(), "%s: no reply within 5 s while %s was in progress (the client kept reading slowly); after the client read the remaining %d bytes (%s) the server sent %s",
-			how, x.Cmd, n, xferErrString(derr), xferCodes(later))
+		later, _ := s.Replies(ctx, 2, time.Second)
+		Expect(err).NotTo(HaveOccurred(), "%s: no reply within %v while %s was in progress (the client kept reading slowly); after the client read the remaining %d bytes (%s) the server sent %s",
+			how, xferAbortWindow, x.Cmd, n, xferErrString(derr), xferCodes(later))
 	}
 	second, err := s.TryNext(ctx, 5*time.Second)
 	replies := []ftp.Reply{first}
@@ -643,6 +643,10 @@ func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
 	Expect(x.Read).To(BeNumerically("<", BigFileSize), "%s: the whole file arrived: the transfer was not aborted", how)
 	Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "%s: control connection after the ABOR", how)
 }
+
+// xferAbortWindow bounds the wait for the 426 after ABOR during a held
+// transfer: a server that acts on ABOR answers within milliseconds.
+const xferAbortWindow = 5 * time.Second
 
 // xferUntil221 reads replies until a 221, the end of the connection, an
 // idle period of d, or four replies.
