@@ -53,7 +53,8 @@ type MutationOptions struct {
 	Timeout time.Duration
 	// Stall is how long reply-stall holds a reply (default Timeout+2s).
 	Stall time.Duration
-	// PerRun bounds one suite run (default 5 minutes).
+	// PerRun bounds one suite run (default 15 minutes: with data-no-226
+	// every transfer of the whole suite waits out 4×timeout).
 	PerRun time.Duration
 	// Args are extra ftpconform arguments for every run.
 	Args []string
@@ -62,6 +63,9 @@ type MutationOptions struct {
 	Exclude map[string]string
 	// Progress, if set, is told when each run starts and ends.
 	Progress func(run, event string)
+	// Reuse reads the verdicts of runs already in Dir instead of running
+	// them again (to re-evaluate after correcting a fault's Kills).
+	Reuse bool
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -70,12 +74,50 @@ type MutationRun struct {
 	Fault    string            `json:"fault,omitempty"`
 	Direct   bool              `json:"direct,omitempty"`
 	Filter   string            `json:"filter,omitempty"`
+	Focus    string            `json:"focus,omitempty"`
+	Timeout  string            `json:"timeout"`
 	Dir      string            `json:"dir"`
 	Seconds  float64           `json:"seconds"`
 	Error    string            `json:"error,omitempty"`
 	Verdicts map[string]string `json:"verdicts,omitempty"`
 	reasons  map[string]string
+	sel      selection
 }
+
+// selection is what one run selects: a label filter or a focus regexp,
+// and the --ftp.timeout.
+type selection struct {
+	Label, Focus string
+	Timeout      time.Duration
+}
+
+// key names the selection (the timeout only when it is not the default).
+func (s selection) key(def time.Duration) string {
+	var parts []string
+	if s.Label != "" {
+		parts = append(parts, s.Label)
+	}
+	if s.Focus != "" {
+		parts = append(parts, "focus "+s.Focus)
+	}
+	if s.Timeout != def {
+		parts = append(parts, "timeout "+s.Timeout.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// faultTimeouts are faults run (with their clean baseline) under a shorter
+// --ftp.timeout: with data-no-226 every transfer waits 4×timeout for the
+// completion reply, which at 5s makes a full run last over half an hour.
+var faultTimeouts = map[string]time.Duration{"data-no-226": 2 * time.Second}
+
+// slowFaults rank the faults whose runs take longest (scheduled first).
+var slowFaults = map[string]int{"data-no-226": 4, "reply-stall": 3, "reply-split-segments": 2, "data-early-226": 1}
+
+// focusByID are faults whose focused run selects only their declared kills
+// (--ginkgo.focus) instead of whole areas: every check of those areas
+// would wait out the completion reply.
+var focusByID = map[string]bool{"data-no-226": true}
 
 // Change is one check whose verdict differs between two runs.
 type Change struct {
@@ -105,6 +147,10 @@ type FaultOutcome struct {
 	// changed (unfocused runs only): a fault that breaks every PASV breaks
 	// every check that transfers data, whatever rule it enforces.
 	Collateral []string `json:"collateral,omitempty"`
+	// Masked lists undeclared checks whose verdict changed for a reason
+	// named in Tolerated (the proxy's way of making the fault, order or
+	// timing), not the fault's rule.
+	Masked     []string `json:"masked,omitempty"`
 	Violations []string `json:"violations,omitempty"`
 	Changes    []Change `json:"changes,omitempty"`
 	Error      string   `json:"error,omitempty"`
@@ -173,6 +219,29 @@ var extraAreas = map[string][]string{
 	"reply-split-segments": {"reply", "sequencing", "pasv"},
 }
 
+// Tolerated are undeclared verdict changes a fault may bring about without
+// failing the matrix, each with the reason: a side effect of how the proxy
+// makes the fault, or a change that depends on spec order or timing (seen
+// in one kind of run and not the other). They are reported as masked.
+var Tolerated = map[string]map[string]string{
+	"pasv-sequential-ports": {"RANGE-005": ownPool},
+	"pasv-shared-port":      {"RANGE-005": ownPool},
+	"pasv-leak-unused": {
+		"RANGE-005": ownPool,
+		"RANGE-002": leakOrder,
+		"RANGE-003": leakOrder,
+	},
+	"pasv-port-outside-range": {"PASV-006": lateClose},
+	"pasv-low-port":           {"PASV-006": lateClose},
+	"data-early-226":          {"XFER-012": "timing: ABOR races the proxy's delayed close of the data connection; killed in the focused run (transfer area), passed in the full suite run (both with seed 1)"},
+}
+
+const (
+	ownPool   = "the proxy hands out ports from its own pool instead of mirroring the server's, so range exhaustion is the proxy's (425, conformant) and hides the server's own answer (pyftpdlib: a port outside the range, RANGE-005 warn → pass)"
+	lateClose = "flaky: the proxy's own listener outside the range (or below 1024) sometimes still accepts 250ms after a superseding PASV/EPSV (proxy-side timing); seen once in the full run (pasv-port-outside-range) and once in a focused run (pasv-low-port), passing in the others"
+	leakOrder = "order: which checks run after the leaked listeners fill the range decides whether this one fails; it does in the focused run (pasv || port-range), not in the full suite"
+)
+
 // FocusAreas are the catalog areas a fault's focused run covers: the
 // primary area of every declared kill, and extraAreas.
 func FocusAreas(f faulty.Fault) []string {
@@ -215,7 +284,7 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		o.Stall = o.Timeout + 2*time.Second
 	}
 	if o.PerRun == 0 {
-		o.PerRun = 5 * time.Minute
+		o.PerRun = 15 * time.Minute
 	}
 	var faults []faulty.Fault
 	for _, n := range o.Faults {
@@ -231,11 +300,22 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 
 	// The runs: per filter a clean proxy run (and a direct one), then one
 	// per fault.
+	sels := map[string]selection{}
 	filterOf := func(f faulty.Fault) string {
-		if !o.Focused {
-			return ""
+		sel := selection{Timeout: o.Timeout}
+		if d, ok := faultTimeouts[f.Name]; ok {
+			sel.Timeout = d
 		}
-		return LabelFilter(FocusAreas(f))
+		if o.Focused {
+			if focusByID[f.Name] {
+				sel.Focus = `\b(` + strings.Join(f.Kills, "|") + `)\b`
+			} else {
+				sel.Label = LabelFilter(FocusAreas(f))
+			}
+		}
+		k := sel.key(o.Timeout)
+		sels[k] = sel
+		return k
 	}
 	var filters []string
 	seen := map[string]bool{}
@@ -245,54 +325,64 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 			filters = append(filters, fl)
 		}
 	}
+	mk := func(name, fl, fault string, direct bool) *MutationRun {
+		sel := sels[fl]
+		return &MutationRun{Name: name, Filter: sel.Label, Focus: sel.Focus, Timeout: sel.Timeout.String(), Fault: fault, Direct: direct, sel: sel}
+	}
 	var runs []*MutationRun
 	cleanOf := map[string]*MutationRun{}
 	directOf := map[string]*MutationRun{}
 	for _, fl := range filters {
-		c := &MutationRun{Name: "clean" + slug(fl), Filter: fl}
+		c := mk("clean"+slug(fl), fl, "", false)
 		cleanOf[fl] = c
 		runs = append(runs, c)
 		if !o.NoDirect {
-			d := &MutationRun{Name: "direct" + slug(fl), Filter: fl, Direct: true}
+			d := mk("direct"+slug(fl), fl, "", true)
 			directOf[fl] = d
 			runs = append(runs, d)
 		}
 	}
 	faultRun := map[string]*MutationRun{}
 	for _, f := range faults {
-		r := &MutationRun{Name: "fault-" + f.Name, Fault: f.Name, Filter: filterOf(f)}
+		r := mk("fault-"+f.Name, filterOf(f), f.Name, false)
 		faultRun[f.Name] = r
 		runs = append(runs, r)
 	}
 
-	sem := make(chan struct{}, o.Parallel)
+	// Slow runs first, so that the last ones to finish are short.
+	queue := make(chan *MutationRun, len(runs))
+	ordered := append([]*MutationRun(nil), runs...)
+	sort.SliceStable(ordered, func(i, j int) bool { return slowFaults[ordered[i].Fault] > slowFaults[ordered[j].Fault] })
+	for _, r := range ordered {
+		queue <- r
+	}
+	close(queue)
 	var wg sync.WaitGroup
-	for _, r := range runs {
+	for w := 0; w < o.Parallel; w++ {
 		wg.Add(1)
-		go func(r *MutationRun) {
+		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				r.Error = ctx.Err().Error()
-				return
-			}
-			defer func() { <-sem }()
-			if o.Progress != nil {
-				o.Progress(r.Name, "start")
-			}
-			err := o.run(ctx, r)
-			if err != nil {
-				r.Error = err.Error()
-			}
-			if o.Progress != nil {
-				ev := fmt.Sprintf("done in %.1fs", r.Seconds)
-				if err != nil {
-					ev = "error: " + err.Error()
+			for r := range queue {
+				if ctx.Err() != nil {
+					r.Error = ctx.Err().Error()
+					continue
 				}
-				o.Progress(r.Name, ev)
+				if o.Progress != nil {
+					o.Progress(r.Name, "start")
+				}
+				err := o.run(ctx, r)
+				if err != nil {
+					r.Error = err.Error()
+				}
+				if o.Progress != nil {
+					ev := fmt.Sprintf("done in %.1fs", r.Seconds)
+					if err != nil {
+						ev = "error: " + err.Error()
+					}
+					o.Progress(r.Name, ev)
+				}
 			}
-		}(r)
+		}()
 	}
 	wg.Wait()
 
@@ -319,7 +409,7 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	for _, f := range faults {
 		r, c := faultRun[f.Name], cleanOf[filterOf(f)]
 		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, f.Kills...),
-			Filter: r.Filter, Seconds: r.Seconds}
+			Filter: filterOf(f), Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
 		if r.Error != "" || c.Error != "" {
 			fo.Error = strings.TrimSpace(r.Error + " " + c.Error)
@@ -329,12 +419,24 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		clean, faulted := drop(c.Verdicts, o.Exclude), drop(r.Verdicts, o.Exclude)
 		out := faulty.Evaluate(f, clean, faulted)
 		outcomes = append(outcomes, out)
-		fo.Killed, fo.Violations = out.Killed, out.Violations
+		fo.Killed = out.Killed
+		// faulty.Evaluate counts every MUST/SHOULD failure under a
+		// conformant fault, also those the server fails without it; only
+		// failures the fault brought about are violations.
+		for _, id := range out.Violations {
+			if clean[id] != "fail" {
+				fo.Violations = append(fo.Violations, id)
+			}
+		}
 		focus := map[string]bool{}
 		for _, a := range FocusAreas(f) {
 			focus[a] = true
 		}
 		for _, id := range out.Unexpected {
+			if _, ok := Tolerated[f.Name][id]; ok {
+				fo.Masked = append(fo.Masked, id)
+				continue
+			}
 			if inAreas(id, focus) {
 				fo.Unexpected = append(fo.Unexpected, id)
 			} else {
@@ -447,7 +549,8 @@ func slug(filter string) string {
 	if filter == "" {
 		return ""
 	}
-	return "-" + strings.Join(strings.Fields(strings.ReplaceAll(filter, "||", " ")), "+")
+	f := strings.NewReplacer("||", " ", `\b`, "", "(", "", ")", "", "|", " ", ",", " ", "focus", "", "timeout", "").Replace(filter)
+	return "-" + strings.Join(strings.Fields(f), "+")
 }
 
 func drop(v map[string]string, exclude map[string]string) map[string]string {
@@ -484,6 +587,13 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 	ctx, cancel := context.WithTimeout(ctx, o.PerRun)
 	defer cancel()
 	dir := filepath.Join(o.Dir, r.Name)
+	if o.Reuse {
+		if run, err := readVerdicts(filepath.Join(dir, "verdicts.json")); err == nil {
+			r.Dir = dir
+			r.setVerdicts(run)
+			return nil
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
@@ -530,37 +640,50 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 	}
 	defer out.Close()
 	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + Seed,
-		"--ftp.timeout=" + o.Timeout.String()}
+		"--ftp.timeout=" + r.sel.Timeout.String()}
 	if r.Filter != "" {
 		args = append(args, "--ginkgo.label-filter="+r.Filter)
+	}
+	if r.Focus != "" {
+		args = append(args, "--ginkgo.focus="+r.Focus)
 	}
 	args = append(args, o.Args...)
 	cmd := exec.CommandContext(ctx, o.Binary, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 10 * time.Second
 	runErr := cmd.Run()
-	f, err := os.Open(filepath.Join(dir, "verdicts.json"))
+	run, err := readVerdicts(filepath.Join(dir, "verdicts.json"))
 	if err != nil {
 		return fmt.Errorf("%s: the suite produced no verdicts (%v; exit: %v); see %s", r.Name, err, runErr, out.Name())
 	}
-	defer f.Close()
-	run, err := report.ReadJSON(f)
-	if err != nil {
-		return err
-	}
 	var ee *exec.ExitError
 	if errors.As(runErr, &ee) && ee.ExitCode() > 1 {
+		os.Remove(filepath.Join(dir, "verdicts.json"))
 		return fmt.Errorf("%s: ftpconform exited %d; see %s", r.Name, ee.ExitCode(), out.Name())
 	}
+	r.setVerdicts(run)
+	return nil
+}
+
+func readVerdicts(path string) (report.Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return report.Run{}, err
+	}
+	defer f.Close()
+	return report.ReadJSON(f)
+}
+
+// setVerdicts keeps the verdicts of the checks the run selected.
+func (r *MutationRun) setVerdicts(run report.Run) {
 	r.Verdicts, r.reasons = map[string]string{}, map[string]string{}
 	for _, v := range run.Verdicts {
-		if r.Filter != "" && v.Result == report.Skip && v.Reason == "not selected" {
+		if (r.Filter != "" || r.Focus != "") && v.Result == report.Skip && v.Reason == "not selected" {
 			continue // outside the label filter
 		}
 		r.Verdicts[v.ID] = string(v.Result)
 		r.reasons[v.ID] = v.Reason
 	}
-	return nil
 }
 
 // proxyLog writes the proxy's trace, one line per event, long lines cut.
@@ -604,7 +727,35 @@ func survivorReason(c catalog.Check, declaredBy []string) (category, reason stri
 	return SurvivorNoFault, "no registered fault breaks this rule"
 }
 
-// survivorHints explain individual survivors; areaHints the rest by area.
-var survivorHints = map[string][2]string{}
+// survivorHints explain individual survivors (category, what fault would
+// kill it); areaHints the rest by area.
+var survivorHints = map[string][2]string{
+	"PASV-008":  {SurvivorNoFault, "no fault accepts PASV with an argument (answering it 227 would kill it)"},
+	"EPSV-005":  {SurvivorNoFault, "no fault accepts EPSV with a garbage argument (answering it 229 would kill it)"},
+	"ACT-001":   {SurvivorNoFault, "the proxy relays PORT untouched and the server connects to the client directly, past the proxy: no fault refuses PORT or drops active data"},
+	"ACT-003":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a third-party address (the proxy would have to answer 200 and connect there itself)"},
+	"ACT-004":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a privileged port (answering 200 would kill it)"},
+	"ACT-006":   {SurvivorNoFault, "the proxy relays EPRT untouched and active data bypasses it: no fault refuses EPRT or drops active data"},
+	"ACT-007":   {SurvivorNoFault, "no fault refuses EPRT with a delimiter other than |"},
+	"SEQ-001":   {SurvivorNoFault, "no fault rewrites the greeting (e.g. 230 or 200 instead of 220)"},
+	"SEQ-002":   {SurvivorNoFault, "no fault rewrites USER/PASS replies (e.g. 230 to USER)"},
+	"SEQ-003":   {SurvivorNoFault, "no fault accepts PASS without USER (answering 230 would kill it)"},
+	"SEQ-005":   {SurvivorNoFault, "no fault accepts a wrong password or refuses the retry"},
+	"SEQ-010":   {SurvivorNoFault, "no fault answers QUIT without 221 or keeps the connection open after it"},
+	"SEQ-014":   {SurvivorNoFault, "no fault accepts unimplemented TYPE/MODE/STRU parameters with 200"},
+	"SEQ-018":   {SurvivorNoFault, "no fault answers RNFR of a missing file 350"},
+	"REPLY-005": {SurvivorNoFault, "no fault rewrites the 257 path quoting"},
+	"FEAT-002":  {SurvivorNoFault, "no fault accepts FEAT with an argument"},
+	"XFER-008":  {SurvivorNoFault, "no fault accepts a malformed REST marker with 350"},
+	"SEC-002":   {SurvivorNoFault, "no fault answers USER of an unknown user differently (530 would kill it)"},
+}
 
-var areaHints = map[string]string{}
+var areaHints = map[string]string{
+	"active":     "active data connections go from the server to the client directly, past the proxy; no fault rewrites PORT/EPRT replies",
+	"sequencing": "no fault rewrites this command's reply code",
+	"security":   "no fault rewrites this reply or changes what reaches the server",
+	"feat":       "no fault rewrites FEAT/OPTS/SIZE/MDTM replies",
+	"listing":    "no fault rewrites listings or MLST/MLSD replies",
+	"transfer":   "no fault rewrites this transfer command's reply",
+	"reply":      "no fault rewrites this reply's text",
+}

@@ -106,12 +106,25 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 		if len(f.Untestable) > 0 {
 			declared += fmt.Sprintf(" (not passing clean, so not killable here: %s)", strings.Join(f.Untestable, " "))
 		}
+		if len(f.Masked) > 0 {
+			verdict += "; masked by the proxy: " + strings.Join(f.Masked, " ")
+		}
 		if len(f.Collateral) > 0 {
 			verdict += fmt.Sprintf("; collateral outside its areas: %d checks", len(f.Collateral))
 		}
 		p("| `%s` | %s | %s | %s | %s |\n", f.Fault, mdCell(doc), declared, idList(f.Killed), verdict)
 	}
 	p("\n")
+
+	var masked []string
+	for _, f := range m.Faults {
+		for _, id := range f.Masked {
+			masked = append(masked, fmt.Sprintf("- `%s` %s: %s\n", f.Fault, id, Tolerated[f.Fault][id]))
+		}
+	}
+	if len(masked) > 0 {
+		p("Tolerated undeclared changes (not the fault's rule; see `matrix.Tolerated`):\n\n%s\n", strings.Join(masked, ""))
+	}
 
 	p("## Faults × checks\n\n")
 	p("Every check some fault changed: the faults that kill it as declared (✗), kill it as collateral outside the fault's\n")

@@ -18,6 +18,7 @@ var (
 	mutationServer  = flag.String("mutation", "", "run the mutation matrix: the suites through the fault proxy (servers/faulty) once per fault against this local server (e.g. pyftpdlib); write mutation.md and mutation.json into --matrix-out")
 	mutationFaults  = flag.String("mutation-faults", "", "comma list of faults for --mutation (default: every registered fault)")
 	mutationTimeout = flag.Duration("mutation-timeout", 5*time.Second, "--ftp.timeout of every --mutation run (the stall faults wait for it)")
+	mutationReuse   = flag.Bool("mutation-reuse", false, "with --mutation: re-evaluate the runs already in --matrix-out/runs/mutation instead of running them again")
 	mutationFocused = flag.Bool("mutation-focused", false, "with --mutation: run each fault only against the areas of its declared kills (as the test does)")
 )
 
@@ -39,7 +40,7 @@ func runMutation(extra []string) int {
 	start := time.Now()
 	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
 		Binary: self, Server: *mutationServer, Faults: faults, Dir: filepath.Join(*matrixOut, "runs", "mutation"),
-		Parallel: *matrixPar, Focused: *mutationFocused, Timeout: *mutationTimeout, Args: extra,
+		Parallel: *matrixPar, Focused: *mutationFocused, Timeout: *mutationTimeout, Args: extra, Reuse: *mutationReuse,
 		Progress: func(r, ev string) { fmt.Fprintf(os.Stderr, "[%5.1fs] %s: %s\n", time.Since(start).Seconds(), r, ev) },
 	})
 	if err != nil {
