@@ -316,6 +316,9 @@ func startTwisted(ctx context.Context, spec Spec) (Running, error) {
 // account's home, and anonymous (always on when "ftp" exists) uses ftp's
 // home; both homes are set to Root while it runs, so only one inetutils
 // instance per account can run at a time.
+// InetutilsUser is the account inetutils gets when the Spec names none.
+var InetutilsUser = "ftphinet"
+
 func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 	bin, err := findBinary("inetutils", "inetutils-ftpd", "usr/sbin/ftpd")
 	if err != nil {
@@ -330,6 +333,13 @@ func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 	}
 	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
 		return nil, fmt.Errorf("servers: inetutils ftpd has no passive (masquerade) address option")
+	}
+	if spec.User == "" {
+		// inetutils serves its user's home directory, so the launcher
+		// moves that home; with the shared account it would fail while
+		// another server (vsftpd) has sessions running as that user, and
+		// it would move that server's home too.
+		spec.User = InetutilsUser
 	}
 	return launch(ctx, "inetutils", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
 		if _, err := prepareAccounts(r, true); err != nil {

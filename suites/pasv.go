@@ -126,14 +126,8 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			s := Login(ctx)
 			a := s.Pasv(ctx, pair[0])
 			b := s.Pasv(ctx, pair[1])
-			if a.Port != b.Port {
-				octx, cancel := Ctx(ctx)
-				stale, err := ftp.DialTCP(octx, s.DataTarget(a, ftp.ControlHost), nil)
-				cancel()
-				if err == nil {
-					stale.Close()
-					Fail(describePair(pair) + ": the first listener (port " + itoa(a.Port) + ") still accepts connections after the second passive command")
-				}
+			if a.Port != b.Port && ListenerStillOpen(ctx, s.DataTarget(a, ftp.ControlHost)) {
+				Fail(describePair(pair) + ": the first listener (port " + itoa(a.Port) + ") still accepts connections " + StaleSettle.String() + " after the second passive command")
 			}
 			nc := s.DialEndpoint(ctx, b, ftp.DataOptions{})
 			octx, cancel := Ctx(ctx)
