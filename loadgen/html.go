@@ -462,7 +462,37 @@ func portsCaption(r HTMLRun) string {
 		return r.Name + ": no passive port advertised"
 	}
 	s := fmt.Sprintf("%s: %s advertised, %s distinct, %d–%d", r.Name, num(float64(ps.Seen)), num(float64(ps.Distinct)), ps.Min, ps.Max)
-	if pr, err := ParsePortRange(ps.Range); err == nil {
+	if pr, err := ParsePortRange(ps.Range); err == nil && len(ps.Counts) > 0 {
+		s += fmt.Sprintf("; declared %s (%d ports)", ps.Range, pr.Size())
+		if ps.OutOfRange > 0 {
+			s += fmt.Sprintf("; %s outside the range", plural(int(ps.OutOfRange), "advertisement"))
+		}
+		var gaps []string
+		never := 0
+		for p := pr.Lo; p <= pr.Hi; p++ {
+			if ps.Counts[p] > 0 {
+				continue
+			}
+			never++
+			if n := len(gaps); n > 0 && ps.Counts[p-1] == 0 && p > pr.Lo {
+				// extend the last gap "a" or "a–b"
+				a, _, _ := strings.Cut(gaps[n-1], "–")
+				gaps[n-1] = a + "–" + strconv.Itoa(p)
+			} else {
+				gaps = append(gaps, strconv.Itoa(p))
+			}
+		}
+		if never == 0 {
+			s += "; every port of the range used, no gaps"
+		} else {
+			more := ""
+			if len(gaps) > 8 {
+				more = fmt.Sprintf(" and %d more gaps", len(gaps)-8)
+				gaps = gaps[:8]
+			}
+			s += fmt.Sprintf("; %s of the range never advertised (%s%s)", plural(never, "port"), strings.Join(gaps, ", "), more)
+		}
+	} else if err == nil {
 		inSpan := ps.Max - ps.Min + 1
 		if ps.Min < pr.Lo || ps.Max > pr.Hi {
 			inSpan = min(ps.Max, pr.Hi) - max(ps.Min, pr.Lo) + 1
@@ -757,6 +787,36 @@ func errorsChart(runs []HTMLRun) *charts.Chart {
 			classes = append(classes, e)
 		}
 	}
+	if byClass(rep) {
+		// stacked: the first (most frequent) class at the bottom. Each
+		// series is drawn from the axis to its cumulative top, the tallest
+		// first, so the later (lower) ones paint the bottom of the stack.
+		cum := make([]float64, len(rep.Timeline))
+		stack := make([]charts.Series, 0, len(classes))
+		for _, e := range classes {
+			var pts []charts.Point
+			for i, t := range rep.Timeline {
+				n := t.ErrorsByClass[e.Class]
+				if n == 0 {
+					continue
+				}
+				cum[i] += float64(n) / bucket(rep, t.Second)
+				pts = append(pts, charts.Point{X: float64(t.Second) + 0.5, Y: cum[i]})
+			}
+			stack = append(stack, charts.Series{Name: fmt.Sprintf("%s (×%s)", e.Class, num(float64(e.Count))), Kind: charts.Bars, Bar: 1, Points: pts, Color: classColor(e.Class)})
+		}
+		for i := len(stack) - 1; i >= 0; i-- {
+			c.Series = append(c.Series, stack[i])
+		}
+		c.Subtitle = "stacked by class (legend from the top of the stack down); markers: when each class first appeared"
+		if len(classes) == 1 {
+			c.Subtitle = "one class in this run"
+		}
+		for _, e := range classes {
+			c.Markers = append(c.Markers, charts.Marker{X: e.First, Label: fmt.Sprintf("%s first (×%s)", e.Class, num(float64(e.Count))), Color: classColor(e.Class)})
+		}
+		return c
+	}
 	var pts []charts.Point
 	for _, t := range rep.Timeline {
 		d := bucket(rep, t.Second)
@@ -767,13 +827,24 @@ func errorsChart(runs []HTMLRun) *charts.Chart {
 		name, col = string(classes[0].Class), classColor(classes[0].Class)
 		c.Subtitle = "one class in this run"
 	} else {
-		c.Subtitle = "bars: all classes (the report keeps per-second totals); markers: when each class first appeared"
+		c.Subtitle = "bars: all classes (a v1.0 report keeps per-second totals only); markers: when each class first appeared"
 	}
 	c.Series = []charts.Series{{Name: name, Kind: charts.Bars, Bar: 1, Points: pts, Color: col}}
 	for _, e := range classes {
 		c.Markers = append(c.Markers, charts.Marker{X: e.First, Label: fmt.Sprintf("%s first (×%s)", e.Class, num(float64(e.Count))), Color: classColor(e.Class)})
 	}
 	return c
+}
+
+// byClass reports whether the timeline splits every second's errors by
+// class (v1.1 reports).
+func byClass(rep *Report) bool {
+	for _, t := range rep.Timeline {
+		if t.Errors > 0 && t.ErrorsByClass == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func classColor(c ErrorClass) string {
@@ -876,9 +947,174 @@ func latencyCharts(runs []HTMLRun) []*charts.Chart {
 	return append(out, corr)
 }
 
+// portsChart draws each port's advertisement count across the declared
+// range when the reports carry per-port counts (v1.1), else the v1.0 spans.
 func portsChart(runs []HTMLRun) *charts.Chart {
+	for _, r := range runs {
+		if ps := r.Report.Ports; ps.Seen > 0 && len(ps.Counts) == 0 {
+			return portsSpanChart(runs)
+		}
+	}
+	c := &charts.Chart{ID: "chart-ports", Title: "Advertised passive ports across the declared range", Width: 900, Height: 280,
+		Subtitle: "times each port was advertised; green: declared range; amber: ports of it never advertised; red: outside it",
+		X:        charts.Axis{Label: "port", Format: charts.Plain}, Y: charts.Axis{Label: "times advertised", ZeroBase: true}}
+	if len(runs) > 1 {
+		c.Subtitle = "times each port was advertised, one bar per run; green: declared range; amber: ports no run advertised; red: outside it"
+	}
+	// the window: the declared ranges with a margin where out-of-range
+	// ports nearby show at their place; ports further out are folded into
+	// one red bar at each edge (a far port would squash the range)
+	lo, hi := 65536, 0
+	seenRange := map[string]bool{}
+	var ranges []PortRange
+	for _, r := range runs {
+		ps := r.Report.Ports
+		if pr, err := ParsePortRange(ps.Range); err == nil && pr.Set() {
+			lo, hi = min(lo, pr.Lo), max(hi, pr.Hi)
+			if !seenRange[ps.Range] {
+				seenRange[ps.Range] = true
+				ranges = append(ranges, pr)
+				c.Bands = append(c.Bands, charts.Band{X0: float64(pr.Lo), X1: float64(pr.Hi) + 1, Label: "declared " + ps.Range})
+			}
+		}
+	}
+	winLo, winHi := 0, 65536 // ports shown at their place: winLo..winHi
+	if len(ranges) > 0 {
+		pad := max(2, int(math.Ceil(float64(hi-lo+1)*0.05)))
+		winLo, winHi = lo-pad+1, hi+pad-1
+	}
+	w := 1 / float64(len(runs))
+	type edge struct {
+		from, to int
+		counts   []string
+	}
+	edges := map[int]*edge{} // by slot
+	redNamed := false
+	for i, r := range runs {
+		ps := r.Report.Ports
+		pr, err := ParsePortRange(ps.Range)
+		hasRange := err == nil && pr.Set()
+		ports := make([]int, 0, len(ps.Counts))
+		for p := range ps.Counts {
+			ports = append(ports, p)
+		}
+		sort.Ints(ports)
+		var in, out []charts.Point
+		type fold struct {
+			n        uint64
+			from, to int
+		}
+		var below, above fold
+		for _, p := range ports {
+			n := ps.Counts[p]
+			switch {
+			case p < winLo:
+				below.n += n
+				below.to = p
+				if below.from == 0 {
+					below.from = p
+				}
+				continue
+			case p > winHi:
+				above.n += n
+				above.to = p
+				if above.from == 0 {
+					above.from = p
+				}
+				continue
+			}
+			lo, hi = min(lo, p), max(hi, p)
+			pt := charts.Point{X: float64(p) + w*(float64(i)+0.5), Y: float64(n)}
+			if hasRange && !pr.Contains(p) {
+				out = append(out, pt)
+			} else {
+				in = append(in, pt)
+			}
+		}
+		pre := prefix(len(runs) > 1, r.Name)
+		for _, f := range []struct {
+			fold
+			slot int
+		}{{below, winLo - 1}, {above, winHi + 1}} {
+			if f.n == 0 {
+				continue
+			}
+			lo, hi = min(lo, f.slot), max(hi, f.slot)
+			x := float64(f.slot) + w*(float64(i)+0.5)
+			out = append(out, charts.Point{X: x, Y: float64(f.n)})
+			e := edges[f.slot]
+			if e == nil {
+				e = &edge{from: f.from, to: f.to}
+				edges[f.slot] = e
+			}
+			e.from, e.to = min(e.from, f.from), max(e.to, f.to)
+			e.counts = append(e.counts, pre+"×"+num(float64(f.n)))
+		}
+		sort.Slice(out, func(a, b int) bool { return out[a].X < out[b].X })
+		c.Series = append(c.Series, charts.Series{Name: pre + "advertised, in range", Kind: charts.Bars, Bar: w, Points: in, Color: runColor(i)})
+		if len(out) > 0 {
+			redName := "advertised, out of range"
+			if redNamed {
+				redName = "" // one legend entry for every run's red bars
+			}
+			redNamed = true
+			c.Series = append(c.Series, charts.Series{Name: redName, Kind: charts.Bars, Bar: w, Points: out, Color: "#cf222e"})
+		}
+	}
+	if hi < lo {
+		c.Series = nil
+		return c
+	}
+	// the folded edges, marked and labelled with the ports they hold
+	for _, slot := range []int{winLo - 1, winHi + 1} {
+		e := edges[slot]
+		if e == nil {
+			continue
+		}
+		ports := strconv.Itoa(e.from)
+		if e.to != e.from {
+			ports += "–" + strconv.Itoa(e.to)
+		}
+		c.Markers = append(c.Markers, charts.Marker{X: float64(slot) + 0.5, Color: "#cf222e",
+			Label: fmt.Sprintf("outside, folded here: ports %s %s", ports, strings.Join(e.counts, ", "))})
+	}
+	// gaps: ports of a declared range that no run advertised
+	gaps := 0
+	for _, pr := range ranges {
+		for p := pr.Lo; p <= pr.Hi; p++ {
+			used := false
+			for _, r := range runs {
+				used = used || r.Report.Ports.Counts[p] > 0
+			}
+			if used {
+				continue
+			}
+			if n := len(c.Bands); n > 0 && c.Bands[n-1].Color == gapColor && c.Bands[n-1].X1 == float64(p) {
+				c.Bands[n-1].X1++
+			} else {
+				c.Bands = append(c.Bands, charts.Band{X0: float64(p), X1: float64(p) + 1, Color: gapColor, Opacity: 0.45})
+			}
+			gaps++
+		}
+	}
+	for i := range c.Bands {
+		if c.Bands[i].Color == gapColor {
+			c.Bands[i].Label = fmt.Sprintf("never advertised: %s", plural(gaps, "port"))
+			break
+		}
+	}
+	pad := math.Max(1, math.Ceil(float64(hi-lo+1)*0.02))
+	c.X.Min, c.X.Max = float64(lo)-pad, float64(hi+1)+pad
+	return c
+}
+
+const gapColor = "#bf8700"
+
+// portsSpanChart is the ports chart of v1.0 reports (no per-port counts):
+// the span of advertised ports, which cannot show gaps.
+func portsSpanChart(runs []HTMLRun) *charts.Chart {
 	c := &charts.Chart{ID: "chart-ports", Title: "Advertised passive ports across the declared range", Width: 900,
-		Height: 90 + 34*len(runs), Subtitle: "green band: declared range; blue: span of advertised ports inside it; red: outside it",
+		Height: 90 + 34*len(runs), Subtitle: "green band: declared range; blue: span of advertised ports inside it; red: outside it (a v1.0 report: no per-port counts, gaps unknown)",
 		X: charts.Axis{Label: "port", Format: charts.Plain}}
 	lo, hi := 65536, 0
 	var ticks []charts.Tick

@@ -86,7 +86,7 @@ func TestHTMLReportBrowser(t *testing.T) {
 
 	page := renderHTML(t, HTMLRun{Name: "exhaust", Report: exhaust})
 	res := browsertest.Probe(t, page, "svg.chart", "#headline .headline", "#chart-held .marker", "#chart-held .note",
-		"#chart-ports .span", "#errors tr.error", "#errors .reply", "code.banner", "#settings", "#chart-latency polyline")
+		"#chart-ports .bar", "#errors tr.error", "#errors .reply", "code.banner", "#settings", "#chart-latency polyline")
 	if res.Scripts != 0 || len(res.External) != 0 {
 		t.Errorf("page has %d scripts and external resources %v", res.Scripts, res.External)
 	}
@@ -101,8 +101,8 @@ func TestHTMLReportBrowser(t *testing.T) {
 	if el["#chart-held .marker"].Visible < 2 || el["#chart-held .note"].Visible != 1 {
 		t.Errorf("held chart: %d markers, %d notes visible; want the first failure, release and exhaustion point marked", el["#chart-held .marker"].Visible, el["#chart-held .note"].Visible)
 	}
-	if el["#chart-ports .span"].Visible < 1 {
-		t.Error("ports chart: no advertised span drawn")
+	if el["#chart-ports .bar"].Visible < 10 {
+		t.Errorf("ports chart: %d port bars visible, want one per port of the range", el["#chart-ports .bar"].Visible)
 	}
 	if e := el["#errors .reply"]; e.Visible < 1 || !strings.HasPrefix(e.Text, "421 ") {
 		t.Errorf("error table: sample reply %q (visible %d)", e.Text, e.Visible)

@@ -44,8 +44,9 @@ type Metrics struct {
 
 	errors map[ErrorClass]*ErrorStats
 
-	ports     [65536 / 64]uint64
-	portStats PortStats
+	ports      [65536 / 64]uint64
+	portStats  PortStats
+	portCounts map[int]uint64 // advertisements per port: at most one entry per port
 
 	sessionBytes map[int]int64
 	sessionSpan  map[int][2]time.Time
@@ -64,6 +65,7 @@ func NewMetrics(begin time.Time) *Metrics {
 		latency:      newHist(),
 		corrected:    newHist(),
 		errors:       map[ErrorClass]*ErrorStats{},
+		portCounts:   map[int]uint64{},
 		sessionBytes: map[int]int64{},
 		sessionSpan:  map[int][2]time.Time{},
 	}
@@ -130,12 +132,15 @@ func (m *Metrics) Add(r *Result) {
 			recordDur(m.phases[p], d)
 		}
 	}
-	if r.Port > 0 {
+	if r.Port > 0 && r.Port < 65536 {
 		ps := &m.portStats
 		w, b := r.Port/64, uint(r.Port%64)
 		if m.ports[w]&(1<<b) == 0 {
 			m.ports[w] |= 1 << b
 			ps.Distinct++
+		}
+		if len(m.portCounts) < maxPortCounts || m.portCounts[r.Port] > 0 {
+			m.portCounts[r.Port]++
 		}
 		if ps.Seen == 0 || r.Port < ps.Min {
 			ps.Min = r.Port
@@ -174,6 +179,10 @@ func (m *Metrics) Add(r *Result) {
 	t.Ops++
 	if !ok {
 		t.Errors++
+		if t.ErrorsByClass == nil {
+			t.ErrorsByClass = map[ErrorClass]uint64{}
+		}
+		t.ErrorsByClass[r.Class]++
 	}
 	t.Bytes += r.Bytes
 	lat := r.CorrectedLatency()
@@ -227,6 +236,11 @@ type ErrorStats struct {
 	Phases     map[string]uint64 `json:"phases,omitempty"`
 }
 
+// maxPortCounts bounds PortStats.Counts; the port space bounds it anyway
+// (ports are 1..65535), so the map never costs more than one entry per port,
+// whatever the number of sessions.
+const maxPortCounts = 65536
+
 // PortStats describes the passive ports advertised.
 type PortStats struct {
 	Seen         uint64 `json:"seen"`
@@ -236,6 +250,9 @@ type PortStats struct {
 	OutOfRange   uint64 `json:"out_of_range"`
 	AddrMismatch uint64 `json:"address_mismatch"`
 	Range        string `json:"declared_range,omitempty"`
+	// Counts is how many times each port was advertised (v1.1; nil in
+	// v1.0 reports). Its values add up to Seen and it has Distinct keys.
+	Counts map[int]uint64 `json:"counts,omitempty"`
 }
 
 // Second is one second of the timeline (by completion time).
@@ -247,6 +264,9 @@ type Second struct {
 	MeanMs float64 `json:"mean_ms"` // corrected latency
 	MaxMs  float64 `json:"max_ms"`
 	Active int     `json:"active"` // most sessions (exhaust: held listeners) seen
+	// ErrorsByClass splits Errors by class (v1.1; nil in v1.0 reports and
+	// in seconds without errors). Its values add up to Errors.
+	ErrorsByClass map[ErrorClass]uint64 `json:"errors_by_class,omitempty"`
 
 	latSum time.Duration
 }
@@ -335,6 +355,12 @@ func (m *Metrics) Report(settings Settings) *Report {
 		Exhaust:          m.exhaust,
 	}
 	rep.Ports.Range = settings.PasvRange
+	if len(m.portCounts) > 0 {
+		rep.Ports.Counts = make(map[int]uint64, len(m.portCounts))
+		for p, n := range m.portCounts {
+			rep.Ports.Counts[p] = n
+		}
+	}
 	if !m.first.IsZero() {
 		rep.Start = m.begin
 		rep.End = m.last
@@ -398,6 +424,13 @@ func (m *Metrics) Report(settings Settings) *Report {
 	for i, t := range m.timeline {
 		if t.Ops > 0 {
 			t.MeanMs = durMs(t.latSum / time.Duration(t.Ops))
+		}
+		if t.ErrorsByClass != nil {
+			byClass := make(map[ErrorClass]uint64, len(t.ErrorsByClass))
+			for c, n := range t.ErrorsByClass {
+				byClass[c] = n
+			}
+			t.ErrorsByClass = byClass
 		}
 		rep.Timeline[i] = t
 	}

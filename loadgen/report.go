@@ -14,7 +14,10 @@ import (
 
 // SchemaVersion names the JSON report format. Readers accept any
 // "ftpload.report/v1.*"; a change that breaks readers bumps the major.
-const SchemaVersion = "ftpload.report/v1.0"
+//
+// v1.1 added ports.counts (advertisements per port) and
+// timeline[].errors_by_class; v1.0 reports lack them and still read.
+const SchemaVersion = "ftpload.report/v1.1"
 
 // Report is a run, summarised: what ftpload --json writes and
 // ftpload report reads back.

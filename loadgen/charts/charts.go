@@ -68,10 +68,12 @@ type Note struct {
 }
 
 // Band shades X0..X1 across the plot (e.g. the declared passive range).
+// A band is at least one pixel wide, so a narrow one stays visible.
 type Band struct {
-	X0, X1 float64
-	Label  string
-	Color  string
+	X0, X1  float64
+	Label   string
+	Color   string
+	Opacity float64 // fill opacity; default 0.12
 }
 
 // Tick is one labelled axis position.
@@ -178,8 +180,12 @@ func (c *Chart) WriteSVG(w io.Writer) error {
 		if col == "" {
 			col = "#2da44e"
 		}
+		op := bd.Opacity
+		if op <= 0 {
+			op = 0.12
+		}
 		a, z := clamp(xs.px(bd.X0), x0, x0+pw), clamp(xs.px(bd.X1), x0, x0+pw)
-		fmt.Fprintf(&b, `<rect class="band" x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.12"/>`+"\n", f(a), f(y0), f(math.Max(z-a, 1)), f(ph), col)
+		fmt.Fprintf(&b, `<rect class="band" x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="%s"/>`+"\n", f(a), f(y0), f(math.Max(z-a, 1)), f(ph), col, f(op))
 		if bd.Label != "" {
 			fmt.Fprintf(&b, `<text x="%s" y="%s" fill="%s" font-size="10">%s</text>`+"\n", f(a+3), f(y0+11+float64(i)*12), col, esc(bd.Label))
 		}

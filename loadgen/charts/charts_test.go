@@ -145,3 +145,29 @@ func TestNiceTicks(t *testing.T) {
 		t.Fatalf("Num: %s %s %s %s", Num(30000), Num(1.5e6), Num(0.25), Num(31005))
 	}
 }
+
+// Per-port counts over a declared range: bars, the gaps as opaque bands
+// (at least a pixel wide), out-of-range bars in red.
+func TestGoldenPortCounts(t *testing.T) {
+	var in []Point
+	for p := 30000; p <= 30009; p++ {
+		if p == 30003 || p == 30006 || p == 30007 {
+			continue
+		}
+		in = append(in, Point{float64(p) + 0.5, float64(1 + p%3)})
+	}
+	c := &Chart{
+		ID: "port-counts", Title: "Advertised passive ports across the declared range", Height: 200,
+		X: Axis{Label: "port", Format: Plain, Min: 29999, Max: 30014}, Y: Axis{Label: "times advertised", ZeroBase: true},
+		Bands: []Band{
+			{X0: 30000, X1: 30010, Label: "declared 30000-30009"},
+			{X0: 30003, X1: 30004, Color: "#bf8700", Opacity: 0.45, Label: "never advertised: 3 ports"},
+			{X0: 30006, X1: 30008, Color: "#bf8700", Opacity: 0.45},
+		},
+		Series: []Series{
+			{Name: "advertised, in range", Kind: Bars, Bar: 1, Points: in},
+			{Name: "advertised, out of range", Kind: Bars, Bar: 1, Color: "#cf222e", Points: []Point{{30012.5, 1}}},
+		},
+	}
+	golden(t, "portcounts", c.SVG())
+}
