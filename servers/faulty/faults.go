@@ -319,7 +319,8 @@ func init() {
 		Kills: []string{"XFER-013", "XFER-018"},
 		b:     behaviour{early226: true}})
 	register(Fault{Name: "data-no-226",
-		Doc:   "the completion reply (226/250) of a transfer is never sent",
-		Kills: ids(byteExact, []string{"PASV-005", "PASV-006", "PASV-010", "XFER-017", "XFER-019"}),
-		b:     behaviour{no226: true}})
+		Doc: "the completion reply (226/250) of a transfer is never sent",
+		Kills: ids(byteExact, []string{"PASV-005", "PASV-006", "PASV-007", "PASV-010", "PASV-013", "PASV-014",
+			"XFER-007", "XFER-012", "XFER-013", "XFER-014", "XFER-016", "XFER-017", "XFER-019", "XFER-022"}),
+		b: behaviour{no226: true}})
 }
