@@ -591,6 +591,7 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 		if run, err := readVerdicts(filepath.Join(dir, "verdicts.json")); err == nil {
 			r.Dir = dir
 			r.setVerdicts(run)
+			defer func() { r.Seconds = run.Seconds }() // the suite's own time
 			return nil
 		}
 	}
