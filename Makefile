@@ -30,6 +30,8 @@ test: servers test-deps lint
 	@# the conformance matrix runs alone: its timing checks should not share
 	@# the two cores with the 64 MiB transfer tests
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
+	@# the mutation matrix: every fault of servers/faulty kills the checks it declares
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
 
 ## unit: tests that need no Debian server
 unit:
