@@ -49,8 +49,31 @@ func TestExpectations(t *testing.T) {
 			if err != nil {
 				t.Fatalf("expectations: %v\nthis run would give:\n%s", err, matrix.Skeleton(run))
 			}
-			for _, mm := range matrix.Compare(run, exp) {
-				t.Errorf("%s: %s", s, mm)
+			mismatches := matrix.Compare(run, exp)
+			if len(mismatches) > 0 {
+				// Some servers are nondeterministic (goftp's random port
+				// choice among leaked listeners, pure-ftpd's slots held by
+				// sessions it has not reaped yet). A mismatch counts when
+				// it repeats in a second run of that server; one that does
+				// not is reported as flaky so it stays visible.
+				for _, mm := range mismatches {
+					t.Logf("%s: first run: %s", s, mm)
+				}
+				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute}, s)
+				if err != nil {
+					t.Fatalf("%s: re-run: %v", s, err)
+				}
+				second := map[string]bool{}
+				for _, mm := range matrix.Compare(again, exp) {
+					second[mm.ID] = true
+				}
+				for _, mm := range mismatches {
+					if second[mm.ID] {
+						t.Errorf("%s: %s (in two runs)", s, mm)
+					} else {
+						t.Logf("FLAKY %s: %s did not repeat in a second run", s, mm.ID)
+					}
+				}
 			}
 			if t.Failed() {
 				t.Logf("suite output: %s", filepath.Join(out, s, "output.txt"))

@@ -112,6 +112,9 @@ func Run(ctx context.Context, o Options) Matrix {
 // RunServer starts one server, runs the suites against it and returns the
 // verdicts.
 func RunServer(ctx context.Context, o Options, name string) (report.Run, error) {
+	if o.PerServer == 0 {
+		o.PerServer = 5 * time.Minute
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.PerServer)
 	defer cancel()
 	dir := filepath.Join(o.Dir, name)
