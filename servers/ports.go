@@ -38,14 +38,25 @@ const (
 // LockDir is where the port lock files live.
 func LockDir() string { return filepath.Join(os.TempDir(), "ftpharness-ports") }
 
-// portLease holds flocks for allocated ports until released.
-type portLease struct {
+// Lease holds the advisory locks (flocks) of reserved ports until Release.
+// Everything in this module that needs host ports (the launchers here, the
+// fault proxy of servers/faulty, the container tests publishing ports with
+// Docker) takes them through a Lease, so that parallel tests in one process
+// or in several never hand out the same port.
+type Lease struct {
 	files []*os.File
 }
 
-func (l *portLease) add(f *os.File) { l.files = append(l.files, f) }
+// portLease is the name the launchers of this package use.
+type portLease = Lease
 
-func (l *portLease) Release() {
+// NewLease returns an empty lease; add ports with ControlPort and Range.
+func NewLease() *Lease { return &Lease{} }
+
+func (l *Lease) add(f *os.File) { l.files = append(l.files, f) }
+
+// Release drops every lock of l. Safe on a nil or released lease.
+func (l *Lease) Release() {
 	if l == nil {
 		return
 	}
@@ -54,6 +65,42 @@ func (l *portLease) Release() {
 		_ = f.Close()
 	}
 	l.files = nil
+}
+
+// ControlPort reserves one free port in ControlPortMin..ControlPortMax
+// under l.
+func (l *Lease) ControlPort() (int, error) { return allocControlPort(l) }
+
+// Range reserves n consecutive free ports (DefaultRangeSize when n <= 0)
+// in PasvPortMin..PasvPortMax under l and returns the first and last.
+func (l *Lease) Range(n int) (lo, hi int, err error) { return allocPasvRange(n, l) }
+
+// ReservePorts reserves n free control ports (not necessarily consecutive).
+// The caller releases the lease when the ports are no longer in use.
+func ReservePorts(n int) ([]int, *Lease, error) {
+	l := NewLease()
+	out := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		p, err := l.ControlPort()
+		if err != nil {
+			l.Release()
+			return nil, nil, err
+		}
+		out = append(out, p)
+	}
+	return out, l, nil
+}
+
+// ReserveRange reserves n consecutive free ports for a passive range.
+// The caller releases the lease when the range is no longer in use.
+func ReserveRange(n int) (lo, hi int, l *Lease, err error) {
+	l = NewLease()
+	lo, hi, err = l.Range(n)
+	if err != nil {
+		l.Release()
+		return 0, 0, nil, err
+	}
+	return lo, hi, l, nil
 }
 
 func tryLock(name string) (*os.File, error) {
