@@ -21,6 +21,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
 	"github.com/ftpharness/ftpharness/target"
@@ -74,6 +75,15 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 		return 2
 	}
+	var expect *matrix.Expectations
+	if *expectFiles != "" {
+		e, err := loadExpect(*expectFiles)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+			return 2
+		}
+		expect = &e
+	}
 	if !cfg.Embedded() {
 		if err := target.Probe(cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
@@ -84,6 +94,15 @@ func run() int {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	var tt t
 	ginkgo.RunSpecs(&tt, "ftpharness conformance")
+	if expect != nil {
+		focused := false
+		for _, name := range []string{"ginkgo.label-filter", "ginkgo.focus", "ginkgo.skip", "ginkgo.focus-file", "ginkgo.skip-file"} {
+			if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "[]" {
+				focused = true
+			}
+		}
+		return checkExpect(os.Stdout, suites.LastRun, *expect, focused)
+	}
 	if suites.LastRun.Failed() || tt.failed {
 		return 1
 	}
@@ -104,6 +123,7 @@ Examples:
   ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
   ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
   ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
+  ftpconform --ftp.addr=127.0.0.1:2121 --expect=fixtures/expectations/vsftpd.yaml   # CI: fail on change
 
 Settings come from flags, then FTPH_* environment variables (FTPH_ADDR,
 FTPH_USER, FTPH_PASSWORD, FTPH_PASV_RANGE, ...), then a --ftp.profile file.
@@ -113,7 +133,8 @@ with the reason.
 
 Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record.
 Exit status: 0 no failures, 1 a check failed, 2 bad configuration,
-3 server unreachable.
+3 server unreachable, 4 (with --expect) a verdict differs from the
+expectation file (known failures listed there then exit 0).
 
 Flags:
 `)
