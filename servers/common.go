@@ -64,13 +64,44 @@ type resolved struct {
 	cleanupFuncs []func()
 }
 
-func (r *resolved) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.Port)) }
+// Addr is the address clients of this process dial: the listen address,
+// or 127.0.0.1 when the server listens on every interface.
+func (r *resolved) Addr() string {
+	return net.JoinHostPort(dialHost(r.ListenAddress), strconv.Itoa(r.Port))
+}
+
+// listenAddr is host:port the server binds.
+func (r *resolved) listenAddr() string {
+	return net.JoinHostPort(r.ListenAddress, strconv.Itoa(r.Port))
+}
+
+// wildcard reports whether addr means "every interface".
+func wildcard(addr string) bool {
+	ip := net.ParseIP(addr)
+	return addr == "" || (ip != nil && ip.IsUnspecified())
+}
+
+func dialHost(listen string) string {
+	if wildcard(listen) {
+		return "127.0.0.1"
+	}
+	return listen
+}
+
+// masquerade is the address the server is configured to advertise in 227
+// replies, "" for none (NoMasquerade).
+func (r *resolved) masquerade() string {
+	if r.PasvAddress == NoMasquerade {
+		return ""
+	}
+	return r.PasvAddress
+}
 
 func (r *resolved) target(pasv bool) Target {
 	t := Target{Server: r.Name, Addr: r.Addr(), User: r.User, Password: r.Password}
 	if pasv {
 		t.PasvRange = fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax)
-		t.PasvAddress = r.PasvAddress
+		t.PasvAddress = r.masquerade()
 	}
 	return t
 }
@@ -104,6 +135,9 @@ func resolve(name string, spec Spec) (*resolved, error) {
 	}
 	if r.PasvAddress == "" {
 		r.PasvAddress = DefaultPasvAddress
+	}
+	if r.ListenAddress == "" {
+		r.ListenAddress = DefaultListenAddress
 	}
 	if r.PasvMin < 0 || r.PasvMax < 0 || (r.PasvMax != 0 && r.PasvMax < r.PasvMin) || r.PasvMax > 65535 {
 		return nil, fmt.Errorf("servers: bad passive range %d-%d", r.PasvMin, r.PasvMax)

@@ -22,18 +22,33 @@ var Templates embed.FS
 
 // TemplateData is what the templates are rendered with.
 type TemplateData struct {
-	Port             int
+	Port int
+	// ListenAddress is the address to bind ("" = 127.0.0.1; see Listen).
+	ListenAddress    string
 	PasvMin, PasvMax int
-	PasvAddress      string
-	User, Password   string
-	Root, StateDir   string
-	Anonymous        bool
-	Debug            bool
+	// PasvAddress is the masquerade address; "" = render no masquerade
+	// setting at all (Spec.PasvAddress NoMasquerade).
+	PasvAddress    string
+	User, Password string
+	Root, StateDir string
+	Anonymous      bool
+	Debug          bool
 	// PAMService is the PAM service vsftpd authenticates with.
 	PAMService string
 	// Binary is the program a shim execs (inetutils ftpd).
 	Binary string
 }
+
+// Listen is the address to bind: ListenAddress, 127.0.0.1 when empty.
+func (d TemplateData) Listen() string {
+	if d.ListenAddress == "" {
+		return DefaultListenAddress
+	}
+	return d.ListenAddress
+}
+
+// Wildcard reports whether Listen means every interface (0.0.0.0, ::).
+func (d TemplateData) Wildcard() bool { return d.ListenAddress != "" && wildcard(d.ListenAddress) }
 
 // Render renders servers/templates/<name> with d.
 func Render(name string, d TemplateData) ([]byte, error) {
@@ -50,7 +65,8 @@ func Render(name string, d TemplateData) ([]byte, error) {
 
 func (r *resolved) data() TemplateData {
 	return TemplateData{
-		Port: r.Port, PasvMin: r.PasvMin, PasvMax: r.PasvMax, PasvAddress: r.PasvAddress,
+		Port: r.Port, ListenAddress: r.ListenAddress,
+		PasvMin: r.PasvMin, PasvMax: r.PasvMax, PasvAddress: r.masquerade(),
 		User: r.User, Password: r.Password, Root: r.Root, StateDir: r.StateDir,
 		Anonymous: r.Anonymous, Debug: os.Getenv("FTPH_DEBUG") == "1",
 		PAMService: pamService,
@@ -298,7 +314,7 @@ func startTwisted(ctx context.Context, spec Spec) (Running, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
+	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" && spec.PasvAddress != NoMasquerade {
 		return nil, fmt.Errorf("servers: twisted has no passive (masquerade) address option")
 	}
 	return launch(ctx, "twisted", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
@@ -331,7 +347,7 @@ func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 	if err := requireRoot("inetutils"); err != nil {
 		return nil, err
 	}
-	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" {
+	if spec.PasvAddress != "" && spec.PasvAddress != "127.0.0.1" && spec.PasvAddress != NoMasquerade {
 		return nil, fmt.Errorf("servers: inetutils ftpd has no passive (masquerade) address option")
 	}
 	if spec.User == "" {

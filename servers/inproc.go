@@ -107,8 +107,8 @@ func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
 	}
 	start := time.Now()
 	settings := &ftpserver.Settings{
-		ListenAddr:               r.Addr(),
-		PublicHost:               r.PasvAddress,
+		ListenAddr:               r.listenAddr(),
+		PublicHost:               r.masquerade(),
 		PassiveTransferPortRange: ftpserver.PortRange{Start: r.PasvMin, End: r.PasvMax},
 		Banner:                   "ftpharness ftpserverlib ready",
 	}
@@ -125,7 +125,7 @@ func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
 	if err := srv.Listen(); err != nil {
 		lf.Close()
 		r.release()
-		return nil, fmt.Errorf("servers: ftpserverlib listen on %s: %w", r.Addr(), err)
+		return nil, fmt.Errorf("servers: ftpserverlib listen on %s: %w", r.listenAddr(), err)
 	}
 	s := &inproc{r: r, logPath: lp, logFile: lf, stop: srv.Stop, done: make(chan struct{})}
 	go func() { defer close(s.done); _ = srv.Serve() }()
@@ -188,9 +188,9 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		Auth:           goftpAuth{user: r.User, pass: r.Password, anon: r.Anonymous},
 		Perm:           goftp.NewSimplePerm("ftp", "ftp"),
 		Name:           "ftpharness goftp",
-		Hostname:       "127.0.0.1",
+		Hostname:       r.ListenAddress,
 		Port:           r.Port,
-		PublicIP:       r.PasvAddress,
+		PublicIP:       r.masquerade(),
 		PassivePorts:   fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax),
 		WelcomeMessage: "ftpharness goftp ready",
 		Logger:         fileLogger{lf},
@@ -204,11 +204,11 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		r.release()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp4", r.Addr())
+	ln, err := net.Listen("tcp4", r.listenAddr())
 	if err != nil {
 		lf.Close()
 		r.release()
-		return nil, fmt.Errorf("servers: goftp listen on %s: %w", r.Addr(), err)
+		return nil, fmt.Errorf("servers: goftp listen on %s: %w", r.listenAddr(), err)
 	}
 	s := &inproc{r: r, logPath: lp, logFile: lf, done: make(chan struct{})}
 	s.stop = func() error {

@@ -12,19 +12,27 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Spec says how to start a server. Zero values get defaults from Defaults.
 type Spec struct {
-	// Port is the control port on 127.0.0.1. 0 picks a free one.
+	// Port is the control port. 0 picks a free one.
 	Port int
+	// ListenAddress is the address the control (and, where the server
+	// allows, passive) sockets bind. Default 127.0.0.1; "0.0.0.0" binds
+	// every interface (containers). Target.Addr dials 127.0.0.1 then.
+	ListenAddress string
 	// PasvMin and PasvMax bound the passive range (inclusive). PasvMin 0
 	// picks a free block of DefaultRangeSize ports (of PasvMax ports when
 	// only PasvMax is set); PasvMax 0 with PasvMin set means
 	// PasvMin..PasvMin+DefaultRangeSize-1.
 	PasvMin, PasvMax int
 	// PasvAddress is the address the server advertises in 227 replies
-	// (masquerade). Default 127.0.0.1.
+	// (masquerade). Default 127.0.0.1. NoMasquerade leaves the server's
+	// masquerade setting out of its configuration entirely, so it
+	// advertises the local address of each control connection (the NAT
+	// case: a server in a container advertising its container address).
 	PasvAddress string
 	// User and Password of the writable account. Default ftpuser/ftppass.
 	User, Password string
@@ -42,11 +50,19 @@ type Spec struct {
 
 // Defaults used when a Spec leaves a field empty.
 var (
-	DefaultUser        = "ftpuser"
-	DefaultPassword    = "ftppass"
-	DefaultPasvAddress = "127.0.0.1"
-	DefaultRangeSize   = 20
+	DefaultUser          = "ftpuser"
+	DefaultPassword      = "ftppass"
+	DefaultPasvAddress   = "127.0.0.1"
+	DefaultListenAddress = "127.0.0.1"
+	DefaultRangeSize     = 20
 )
+
+// NoMasquerade as Spec.PasvAddress renders no masquerade setting at all
+// (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P, pyftpdlib
+// masquerade_address, ftpserverlib PublicHost, goftp PublicIP): the server
+// advertises the address the client reached it on, as an unconfigured
+// server does. Target.PasvAddress is empty then.
+const NoMasquerade = "none"
 
 // Target is what a running server gives the harness: where to connect and
 // what to expect. It mirrors target.Config's fields without importing it.
@@ -57,6 +73,13 @@ type Target struct {
 	Password    string `json:"password" yaml:"password"`
 	PasvRange   string `json:"pasv-range,omitempty" yaml:"pasv-range,omitempty"`
 	PasvAddress string `json:"pasv-address,omitempty" yaml:"pasv-address,omitempty"`
+}
+
+// Greeting connects to addr, reads the server's greeting within timeout,
+// sends QUIT and returns the greeting; an error unless it is a 220 reply
+// (the container HEALTHCHECK, `ftpserve health`).
+func Greeting(addr string, timeout time.Duration) (string, error) {
+	return readGreeting(addr, timeout)
 }
 
 // Running is a started server.

@@ -1,5 +1,7 @@
 // Command ftpserve starts one real FTP server on loopback and keeps it
-// running until interrupted, printing where to connect.
+// running until interrupted, printing where to connect. It is also the
+// entrypoint of the server container images (--from-env, alias
+// --container NAME) and their HEALTHCHECK (ftpserve health).
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 func usage() {
 	out := flag.CommandLine.Output()
 	fmt.Fprintf(out, `Usage: ftpserve NAME [flags]
+       ftpserve NAME --from-env     (container entrypoint; = ftpserve --container NAME)
+       ftpserve health [--addr HOST:PORT] [--timeout 2s]
 
 Start one FTP server on 127.0.0.1 with a known passive port range, print its
 target (address, credentials, passive range), and keep it running until
@@ -38,7 +42,9 @@ Flags:
 Environment:
   FTPH_DEBUG=1        verbose protocol logs where the server supports it
   FTPH_KEEP_STATE=1   keep the generated state dir (config, logs) after stop
-
+`)
+	fmt.Fprint(out, containerHelp)
+	fmt.Fprintf(out, `
 Examples:
   ftpserve vsftpd --port 2121 --pasv-range 30000-30019
   ftpserve ftpserverlib --profile /tmp/embedded.yaml
@@ -47,11 +53,17 @@ Examples:
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "health" {
+		os.Exit(health(os.Args[2:]))
+	}
 	flag.Usage = usage
 	var (
-		port     = flag.Int("port", 0, "control port on 127.0.0.1 (0 = pick a free one in 20000-29999)")
+		port     = flag.Int("port", 0, "control port (0 = pick a free one in 20000-29999)")
+		listen   = flag.String("listen", "", "listen `address` (default 127.0.0.1; 0.0.0.0 = every interface)")
+		fromEnv  = flag.Bool("from-env", false, "container mode: settings from FTPH_* variables, listen on 0.0.0.0, logs to stdout")
+		contName = flag.String("container", "", "container mode for server `NAME` (= NAME --from-env)")
 		pasv     = flag.String("pasv-range", "", "passive port range `lo-hi` (default: a free block of 20 ports in 30000-59999)")
-		pasvAddr = flag.String("pasv-address", "", "address advertised in 227 replies (default 127.0.0.1)")
+		pasvAddr = flag.String("pasv-address", "", "address advertised in 227 replies (default 127.0.0.1; \""+servers.NoMasquerade+"\" = no masquerade setting)")
 		user     = flag.String("user", "", "login user (default "+servers.DefaultUser+")")
 		pass     = flag.String("password", "", "login password (default "+servers.DefaultPassword+")")
 		root     = flag.String("root", "", "directory to serve (default: a fresh directory in the state dir)")
@@ -74,19 +86,32 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ftpserve: unexpected arguments: %v\n", flag.Args())
 		os.Exit(2)
 	}
+	if *contName != "" {
+		if name != "" && name != *contName {
+			fmt.Fprintf(os.Stderr, "ftpserve: server %q and --container %q differ\n", name, *contName)
+			os.Exit(2)
+		}
+		name, *fromEnv = *contName, true
+	}
 	if name == "" {
 		usage()
 		os.Exit(2)
 	}
+	if *fromEnv {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if err := applyEnv(set, port, listen, pasv, pasvAddr, user, pass, root, anon); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	spec := servers.Spec{
-		Port: *port, PasvAddress: *pasvAddr, User: *user, Password: *pass,
+		Port: *port, ListenAddress: *listen, PasvAddress: *pasvAddr, User: *user, Password: *pass,
 		Root: *root, StateDir: *state, Anonymous: *anon,
 	}
 	if *pasv != "" {
-		lo, hi, ok := strings.Cut(*pasv, "-")
-		a, e1 := strconv.Atoi(lo)
-		b, e2 := strconv.Atoi(hi)
-		if !ok || e1 != nil || e2 != nil || a <= 0 || b < a || b > 65535 {
+		a, b, err := parseRange(*pasv)
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "ftpserve: bad --pasv-range %q (want lo-hi, e.g. 30000-30019)\n", *pasv)
 			os.Exit(2)
 		}
@@ -106,9 +131,16 @@ func main() {
 	fmt.Printf("addr:         %s\n", t.Addr)
 	fmt.Printf("user:         %s\n", t.User)
 	fmt.Printf("password:     %s\n", t.Password)
+	if spec.ListenAddress != "" {
+		fmt.Printf("listen:       %s\n", spec.ListenAddress)
+	}
 	if t.PasvRange != "" {
 		fmt.Printf("pasv-range:   %s\n", t.PasvRange)
-		fmt.Printf("pasv-address: %s\n", t.PasvAddress)
+		if t.PasvAddress == "" {
+			fmt.Printf("pasv-address: (none: no masquerade setting; the server advertises the address it is reached on)\n")
+		} else {
+			fmt.Printf("pasv-address: %s\n", t.PasvAddress)
+		}
 	} else {
 		fmt.Printf("pasv-range:   (none: this server uses kernel-chosen data ports)\n")
 	}
@@ -129,10 +161,38 @@ func main() {
 		fmt.Printf("profile:      %s\n", *profile)
 	}
 	fmt.Println("running; press Ctrl-C to stop")
-	<-ctx.Done()
-	fmt.Fprintln(os.Stderr, "ftpserve: stopping", name)
-	if err := srv.Stop(); err != nil {
+	var exited <-chan struct{}
+	stopFollow := func() {}
+	if *fromEnv {
+		stopFollow = followLogs(srv)
+		exited = watchDaemon(srv)
+	}
+	failed := false
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "ftpserve: stopping", name)
+	case <-exited:
+		fmt.Fprintf(os.Stderr, "ftpserve: %s (pid %d) exited by itself\n", name, srv.PID())
+		failed = true
+	}
+	stopReaping.Store(true)
+	err = srv.Stop()
+	stopFollow()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ftpserve: stop: %v\n", err)
 		os.Exit(1)
 	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+func parseRange(s string) (int, int, error) {
+	lo, hi, ok := strings.Cut(s, "-")
+	a, e1 := strconv.Atoi(strings.TrimSpace(lo))
+	b, e2 := strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || e1 != nil || e2 != nil || a <= 0 || b < a || b > 65535 {
+		return 0, 0, fmt.Errorf("bad range %q", s)
+	}
+	return a, b, nil
 }
