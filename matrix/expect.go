@@ -1,7 +1,9 @@
 package matrix
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,6 +51,38 @@ func LoadExpectations(dir, server string) (Expectations, error) {
 		}
 	}
 	return e, nil
+}
+
+// Overlay returns e with the checks of layer replacing e's: a layer says
+// where another environment legitimately differs (e.g. the containers
+// layer: Docker's port publishing hides the client's source address). A
+// layer row with result pass or observe removes a local expectation.
+func (e Expectations) Overlay(layer Expectations) Expectations {
+	out := Expectations{Server: e.Server, Checks: map[string]Expectation{}}
+	for id, x := range e.Checks {
+		out.Checks[id] = x
+	}
+	for id, x := range layer.Checks {
+		out.Checks[id] = x
+	}
+	return out
+}
+
+// LoadLayered reads dir/<server>.yaml and, when layerDir/<server>.yaml
+// exists, lays it over (see Overlay).
+func LoadLayered(dir, layerDir, server string) (Expectations, error) {
+	e, err := LoadExpectations(dir, server)
+	if err != nil {
+		return e, err
+	}
+	l, err := LoadExpectations(layerDir, server)
+	if errors.Is(err, fs.ErrNotExist) {
+		return e, nil
+	}
+	if err != nil {
+		return e, fmt.Errorf("%s: %w", layerDir, err)
+	}
+	return e.Overlay(l), nil
 }
 
 // Expected is the result expected for check id.

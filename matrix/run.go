@@ -139,8 +139,28 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
 	defer srv.Stop()
+	return runTarget(ctx, o, name, dir, srv.Target())
+}
+
+// RunTarget runs the suites against a server that is already running (a
+// container, a remote host) and returns the verdicts; o.Dir/name receives
+// the profile, output and reports as for RunServer.
+func RunTarget(ctx context.Context, o Options, name string, tg servers.Target) (report.Run, error) {
+	if o.PerServer == 0 {
+		o.PerServer = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.PerServer)
+	defer cancel()
+	dir := filepath.Join(o.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return report.Run{}, err
+	}
+	return runTarget(ctx, o, name, dir, tg)
+}
+
+func runTarget(ctx context.Context, o Options, name, dir string, tg servers.Target) (report.Run, error) {
 	profile := filepath.Join(dir, "profile.yaml")
-	if err := srv.Target().WriteProfile(profile); err != nil {
+	if err := tg.WriteProfile(profile); err != nil {
 		return report.Run{}, err
 	}
 	out, err := os.Create(filepath.Join(dir, "output.txt"))
