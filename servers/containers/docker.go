@@ -92,7 +92,9 @@ func (d *Docker) exec(ctx context.Context, timeout time.Duration, bin string, ar
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
 	err := cmd.Run()
-	d.logf("[%5.1fs] %s %s", time.Since(start).Seconds(), bin, strings.Join(args, " "))
+	if err != nil || !polling(args) {
+		d.logf("[%5.1fs] %s %s", time.Since(start).Seconds(), bin, strings.Join(args, " "))
+	}
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("no answer within %v: %w", timeout, ctx.Err())
@@ -100,6 +102,18 @@ func (d *Docker) exec(ctx context.Context, timeout time.Duration, bin string, ar
 		return stdout.String(), &Error{Args: append([]string{bin}, args...), Err: err, Stderr: stderr.String() + stdout.String()}
 	}
 	return stdout.String(), nil
+}
+
+// polling reports whether args is a read-only query repeated while waiting
+// (not worth a log line unless it fails).
+func polling(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "inspect", "ps", "ls", "images":
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Docker) docker(ctx context.Context, timeout time.Duration, args ...string) (string, error) {

@@ -1,0 +1,201 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+)
+
+// ServerSpec is one server container with its ports published on
+// 127.0.0.1. Host ports come from the servers allocator (servers.Lease),
+// so containers, local servers and fault proxies started at the same time
+// never clash.
+type ServerSpec struct {
+	// Name is the server kind (vsftpd, ...): Target().Server.
+	Name string
+	// Image is the image reference (ftpharness/<name>:<tag>).
+	Image string
+	// RangeSize is the passive range's size (default 10).
+	RangeSize int
+	// PasvAddress is what the server advertises (FTPH_PASV_ADDRESS); ""
+	// lets it advertise its own container address (no masquerade).
+	PasvAddress string
+	// Publish is how many ports of the range are published, from its
+	// start (0: all).
+	Publish int
+	// Shift publishes the range on host ports different from the
+	// container's: both ranges are reserved from the allocator, so nothing
+	// else on the host listens on the container-side numbers either.
+	Shift bool
+	// User and Password (default servers.DefaultUser/DefaultPassword).
+	User, Password string
+	// Network to attach (default bridge).
+	Network string
+	// Labels of the container (RunLabels of the test run).
+	Labels map[string]string
+	// Healthy bounds the wait for the health check (default 60 s).
+	Healthy time.Duration
+}
+
+// Server is a running server container.
+type Server struct {
+	Spec ServerSpec
+	ID   string
+	Info Info
+	// ControlPort is the host port published for the container's 21.
+	ControlPort int
+	// HostLo..HostHi are the published passive host ports (all of the
+	// range's host side, also the unpublished part when Publish < size);
+	// ContainerLo..ContainerHi the range the server uses inside.
+	HostLo, HostHi           int
+	ContainerLo, ContainerHi int
+	// Started is how long the container took from `docker run` to healthy.
+	Started time.Duration
+
+	d     *Docker
+	lease *servers.Lease
+}
+
+// StartServer reserves host ports, runs the container, and waits for it to
+// be healthy. On error nothing is left running.
+func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error) {
+	if s.RangeSize <= 0 {
+		s.RangeSize = 10
+	}
+	if s.User == "" {
+		s.User = servers.DefaultUser
+	}
+	if s.Password == "" {
+		s.Password = servers.DefaultPassword
+	}
+	if s.Healthy == 0 {
+		s.Healthy = 60 * time.Second
+	}
+	srv := &Server{Spec: s, d: d, lease: servers.NewLease()}
+	fail := func(err error) (*Server, error) {
+		srv.Stop(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	var err error
+	if srv.ControlPort, err = srv.lease.ControlPort(); err != nil {
+		return fail(err)
+	}
+	if srv.ContainerLo, srv.ContainerHi, err = srv.lease.Range(s.RangeSize); err != nil {
+		return fail(err)
+	}
+	srv.HostLo, srv.HostHi = srv.ContainerLo, srv.ContainerHi
+	if s.Shift {
+		if srv.HostLo, srv.HostHi, err = srv.lease.Range(s.RangeSize); err != nil {
+			return fail(err)
+		}
+	}
+	pub := s.RangeSize
+	if s.Publish > 0 && s.Publish < pub {
+		pub = s.Publish
+	}
+	env := map[string]string{
+		"FTPH_USER":         s.User,
+		"FTPH_PASSWORD":     s.Password,
+		"FTPH_PORT":         "21",
+		"FTPH_PASV_RANGE":   fmt.Sprintf("%d-%d", srv.ContainerLo, srv.ContainerHi),
+		"FTPH_PASV_ADDRESS": s.PasvAddress,
+	}
+	start := time.Now()
+	srv.ID, err = d.Run(ctx, RunSpec{
+		Image:  s.Image,
+		Env:    env,
+		Labels: s.Labels,
+		Ports: []Port{
+			{Host: srv.ControlPort, Container: 21},
+			{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
+		},
+		Network:        s.Network,
+		HealthInterval: time.Second,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", s.Name, err))
+	}
+	if srv.Info, err = d.WaitHealthy(ctx, srv.ID, s.Healthy); err != nil {
+		return fail(fmt.Errorf("start %s: %w", s.Name, err))
+	}
+	// Healthy inside is not yet reachable through the published port on
+	// every daemon: wait for the greeting through it too.
+	if err := waitGreeting(ctx, srv.Addr(), 20*time.Second); err != nil {
+		logs, _ := d.Logs(context.WithoutCancel(ctx), srv.ID, 40)
+		return fail(fmt.Errorf("start %s: healthy, but no 220 greeting through the published port %s: %v; logs:\n%s", s.Name, srv.Addr(), err, logs))
+	}
+	srv.Started = time.Since(start)
+	return srv, nil
+}
+
+// Addr is the published control address on the host.
+func (s *Server) Addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.ControlPort))
+}
+
+// IP is the container's own address (what it advertises with no
+// PasvAddress).
+func (s *Server) IP() string { return s.Info.IP(s.Spec.Network) }
+
+// Target is the server as a host client is told about it: the published
+// control port, the host side of the passive range, and the masquerade
+// address the server was given.
+func (s *Server) Target() servers.Target {
+	return servers.Target{
+		Server: s.Spec.Name, Addr: s.Addr(), User: s.Spec.User, Password: s.Spec.Password,
+		PasvRange:   fmt.Sprintf("%d-%d", s.HostLo, s.HostHi),
+		PasvAddress: s.Spec.PasvAddress,
+	}
+}
+
+// Logs is the container's output.
+func (s *Server) Logs(ctx context.Context) string {
+	if s.ID == "" {
+		return ""
+	}
+	out, _ := s.d.Logs(ctx, s.ID, 200)
+	return out
+}
+
+// Stop removes the container and releases its host ports.
+func (s *Server) Stop(ctx context.Context) error {
+	var err error
+	if s.ID != "" {
+		err = s.d.Remove(ctx, s.ID)
+		s.ID = ""
+	}
+	s.lease.Release()
+	return err
+}
+
+func waitGreeting(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err == nil {
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			b := make([]byte, 4)
+			_, err = io.ReadFull(c, b)
+			c.Close()
+			if err == nil && string(b[:3]) == "220" {
+				return nil
+			}
+			if err == nil {
+				err = fmt.Errorf("greeting starts %q", b)
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	return last
+}
