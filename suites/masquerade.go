@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"net"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -26,6 +27,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 		}
 		x := net.ParseIP(Config().PasvAddress)
 		var vs []string
+		var advice string
 		for i := 1; i <= 3; i++ {
 			s := Login(ctx)
 			for j := 1; j <= 3; j++ {
@@ -33,12 +35,17 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 				Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
 				if !pr.EP.IP.Equal(x) {
 					vs = append(vs, fmt.Sprintf("session %d PASV %d advertised %s, not the declared %s: %q", i, j, pr.EP.IP, x, pr.Reply.Raw))
+					if advice == "" {
+						advice = AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x)
+					}
 				}
 				PokePassive(ctx, s, pr.EP)
 			}
 			s.Quit(ctx)
 		}
-		ExpectNoViolations(vs, "every 227 must carry the declared public address")
+		if len(vs) > 0 {
+			Problem(fmt.Sprintf("%s\n  %s", advice, strings.Join(vs, "\n  ")))
+		}
 	})
 
 	// ProFTPD masqaddr_pasv_delayed_resolving_bug4104, fauria/docker-vsftpd#18.
@@ -83,31 +90,51 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 		Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
 		ip, ctrl, client := pr.EP.IP, s.RemoteIP(), s.LocalIP()
 		var vs []string
+		natAddress := false // the address itself is wrong: say how to fix it
 		if ip.To4() != nil && ip.To4()[0] == 0 {
 			vs = append(vs, fmt.Sprintf("advertises %s (0.0.0.0/8 is not an address a client can connect to)", ip))
+			natAddress = true
 		}
 		if !client.IsLoopback() && ip.IsLoopback() {
 			vs = append(vs, fmt.Sprintf("advertises loopback %s to client %s", ip, client))
+			natAddress = true
 		}
 		if !client.IsLoopback() && !client.IsLinkLocalUnicast() && ip.IsLinkLocalUnicast() {
 			vs = append(vs, fmt.Sprintf("advertises link-local %s to client %s", ip, client))
+			natAddress = true
 		}
 		if ip.IsPrivate() && !ctrl.IsPrivate() && !ctrl.IsLoopback() {
 			vs = append(vs, fmt.Sprintf("advertises private %s to a client that reached the server at public %s", ip, ctrl))
+			natAddress = true
 		}
 		if ip.Equal(ctrl) || (ip.IsLoopback() && ctrl.IsLoopback()) {
 			octx, cancel := Ctx(ctx)
 			defer cancel()
 			nc, err := s.DialData(octx, pr.EP, ftp.DataOptions{Policy: ftp.Strict})
-			if err != nil {
+			switch {
+			case err != nil && !ip.Equal(ctrl):
+				vs = append(vs, fmt.Sprintf("the advertised endpoint %s is not reachable (%s)", pr.EP, DialFailure(err)))
+				natAddress = true
+			case err != nil && Unreachable(err):
+				vs = append(vs, PortAdvice(ServerSoftware(ctx, s), s.DataTarget(pr.EP, ftp.Strict), "227", err))
+			case err != nil:
 				vs = append(vs, fmt.Sprintf("the advertised endpoint %s is not reachable: %v", pr.EP, err))
-			} else if res := s.Transfer(octx, nc, "LIST "+dir, nil, nil); !res.OK() {
-				vs = append(vs, fmt.Sprintf("LIST over the advertised endpoint %s: %s", pr.EP, res))
+			default:
+				if res := s.Transfer(octx, nc, "LIST "+dir, nil, nil); !res.OK() {
+					vs = append(vs, fmt.Sprintf("LIST over the advertised endpoint %s: %s", pr.EP, res))
+				}
 			}
 		} else {
 			GinkgoWriter.Printf("advertised %s differs from the server address %s: not dialled (ftpharness sends traffic only to the server under test)\n", ip, ctrl)
 		}
-		ExpectNoViolations(vs, fmt.Sprintf("227 %q must advertise an address this client can reach", pr.Reply.Raw))
+		if len(vs) == 0 {
+			return
+		}
+		what := fmt.Sprintf("227 %q must advertise an address this client can reach", pr.Reply.Raw)
+		if natAddress && !ip.Equal(ctrl) {
+			what = AddressAdvice(ServerSoftware(ctx, s), ip, ctrl, ctrl) + fmt.Sprintf(" (reply %q)", pr.Reply.Raw)
+		}
+		Problem(fmt.Sprintf("%s:\n  %s", what, strings.Join(vs, "\n  ")))
 	})
 
 	// RFC 2428 §3: the 229 reply carries only the port ("the first two

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,24 +30,30 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	Check("RANGE-001", func(ctx SpecContext) {
 		lo, hi := RequireRange()
 		var vs []string
+		var outside []int
 		for i := 0; i < 3; i++ {
 			s := Login(ctx)
 			probe := TryPassive(ctx, s, true)
 			epsv := !probe.Reply.Is(500, 502)
 			if probe.OK() && (probe.EP.Port < lo || probe.EP.Port > hi) {
 				vs = append(vs, fmt.Sprintf("session %d: %s: port %d outside %d-%d", i+1, probe, probe.EP.Port, lo, hi))
+				outside = append(outside, probe.EP.Port)
 			}
 			for j := 0; j < 8; j++ {
 				pr := TryPassive(ctx, s, epsv && j%2 == 1)
 				Expect(pr.Err).NotTo(HaveOccurred(), "session %d: %s", i+1, pr)
 				if pr.EP.Port < lo || pr.EP.Port > hi {
 					vs = append(vs, fmt.Sprintf("session %d: %s: port %d outside %d-%d", i+1, pr, pr.EP.Port, lo, hi))
+					outside = append(outside, pr.EP.Port)
 				}
 				PokePassive(ctx, s, pr.EP)
 			}
 			s.Quit(ctx)
 		}
-		ExpectNoViolations(vs, "every passive port must lie in the declared range")
+		if len(vs) > 0 {
+			Problem(fmt.Sprintf("every passive port must lie in the declared range; %s:\n  %s",
+				RangeAdvice(ServerSoftware(ctx, nil), lo, hi, uniqPorts(outside)), strings.Join(vs, "\n  ")))
+		}
 	})
 
 	// bolcom/libunftp PR#244: an off-by-one made the upper bound unusable.
@@ -525,4 +532,17 @@ func predictable(ps []int) string {
 		return "strictly increasing by one"
 	}
 	return ""
+}
+
+// uniqPorts drops repeated ports, keeping the first-seen order.
+func uniqPorts(ps []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }

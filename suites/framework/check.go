@@ -107,3 +107,21 @@ func Observe(what string, value any) {
 func Expectf(actual any, format string, args ...any) Assertion {
 	return ExpectWithOffset(1, actual, fmt.Sprintf(format, args...))
 }
+
+// Problem fails the spec with msg as the whole failure message, through
+// Gomega (so the check's severity applies: an INTEROP check warns). Use it
+// instead of Ginkgo's Fail, which no severity intercepts.
+func Problem(msg string) {
+	GinkgoHelper()
+	Expect(msg).To(noProblem{})
+}
+
+// noProblem matches "" and fails with the string itself as the message.
+type noProblem struct{}
+
+func (noProblem) Match(actual any) (bool, error) {
+	s, _ := actual.(string)
+	return s == "", nil
+}
+func (noProblem) FailureMessage(actual any) string        { s, _ := actual.(string); return s }
+func (noProblem) NegatedFailureMessage(actual any) string { return "expected a problem" }

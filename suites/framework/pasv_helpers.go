@@ -157,6 +157,9 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	ep, r, err := s.Passive(octx, epsv)
+	if err == nil {
+		s.lastPassive = r
+	}
 	v := "PASV"
 	if epsv {
 		v = "EPSV"

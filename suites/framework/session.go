@@ -22,6 +22,9 @@ import (
 type Session struct {
 	*ftp.Conn
 	Name string
+	// lastPassive is the last 227/229 this session got (for messages
+	// about the endpoint it advertised).
+	lastPassive ftp.Reply
 }
 
 var (
@@ -152,6 +155,7 @@ func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
 	defer cancel()
 	ep, r, err := s.Passive(octx, epsv)
 	Expect(err).NotTo(HaveOccurred(), "passive setup (reply %s)", r)
+	s.lastPassive = r
 	return ep
 }
 
@@ -169,6 +173,9 @@ func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.Da
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	nc, err := s.DialData(octx, ep, opts)
+	if Unreachable(err) {
+		Expect(err).NotTo(HaveOccurred(), "data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err))
+	}
 	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
 	DeferCleanup(func() { nc.Close() })
 	return nc

@@ -103,6 +103,9 @@ func (s *Session) DialSmallWindow(ctx context.Context, ep ftp.Endpoint, rcvbuf i
 		return serr
 	}}
 	nc, err := d.DialContext(octx, "tcp", addr)
+	if Unreachable(err) {
+		Expect(err).NotTo(HaveOccurred(), "data connection to %s: %s", addr, s.portAdvice(ctx, addr, err))
+	}
 	Expect(err).NotTo(HaveOccurred(), "data connection to %s", addr)
 	s.Transcript().Notef("data connected %s -> %s (SO_RCVBUF %d)", nc.LocalAddr(), addr, rcvbuf)
 	DeferCleanup(func() { nc.Close() })

@@ -1,0 +1,186 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// Helpers that tell whether the ports a server advertises can be reached,
+// the way a client behind the operator's NAT/port publishing reaches them.
+
+// passiveCode is "227" or "229" for the last passive reply of s.
+func (s *Session) passiveCode() string {
+	if s.lastPassive.Code == 229 {
+		return "229"
+	}
+	return "227"
+}
+
+// portAdvice is PortAdvice for a failed data connection of s to target,
+// with the passive reply it came from.
+func (s *Session) portAdvice(ctx context.Context, target string, err error) string {
+	msg := PortAdvice(ServerSoftware(ctx, s), target, s.passiveCode(), err)
+	if len(s.lastPassive.Raw) > 0 {
+		msg += fmt.Sprintf(" (reply %q)", s.lastPassive.Raw)
+	}
+	return msg
+}
+
+// ProbeDialTimeout bounds each connection attempt of ProbePassivePorts.
+var ProbeDialTimeout = 3 * time.Second
+
+// PortProbe is what ProbePassivePorts found.
+type PortProbe struct {
+	Tried    int
+	Accepted []int
+	Refused  []int  // ports nothing accepted a connection on
+	FirstErr error  // the first dial error
+	FirstRaw string // the 227 that advertised the first refused port
+	Target   string // the first refused host:port dialled
+	Stopped  string // why probing ended early ("" if it did not)
+}
+
+// ProbePassivePorts sends up to n PASVs on s and connects to every
+// advertised port at the control connection's host (each attempt bounded by
+// ProbeDialTimeout, a refusal retried once), closing each connection at
+// once. It stops at a reply that is not a parseable 227 (a server out of
+// ports is another check's business) or after three timeouts.
+func ProbePassivePorts(ctx context.Context, s *Session, n int) PortProbe {
+	var p PortProbe
+	timeouts := 0
+	for i := 0; i < n; i++ {
+		pr := TryPassive(ctx, s, false)
+		if !pr.OK() {
+			p.Stopped = fmt.Sprintf("PASV #%d: %s", i+1, pr)
+			break
+		}
+		p.Tried++
+		target := s.DataTarget(pr.EP, ftp.ControlHost)
+		err := dialOnce(ctx, target)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			time.Sleep(100 * time.Millisecond)
+			err = dialOnce(ctx, target)
+		}
+		if err == nil {
+			p.Accepted = append(p.Accepted, pr.EP.Port)
+			continue
+		}
+		p.Refused = append(p.Refused, pr.EP.Port)
+		if p.FirstErr == nil {
+			p.FirstErr, p.FirstRaw, p.Target = err, string(pr.Reply.Raw), target
+		}
+		if IsTimeout(err) {
+			if timeouts++; timeouts >= 3 {
+				p.Stopped = "three connection attempts timed out"
+				break
+			}
+		}
+	}
+	return p
+}
+
+func dialOnce(ctx context.Context, target string) error {
+	octx, cancel := context.WithTimeout(ctx, min(ProbeDialTimeout, Config().Timeout))
+	defer cancel()
+	nc, err := ftp.DialTCP(octx, target, nil)
+	if err == nil {
+		nc.Close()
+	}
+	return err
+}
+
+// ProbeSize is how many PASVs a reachability probe takes: the declared
+// range's size up to 16, or 8 when no range is declared.
+func ProbeSize() int {
+	if r, ok := Config().PasvPorts(); ok {
+		return min(r.Size(), 16)
+	}
+	return 8
+}
+
+// Summary renders the probe for a failure message ("" when every port
+// accepted).
+func (p PortProbe) Summary(ctx context.Context, s *Session) string {
+	if len(p.Refused) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d advertised ports accepted no connection (%s)", len(p.Refused), p.Tried, PortList(uniq(p.Refused)))
+	if len(p.Accepted) > 0 {
+		fmt.Fprintf(&b, " while %s did: the passive range is only partly published/forwarded", PortList(uniq(p.Accepted)))
+	}
+	fmt.Fprintf(&b, "; %s (reply %q)", PortAdvice(ServerSoftware(ctx, s), p.Target, "227", p.FirstErr), p.FirstRaw)
+	if p.Stopped != "" {
+		fmt.Fprintf(&b, "; probing stopped: %s", p.Stopped)
+	}
+	return b.String()
+}
+
+func uniq(ps []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// PassiveConn sends PASV on s and connects to the advertised port at the
+// control host. When nothing accepts the connection the spec fails with
+// the advice and a probe of further advertised ports (which of them are
+// published), instead of the bare dial error.
+func (s *Session) PassiveConn(ctx context.Context) net.Conn {
+	GinkgoHelper()
+	ep := s.Pasv(ctx, false)
+	raw := s.lastPassive.Raw
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	target := s.DataTarget(ep, ftp.ControlHost)
+	nc, err := s.DialData(octx, ep, ftp.DataOptions{})
+	if err == nil {
+		DeferCleanup(func() { nc.Close() })
+		return nc
+	}
+	if !Unreachable(err) {
+		Problem(fmt.Sprintf("data connection to %s: %v (reply %q)", target, err, raw))
+	}
+	msg := PortAdvice(ServerSoftware(ctx, s), target, "227", err) + fmt.Sprintf(" (reply %q)", raw)
+	p := ProbePassivePorts(ctx, s, ProbeSize())
+	if len(p.Refused) > 0 {
+		msg += fmt.Sprintf("; then %d of %d more PASVs advertised ports that accepted no connection (%s)", len(p.Refused), p.Tried, PortList(uniq(p.Refused)))
+		if len(p.Accepted) > 0 {
+			msg += fmt.Sprintf(", while %s did: the passive range is only partly published/forwarded", PortList(uniq(p.Accepted)))
+		}
+	} else if p.Tried > 0 {
+		msg += fmt.Sprintf("; %d more PASVs advertised ports that did accept (%s)", p.Tried, PortList(uniq(p.Accepted)))
+	}
+	Problem(msg)
+	return nil
+}
+
+// ExpectAdvertisedPortsReachable probes ProbeSize() PASVs on s (after its
+// transfers) and fails, with the advice, when any advertised port accepted
+// no connection: a range published only in part passes a transfer or two
+// and fails whoever draws an unpublished port.
+func ExpectAdvertisedPortsReachable(ctx context.Context, s *Session) {
+	GinkgoHelper()
+	p := ProbePassivePorts(ctx, s, ProbeSize())
+	if p.Stopped != "" {
+		GinkgoWriter.Printf("reachability probe stopped after %d PASVs: %s\n", p.Tried, p.Stopped)
+	}
+	if len(p.Refused) > 0 {
+		Problem(fmt.Sprintf("after its transfers, %d PASVs: %s", p.Tried, p.Summary(ctx, s)))
+	}
+}
