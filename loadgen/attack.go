@@ -274,6 +274,20 @@ func WithThink(d time.Duration) Option { return func(a *Attacker) { a.think = d 
 // WithRecoveryTimeout bounds exhaust's wait for a working PASV after release.
 func WithRecoveryTimeout(d time.Duration) Option { return func(a *Attacker) { a.recovery = d } }
 
+// WithShard makes the attacker run shard s of a run split over s.Count
+// generators: the sessions, count and rate given (the run's totals) are
+// divided (Shard.Share, Shard.ShareRate; exhaust's default count too), the
+// sources sliced (Shard.Sources) and the seed offset by the index
+// (Shard.Seed; a sharded run is always seeded). Prepare and Attack report
+// a share that cannot be made (fewer sessions, count or sources than
+// shards).
+func WithShard(s Shard) Option { return func(a *Attacker) { a.shard = s } }
+
+// WithSeed seeds the random choices (the mixed scenario's operations):
+// session i of a run with seed S draws from PCG(i+1, S). Without a seed
+// an unsharded run seeds from its start time.
+func WithSeed(seed uint64) Option { return func(a *Attacker) { a.seed, a.seeded = seed, true } }
+
 // WithClock replaces the real clock (tests).
 func WithClock(c Clock) Option { return func(a *Attacker) { a.clock = c } }
 
@@ -296,6 +310,11 @@ type Attacker struct {
 	think    time.Duration
 	recovery time.Duration
 	clock    Clock
+
+	shard  Shard
+	seed   uint64
+	seeded bool
+	err    error // a configuration that cannot run (a shard share)
 
 	pasvRange PortRange
 
@@ -337,8 +356,54 @@ func NewAttacker(t Target, opts ...Option) *Attacker {
 	}
 	a.hardCtx, a.hardStop = context.WithCancel(context.Background())
 	a.newDriver = newFTPDriver
+	a.applyShard()
 	return a
 }
+
+// applyShard turns the totals into shard a.shard's share.
+func (a *Attacker) applyShard() {
+	s := a.shard
+	if !s.Set() {
+		return
+	}
+	if err := s.Validate(); err != nil {
+		a.err = err
+		return
+	}
+	a.seed, a.seeded = s.Seed(a.seed), true
+	if a.sessions < s.Count {
+		a.err = fmt.Errorf("shard %s: %d sessions cannot be split over %d shards (want at least one each)", s, a.sessions, s.Count)
+		return
+	}
+	a.sessions = s.Share(a.sessions)
+	if a.count > 0 {
+		if a.count < s.Count {
+			a.err = fmt.Errorf("shard %s: a count of %d cannot be split over %d shards", s, a.count, s.Count)
+			return
+		}
+		a.count = s.Share(a.count)
+	}
+	if a.rate > 0 {
+		a.rate = s.ShareRate(a.rate)
+		if a.rate <= 0 {
+			a.err = fmt.Errorf("shard %s: the rate cannot be split over %d shards (give at least %d/s)", s, s.Count, s.Count)
+			return
+		}
+	}
+	src, err := s.Sources(a.sources)
+	if err != nil {
+		a.err = fmt.Errorf("shard %s: %v", s, err)
+		return
+	}
+	a.sources = src
+}
+
+// Err reports a configuration the attacker cannot run (Prepare and Attack
+// return it too).
+func (a *Attacker) Err() error { return a.err }
+
+// Shard is the attacker's shard (zero when the run is not sharded).
+func (a *Attacker) Shard() Shard { return a.shard }
 
 // Stats is a snapshot of the live counters.
 type Stats struct {
@@ -395,6 +460,14 @@ func (a *Attacker) Settings(scenario string) Settings {
 		Count:     a.count,
 		Timeout:   a.timeout.Seconds(),
 	}
+	if a.shard.Set() {
+		sh := a.shard
+		s.Shard = &sh
+	}
+	if a.seeded {
+		seed := a.seed
+		s.Seed = &seed
+	}
 	if a.rate > 0 {
 		s.Model = "open"
 	}
@@ -429,6 +502,9 @@ func (a *Attacker) source(idx int) net.IP {
 // the run is over. Cancelling ctx stops starting new work; operations in
 // flight finish (each bounded by the timeout) unless Abort is called.
 func (a *Attacker) Attack(ctx context.Context, scenario string) (<-chan *Result, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
 	switch scenario {
 	case Exhaust, Churn, Retr, Stor, Mixed:
 	default:
@@ -548,7 +624,11 @@ func (a *Attacker) loop(ctx context.Context, scenario string, out chan<- *Result
 				}
 				d.close()
 			}()
-			rng := rand.New(rand.NewPCG(uint64(idx)+1, uint64(start.UnixNano())))
+			seed := uint64(start.UnixNano())
+			if a.seeded {
+				seed = a.seed
+			}
+			rng := rand.New(rand.NewPCG(uint64(idx)+1, seed))
 			fails := 0
 			for {
 				intended, ok := next()

@@ -165,8 +165,8 @@ func TestReadV10Report(t *testing.T) {
 	if !bytes.Contains(page, []byte("ftpload.report/v1.0")) {
 		t.Error("page does not name the report's schema")
 	}
-	// and a v1.1 report is written
-	if SchemaVersion != "ftpload.report/v1.1" {
+	// and a v1.2 report is written
+	if SchemaVersion != "ftpload.report/v1.2" {
 		t.Errorf("schema %s", SchemaVersion)
 	}
 }

@@ -51,10 +51,12 @@ func (a *Attacker) maxSessions() int {
 	if a.count > 0 {
 		return a.count
 	}
+	total := DefaultMaxSessions
 	if a.pasvRange.Set() {
-		return a.pasvRange.Size() + DefaultMaxOverRange
+		total = a.pasvRange.Size() + DefaultMaxOverRange
 	}
-	return DefaultMaxSessions
+	// the default is the whole run's: a shard tries its share of it
+	return max(a.shard.Share(total), 1)
 }
 
 // held is one session holding a passive listener it never connects to.

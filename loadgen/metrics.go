@@ -34,6 +34,8 @@ type Metrics struct {
 	mu sync.Mutex
 
 	begin, first, last time.Time
+	origin             time.Time // second 0 of the timeline
+	align              bool      // origin on a whole wall-clock second
 	closed             bool
 
 	ops       map[string]*OpStats
@@ -72,7 +74,26 @@ func NewMetrics(begin time.Time) *Metrics {
 	for i := range m.phases {
 		m.phases[i] = newHist()
 	}
+	m.setOrigin()
 	return m
+}
+
+// AlignTimeline starts the per-second timeline on the whole wall-clock
+// second the run began in (its second 0 is then partial), so that the
+// timelines of shards run on different machines share their second
+// boundaries and merge exactly. Call it before Add.
+func (m *Metrics) AlignTimeline() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.align = true
+	m.setOrigin()
+}
+
+func (m *Metrics) setOrigin() {
+	m.origin = m.begin
+	if m.align {
+		m.origin = m.begin.Truncate(time.Second)
+	}
 }
 
 // Add accounts one result.
@@ -88,6 +109,7 @@ func (m *Metrics) Add(r *Result) {
 		if !r.Intended.IsZero() && r.Intended.Before(m.begin) {
 			m.begin = r.Intended
 		}
+		m.setOrigin()
 	}
 	if m.first.IsZero() || r.Start.Before(m.first) {
 		m.first = r.Start
@@ -168,7 +190,7 @@ func (m *Metrics) Add(r *Result) {
 		m.sessionSpan[r.Session] = sp
 	}
 	// timeline, by completion second
-	sec := int(r.End.Sub(m.begin) / time.Second)
+	sec := int(r.End.Sub(m.origin) / time.Second)
 	if sec < 0 {
 		sec = 0
 	}
@@ -364,6 +386,7 @@ func (m *Metrics) Report(settings Settings) *Report {
 	if !m.first.IsZero() {
 		rep.Start = m.begin
 		rep.End = m.last
+		rep.TimelineStart = m.origin
 		rep.Duration = m.last.Sub(m.begin).Seconds()
 	}
 	var opsNoLogin uint64

@@ -17,7 +17,11 @@ import (
 //
 // v1.1 added ports.counts (advertisements per port) and
 // timeline[].errors_by_class; v1.0 reports lack them and still read.
-const SchemaVersion = "ftpload.report/v1.1"
+// v1.2 added timeline_start (the wall-clock instant of timeline second 0),
+// settings.shard and settings.seed (a sharded run) and merged (a report
+// made by ftpload merge from shard reports); the latency histograms
+// (latency.hdr, phases.*.hdr) were there from v1.0.
+const SchemaVersion = "ftpload.report/v1.2"
 
 // Report is a run, summarised: what ftpload --json writes and
 // ftpload report reads back.
@@ -29,6 +33,9 @@ type Report struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	Duration float64   `json:"duration_s"`
+	// TimelineStart is when timeline second 0 begins (v1.2): Start, or
+	// for a sharded run the whole wall-clock second Start falls in.
+	TimelineStart time.Time `json:"timeline_start,omitzero"`
 
 	Totals           Totals                  `json:"totals"`
 	Ops              map[string]OpStats      `json:"ops"`
@@ -41,6 +48,8 @@ type Report struct {
 	Exhaust          *ExhaustSummary         `json:"exhaust,omitempty"`
 	Timeline         []Second                `json:"timeline"`
 	Interrupted      bool                    `json:"interrupted,omitempty"`
+	// Merged says the report was made by ftpload merge (v1.2).
+	Merged *MergeInfo `json:"merged,omitempty"`
 }
 
 // Settings describe the run.
@@ -64,6 +73,12 @@ type Settings struct {
 	Think     float64  `json:"think_s,omitempty"`
 	Timeout   float64  `json:"timeout_s"`
 	Command   string   `json:"command,omitempty"`
+	// Shard is this run's part of a sharded run (v1.2; nil when not
+	// sharded). Sessions, Rate, Count and Sources are then the shard's
+	// share; a merged report has the totals and no Shard.
+	Shard *Shard `json:"shard,omitempty"`
+	// Seed seeded the random choices (v1.2; nil: seeded from the clock).
+	Seed *uint64 `json:"seed,omitempty"`
 }
 
 // ExhaustSummary is what the exhaust scenario found.
@@ -175,6 +190,16 @@ func NewTextReporter(rep *Report) Reporter {
 			target += " (embedded " + s.Server + ")"
 		}
 		fmt.Fprintf(tw, "Target\t%s as %s\n", target, s.User)
+		if s.Shard != nil {
+			fmt.Fprintf(tw, "Shard\t%s (this run's share of a sharded run; ftpload merge combines the shards)\n", s.Shard)
+		}
+		if mi := rep.Merged; mi != nil {
+			fmt.Fprintf(tw, "Merged\tfrom %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
+			if len(mi.Missing) > 0 {
+				fmt.Fprintf(tw, ", missing %s", intList(mi.Missing))
+			}
+			fmt.Fprintln(tw)
+		}
 		if s.Banner != "" {
 			fmt.Fprintf(tw, "Banner\t%s\n", s.Banner)
 		}

@@ -235,6 +235,9 @@ var ErrUnreachable = errors.New("target unreachable")
 // that RETR makes sure the file exists with the right size (uploading it
 // when it does not and no file was named).
 func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
+	if a.err != nil {
+		return a.err
+	}
 	d := &ftpDriver{a: a, src: a.source(0)}
 	r := d.open(a.hardCtx)
 	if !r.OK() {

@@ -38,6 +38,7 @@ const usage = `ftpload: FTP passive-mode load generator
 Usage:
   ftpload SCENARIO [--target ftp://user:pass@host:port] [flags]
   ftpload report FILE.json [MORE.json...] [--csv FILE] [--fail-on EXPR] [--html OUT.html]
+  ftpload merge [-o OUT.json] [--html OUT.html] [--fail-on EXPR] SHARD.json...
   ftpload sink [--addr 127.0.0.1:2100] [--pasv-range lo-hi]   (serve the minimal FTP sink until SIGINT)
 
 Scenarios:
@@ -67,6 +68,28 @@ on schedule; latency is also reported from the intended start, corrected for
 coordinated omission). Every run is bounded by --duration (default 10s) and/or
 --count.
 
+Sharding (one run over several generators, e.g. a Kubernetes Indexed Job):
+--shard I/N makes this process shard I of N; or --shards N (env FTPH_SHARDS,
+else JOB_COMPLETIONS) with the index from JOB_COMPLETION_INDEX, which
+Kubernetes sets in each pod of an Indexed Job. --sessions, --count and
+--rate are the whole run's: each shard takes its share (remainders to the
+lowest indices, so the shares add up to the totals), a disjoint block of
+the --source addresses, and the seed --seed+I. A sharded run needs --target;
+its report records the shard, and its timeline starts on a whole wall-clock
+second. {shard} in --json/--csv is replaced by the index. Then
+  ftpload merge -o all.json shard-*.json
+combines the shard reports into the run's: counters, errors and port
+counts summed, latency histograms merged exactly (the percentiles are the
+whole run's), timelines laid on wall-clock seconds. It refuses reports of
+different schemas, scenarios, targets or shard counts and a shard index
+given twice, and warns about missing shards. ftpload report reads the
+merged report like any other.
+
+Environment: every flag not given on the command line is read from
+FTPH_LOAD_<FLAG> (upper case, - as _: FTPH_LOAD_TARGET, FTPH_LOAD_SESSIONS,
+FTPH_LOAD_PASV_RANGE), --shards from FTPH_SHARDS; so a ConfigMap can carry
+the settings of every shard.
+
 Flags:
 %s
 Examples:
@@ -80,6 +103,9 @@ Examples:
   ftpload mixed --mix retr=4,list=2,cwd=1,pwd=1,noop=2 --think 50ms
   ftpload exhaust --json run.json --fail-on 'capacity<1000' && ftpload report run.json
   ftpload report --html compare.html before.json after.json   # one page, runs overlaid
+  ftpload churn --target ftp://u:p@127.0.0.1:2121 --sessions 64 --count 40000 \
+      --source 127.0.0.2-127.0.0.9 --shard 1/4 --json shard-{shard}.json  # one of 4
+  ftpload merge -o all.json --html all.html shard-0.json shard-1.json shard-2.json shard-3.json
 
 Exit status: 0 ok, 1 a --fail-on threshold was broken (named on stderr),
 2 usage or configuration error, 3 the target could not be reached.
@@ -92,10 +118,13 @@ var notifySignals = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, sy
 
 type config struct {
 	target, server, pasvRange, pasvAddr, rate, size, source, file, mix string
-	jsonOut, csvOut, failOn                                            string
-	epsv, strict, list, quiet                                          bool
-	sessions, count                                                    int
+	jsonOut, csvOut, failOn, shard                                     string
+	epsv, strict, list, quiet, allowRemote                             bool
+	sessions, count, shards                                            int
+	seed                                                               uint64
 	duration, timeout, think, recovery                                 time.Duration
+
+	set map[string]bool // flags given (command line or environment)
 }
 
 func flags(cfg *config, name string) *flag.FlagSet {
@@ -122,8 +151,60 @@ func flags(cfg *config, name string) *flag.FlagSet {
 	fs.StringVar(&cfg.csvOut, "csv", "", "write the per-second timeline as CSV to `FILE`")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a condition `EXPR` holds, e.g. 'errors>0,p99.pasv>50ms,throughput<500MB/s,capacity<1000'")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line and no text summary")
+	fs.StringVar(&cfg.shard, "shard", "", "run shard `I/N` of a sharded run (0-based): its share of --sessions, --count, --rate and --source, seed --seed+I")
+	fs.IntVar(&cfg.shards, "shards", 0, "shard count `N`; the index comes from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); env FTPH_SHARDS")
+	fs.Uint64Var(&cfg.seed, "seed", 0, "base random `SEED` (mixed's choices; shard I uses SEED+I; default: from the clock, 0 when sharded)")
+	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow a non-loopback --target (e.g. a Service inside a cluster)")
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// getenv reads the environment (tests replace it).
+var getenv = os.Getenv
+
+// envName is the environment variable that sets flag name when the
+// command line does not: FTPH_LOAD_ and the name in upper case with _ for
+// - (FTPH_LOAD_TARGET, FTPH_LOAD_PASV_RANGE), except FTPH_SHARDS.
+func envName(flagName string) string {
+	if flagName == "shards" {
+		return loadgen.EnvShards
+	}
+	return "FTPH_LOAD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// envVars lists every environment variable ftpload reads for a run.
+func envVars() []string {
+	var cfg config
+	var names []string
+	flags(&cfg, "ftpload").VisitAll(func(f *flag.Flag) { names = append(names, envName(f.Name)) })
+	return append(names, loadgen.EnvShardIndex, loadgen.EnvCompletions)
+}
+
+// parseFlags parses args, then fills the flags the command line left
+// unset from their environment variables (envName).
+func parseFlags(fs *flag.FlagSet, cfg *config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { cfg.set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if cfg.set[f.Name] || err != nil {
+			return
+		}
+		k := envName(f.Name)
+		v := strings.TrimSpace(getenv(k))
+		if v == "" {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q (for --%s): %v", k, v, f.Name, e)
+			return
+		}
+		cfg.set[f.Name] = true
+	})
+	return err
 }
 
 func printUsage(w io.Writer) {
@@ -176,6 +257,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "report":
 		return report(args[1:], stdout)
+	case "merge":
+		return merge(args[1:], stdout, stderr)
 	case "sink":
 		return serveSink(args[1:], stderr)
 	}
@@ -185,11 +268,11 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		known = known || s == scenario
 	}
 	if !known {
-		return fail(exitUsage, "unknown scenario %q (known: %s, report)", scenario, strings.Join(loadgen.Scenarios, ", "))
+		return fail(exitUsage, "unknown scenario %q (known: %s, report, merge, sink)", scenario, strings.Join(loadgen.Scenarios, ", "))
 	}
 	var cfg config
 	fs := flags(&cfg, scenario)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, &cfg, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
 			return nil
@@ -309,8 +392,28 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 			return fail(exitUsage, "%v", err)
 		}
 		host, _, _ := net.SplitHostPort(tgt.Addr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return fail(exitUsage, "--target %s: only loopback targets are allowed", tgt.Addr)
+		if ip := net.ParseIP(host); !cfg.allowRemote && (ip == nil || !ip.IsLoopback()) {
+			return fail(exitUsage, "--target %s: only loopback targets are allowed without --allow-remote", tgt.Addr)
+		}
+	}
+	shard, err := resolveShard(cfg)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	if shard.Set() {
+		if cfg.target == "" {
+			return fail(exitUsage, "--shard %s: a sharded run needs --target (every shard must load the same server)", shard)
+		}
+		opts = append(opts, loadgen.WithShard(shard), loadgen.WithSeed(cfg.seed))
+	} else if cfg.set["seed"] {
+		opts = append(opts, loadgen.WithSeed(cfg.seed))
+	}
+	jsonOut := shardPath(cfg.jsonOut, shard)
+	csvOut := shardPath(cfg.csvOut, shard)
+	if shard.Set() {
+		// the shares must be possible before any server is touched
+		if err := loadgen.NewAttacker(loadgen.Target{}, opts...).Err(); err != nil {
+			return fail(exitUsage, "%v", err)
 		}
 	}
 
@@ -364,6 +467,9 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 		return fail(exitUsage, "%v", err)
 	}
 	m := loadgen.NewMetrics(begin)
+	if shard.Set() {
+		m.AlignTimeline() // shards' timelines share wall-clock seconds
+	}
 	progress := !cfg.quiet && isTTY(stderr)
 	done := make(chan struct{})
 	if progress {
@@ -384,13 +490,13 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	rep := m.Report(settings)
 	rep.Interrupted = interrupted.Load()
 
-	if cfg.jsonOut != "" {
-		if err := writeTo(cfg.jsonOut, stdout, loadgen.NewJSONReporter(rep)); err != nil {
+	if jsonOut != "" {
+		if err := writeTo(jsonOut, stdout, loadgen.NewJSONReporter(rep)); err != nil {
 			return fail(exitUsage, "--json: %v", err)
 		}
 	}
-	if cfg.csvOut != "" {
-		if err := writeTo(cfg.csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
+	if csvOut != "" {
+		if err := writeTo(csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
 			return fail(exitUsage, "--csv: %v", err)
 		}
 	}
@@ -401,6 +507,39 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 		return fail(exitUnreachable, "no session could log in: %s", firstError(rep))
 	}
 	return checkThresholds(thresholds, rep)
+}
+
+// resolveShard: --shard I/N, else the index from JOB_COMPLETION_INDEX
+// and the count from --shards (or FTPH_SHARDS, JOB_COMPLETIONS).
+func resolveShard(cfg *config) (loadgen.Shard, error) {
+	if cfg.shard != "" {
+		s, err := loadgen.ParseShard(cfg.shard)
+		if err != nil {
+			return s, fmt.Errorf("--shard: %v", err)
+		}
+		if cfg.shards > 0 && cfg.shards != s.Count {
+			return s, fmt.Errorf("--shard %s but --shards %d", s, cfg.shards)
+		}
+		return s, nil
+	}
+	if cfg.shards < 0 {
+		return loadgen.Shard{}, fmt.Errorf("--shards %d: want a positive count", cfg.shards)
+	}
+	return loadgen.ShardFromEnv(getenv, cfg.shards)
+}
+
+// shardPath replaces {shard} in an output path by the shard's index
+// ("unsharded" when the run is not sharded), so that one manifest or
+// script names every shard's file.
+func shardPath(path string, s loadgen.Shard) string {
+	if !strings.Contains(path, "{shard}") {
+		return path
+	}
+	v := "unsharded"
+	if s.Set() {
+		v = strconv.Itoa(s.Index)
+	}
+	return strings.ReplaceAll(path, "{shard}", v)
 }
 
 // reachedNothing: every login failed on the network (not on a refusal

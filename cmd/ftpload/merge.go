@@ -1,0 +1,72 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ftpharness/ftpharness/loadgen"
+)
+
+// merge combines the JSON reports of a sharded run's shards into one
+// report (loadgen.Merge): JSON to -o, the text summary to stdout, an HTML
+// page with --html; warnings (missing shards, lesser differences) go to
+// stderr.
+func merge(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("o", "", "write the merged JSON report to FILE (- for stdout)")
+	fs.StringVar(out, "json", "", "same as -o")
+	htmlOut := fs.String("html", "", "write a self-contained HTML page of the merged run to FILE")
+	failOn := fs.String("fail-on", "", "exit 1 when a condition holds on the merged run")
+	quiet := fs.Bool("quiet", false, "no text summary")
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return fail(exitUsage, "merge: %v", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) == 0 {
+		return fail(exitUsage, "merge: want the shard reports SHARD.json...")
+	}
+	ts, err := loadgen.ParseThresholds(*failOn)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	reps := make([]*loadgen.Report, len(files))
+	for i, f := range files {
+		if reps[i], err = readReport(f); err != nil {
+			return err
+		}
+	}
+	rep, warns, err := loadgen.Merge(reps, files)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "ftpload: merge: warning:", w)
+	}
+	rep.Settings.Command = "ftpload merge " + strings.Join(files, " ")
+	if *out != "" {
+		if err := writeTo(*out, stdout, loadgen.NewJSONReporter(rep)); err != nil {
+			return fail(exitUsage, "merge: -o: %v", err)
+		}
+	}
+	if *htmlOut != "" {
+		if err := writeTo(*htmlOut, stdout, loadgen.NewHTMLReporter(loadgen.HTMLRun{Name: "merged", Report: rep})); err != nil {
+			return fail(exitUsage, "merge: --html: %v", err)
+		}
+	}
+	if !*quiet && *out != "-" && *htmlOut != "-" {
+		if err := loadgen.NewTextReporter(rep)(stdout); err != nil {
+			return err
+		}
+	}
+	return checkThresholds(ts, rep)
+}
