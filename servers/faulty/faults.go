@@ -27,6 +27,9 @@ func (f Fault) String() string { return f.Name }
 type behaviour struct {
 	// PASV/EPSV replies
 	advertiseIP   string // address put in every 227
+	unbound       bool   // the proxy does not listen on advertiseIP (only at its own address)
+	unpublished   bool   // every other passive port of a session refuses connections
+	shift         bool   // advertised ports are a shadow range nothing listens on
 	alloc         allocMode
 	pasvFormat    pasvFormat
 	epsvBadDelims bool
@@ -62,6 +65,8 @@ const (
 	allocLow                         // a port below 1024
 	allocSequential                  // lo, lo+1, lo+2, ...
 	allocShared                      // every session gets the same port
+	allocEven                        // a random free port at an even offset in the range
+	allocOdd                         // a random free port at an odd offset in the range
 )
 
 type pasvFormat int
@@ -143,6 +148,9 @@ func merge(fs []Fault) behaviour {
 		if x.exhaust != exhaust4xx {
 			b.exhaust = x.exhaust
 		}
+		b.unbound = b.unbound || x.unbound
+		b.unpublished = b.unpublished || x.unpublished
+		b.shift = b.shift || x.shift
 		b.epsvBadDelims = b.epsvBadDelims || x.epsvBadDelims
 		b.foreignAccept = b.foreignAccept || x.foreignAccept
 		b.keepOld = b.keepOld || x.keepOld
@@ -201,6 +209,21 @@ func init() {
 		Doc:   "227 advertises 127.0.0.2 instead of the address the client dialled (data still works there)",
 		Kills: []string{"MASQ-001", "PASV-003"},
 		b:     behaviour{advertiseIP: "127.0.0.2"}})
+	// The NAT / container faults: what a client meets when the server runs
+	// in a container behind port publishing (suites/framework/nat_advice.go
+	// names the problem and the server setting in the verdicts).
+	register(Fault{Name: "pasv-advertise-foreign",
+		Doc:   "227 advertises 127.77.88.99, an address nothing listens on (a container's own address behind NAT); the port works at the control address",
+		Kills: []string{"MASQ-001", "MASQ-004", "PASV-003"},
+		b:     behaviour{advertiseIP: "127.77.88.99", unbound: true}})
+	register(Fault{Name: "pasv-port-unpublished",
+		Doc:   "half the passive range is not published: a session's 2nd, 4th, ... passive reply advertises a port that refuses connections",
+		Kills: unpublishedKills,
+		b:     behaviour{unpublished: true}})
+	register(Fault{Name: "pasv-port-shift",
+		Doc:   "advertised ports are shifted by a constant offset (container ports published as other host ports): nothing listens on them, and they lie outside the declared range",
+		Kills: shiftKills,
+		b:     behaviour{shift: true}})
 	register(Fault{Name: "pasv-port-outside-range",
 		Doc:   "every 227/229 advertises a working port outside the declared passive range",
 		Kills: []string{"MASQ-005", "PASV-007", "RANGE-001", "RANGE-002", "RANGE-005", "RANGE-006", "RANGE-007", "RANGE-008"},
@@ -324,3 +347,13 @@ func init() {
 			"XFER-007", "XFER-012", "XFER-013", "XFER-014", "XFER-016", "XFER-017", "XFER-019", "XFER-022"}),
 		b: behaviour{no226: true}})
 }
+
+// Checks that dial a session's second (fourth, ...) passive port and so
+// meet an unpublished one under pasv-port-unpublished (to be confirmed by
+// the mutation matrix).
+var unpublishedKills = []string{"PASV-004", "PASV-006", "PASV-007", "PASV-013"}
+
+// Checks that meet shifted ports: every data connection is refused and
+// every advertised port lies outside the declared range (to be confirmed by
+// the mutation matrix).
+var shiftKills = ids(overPASV, []string{"MASQ-005"})

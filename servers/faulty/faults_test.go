@@ -3,8 +3,10 @@ package faulty
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ func TestRegistry(t *testing.T) {
 		"seq-unknown-200", "seq-rnto-without-rnfr", "seq-pasv-after-epsv-all", "seq-epsv-all-forgotten",
 		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall",
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
+		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())
@@ -514,4 +517,92 @@ func TestDataFaults(t *testing.T) {
 			t.Fatalf("STOR: %s; want 150 and then nothing", res)
 		}
 	})
+}
+
+// refused reports whether a plain TCP connection to addr is refused.
+func refused(t *testing.T, addr string) bool {
+	t.Helper()
+	nc, err := ftp.DialTCP(tctx(t), addr, nil)
+	if err == nil {
+		nc.Close()
+		return false
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("connect %s: %v (want accepted or refused)", addr, err)
+	}
+	return true
+}
+
+func TestAdvertiseForeign(t *testing.T) {
+	p, tg := withFault(t, "pasv-advertise-foreign")
+	c := login(t, tg)
+	ep, r := mustPassive(t, c, false)
+	if !ep.IP.Equal(net.ParseIP("127.77.88.99")) || !inRange(p, ep.Port) {
+		t.Fatalf("227 %q: want 127.77.88.99 and a port in %s", r.Raw, p.RangeString())
+	}
+	if !refused(t, c.DataTarget(ep, ftp.Strict)) {
+		t.Errorf("something accepts at the advertised %s", ep)
+	}
+	// the port works at the control address, as a published port does
+	ep, _ = mustPassive(t, c, false)
+	if res := listOver(t, c, ep, ftp.ControlHost); !res.OK() {
+		t.Errorf("LIST via the control host: %s", res)
+	}
+}
+
+func TestPortUnpublished(t *testing.T) {
+	p, tg := withFault(t, "pasv-port-unpublished")
+	lo, _ := p.Range()
+	c := login(t, tg)
+	for i := 1; i <= 6; i++ {
+		epsv := i%3 == 0
+		ep, r := mustPassive(t, c, epsv)
+		if !inRange(p, ep.Port) {
+			t.Fatalf("passive #%d %q: port outside %s", i, r.Raw, p.RangeString())
+		}
+		wantRefused := i%2 == 0
+		if got := (ep.Port-lo)%2 == 1; got != wantRefused {
+			t.Errorf("passive #%d: port %d at offset %d, want an %s offset", i, ep.Port, ep.Port-lo, map[bool]string{true: "odd", false: "even"}[wantRefused])
+		}
+		if wantRefused {
+			if !refused(t, c.DataTarget(ep, ftp.ControlHost)) {
+				t.Errorf("passive #%d: unpublished port %d accepts", i, ep.Port)
+			}
+			continue
+		}
+		if res := listOver(t, c, ep, ftp.ControlHost); !res.OK() {
+			t.Errorf("passive #%d: LIST over published port %d: %s", i, ep.Port, res)
+		}
+	}
+}
+
+func TestPortShift(t *testing.T) {
+	p, tg := withFault(t, "pasv-port-shift")
+	lo, hi := p.Range()
+	c := login(t, tg)
+	offset := 0
+	for i, epsv := range []bool{false, true, false} {
+		ep, r := mustPassive(t, c, epsv)
+		if inRange(p, ep.Port) {
+			t.Fatalf("%q: port %d inside the proxy range %s", r.Raw, ep.Port, p.RangeString())
+		}
+		// the advertised port is the listening one plus a constant offset
+		off := ep.Port - p.shadowLo
+		if off < 0 || off > hi-lo {
+			t.Fatalf("%q: port %d not in the shadow range", r.Raw, ep.Port)
+		}
+		if i == 0 {
+			offset = p.shadowLo - lo
+		}
+		if p.shadowLo-lo != offset {
+			t.Errorf("offset changed")
+		}
+		if !refused(t, c.DataTarget(ep, ftp.ControlHost)) {
+			t.Errorf("%q: something accepts at the advertised port", r.Raw)
+		}
+		// what the host publishes: the same offset in the proxy's range
+		if res := listOver(t, c, ftp.Endpoint{IP: ep.IP, Port: ep.Port - offset}, ftp.ControlHost); !res.OK() {
+			t.Errorf("LIST over the published port %d: %s", ep.Port-offset, res)
+		}
+	}
 }

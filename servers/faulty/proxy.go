@@ -34,6 +34,10 @@ type Proxy struct {
 	closeOnce  sync.Once
 	lowCursor  int
 	extraAddrs []string
+	// pasv-port-shift: the "container-side" ports advertised instead of
+	// the proxy's (reserved, never listened on)
+	shadowLo    int
+	shadowLease *lease
 }
 
 type config struct {
@@ -103,11 +107,20 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 		}
 		p.lo, p.hi, p.lease = lo, hi, l
 	}
+	if p.b.shift {
+		lo, _, l, err := allocRange(p.hi - p.lo + 1)
+		if err != nil {
+			p.lease.release()
+			return nil, err
+		}
+		p.shadowLo, p.shadowLease = lo, l
+	}
 	p.nextSeq = p.lo
 	p.lowCursor = 1023
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		p.lease.release()
+		p.shadowLease.release()
 		return nil, err
 	}
 	p.ln = ln
@@ -206,8 +219,21 @@ func (p *Proxy) Close() error {
 		case <-time.After(5 * time.Second):
 		}
 		p.lease.release()
+		p.shadowLease.release()
 	})
 	return nil
+}
+
+// shadowPort is the port pasv-port-shift advertises for the proxy's port:
+// the same offset in the reserved shadow range, where nothing listens.
+func (p *Proxy) shadowPort(port int) int {
+	return p.shadowLo + port - p.lo
+}
+
+// upstreamInRange reports whether the server's port lies in its declared
+// range (true when no range is declared).
+func (p *Proxy) upstreamInRange(port int) bool {
+	return p.cfg.upLo == 0 || (port >= p.cfg.upLo && port <= p.cfg.upHi)
 }
 
 func (p *Proxy) serve() {
@@ -369,6 +395,27 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 		}
 	case allocShared:
 		l = tryPort(p.lo)
+	case allocEven, allocOdd:
+		// a random free port whose offset in the range has the parity,
+		// else any free one
+		n := p.hi - p.lo + 1
+		want := 0
+		if mode == allocOdd {
+			want = 1
+		}
+		start := rand.IntN(n)
+		for pass := 0; pass < 2 && l == nil; pass++ {
+			for i := 0; i < n && l == nil; i++ {
+				port := p.lo + (start+i)%n
+				if _, busy := p.ports[port]; busy || (pass == 0 && (port-p.lo)%2 != want) {
+					continue
+				}
+				l = p.listenAt(ips, port)
+				if l != nil {
+					bind(l)
+				}
+			}
+		}
 	default:
 		if p.mirrored() && upPort > 0 {
 			if upPort >= p.cfg.upLo && upPort <= p.cfg.upHi {
@@ -393,6 +440,15 @@ func nilIfFound(l *plistener) error {
 		return errExhausted
 	}
 	return nil
+}
+
+// listenAt listens on port (nil if it cannot). Called with p.mu held.
+func (p *Proxy) listenAt(ips []net.IP, port int) *plistener {
+	l, err := p.listen(ips, port)
+	if err != nil {
+		return nil
+	}
+	return l
 }
 
 // listenOutside listens on a kernel-chosen port outside the proxy range.

@@ -44,6 +44,7 @@ type session struct {
 	relays   map[*relay]bool
 
 	listener *plistener // current passive listener; guarded by p.mu
+	passiveN int        // passive replies rewritten (pasv-port-unpublished); writer goroutine only
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -598,17 +599,41 @@ func (s *session) rewritePassive(h *entry, r reply) []byte {
 	if b.advertiseIP != "" {
 		adv = net.ParseIP(b.advertiseIP)
 	}
+	ips := s.listenIPs(adv)
+	if b.unbound {
+		ips = s.listenIPs(nil)
+	}
+	mode := b.alloc
+	unpublished := false
+	if b.unpublished && s.p.upstreamInRange(upPort) {
+		// half the range is published: the session's odd-numbered passive
+		// replies get an even offset (published), the others an odd one
+		s.passiveN++
+		mode, unpublished = allocEven, s.passiveN%2 == 0
+		if unpublished {
+			mode = allocOdd
+		}
+	}
 	upstream := net.JoinHostPort(s.upHost, strconv.Itoa(upPort))
-	l, err := s.p.openPassive(s, s.listenIPs(adv), upstream, upPort, b.alloc)
+	l, err := s.p.openPassive(s, ips, upstream, upPort, mode)
 	if err != nil {
 		s.logf("no proxy port for %s: %v", upstream, err)
 		return s.exhausted(epsv && (h == nil || !h.asPASV), upstream, upPort)
 	}
-	s.setListener(l)
-	if h != nil && h.asPASV {
-		return []byte("227 " + ftp.FormatPASV(ftp.Endpoint{IP: adv, Port: l.port}) + "\r\n")
+	if unpublished {
+		// not published: nothing accepts connections there (the port stays
+		// the session's until the server drops its listener)
+		l.closeSockets()
 	}
-	return s.formatPassive(epsv, adv, l.port, raw, span)
+	s.setListener(l)
+	port := l.port
+	if b.shift {
+		port = s.p.shadowPort(port)
+	}
+	if h != nil && h.asPASV {
+		return []byte("227 " + ftp.FormatPASV(ftp.Endpoint{IP: adv, Port: port}) + "\r\n")
+	}
+	return s.formatPassive(epsv, adv, port, raw, span)
 }
 
 func pasvNumbers(ip net.IP, port int) string {
