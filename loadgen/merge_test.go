@@ -183,7 +183,7 @@ func TestMergeWallClock(t *testing.T) {
 		return roundTrip(t, m.Report(set))
 	}
 	a := one(0, t0.Add(900*time.Millisecond), 50*time.Millisecond, 200*time.Millisecond, 1200*time.Millisecond) // ends 0.95, 1.1, 2.1
-	b := one(1, t0.Add(2300*time.Millisecond), 100*time.Millisecond, 800*time.Millisecond)                       // ends 2.4, 3.1
+	b := one(1, t0.Add(2300*time.Millisecond), 100*time.Millisecond, 800*time.Millisecond)                      // ends 2.4, 3.1
 	if !a.TimelineStart.Equal(t0) || !b.TimelineStart.Equal(t0.Add(2*time.Second)) {
 		t.Fatalf("timeline starts %v %v", a.TimelineStart, b.TimelineStart)
 	}
