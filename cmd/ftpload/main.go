@@ -317,25 +317,44 @@ func parseRate(s string) (float64, error) {
 	return f, nil
 }
 
+// plan is a run settled from its flags, before any network work.
+type plan struct {
+	opts            []loadgen.Option
+	pr              loadgen.PortRange
+	thresholds      []loadgen.Threshold
+	tgt             loadgen.Target
+	shard           loadgen.Shard
+	jsonOut, csvOut string
+}
+
 func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
-	// settle every option before touching the network
+	p, err := settle(scenario, cfg)
+	if err != nil {
+		return err
+	}
+	return execute(scenario, cfg, p, stdout, stderr)
+}
+
+// settle checks every option and builds the attacker's options, without
+// touching the network.
+func settle(scenario string, cfg *config) (*plan, error) {
 	var opts []loadgen.Option
 	var pr loadgen.PortRange
 	if cfg.pasvRange != "" {
 		var err error
 		if pr, err = loadgen.ParsePortRange(cfg.pasvRange); err != nil {
-			return fail(exitUsage, "--pasv-range: %v", err)
+			return nil, fail(exitUsage, "--pasv-range: %v", err)
 		}
 	}
 	if cfg.rate != "" {
 		r, err := parseRate(cfg.rate)
 		if err != nil {
-			return fail(exitUsage, "%v", err)
+			return nil, fail(exitUsage, "%v", err)
 		}
 		opts = append(opts, loadgen.WithRate(r))
 	}
 	if cfg.sessions < 0 || cfg.count < 0 || cfg.duration < 0 {
-		return fail(exitUsage, "--sessions, --count and --duration must not be negative")
+		return nil, fail(exitUsage, "--sessions, --count and --duration must not be negative")
 	}
 	if cfg.sessions > 0 {
 		opts = append(opts, loadgen.WithSessions(cfg.sessions))
@@ -352,18 +371,18 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.size != "" {
 		n, err := loadgen.ParseSize(cfg.size)
 		if err != nil {
-			return fail(exitUsage, "--size: %v", err)
+			return nil, fail(exitUsage, "--size: %v", err)
 		}
 		opts = append(opts, loadgen.WithSize(n))
 	}
 	if cfg.source != "" {
 		ips, err := loadgen.ParseSources(cfg.source)
 		if err != nil {
-			return fail(exitUsage, "--source: %v", err)
+			return nil, fail(exitUsage, "--source: %v", err)
 		}
 		for _, ip := range ips {
 			if !ip.IsLoopback() {
-				return fail(exitUsage, "--source %s: only loopback source addresses are allowed", ip)
+				return nil, fail(exitUsage, "--source %s: only loopback source addresses are allowed", ip)
 			}
 		}
 		opts = append(opts, loadgen.WithSources(ips))
@@ -371,38 +390,38 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.pasvAddr != "" {
 		ip := net.ParseIP(cfg.pasvAddr)
 		if ip == nil {
-			return fail(exitUsage, "--pasv-address %q: not an IP address", cfg.pasvAddr)
+			return nil, fail(exitUsage, "--pasv-address %q: not an IP address", cfg.pasvAddr)
 		}
 		opts = append(opts, loadgen.WithPasvAddress(ip))
 	}
 	if scenario == loadgen.Mixed {
 		m, err := loadgen.ParseMix(cfg.mix)
 		if err != nil {
-			return fail(exitUsage, "--mix: %v", err)
+			return nil, fail(exitUsage, "--mix: %v", err)
 		}
 		opts = append(opts, loadgen.WithMix(m))
 	}
 	thresholds, err := loadgen.ParseThresholds(cfg.failOn)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return nil, fail(exitUsage, "%v", err)
 	}
 	var tgt loadgen.Target
 	if cfg.target != "" {
 		if tgt, err = parseTarget(cfg.target); err != nil {
-			return fail(exitUsage, "%v", err)
+			return nil, fail(exitUsage, "%v", err)
 		}
 		host, _, _ := net.SplitHostPort(tgt.Addr)
 		if ip := net.ParseIP(host); !cfg.allowRemote && (ip == nil || !ip.IsLoopback()) {
-			return fail(exitUsage, "--target %s: only loopback targets are allowed without --allow-remote", tgt.Addr)
+			return nil, fail(exitUsage, "--target %s: only loopback targets are allowed without --allow-remote", tgt.Addr)
 		}
 	}
 	shard, err := resolveShard(cfg)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return nil, fail(exitUsage, "%v", err)
 	}
 	if shard.Set() {
 		if cfg.target == "" {
-			return fail(exitUsage, "--shard %s: a sharded run needs --target (every shard must load the same server)", shard)
+			return nil, fail(exitUsage, "--shard %s: a sharded run needs --target (every shard must load the same server)", shard)
 		}
 		opts = append(opts, loadgen.WithShard(shard), loadgen.WithSeed(cfg.seed))
 	} else if cfg.set["seed"] {
@@ -413,10 +432,18 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	if shard.Set() {
 		// the shares must be possible before any server is touched
 		if err := loadgen.NewAttacker(loadgen.Target{}, opts...).Err(); err != nil {
-			return fail(exitUsage, "%v", err)
+			return nil, fail(exitUsage, "%v", err)
 		}
 	}
 
+	return &plan{opts: opts, pr: pr, thresholds: thresholds, tgt: tgt, shard: shard, jsonOut: jsonOut, csvOut: csvOut}, nil
+}
+
+// execute runs a settled plan: starts the server when there is no
+// --target, runs the scenario, writes the reports, checks thresholds.
+func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) error {
+	opts, pr, thresholds, tgt, shard, jsonOut, csvOut := p.opts, p.pr, p.thresholds, p.tgt, p.shard, p.jsonOut, p.csvOut
+	var err error
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	serverName := ""
