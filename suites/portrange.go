@@ -51,8 +51,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			s.Quit(ctx)
 		}
 		if len(vs) > 0 {
-			Problem(fmt.Sprintf("every passive port must lie in the declared range; %s:\n  %s",
-				RangeAdvice(ServerSoftware(ctx, nil), lo, hi, uniqPorts(outside)), strings.Join(vs, "\n  ")))
+			Problem(fmt.Sprintf("%s:\n  %s", RangeAdvice(ServerSoftware(ctx, nil), lo, hi, uniqPorts(outside)), strings.Join(vs, "\n  ")))
 		}
 	})
 

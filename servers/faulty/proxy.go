@@ -338,9 +338,20 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 					b.s.listener = nil
 				}
 			}
+			// The server listens on a new socket: so does the proxy. A
+			// connection still queued on the old one (a client that
+			// connected and closed at once) belongs to the old listener,
+			// as it would on the server, and must not consume the new
+			// binding.
 			l.bindings = nil
-			bind(l)
-			return l
+			delete(p.ports, port)
+			l.closeSockets()
+			nl, err := p.listen(ips, port)
+			if err != nil {
+				return nil
+			}
+			bind(nl)
+			return nl
 		}
 		l, err := p.listen(ips, port)
 		if err != nil {

@@ -98,15 +98,23 @@ type natSetting struct {
 	address string
 	ports   string
 	none    string // what to do when a setting does not exist
+	// short forms, for the list given when the server is not recognised
+	shortAddress, shortPorts string
 }
 
 var natSettings = []natSetting{
-	{sw: Vsftpd, address: "vsftpd: pasv_address=%s", ports: "vsftpd: pasv_min_port=%d, pasv_max_port=%d"},
-	{sw: ProFTPD, address: "proftpd: MasqueradeAddress %s", ports: "proftpd: PassivePorts %d %d"},
-	{sw: PureFTPd, address: "pure-ftpd: -P %s (ForcePassiveIP)", ports: "pure-ftpd: -p %d:%d (PassivePortRange)"},
-	{sw: Pyftpdlib, address: "pyftpdlib: handler.masquerade_address = %q", ports: "pyftpdlib: handler.passive_ports = range(%d, %d+1)"},
-	{sw: Ftpserverlib, address: "ftpserverlib: Settings.PublicHost = %q", ports: "ftpserverlib: Settings.PassiveTransferPortRange = PortRange{Start: %d, End: %d}"},
-	{sw: Goftp, address: "goftp: Options.PublicIP = %q", ports: "goftp: Options.PassivePorts = \"%d-%d\""},
+	{sw: Vsftpd, address: "vsftpd: pasv_address=%s", ports: "vsftpd: pasv_min_port=%d, pasv_max_port=%d",
+		shortAddress: "vsftpd pasv_address", shortPorts: "vsftpd pasv_min_port/pasv_max_port"},
+	{sw: ProFTPD, address: "proftpd: MasqueradeAddress %s", ports: "proftpd: PassivePorts %d %d",
+		shortAddress: "proftpd MasqueradeAddress", shortPorts: "proftpd PassivePorts"},
+	{sw: PureFTPd, address: "pure-ftpd: -P %s (ForcePassiveIP)", ports: "pure-ftpd: -p %d:%d (PassivePortRange)",
+		shortAddress: "pure-ftpd -P (ForcePassiveIP)", shortPorts: "pure-ftpd -p lo:hi (PassivePortRange)"},
+	{sw: Pyftpdlib, address: "pyftpdlib: handler.masquerade_address = %q", ports: "pyftpdlib: handler.passive_ports = range(%d, %d+1)",
+		shortAddress: "pyftpdlib masquerade_address", shortPorts: "pyftpdlib passive_ports"},
+	{sw: Ftpserverlib, address: "ftpserverlib: Settings.PublicHost = %q", ports: "ftpserverlib: Settings.PassiveTransferPortRange = {Start: %d, End: %d}",
+		shortAddress: "ftpserverlib PublicHost", shortPorts: "ftpserverlib PassiveTransferPortRange"},
+	{sw: Goftp, address: "goftp: Options.PublicIP = %q", ports: "goftp: Options.PassivePorts = \"%d-%d\"",
+		shortAddress: "goftp PublicIP", shortPorts: "goftp PassivePorts"},
 	{sw: Twisted, ports: "twisted: FTPFactory.passivePortRange = range(%d, %d+1)",
 		none: "twisted has no setting for the address it advertises (always its end of the control connection): run it with host networking (docker run --network host)"},
 	{sw: Inetutils,
@@ -133,11 +141,11 @@ func AddressSetting(sw Software, ip string) string {
 	}
 	var all []string
 	for _, s := range natSettings {
-		if s.address != "" {
-			all = append(all, fmt.Sprintf(s.address, ip))
+		if s.shortAddress != "" {
+			all = append(all, s.shortAddress)
 		}
 	}
-	return strings.Join(all, "; ")
+	return "server not recognised: " + strings.Join(all, ", ")
 }
 
 // RangeSetting names the setting that gives sw the passive range lo-hi;
@@ -151,11 +159,11 @@ func RangeSetting(sw Software, lo, hi int) string {
 	}
 	var all []string
 	for _, s := range natSettings {
-		if s.ports != "" {
-			all = append(all, fmt.Sprintf(s.ports, lo, hi))
+		if s.shortPorts != "" {
+			all = append(all, s.shortPorts)
 		}
 	}
-	return strings.Join(all, "; ")
+	return "server not recognised: " + strings.Join(all, ", ")
 }
 
 // AddressAdvice explains a 227 whose address (adv) is not the one the
@@ -189,20 +197,29 @@ func PortAdvice(sw Software, target string, reply string, err error) string {
 	var port int
 	fmt.Sscan(ps, &port)
 	lo, hi, declared := rangeExample()
-	msg := fmt.Sprintf("nothing accepted a connection at %s, the port the %s advertised (%s); if the server runs in a container or behind NAT/a firewall, port %d is not published/forwarded: publish the whole passive range one-to-one (e.g. docker run -p %d-%d:%d-%d) and set the same range in the server (%s)",
-		net.JoinHostPort(host, ps), reply, DialFailure(err), port, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+	head := fmt.Sprintf("nothing accepted a connection at %s, the port the %s advertised (%s)", net.JoinHostPort(host, ps), reply, DialFailure(err))
 	if declared && (port < lo || port > hi) {
-		msg += fmt.Sprintf("; port %d is outside the declared range %d-%d: %s", port, lo, hi, shiftedPorts)
+		return fmt.Sprintf("%s; port %d is outside the declared range %d-%d: %s (e.g. docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports",
+			head, port, lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
 	}
-	return msg
+	return fmt.Sprintf("%s; if the server runs in a container or behind NAT/a firewall, port %d is not published/forwarded: publish the whole passive range one-to-one (e.g. docker run -p %d-%d:%d-%d) and set the same range in the server (%s)",
+		head, port, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
 }
 
-const shiftedPorts = "the server advertises its own (container-side) ports, so the mapping must be one-to-one (host port = container port) or the server must be told the external ports"
+const shiftedPorts = "the server advertises its own (container-side) ports, so the mapping must be one-to-one"
 
 // RangeAdvice explains advertised ports outside the declared range lo-hi.
 func RangeAdvice(sw Software, lo, hi int, outside []int) string {
-	return fmt.Sprintf("ports %s are outside the declared range %d-%d: if the server runs in a container or behind NAT that maps ports, %s: publish the range one-to-one (docker run -p %d-%d:%d-%d) and set the same range in the server (%s)",
-		PortList(outside), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+	return fmt.Sprintf("ports %s are outside the declared range %d-%d: if the server runs in a container or behind NAT that maps ports, %s (docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports",
+		ShortPortList(outside, 8), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+}
+
+// ShortPortList is PortList of at most n ports ("…" when there are more).
+func ShortPortList(ps []int, n int) string {
+	if len(ps) <= n {
+		return PortList(ps)
+	}
+	return PortList(ps[:n]) + ",…"
 }
 
 // DialFailure renders why a data connection failed in a few words.

@@ -114,11 +114,11 @@ func (p PortProbe) Summary(ctx context.Context, s *Session) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d advertised ports accepted no connection (%s)", len(p.Refused), p.Tried, PortList(uniq(p.Refused)))
+	fmt.Fprintf(&b, "%s; %d of %d ports advertised accepted no connection (%s)", PortAdvice(ServerSoftware(ctx, s), p.Target, "227", p.FirstErr), len(p.Refused), p.Tried, ShortPortList(uniq(p.Refused), 8))
 	if len(p.Accepted) > 0 {
-		fmt.Fprintf(&b, " while %s did: the passive range is only partly published/forwarded", PortList(uniq(p.Accepted)))
+		fmt.Fprintf(&b, " while %s did: the passive range is only partly published/forwarded", ShortPortList(uniq(p.Accepted), 8))
 	}
-	fmt.Fprintf(&b, "; %s (reply %q)", PortAdvice(ServerSoftware(ctx, s), p.Target, "227", p.FirstErr), p.FirstRaw)
+	fmt.Fprintf(&b, " (reply %q)", p.FirstRaw)
 	if p.Stopped != "" {
 		fmt.Fprintf(&b, "; probing stopped: %s", p.Stopped)
 	}
@@ -156,17 +156,18 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	if !Unreachable(err) {
 		Problem(fmt.Sprintf("data connection to %s: %v (reply %q)", target, err, raw))
 	}
-	msg := PortAdvice(ServerSoftware(ctx, s), target, "227", err) + fmt.Sprintf(" (reply %q)", raw)
+	msg := PortAdvice(ServerSoftware(ctx, s), target, "227", err)
 	p := ProbePassivePorts(ctx, s, ProbeSize())
-	if len(p.Refused) > 0 {
-		msg += fmt.Sprintf("; then %d of %d more PASVs advertised ports that accepted no connection (%s)", len(p.Refused), p.Tried, PortList(uniq(p.Refused)))
-		if len(p.Accepted) > 0 {
-			msg += fmt.Sprintf(", while %s did: the passive range is only partly published/forwarded", PortList(uniq(p.Accepted)))
-		}
-	} else if p.Tried > 0 {
-		msg += fmt.Sprintf("; %d more PASVs advertised ports that did accept (%s)", p.Tried, PortList(uniq(p.Accepted)))
+	switch {
+	case len(p.Refused) > 0 && len(p.Accepted) > 0:
+		msg += fmt.Sprintf("; of %d more PASVs, ports %s accepted no connection while %s did: the passive range is only partly published/forwarded",
+			p.Tried, ShortPortList(uniq(p.Refused), 8), ShortPortList(uniq(p.Accepted), 8))
+	case len(p.Refused) > 0:
+		msg += fmt.Sprintf("; no port of %d more PASVs accepted a connection (%s)", p.Tried, ShortPortList(uniq(p.Refused), 8))
+	case p.Tried > 0:
+		msg += fmt.Sprintf("; the ports of %d more PASVs did accept (%s)", p.Tried, ShortPortList(uniq(p.Accepted), 8))
 	}
-	Problem(msg)
+	Problem(msg + fmt.Sprintf(" (reply %q)", raw))
 	return nil
 }
 
