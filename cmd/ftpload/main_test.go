@@ -133,3 +133,54 @@ func TestInterruptDrainsAndReports(t *testing.T) {
 		t.Errorf("report after interrupt: %v %+v", err, rep.Totals)
 	}
 }
+
+func TestShardFlags(t *testing.T) {
+	old := getenv
+	defer func() { getenv = old }()
+	env := map[string]string{}
+	getenv = func(k string) string { return env[k] }
+	tgt := "ftp://u:p@127.0.0.1:1" // never dialled: every case fails before
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"churn", "--target", tgt, "--shard", "4/4"}, "out of range"},
+		{nil, []string{"churn", "--shard", "0/4"}, "needs --target"},
+		{nil, []string{"churn", "--target", tgt, "--shard", "0/4", "--sessions", "3"}, "3 sessions cannot be split over 4 shards"},
+		{nil, []string{"churn", "--target", tgt, "--shard", "0/4", "--count", "2"}, "count of 2 cannot be split"},
+		{nil, []string{"churn", "--target", tgt, "--shard", "0/4", "--source", "127.0.0.2-127.0.0.4"}, "3 source addresses cannot be split over 4 shards"},
+		{nil, []string{"churn", "--target", tgt, "--shard", "1/4", "--shards", "3"}, "--shards 3"},
+		{map[string]string{"FTPH_SHARDS": "4"}, []string{"churn", "--target", tgt}, "JOB_COMPLETION_INDEX is not set"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "2"}, []string{"churn", "--target", tgt}, "no shard count"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "2", "FTPH_SHARDS": "4", "FTPH_LOAD_SESSIONS": "2"}, []string{"churn", "--target", tgt}, "2 sessions cannot be split"},
+		{map[string]string{"FTPH_LOAD_SESSIONS": "many"}, []string{"churn"}, "FTPH_LOAD_SESSIONS"},
+		{map[string]string{"FTPH_LOAD_TARGET": "ftp://u:p@10.1.2.3:21"}, []string{"churn"}, "only loopback targets are allowed without --allow-remote"},
+	} {
+		env = c.env
+		code, _, stderr := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v %v: exit %d, want 2 and %q:\n%s", c.env, c.args, code, c.want, stderr)
+		}
+	}
+
+	// the environment fills what the command line leaves unset
+	env = map[string]string{"JOB_COMPLETION_INDEX": "3", "FTPH_SHARDS": "4", "FTPH_LOAD_SESSIONS": "10", "FTPH_LOAD_COUNT": "1003",
+		"FTPH_LOAD_TARGET": "ftp://u:p@10.1.2.3:21", "FTPH_LOAD_ALLOW_REMOTE": "true", "FTPH_LOAD_SEED": "40", "FTPH_LOAD_JSON": "/x/shard-{shard}.json"}
+	var cfg config
+	fs := flags(&cfg, "churn")
+	if err := parseFlags(fs, &cfg, []string{"--count", "1001"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := settle("churn", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := loadgen.NewAttacker(p.tgt, p.opts...).Settings("churn")
+	if p.shard != (loadgen.Shard{Index: 3, Count: 4}) || s.Sessions != 2 || s.Count != 250 || *s.Seed != 43 || p.tgt.Addr != "10.1.2.3:21" || p.jsonOut != "/x/shard-3.json" {
+		t.Errorf("from the environment: shard %v, settings %+v, target %v, json %q", p.shard, s, p.tgt, p.jsonOut)
+	}
+	if shardPath("a-{shard}.json", loadgen.Shard{}) != "a-unsharded.json" {
+		t.Error("{shard} of an unsharded run")
+	}
+}
