@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 // exitUnexpected is the exit status when --expect is given and the verdicts
 // differ from the expectations (known failures alone exit 0 then).
 const exitUnexpected = 4
+
+var verdictsFile = flag.String("verdicts", "", "with --expect: compare this verdicts.json (from an earlier run, e.g. the harness container's) instead of running the suites")
 
 var expectFiles = flag.String("expect", "", "compare the verdicts with expectation file(s) (comma list, later files override earlier ones per check, e.g. fixtures/expectations/vsftpd.yaml,fixtures/expectations/containers/vsftpd.yaml); exit 0 when they match, 4 when any verdict differs")
 
@@ -45,6 +48,23 @@ func loadExpect(list string) (matrix.Expectations, error) {
 		return out, fmt.Errorf("--expect: no file given")
 	}
 	return out, nil
+}
+
+// compareFile compares a verdicts.json written by an earlier run.
+func compareFile(path string, e matrix.Expectations) int {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: --verdicts: %v\n", err)
+		return 2
+	}
+	defer f.Close()
+	run, err := report.ReadJSON(f)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: --verdicts %s: %v\n", path, err)
+		return 2
+	}
+	fmt.Printf("%s: %d verdicts of %s\n", path, len(run.Verdicts), run.Target)
+	return checkExpect(os.Stdout, run, e, true)
 }
 
 // checkExpect prints every verdict that differs from e and returns the exit

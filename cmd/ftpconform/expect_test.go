@@ -73,3 +73,33 @@ func TestExpectBadFile(t *testing.T) {
 		t.Fatalf("unknown check not refused: %v", err)
 	}
 }
+
+// --verdicts compares a verdicts.json written elsewhere (the harness
+// container's) without running anything.
+func TestCompareVerdictsFile(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeYAML(t, dir, "srv.yaml", "server: srv\nchecks:\n  PASV-002: {result: warn, reason: no parentheses}\n")
+	e, err := loadExpect(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := report.Run{Schema: report.Schema, Verdicts: []report.Verdict{{ID: "PASV-002", Result: report.Warn}, {ID: "PASV-001", Result: report.Pass}}}
+	var b bytes.Buffer
+	if err := run.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	p := writeYAML(t, dir, "verdicts.json", b.String())
+	if code := compareFile(p, e); code != 0 {
+		t.Fatalf("matching verdicts file: exit %d", code)
+	}
+	run.Verdicts[0].Result = report.Pass
+	b.Reset()
+	_ = run.WriteJSON(&b)
+	p = writeYAML(t, dir, "verdicts2.json", b.String())
+	if code := compareFile(p, e); code != exitUnexpected {
+		t.Fatalf("differing verdicts file: exit %d, want %d", code, exitUnexpected)
+	}
+	if code := compareFile(filepath.Join(dir, "missing.json"), e); code != 2 {
+		t.Fatalf("missing file: exit %d, want 2", code)
+	}
+}

@@ -83,6 +83,12 @@ func run() int {
 			return 2
 		}
 		expect = &e
+		if *verdictsFile != "" {
+			return compareFile(*verdictsFile, e)
+		}
+	} else if *verdictsFile != "" {
+		fmt.Fprintln(os.Stderr, "ftpconform: --verdicts needs --expect")
+		return 2
 	}
 	if !cfg.Embedded() {
 		if err := target.Probe(cfg); err != nil {
