@@ -277,6 +277,11 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 	} else if a.file != "" {
 		return fmt.Errorf("file %q: SIZE: %s", name, rep.Line())
 	}
+	if a.shard.Sharded() && a.shard.Index > 0 {
+		// shard 0 uploads it: the others wait for it rather than all
+		// rewriting the same file while some already read it
+		return d.waitFile(ctx, name, size)
+	}
 	// upload it
 	d.buf = make([]byte, 256<<10)
 	saved := a.size
@@ -341,4 +346,25 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 		return PhaseFinalReply, &ReplyError{Cmd: "STOR", Code: fin.Code, Raw: fin.Raw}
 	}
 	return PhaseFinalReply, nil
+}
+
+// waitFile polls SIZE until name has size bytes (another shard uploads
+// it), bounded by six step timeouts.
+func (d *ftpDriver) waitFile(ctx context.Context, name string, size int64) error {
+	deadline := time.Now().Add(6 * d.a.timeout)
+	for {
+		rep, err := d.c.cmd("SIZE " + name)
+		if err != nil {
+			return fmt.Errorf("%w: SIZE: %v", ErrUnreachable, err)
+		}
+		if rep.Code == 213 && rep.Text() == itoa(int(size)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("shard %s: %s (%d bytes) for RETR: shard 0 did not upload it within %v (SIZE: %s)", d.a.shard, name, size, 6*d.a.timeout, rep.Line())
+		}
+		if err := d.a.clock.Sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }

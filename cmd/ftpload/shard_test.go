@@ -213,3 +213,47 @@ func TestShardedMatchesUnsharded(t *testing.T) {
 		t.Errorf("missing shard: exit %d: %s", code, stderr)
 	}
 }
+
+// Shards of a retr run against a server that lacks the file: shard 0
+// uploads it once, the others wait for it (instead of all rewriting it
+// while some already read it), and every transfer moves the whole file.
+func TestShardsUploadOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("4 in-process shard runs against ftpserverlib")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Stop()
+	tg := run.Target()
+	dir := t.TempDir()
+	codes := make(chan string, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			code, out, stderr := runCLI(t, "retr", "--target", fmt.Sprintf("ftp://%s:%s@%s", tg.User, tg.Password, tg.Addr),
+				"--pasv-range", tg.PasvRange, "--size", "4MiB", "--sessions", "4", "--count", "12", "--duration", "30s",
+				"--shard", fmt.Sprintf("%d/4", i), "--json", filepath.Join(dir, "s{shard}.json"), "--quiet")
+			codes <- fmt.Sprintf("%d %s%s", code, out, stderr)
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if got := <-codes; !strings.HasPrefix(got, "0 ") {
+			t.Errorf("a shard: exit %s", got)
+		}
+	}
+	var files []string
+	for i := 0; i < 4; i++ {
+		files = append(files, filepath.Join(dir, fmt.Sprintf("s%d.json", i)))
+	}
+	merged := filepath.Join(dir, "all.json")
+	if code, out, stderr := runCLI(t, append([]string{"merge", "--quiet", "-o", merged}, files...)...); code != 0 {
+		t.Fatalf("merge: %d %s %s", code, out, stderr)
+	}
+	m := loadReport(t, merged)
+	if m.Ops["retr"].OK != 12 || m.Totals.Errors != 0 || m.Totals.Bytes != 12*4<<20 {
+		t.Errorf("merged retr run: %+v %+v %+v", m.Ops, m.Totals, m.Errors)
+	}
+}
