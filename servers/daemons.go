@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -233,6 +235,11 @@ func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
 	if err := requireRoot("pure-ftpd"); err != nil {
 		return nil, err
 	}
+	if miss := missingCaps(pureFtpdCaps); len(miss) > 0 {
+		// it logs "Unable to switch capabilities" to syslog and exits 252
+		return nil, fmt.Errorf("servers: pure-ftpd needs the capabilities %s, which this process lacks (a container: docker run --cap-add %s)",
+			strings.Join(miss, ", "), strings.Join(miss, " --cap-add "))
+	}
 	var resetHome func()
 	run, err := launch(ctx, "pure-ftpd", spec, ReadyTimeout, func(r *resolved) ([]string, string, bool, error) {
 		acc, err := prepareAccounts(r, false)
@@ -272,6 +279,38 @@ func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
 		return argv, "", true, nil
 	})
 	return run, err
+}
+
+// pureFtpdCaps are the capabilities Debian's pure-ftpd (built with libcap)
+// keeps at start besides Docker's defaults: without them it exits 252.
+var pureFtpdCaps = map[int]string{2: "DAC_READ_SEARCH", 23: "SYS_NICE"}
+
+// missingCaps lists the capabilities of want (bit -> name) missing from
+// this process's bounding set (none when /proc cannot tell).
+func missingCaps(want map[int]string) []string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		v, ok := strings.CutPrefix(l, "CapBnd:")
+		if !ok {
+			continue
+		}
+		set, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		if err != nil {
+			return nil
+		}
+		var miss []string
+		for bit, name := range want {
+			if set&(1<<uint(bit)) == 0 {
+				miss = append(miss, name)
+			}
+		}
+		sort.Strings(miss)
+		return miss
+	}
+	return nil
 }
 
 // python finds Debian's interpreter (a pyenv python3 on PATH cannot see
