@@ -54,7 +54,7 @@ type ShardRun struct {
 // rates are over that span; error classes keep the earliest first
 // occurrence; the exhaust summary is the shard's that exhausted first (by
 // wall clock), its time to exhaust measured from the merged start, each
-// shard's capacity listed in merged.runs.
+// shard's capacity listed in merged.runs and in a warning.
 //
 // Merge refuses reports of different schemas, scenarios or targets,
 // reports that are not shard reports (no settings.shard) or already
@@ -411,6 +411,16 @@ func Merge(reps []*Report, names []string) (*Report, []string, error) {
 		ex := *reps[exFrom].Exhaust
 		ex.TimeToExhaust = earliestEx.Sub(out.Start).Seconds()
 		out.Exhaust = &ex
+		var sum int
+		var caps []int
+		for _, r := range out.Merged.Runs {
+			if r.Capacity != nil {
+				sum += *r.Capacity
+				caps = append(caps, *r.Capacity)
+			}
+		}
+		warn("exhaust: each shard ramped on its own; the capacity shown (%d) is shard %d's, the first to exhaust; the shards held %s (sum %d) when each stopped, not necessarily at once",
+			ex.Capacity, reps[exFrom].Settings.Shard.Index, intList(caps), sum)
 	}
 	out.Timeline = make([]Second, len(tl))
 	for j, t := range tl {

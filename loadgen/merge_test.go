@@ -272,7 +272,7 @@ func TestMergeExhaust(t *testing.T) {
 		m.Add(&Result{Exhaust: &ExhaustSummary{Capacity: capacity, CapacityReached: reached, TimeToExhaust: tte, FailureMode: ModeReply4xx, FailureReply: "421 shard " + string(rune('0'+idx))}})
 		return m.Report(set)
 	}
-	got, _, err := Merge([]*Report{
+	got, warns, err := Merge([]*Report{
 		mk(0, 0, 3.0, 7, true),                     // exhausted at 3.0
 		mk(1, 1500*time.Millisecond, 1.0, 6, true), // at 2.5: first
 		mk(2, 0, 0.5, 2, false),                    // stopped before exhausting
@@ -283,6 +283,9 @@ func TestMergeExhaust(t *testing.T) {
 	ex := got.Exhaust
 	if ex == nil || ex.FailureReply != "421 shard 1" || ex.Capacity != 6 || math.Abs(ex.TimeToExhaust-2.5) > 1e-9 {
 		t.Errorf("exhaust %+v", ex)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "shard 1's") || !strings.Contains(warns[0], "7,6,2 (sum 15)") {
+		t.Errorf("exhaust warning %q", warns)
 	}
 	if c := got.Merged.Runs[0].Capacity; c == nil || *c != 7 {
 		t.Errorf("per-shard capacity %+v", got.Merged.Runs[0])
