@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,18 @@ import (
 
 	"github.com/ftpharness/ftpharness/loadgen"
 )
+
+const mergeUsage = `Usage: ftpload merge [-o OUT.json] [--html OUT.html] [--fail-on EXPR] [--quiet] SHARD.json...
+
+Combines the JSON reports of the shards of one sharded run (--shard I/N, or
+JOB_COMPLETION_INDEX with --shards/FTPH_SHARDS) into the report of the whole
+run: counters, bytes, errors by class and per-port counts summed, latency
+histograms merged exactly, timelines laid on wall-clock seconds. Refuses
+reports of different schemas, scenarios, targets or shard counts, and a
+shard index given twice; warns (stderr) about missing shards. Prints the
+merged text summary unless --quiet or -o -.
+
+`
 
 // merge combines the JSON reports of a sharded run's shards into one
 // report (loadgen.Merge): JSON to -o, the text summary to stdout, an HTML
@@ -24,6 +37,12 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, mergeUsage)
+				fs.SetOutput(stdout)
+				fs.PrintDefaults()
+				return nil
+			}
 			return fail(exitUsage, "merge: %v", err)
 		}
 		if fs.NArg() == 0 {
