@@ -167,6 +167,9 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	case p.Tried > 0:
 		msg += fmt.Sprintf("; the ports of %d more PASVs did accept (%s)", p.Tried, ShortPortList(uniq(p.Accepted), 8))
 	}
+	if ep.IP != nil && !ep.IP.Equal(s.RemoteIP()) {
+		msg += fmt.Sprintf("; the 227 also carries %s, not the dialled %s (PASV-003/MASQ-001 say how to fix that)", ep.IP, s.RemoteIP())
+	}
 	Problem(msg + fmt.Sprintf(" (reply %q)", raw))
 	return nil
 }
