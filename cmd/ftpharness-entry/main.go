@@ -19,6 +19,9 @@
 //	FTPH_PASV_RANGE, FTPH_PASV_ADDRESS                  ftpload --pasv-range, --pasv-address
 //	FTPH_LOAD_SCENARIO ftpload scenario when none is given
 //
+// A target from FTPH_ADDR/FTPH_URL also gets ftpload --allow-remote (in a
+// container the server is another container, not loopback).
+//
 // A flag given on the command line wins over its variable. SIGTERM and
 // SIGINT are forwarded to the tool; the exit status is the tool's (128+N
 // when a signal N ended it).
@@ -133,6 +136,11 @@ func loadArgs(args []string) []string {
 	if !has(args, "target") {
 		if t := loadTarget(); t != "" {
 			out = append(out, "--target="+t)
+			// in a container the target is another container, never
+			// loopback: FTPH_ADDR/FTPH_URL is the operator's consent
+			if !has(args, "allow-remote") {
+				out = append(out, "--allow-remote")
+			}
 		}
 	}
 	if v := os.Getenv("FTPH_PASV_RANGE"); v != "" && !has(args, "pasv-range") {
