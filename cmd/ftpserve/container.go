@@ -179,6 +179,37 @@ func followLogs(srv servers.Running) func() {
 	}
 }
 
+// syslogToStdout serves /dev/log when nothing does (a container has no
+// syslog daemon) and copies each message to stdout: pure-ftpd logs only to
+// syslog. Returns a func that closes it.
+func syslogToStdout() func() {
+	const path = "/dev/log"
+	if _, err := os.Lstat(path); err == nil {
+		return func() {}
+	}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return func() {}
+	}
+	_ = os.Chmod(path, 0o666)
+	go func() {
+		buf := make([]byte, 16<<10)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			msg := strings.TrimRight(string(buf[:n]), "\n\x00")
+			// drop the <PRI> prefix
+			if i := strings.IndexByte(msg, '>'); strings.HasPrefix(msg, "<") && i > 0 && i < 5 {
+				msg = msg[i+1:]
+			}
+			fmt.Fprintln(os.Stdout, "syslog: "+msg)
+		}
+	}()
+	return func() { conn.Close(); _ = os.Remove(path) }
+}
+
 // stopReaping is set before Stop, whose clean-up may run commands that
 // os/exec must wait for itself.
 var stopReaping atomic.Bool

@@ -120,6 +120,9 @@ func main() {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	if *fromEnv {
+		defer syslogToStdout()()
+	}
 	start := time.Now()
 	srv, err := servers.Start(ctx, name, spec)
 	if err != nil {
