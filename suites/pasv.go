@@ -403,6 +403,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		ch := make(chan dialed, 1)
 		var mu sync.Mutex
 		var late net.Conn
+		var lateErr error
 		DeferCleanup(func() {
 			mu.Lock()
 			defer mu.Unlock()
@@ -421,7 +422,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			defer cancel()
 			nc, err := s.DialData(octx, ep, ftp.DataOptions{})
 			mu.Lock()
-			late = nc
+			late, lateErr = nc, err
 			mu.Unlock()
 			ch <- dialed{nc, err}
 		}()
@@ -435,6 +436,12 @@ var _ = Describe("PASV", Label("pasv"), func() {
 				return nil, c.Err()
 			}
 		}, nil, nil, nil)
+		mu.Lock()
+		derr := lateErr
+		mu.Unlock()
+		if Unreachable(derr) {
+			Problem("LIST with the data connection made 1.5 s after the command: " + s.UnreachableAdvice(ctx, s.DataTarget(ep, ftp.ControlHost), derr))
+		}
 		Expect(res).To(Complete(), "LIST with the data connection made 1.5 s after the command")
 	})
 

@@ -337,7 +337,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			nc, err := s.DialData(octx, pr.EP, ftp.DataOptions{})
 			if err != nil {
 				cancel()
-				vs = append(vs, fmt.Sprintf("transfer %d: data connection to port %d: %v", i, pr.EP.Port, err))
+				vs = append(vs, fmt.Sprintf("transfer %d: %s", i, s.UnreachableAdvice(ctx, s.DataTarget(pr.EP, ftp.ControlHost), err)))
 				break
 			}
 			var got bytes.Buffer

@@ -35,6 +35,16 @@ func (s *Session) portAdvice(ctx context.Context, target string, err error) stri
 	return msg
 }
 
+// UnreachableAdvice is the message for a data connection of s to target
+// (host:port) that failed with err: the NAT/publishing advice when nothing
+// accepted it, else the error.
+func (s *Session) UnreachableAdvice(ctx context.Context, target string, err error) string {
+	if Unreachable(err) {
+		return s.portAdvice(ctx, target, err)
+	}
+	return fmt.Sprintf("data connection to %s: %v", target, err)
+}
+
 // ProbeDialTimeout bounds each connection attempt of ProbePassivePorts.
 var ProbeDialTimeout = 3 * time.Second
 
