@@ -67,3 +67,49 @@ func TestPortAllocationDistinct(t *testing.T) {
 		}
 	}
 }
+
+// The container shape: a wildcard listen address and no masquerade. Each
+// template must bind 0.0.0.0 and carry no advertised-address setting at all
+// (the NAT test case relies on a really unconfigured server), while the
+// passive range stays.
+func TestTemplatesRenderContainerShape(t *testing.T) {
+	d := TemplateData{Port: 21, ListenAddress: "0.0.0.0", PasvMin: 30000, PasvMax: 30009,
+		User: "u", Password: "p", Root: "/srv/ftp", StateDir: "/tmp/st", PAMService: pamService}
+	masq := map[string]string{
+		"vsftpd.conf.tmpl":    "pasv_address",
+		"proftpd.conf.tmpl":   "MasqueradeAddress",
+		"pure-ftpd.args.tmpl": "\n-P\n",
+		"pyftpdlib.py.tmpl":   "masquerade_address",
+	}
+	rng := map[string]string{
+		"vsftpd.conf.tmpl":    "pasv_min_port=30000",
+		"proftpd.conf.tmpl":   "PassivePorts           30000 30009",
+		"pure-ftpd.args.tmpl": "30000:30009",
+		"pyftpdlib.py.tmpl":   "range(30000, 30009 + 1)",
+	}
+	for name, setting := range masq {
+		b, err := Render(name, d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s := string(b)
+		if strings.Contains(s, setting) {
+			t.Errorf("%s: no-masquerade render still has %q:\n%s", name, setting, s)
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "#") && strings.Contains(line, "127.0.0.1") {
+				t.Errorf("%s: wildcard render still binds or names 127.0.0.1: %q", name, line)
+			}
+		}
+		if !strings.Contains(s, rng[name]) {
+			t.Errorf("%s: passive range %q missing:\n%s", name, rng[name], s)
+		}
+		// and the same template with an address does carry the setting
+		d2 := d
+		d2.PasvAddress = "127.0.0.1"
+		b2, _ := Render(name, d2)
+		if !strings.Contains(string(b2), strings.TrimSpace(setting)) {
+			t.Errorf("%s: masquerade render lacks %q", name, setting)
+		}
+	}
+}
