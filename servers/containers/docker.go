@@ -211,6 +211,7 @@ type RunSpec struct {
 	Network string   // network to attach (default: the daemon's bridge)
 	Aliases []string // network aliases (with Network)
 	Mounts  []string // -v host:container[:opts]
+	CapAdd  []string // --cap-add
 	// HealthInterval overrides the image's HEALTHCHECK interval (and
 	// start interval) so a test does not wait out a long default.
 	HealthInterval time.Duration
@@ -239,6 +240,9 @@ func (d *Docker) Run(ctx context.Context, s RunSpec) (string, error) {
 	}
 	for _, m := range s.Mounts {
 		args = append(args, "-v", m)
+	}
+	for _, c := range s.CapAdd {
+		args = append(args, "--cap-add", c)
 	}
 	if s.HealthInterval > 0 {
 		args = append(args, "--health-interval", s.HealthInterval.String(), "--health-timeout", "5s", "--health-retries", "60")

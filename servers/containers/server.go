@@ -11,6 +11,11 @@ import (
 	"github.com/ftpharness/ftpharness/servers"
 )
 
+// Caps are the capabilities beyond Docker's defaults a server image needs
+// (servers/containers/README.md): Debian's pure-ftpd is built with libcap
+// and keeps DAC_READ_SEARCH and SYS_NICE, which it cannot do without them.
+var Caps = map[string][]string{"pure-ftpd": {"DAC_READ_SEARCH", "SYS_NICE"}}
+
 // ServerSpec is one server container with its ports published on
 // 127.0.0.1. Host ports come from the servers allocator (servers.Lease),
 // so containers, local servers and fault proxies started at the same time
@@ -115,6 +120,7 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 			{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
 		},
 		Network:        s.Network,
+		CapAdd:         Caps[s.Name],
 		HealthInterval: time.Second,
 	})
 	if err != nil {
