@@ -545,7 +545,10 @@ func (s *session) setListener(l *plistener) {
 		}
 	}
 	s.p.mu.Unlock()
-	if old != nil && old != l && local && !s.p.b.keepOld {
+	// pasv-port-unpublished picks the proxy's ports itself: the server may
+	// hand out the same port again, which would keep the superseded proxy
+	// listener open, so it is released here as the server released it.
+	if old != nil && old != l && (local || s.p.b.unpublished) && !s.p.b.keepOld {
 		s.p.release(s, old)
 	}
 }
