@@ -44,7 +44,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 			s.Quit(ctx)
 		}
 		if len(vs) > 0 {
-			Problem(fmt.Sprintf("%s\n  %s", advice, strings.Join(vs, "\n  ")))
+			Problem(fmt.Sprintf("%s:\n  %s", advice, strings.Join(vs, "\n  ")))
 		}
 	})
 
