@@ -6,7 +6,7 @@ BIN      := bin
 PKGS      = $(shell $(GO) list ./... | grep -v -e '/suites$$' -e '/matrix$$')
 FUZZTIME ?= 60s
 
-.PHONY: all build test test-deps unit lint fuzz bench bench-load servers matrix mutation docs run clean
+.PHONY: all build test test-deps test-containers unit lint fuzz bench bench-load servers matrix mutation docs run clean
 
 all: build
 
@@ -32,6 +32,16 @@ test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
 	@# the mutation matrix: every fault of servers/faulty kills the checks it declares
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
+	@# the suites against the server images in Docker (skipped without a
+	@# daemon unless FTPH_REQUIRE_DOCKER=1, which .ci/run sets)
+	$(MAKE) test-containers
+
+## test-containers: build the server images (scripts/build-images, a tag per run,
+## removed after), run the full suite against each server container with its
+## ports published on 127.0.0.1, the NAT cases (vsftpd advertising its container
+## address, a range published in part, a shifted range) and the compose harness job
+test-containers:
+	CI=$${CI:-} $(GO) test -count=1 -timeout 40m -v -run TestContainers ./matrix
 
 ## unit: tests that need no Debian server
 unit:
