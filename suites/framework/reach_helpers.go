@@ -61,7 +61,7 @@ type PortProbe struct {
 
 // ProbePassivePorts sends up to n PASVs on s and connects to every
 // advertised port at the control connection's host (each attempt bounded by
-// ProbeDialTimeout, a refusal retried once), closing each connection at
+// ProbeDialTimeout, a refusal retried three times within a second), closing each connection at
 // once. It stops at a reply that is not a parseable 227 (a server out of
 // ports is another check's business) or after three timeouts.
 func ProbePassivePorts(ctx context.Context, s *Session, n int) PortProbe {
@@ -76,8 +76,14 @@ func ProbePassivePorts(ctx context.Context, s *Session, n int) PortProbe {
 		p.Tried++
 		target := s.DataTarget(pr.EP, ftp.ControlHost)
 		err := dialOnce(ctx, target)
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			time.Sleep(100 * time.Millisecond)
+		// a refusal is retried after 0.1, 0.3 and 0.6 s: a port that is
+		// really unpublished refuses every time, while a listener being
+		// replaced (a server or proxy rebinding a reused port) comes back
+		for _, wait := range []time.Duration{100, 300, 600} {
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				break
+			}
+			time.Sleep(wait * time.Millisecond)
 			err = dialOnce(ctx, target)
 		}
 		if err == nil {
