@@ -327,16 +327,12 @@ func (e containerEnv) server(t *testing.T, name string) {
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
-	second := map[string]bool{}
-	for _, mm := range matrix.Compare(again, exp) {
-		second[mm.ID] = true
+	repeated, flaky := matrix.Repeated(mismatches, again, exp)
+	for _, mm := range repeated {
+		t.Errorf("%s: %s (in two runs)", name, mm)
 	}
-	for _, mm := range mismatches {
-		if second[mm.ID] {
-			t.Errorf("%s: %s (in two runs)", name, mm)
-		} else {
-			t.Logf("FLAKY %s: %s did not repeat in a second run", name, mm.ID)
-		}
+	for _, mm := range flaky {
+		t.Logf("FLAKY %s: %s did not repeat in a second run", name, mm.ID)
 	}
 	if t.Failed() {
 		t.Logf("suite output: %s", filepath.Join(e.out, "servers", "first", name, "output.txt"))

@@ -159,3 +159,21 @@ func Skeleton(run report.Run) string {
 	}
 	return b.String()
 }
+
+// Repeated splits the mismatches of a first run into those a second run of
+// the same server repeats (real: the server's behaviour changed) and those
+// it does not (flaky: a server whose own behaviour is random, or timing).
+func Repeated(first []Mismatch, again report.Run, e Expectations) (repeated, flaky []Mismatch) {
+	second := map[string]bool{}
+	for _, mm := range Compare(again, e) {
+		second[mm.ID] = true
+	}
+	for _, mm := range first {
+		if second[mm.ID] {
+			repeated = append(repeated, mm)
+		} else {
+			flaky = append(flaky, mm)
+		}
+	}
+	return repeated, flaky
+}

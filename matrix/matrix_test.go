@@ -68,16 +68,12 @@ func TestExpectations(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: re-run: %v", s, err)
 				}
-				second := map[string]bool{}
-				for _, mm := range matrix.Compare(again, exp) {
-					second[mm.ID] = true
+				repeated, flaky := matrix.Repeated(mismatches, again, exp)
+				for _, mm := range repeated {
+					t.Errorf("%s: %s (in two runs)", s, mm)
 				}
-				for _, mm := range mismatches {
-					if second[mm.ID] {
-						t.Errorf("%s: %s (in two runs)", s, mm)
-					} else {
-						t.Logf("FLAKY %s: %s did not repeat in a second run", s, mm.ID)
-					}
+				for _, mm := range flaky {
+					t.Logf("FLAKY %s: %s did not repeat in a second run", s, mm.ID)
 				}
 			}
 			if t.Failed() {
