@@ -27,6 +27,8 @@ test-deps:
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+	@# matrix's quick tests (the long runs below each get their own step)
+	$(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestContainers.*)$$' ./matrix
 	@# the conformance matrix runs alone: its timing checks should not share
 	@# the two cores with the 64 MiB transfer tests
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
