@@ -225,7 +225,10 @@ var extraAreas = map[string][]string{
 // in one kind of run and not the other). They are reported as masked.
 var Tolerated = map[string]map[string]string{
 	"pasv-sequential-ports": {"RANGE-005": ownPool},
-	"pasv-shared-port":      {"RANGE-005": ownPool},
+	"pasv-shared-port": {
+		"RANGE-005": ownPool,
+		"RANGE-006": "order: RANGE-006 occupies ports the server advertised just before; when they include the one port this fault shares (the range's first) the proxy has no other to give and answers 425 (warn), otherwise the check passes; seen both ways in CI runs with the same seed",
+	},
 	"pasv-leak-unused": {
 		"RANGE-005": ownPool,
 		"RANGE-002": leakOrder,
