@@ -112,13 +112,9 @@ func Run(ctx context.Context, o Options) Matrix {
 // RunServer starts one server, runs the suites against it and returns the
 // verdicts.
 func RunServer(ctx context.Context, o Options, name string) (report.Run, error) {
-	if o.PerServer == 0 {
-		o.PerServer = 5 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.PerServer)
+	ctx, cancel, dir, err := prepare(ctx, o, name)
 	defer cancel()
-	dir := filepath.Join(o.Dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err != nil {
 		return report.Run{}, err
 	}
 	root, err := os.MkdirTemp("", "ftpharness-matrix-"+name+"-")
@@ -146,16 +142,23 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 // container, a remote host) and returns the verdicts; o.Dir/name receives
 // the profile, output and reports as for RunServer.
 func RunTarget(ctx context.Context, o Options, name string, tg servers.Target) (report.Run, error) {
+	ctx, cancel, dir, err := prepare(ctx, o, name)
+	defer cancel()
+	if err != nil {
+		return report.Run{}, err
+	}
+	return runTarget(ctx, o, name, dir, tg)
+}
+
+// prepare bounds one server's run by o.PerServer (default 5 minutes) and
+// makes its directory o.Dir/name.
+func prepare(ctx context.Context, o Options, name string) (context.Context, context.CancelFunc, string, error) {
 	if o.PerServer == 0 {
 		o.PerServer = 5 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.PerServer)
-	defer cancel()
 	dir := filepath.Join(o.Dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return report.Run{}, err
-	}
-	return runTarget(ctx, o, name, dir, tg)
+	return ctx, cancel, dir, os.MkdirAll(dir, 0o755)
 }
 
 func runTarget(ctx context.Context, o Options, name, dir string, tg servers.Target) (report.Run, error) {

@@ -51,7 +51,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			s.Quit(ctx)
 		}
 		if len(vs) > 0 {
-			Problem(fmt.Sprintf("%s:\n  %s", RangeAdvice(ServerSoftware(ctx, nil), lo, hi, uniqPorts(outside)), strings.Join(vs, "\n  ")))
+			Problem(fmt.Sprintf("%s:\n  %s", RangeAdvice(ServerSoftware(ctx, nil), lo, hi, UniqPorts(outside)), strings.Join(vs, "\n  ")))
 		}
 	})
 
@@ -531,17 +531,4 @@ func predictable(ps []int) string {
 		return "strictly increasing by one"
 	}
 	return ""
-}
-
-// uniqPorts drops repeated ports, keeping the first-seen order.
-func uniqPorts(ps []int) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -130,9 +130,9 @@ func (p PortProbe) Summary(ctx context.Context, s *Session) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s; %d of %d ports advertised accepted no connection (%s)", PortAdvice(ServerSoftware(ctx, s), p.Target, "227", p.FirstErr), len(p.Refused), p.Tried, ShortPortList(uniq(p.Refused), 8))
+	fmt.Fprintf(&b, "%s; %d of %d ports advertised accepted no connection (%s)", PortAdvice(ServerSoftware(ctx, s), p.Target, "227", p.FirstErr), len(p.Refused), p.Tried, ShortPortList(UniqPorts(p.Refused), 8))
 	if len(p.Accepted) > 0 {
-		fmt.Fprintf(&b, " while %s did: the passive range is only partly published/forwarded", ShortPortList(uniq(p.Accepted), 8))
+		fmt.Fprintf(&b, " while %s did: the passive range is only partly published/forwarded", ShortPortList(UniqPorts(p.Accepted), 8))
 	}
 	fmt.Fprintf(&b, " (reply %q)", p.FirstRaw)
 	if p.Stopped != "" {
@@ -141,7 +141,8 @@ func (p PortProbe) Summary(ctx context.Context, s *Session) string {
 	return b.String()
 }
 
-func uniq(ps []int) []int {
+// UniqPorts drops repeated ports, keeping the first-seen order.
+func UniqPorts(ps []int) []int {
 	seen := map[int]bool{}
 	var out []int
 	for _, p := range ps {
@@ -177,11 +178,11 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	switch {
 	case len(p.Refused) > 0 && len(p.Accepted) > 0:
 		msg += fmt.Sprintf("; of %d more PASVs, ports %s accepted no connection while %s did: the passive range is only partly published/forwarded",
-			p.Tried, ShortPortList(uniq(p.Refused), 8), ShortPortList(uniq(p.Accepted), 8))
+			p.Tried, ShortPortList(UniqPorts(p.Refused), 8), ShortPortList(UniqPorts(p.Accepted), 8))
 	case len(p.Refused) > 0:
-		msg += fmt.Sprintf("; no port of %d more PASVs accepted a connection (%s)", p.Tried, ShortPortList(uniq(p.Refused), 8))
+		msg += fmt.Sprintf("; no port of %d more PASVs accepted a connection (%s)", p.Tried, ShortPortList(UniqPorts(p.Refused), 8))
 	case p.Tried > 0:
-		msg += fmt.Sprintf("; the ports of %d more PASVs did accept (%s)", p.Tried, ShortPortList(uniq(p.Accepted), 8))
+		msg += fmt.Sprintf("; the ports of %d more PASVs did accept (%s)", p.Tried, ShortPortList(UniqPorts(p.Accepted), 8))
 	}
 	if ep.IP != nil && !ep.IP.Equal(s.RemoteIP()) {
 		msg += fmt.Sprintf("; the 227 also carries %s, not the dialled %s (PASV-003/MASQ-001 say how to fix that)", ep.IP, s.RemoteIP())
