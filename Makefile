@@ -31,9 +31,9 @@ test: servers test-deps lint
 	$(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestContainers.*)$$' ./matrix
 	@# the conformance matrix runs alone: its timing checks should not share
 	@# the two cores with the 64 MiB transfer tests
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
 	@# the mutation matrix: every fault of servers/faulty kills the checks it declares
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
 	@# the suites against the server images in Docker (skipped without a
 	@# daemon unless FTPH_REQUIRE_DOCKER=1, which .ci/run sets)
 	$(MAKE) test-containers
@@ -43,7 +43,7 @@ test: servers test-deps lint
 ## ports published on 127.0.0.1, the NAT cases (vsftpd advertising its container
 ## address, a range published in part, a shifted range) and the compose harness job
 test-containers:
-	CI=$${CI:-} $(GO) test -count=1 -timeout 40m -v -run TestContainers ./matrix
+	CI=$${CI:-} scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestContainers ./matrix
 
 ## unit: tests that need no Debian server
 unit:
