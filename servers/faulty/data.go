@@ -103,6 +103,12 @@ func (l *plistener) handle(dc *net.TCPConn) {
 		return
 	}
 	s := b.s
+	if l.superseded(b) {
+		// the server reset this connection with its old listener
+		l.p.logf("session %d: data %s -> %s: the server has handed that port out again since; reset", s.id, peer, b.upstream)
+		reset(dc)
+		return
+	}
 	// Mirror the data peer's address upstream, so the server judges a
 	// foreign peer as it would without the proxy.
 	src := peer
@@ -136,6 +142,38 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	s.addRelay(r)
 	r.run()
 	s.removeRelay(r)
+}
+
+// superseded reports whether the server has handed b's port out again
+// since b was made. A connection the kernel queued on the proxy's listener
+// before that belongs to the server's old listener, which the server closed
+// (resetting what was queued on it) before listening on the port again;
+// relayed late, it would land on the new listener and use up the data
+// connection meant for the later passive reply (whose proxy port then
+// closes: a client sees it refused). While a passive command of b's
+// session is out, the answer may be that port again: wait for it first.
+func (l *plistener) superseded(b *binding) bool {
+	s := b.s
+	deadline := time.Now().Add(min(l.p.cfg.dialTO, 2*time.Second))
+	for s.pendingPassive.Load() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return false
+		case <-l.p.ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	for _, o := range l.p.ports {
+		for _, x := range o.bindings {
+			if x.gen > b.gen && x.upPort == b.upPort && x.upIP.Equal(b.upIP) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // relay moves one data connection's bytes both ways, passing half-closes

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,6 +46,10 @@ type session struct {
 
 	listener *plistener // current passive listener; guarded by p.mu
 	passiveN int        // passive replies rewritten (pasv-port-unpublished); writer goroutine only
+	// pendingPassive counts the PASV/EPSV forwarded upstream whose final
+	// reply is not rewritten yet: while one is out, the server may be
+	// handing out a port again (see plistener.superseded)
+	pendingPassive atomic.Int32
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -337,6 +342,9 @@ func (s *session) command(line []byte) {
 	}
 	s.push(e)
 	if e.local == nil {
+		if verb == "PASV" || verb == "EPSV" {
+			s.pendingPassive.Add(1)
+		}
 		s.forward(fwd)
 	}
 }
@@ -413,6 +421,9 @@ func (s *session) onReply(r reply) {
 	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
 		s.logf("dropping %q", r.lines[0])
 		out = nil
+	}
+	if final && (verb == "PASV" || verb == "EPSV") {
+		s.pendingPassive.Add(-1) // its listener (if any) is bound now
 	}
 	if out == nil {
 		return
