@@ -236,7 +236,6 @@ var Tolerated = map[string]map[string]string{
 	},
 	"pasv-port-outside-range": {"PASV-006": lateClose},
 	"pasv-low-port":           {"PASV-006": lateClose},
-	"pasv-wrong-address":      {"PASV-004": "timing: PASV-004's reachability probe dials 16 proxy listeners in quick succession at the control address; once (CI, 2026-11-24) one of them refused while the proxy rebound a port the server reused; the probe now retries a refusal three times within a second"},
 	"data-early-226":          {"XFER-012": "timing: ABOR races the proxy's delayed close of the data connection; killed in the focused run (transfer area), passed in the full suite run (both with seed 1)"},
 }
 
