@@ -3,11 +3,9 @@ package matrix_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,25 +66,10 @@ func TestMutation(t *testing.T) {
 	for _, r := range m.Runs {
 		runDir[r.Name] = r.Dir
 	}
-	// failures are repeated in one block at the end: CI logs keep the
-	// tail, and the subtests' own lines scroll out of it
-	var summary []string
-	defer func() {
-		if len(summary) > 0 {
-			t.Logf("mutation failures (output in %s):\n%s", out, strings.Join(summary, "\n"))
-		}
-	}()
 	for _, f := range m.Faults {
-		fail := func(t *testing.T, format string, args ...any) {
-			t.Helper()
-			msg := fmt.Sprintf(format, args...)
-			summary = append(summary, "  "+f.Fault+": "+msg)
-			t.Error(msg)
-		}
 		t.Run(f.Fault, func(t *testing.T) {
 			if f.Error != "" {
-				fail(t, "%s", f.Error)
-				return
+				t.Fatalf("%s", f.Error)
 			}
 			t.Logf("%s (%s, %.0fs): killed %v", f.Fault, f.Filter, f.Seconds, f.Killed)
 			if len(f.Untestable) > 0 {
@@ -102,14 +85,14 @@ func TestMutation(t *testing.T) {
 				changed[c.ID] = c
 			}
 			for _, id := range f.Missed {
-				fail(t, "declared kill %s survived (clean %s, faulted %s)", id, changed[id].Clean, changed[id].Faulted)
+				t.Errorf("declared kill %s survived (clean %s, faulted %s)", id, changed[id].Clean, changed[id].Faulted)
 			}
 			for _, id := range f.Unexpected {
 				c := changed[id]
-				fail(t, "%s changed verdict %s -> %s, not declared: %s", id, c.Clean, c.Faulted, c.Reason)
+				t.Errorf("%s changed verdict %s -> %s, not declared: %s", id, c.Clean, c.Faulted, c.Reason)
 			}
 			for _, id := range f.Violations {
-				fail(t, "conformant fault fails %s: %s", id, changed[id].Reason)
+				t.Errorf("conformant fault fails %s: %s", id, changed[id].Reason)
 			}
 			if t.Failed() {
 				t.Logf("run directory: %s", runDir["fault-"+f.Fault])
