@@ -145,8 +145,12 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		return PhasePasv, err
 	}
 	d.checkEndpoint(ep, r)
+	addr, err := c.dataAddr(ep, a.strict, a.remoteData)
+	if err != nil {
+		return PhasePasv, err
+	}
 	dctx, cancel := context.WithTimeout(hard, a.timeout)
-	dc, err := dialTCP(dctx, c.dataAddr(ep, a.strict), d.src)
+	dc, err := dialTCP(dctx, addr, d.src)
 	cancel()
 	t2 := d.now()
 	r.SetPhase(PhaseDataConnect, t2.Sub(t1))
@@ -311,8 +315,12 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	if err != nil {
 		return PhasePasv, err
 	}
+	addr, err := c.dataAddr(ep, d.a.strict, d.a.remoteData)
+	if err != nil {
+		return PhasePasv, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, d.a.timeout)
-	dc, err := dialTCP(dctx, c.dataAddr(ep, d.a.strict), d.src)
+	dc, err := dialTCP(dctx, addr, d.src)
 	cancel()
 	if err != nil {
 		return PhaseDataConnect, err
