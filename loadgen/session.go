@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
@@ -76,6 +77,7 @@ func (d *ftpDriver) open(hard context.Context) *Result {
 	if err != nil {
 		c.close()
 		r.fail(PhaseLogin, err)
+		r.Reply, r.Err = a.hidePassword(r.Reply), a.hidePassword(r.Err)
 		return r
 	}
 	d.c = c
@@ -232,8 +234,23 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	return PhaseFinalReply, nil
 }
 
-// ErrUnreachable wraps a failure to connect to or log in to the target.
+// ErrUnreachable wraps a failure to connect to the target or to get its
+// greeting.
 var ErrUnreachable = errors.New("target unreachable")
+
+// ErrLoginRefused wraps the target's refusal of the user and password.
+var ErrLoginRefused = errors.New("login refused")
+
+// hidePassword keeps the password out of a login failure's text, should
+// a server echo the PASS command in its reply. Passwords of fewer than
+// three characters are left alone: replacing every such letter would
+// garble the text and hide nothing.
+func (a *Attacker) hidePassword(s string) string {
+	if p := a.target.Password; len(p) >= 3 {
+		return strings.ReplaceAll(s, p, "****")
+	}
+	return s
+}
 
 // Prepare checks that the target answers and logs in, and for scenarios
 // that RETR makes sure the file exists with the right size (uploading it
@@ -245,8 +262,8 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 	d := &ftpDriver{a: a, src: a.source(0)}
 	r := d.open(a.hardCtx)
 	if !r.OK() {
-		if r.FailedPhase == PhaseLogin {
-			return fmt.Errorf("%w: login failed: %s", ErrUnreachable, firstNonEmpty(r.Reply, r.Err))
+		if r.FailedPhase == PhaseLogin && r.Code != 0 {
+			return fmt.Errorf("%w as %s: %s (check the user and password)", ErrLoginRefused, a.target.User, firstNonEmpty(r.Reply, r.Err))
 		}
 		if scenario == Exhaust && (r.Class == ClassReply4xx || r.Class == ClassReply5xx) {
 			// a server already refusing sessions is something exhaust reports
