@@ -768,8 +768,9 @@ func serveSink(args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, "sink: %v", err)
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	host, port, err := net.SplitHostPort(*addr)
+	n, perr := strconv.Atoi(port)
+	if ip := net.ParseIP(host); err != nil || perr != nil || n < 0 || n > 65535 || ip == nil || !ip.IsLoopback() {
 		return fail(exitUsage, "sink: --addr %q: want a loopback host:port", *addr)
 	}
 	var pr loadgen.PortRange

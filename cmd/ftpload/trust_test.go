@@ -47,6 +47,7 @@ func TestUsageErrorsOneLine(t *testing.T) {
 		{[]string{"churn", "--server", "sink", "--count", "5", "--json", filepath.Join(dir, "missing", "run.json")}, "--json"},
 		{[]string{"churn", "--server", "sink", "--count", "5", "--csv", dir}, "--csv"},
 		{[]string{"churn", "--server", "sink", "--allow-remote-data"}, "--strict-address"},
+		{[]string{"sink", "--addr", "127.0.0.1:99999"}, "--addr"},
 	} {
 		t0 := time.Now()
 		code, stdout, stderr := runCLI(t, c.args...)
