@@ -69,7 +69,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 		return fail(exitUsage, "%v", err)
 	}
 	for _, w := range warns {
-		fmt.Fprintln(stderr, "ftpload: merge: warning:", w)
+		fmt.Fprintln(stderr, "ftpload: merge: warning:", oneLine(w))
 	}
 	rep.Settings.Command = "ftpload merge " + strings.Join(files, " ")
 	if *out != "" {
