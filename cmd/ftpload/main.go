@@ -353,10 +353,8 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for flag, path := range map[string]string{"--json": p.jsonOut, "--csv": p.csvOut} {
-		if err := checkWritable(path); err != nil {
-			return fail(exitUsage, "%s: %v (checked before the run, so that no results are lost)", flag, err)
-		}
+	if err := checkOutputs("", "--json", p.jsonOut, "--csv", p.csvOut); err != nil {
+		return err
 	}
 	return execute(scenario, cfg, p, stdout, stderr)
 }
@@ -372,6 +370,17 @@ func knownServer(name string) bool {
 		}
 	}
 	return false
+}
+
+// checkOutputs checks the output files given as flag, path pairs are
+// writable before any work whose results they would receive.
+func checkOutputs(prefix string, flagPaths ...string) error {
+	for i := 0; i+1 < len(flagPaths); i += 2 {
+		if err := checkWritable(flagPaths[i+1]); err != nil {
+			return fail(exitUsage, "%s%s: %v (checked before the work, so that no results are lost)", prefix, flagPaths[i], err)
+		}
+	}
+	return nil
 }
 
 // checkWritable makes sure a report can be written to path before a run

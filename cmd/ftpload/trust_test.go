@@ -48,6 +48,8 @@ func TestUsageErrorsOneLine(t *testing.T) {
 		{[]string{"churn", "--server", "sink", "--count", "5", "--csv", dir}, "--csv"},
 		{[]string{"churn", "--server", "sink", "--allow-remote-data"}, "--strict-address"},
 		{[]string{"sink", "--addr", "127.0.0.1:99999"}, "--addr"},
+		{[]string{"report", "run.json", "--html", filepath.Join(dir, "missing", "run.html")}, "report: --html"},
+		{[]string{"merge", "-o", filepath.Join(dir, "missing", "all.json"), "shard-0.json"}, "merge: -o"},
 	} {
 		t0 := time.Now()
 		code, stdout, stderr := runCLI(t, c.args...)
