@@ -54,6 +54,9 @@ func TestStrictAddressNeverDialsAnotherHost(t *testing.T) {
 			if (rep.Ports.AddrMismatch > 0) != c.wantMismatches {
 				t.Errorf("ports: %d address mismatches", rep.Ports.AddrMismatch)
 			}
+			if n := rep.Ops["login"].Count; n != 1 {
+				t.Errorf("%d logins: a mismatch should not cost the session", n)
+			}
 			if c.wantClass == ClassAddrMismatch && (len(rep.Errors) != 1 || rep.Errors[0].Class != ClassAddrMismatch || !strings.Contains(rep.Errors[0].FirstError, "127.77.88.99")) {
 				t.Errorf("errors %+v", rep.Errors)
 			}

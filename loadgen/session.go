@@ -112,8 +112,11 @@ func (d *ftpDriver) do(hard context.Context, op string) *Result {
 	if err != nil {
 		r.fail(phase, err)
 		var re *ReplyError
-		if !errors.As(err, &re) {
+		var ce classError
+		if !errors.As(err, &re) && !errors.As(err, &ce) {
 			// the control connection is in an unknown state: start over
+			// (a reply refused for its content, such as an address
+			// mismatch, leaves it in a known one)
 			d.close()
 		}
 	}
