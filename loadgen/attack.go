@@ -248,9 +248,16 @@ func WithPasvRange(r PortRange) Option { return func(a *Attacker) { a.pasvRange 
 // the control connection's peer).
 func WithPasvAddress(ip net.IP) Option { return func(a *Attacker) { a.pasvAddr = ip } }
 
-// WithStrictAddress dials the advertised data address instead of the
-// control peer's.
+// WithStrictAddress makes a PASV reply whose address is not the control
+// peer's a failure (address-mismatch) instead of a data connection to the
+// control peer with the advertised port; nothing is dialled for it unless
+// WithRemoteData.
 func WithStrictAddress(on bool) Option { return func(a *Attacker) { a.strict = on } }
+
+// WithRemoteData lets strict mode dial an advertised data address that is
+// not the control peer's: the user takes responsibility for where a
+// server sends the generator's connections.
+func WithRemoteData(on bool) Option { return func(a *Attacker) { a.remoteData = on } }
 
 // WithSources spreads sessions over these local source addresses; each
 // session's data connections are bound to its address.
@@ -310,6 +317,8 @@ type Attacker struct {
 	think    time.Duration
 	recovery time.Duration
 	clock    Clock
+
+	remoteData bool // strict may dial an advertised address other than the control peer
 
 	shard  Shard
 	seed   uint64

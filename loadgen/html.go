@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -29,7 +30,13 @@ func NewHTMLReporter(runs ...HTMLRun) Reporter {
 		if len(runs) == 0 {
 			return fmt.Errorf("html report: no runs")
 		}
-		return htmlTmpl.Execute(w, buildPage(runs))
+		var b bytes.Buffer
+		if err := htmlTmpl.Execute(&b, buildPage(runs)); err != nil {
+			return err
+		}
+		// the charts carry run names and replies too: the page is UTF-8
+		_, err := w.Write(bytes.ToValidUTF8(b.Bytes(), []byte("\uFFFD")))
+		return err
 	}
 }
 
@@ -218,7 +225,34 @@ func buildPage(runs []HTMLRun) htmlPage {
 	for _, r := range runs {
 		p.Ports = append(p.Ports, portsCaption(r))
 	}
+	safePage(&p)
 	return p
+}
+
+// safePage escapes what came from a server (banner, replies, error texts)
+// or a saved report: html/template escapes markup, TermSafe the control
+// characters and bytes that are not UTF-8. A command line is shown
+// without its password.
+func safePage(p *htmlPage) {
+	for i := range p.Runs {
+		r := &p.Runs[i]
+		r.Name, r.Headline, r.Banner = TermSafe(r.Name), TermSafe(r.Headline), TermSafe(r.Banner)
+		r.Command = TermSafe(RedactURLs(r.Command))
+	}
+	for _, rows := range [][]settingRow{p.Settings, p.Exhaust} {
+		for _, row := range rows {
+			for j := range row.Values {
+				row.Values[j] = TermSafe(row.Values[j])
+			}
+		}
+	}
+	for i := range p.Errors {
+		e := &p.Errors[i]
+		e.Run, e.Class, e.Phase, e.Reply = TermSafe(e.Run), TermSafe(e.Class), TermSafe(e.Phase), TermSafe(e.Reply)
+	}
+	for i := range p.Ports {
+		p.Ports[i] = TermSafe(p.Ports[i])
+	}
 }
 
 func settingsRows(runs []HTMLRun) []settingRow {
@@ -687,7 +721,7 @@ func firstFailure(r *Report) (float64, string, bool) {
 		if !ok || e.First < best {
 			best, cls, ok = e.First, string(e.Class), true
 			if e.FirstReply != "" {
-				cls = firstWords(e.FirstReply, 4)
+				cls = TermSafe(firstWords(e.FirstReply, 4))
 			}
 		}
 	}

@@ -189,7 +189,9 @@ func NewTextReporter(rep *Report) Reporter {
 		if s.Server != "" {
 			target += " (embedded " + s.Server + ")"
 		}
-		fmt.Fprintf(tw, "Target\t%s as %s\n", target, s.User)
+		// every string below may come from a server (a banner, a reply)
+		// or a saved report: TermSafe keeps escape sequences off the terminal
+		fmt.Fprintf(tw, "Target\t%s as %s\n", TermSafe(target), TermSafe(s.User))
 		if s.Shard != nil {
 			fmt.Fprintf(tw, "Shard\t%s (this run's share of a sharded run; ftpload merge combines the shards)\n", s.Shard)
 		}
@@ -201,13 +203,13 @@ func NewTextReporter(rep *Report) Reporter {
 			fmt.Fprintln(tw)
 		}
 		if s.Banner != "" {
-			fmt.Fprintf(tw, "Banner\t%s\n", s.Banner)
+			fmt.Fprintf(tw, "Banner\t%s\n", TermSafe(s.Banner))
 		}
 		if s.PasvRange != "" {
 			fmt.Fprintf(tw, "Passive range\t%s\n", s.PasvRange)
 		}
 		if len(s.Sources) > 0 {
-			fmt.Fprintf(tw, "Sources\t%s\n", strings.Join(s.Sources, " "))
+			fmt.Fprintf(tw, "Sources\t%s\n", TermSafe(strings.Join(s.Sources, " ")))
 		}
 		fmt.Fprintf(tw, "Duration\t%.3fs", rep.Duration)
 		if rep.Interrupted {
@@ -281,9 +283,9 @@ func NewTextReporter(rep *Report) Reporter {
 			}
 			fmt.Fprintln(tw)
 			if ex.FailureReply != "" {
-				fmt.Fprintf(tw, "Failure reply\t%s\n", ex.FailureReply)
+				fmt.Fprintf(tw, "Failure reply\t%s\n", TermSafe(ex.FailureReply))
 			} else if ex.FailureError != "" {
-				fmt.Fprintf(tw, "Failure\t%s\n", ex.FailureError)
+				fmt.Fprintf(tw, "Failure\t%s\n", TermSafe(ex.FailureError))
 			}
 			if ex.FailurePort != 0 {
 				fmt.Fprintf(tw, "Failure port\t%d\n", ex.FailurePort)
@@ -296,7 +298,7 @@ func NewTextReporter(rep *Report) Reporter {
 				if ex.SurviveReply != "" {
 					v += " (NOOP: " + ex.SurviveReply + ")"
 				}
-				fmt.Fprintf(tw, "Session survives\t%s\n", v)
+				fmt.Fprintf(tw, "Session survives\t%s\n", TermSafe(v))
 			}
 			if ex.HeldChecked > 0 {
 				fmt.Fprintf(tw, "Held sessions alive\t%d of %d\n", ex.HeldAlive, ex.HeldChecked)
@@ -305,10 +307,10 @@ func NewTextReporter(rep *Report) Reporter {
 			if ex.Recovered {
 				fmt.Fprintf(tw, "Recovery\t%.3fs after release (%d probes)\n", ex.RecoveryTime, ex.RecoveryAttempts)
 			} else {
-				fmt.Fprintf(tw, "Recovery\tnot recovered (%d probes; last: %s)\n", ex.RecoveryAttempts, ex.RecoveryLast)
+				fmt.Fprintf(tw, "Recovery\tnot recovered (%d probes; last: %s)\n", ex.RecoveryAttempts, TermSafe(ex.RecoveryLast))
 			}
 			if ex.ClientLimit != "" {
-				fmt.Fprintf(tw, "Client limit\t%s (a limit of this machine, not the server's)\n", ex.ClientLimit)
+				fmt.Fprintf(tw, "Client limit\t%s (a limit of this machine, not the server's)\n", TermSafe(ex.ClientLimit))
 			}
 			tw.Flush()
 		}
@@ -325,7 +327,7 @@ func NewTextReporter(rep *Report) Reporter {
 				if e.ClientSide {
 					cls += " (client)"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", cls, e.Count, e.First, e.FirstPhase, truncate(ex, 100))
+				fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", TermSafe(cls), e.Count, e.First, TermSafe(e.FirstPhase), TermSafe(truncate(ex, 100)))
 			}
 			tw.Flush()
 		}

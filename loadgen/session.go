@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
@@ -76,6 +77,7 @@ func (d *ftpDriver) open(hard context.Context) *Result {
 	if err != nil {
 		c.close()
 		r.fail(PhaseLogin, err)
+		r.Reply, r.Err = a.hidePassword(r.Reply), a.hidePassword(r.Err)
 		return r
 	}
 	d.c = c
@@ -110,8 +112,11 @@ func (d *ftpDriver) do(hard context.Context, op string) *Result {
 	if err != nil {
 		r.fail(phase, err)
 		var re *ReplyError
-		if !errors.As(err, &re) {
+		var ce classError
+		if !errors.As(err, &re) && !errors.As(err, &ce) {
 			// the control connection is in an unknown state: start over
+			// (a reply refused for its content, such as an address
+			// mismatch, leaves it in a known one)
 			d.close()
 		}
 	}
@@ -145,8 +150,12 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		return PhasePasv, err
 	}
 	d.checkEndpoint(ep, r)
+	addr, err := c.dataAddr(ep, a.strict, a.remoteData)
+	if err != nil {
+		return PhasePasv, err
+	}
 	dctx, cancel := context.WithTimeout(hard, a.timeout)
-	dc, err := dialTCP(dctx, c.dataAddr(ep, a.strict), d.src)
+	dc, err := dialTCP(dctx, addr, d.src)
 	cancel()
 	t2 := d.now()
 	r.SetPhase(PhaseDataConnect, t2.Sub(t1))
@@ -228,8 +237,23 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	return PhaseFinalReply, nil
 }
 
-// ErrUnreachable wraps a failure to connect to or log in to the target.
+// ErrUnreachable wraps a failure to connect to the target or to get its
+// greeting.
 var ErrUnreachable = errors.New("target unreachable")
+
+// ErrLoginRefused wraps the target's refusal of the user and password.
+var ErrLoginRefused = errors.New("login refused")
+
+// hidePassword keeps the password out of a login failure's text, should
+// a server echo the PASS command in its reply. Passwords of fewer than
+// three characters are left alone: replacing every such letter would
+// garble the text and hide nothing.
+func (a *Attacker) hidePassword(s string) string {
+	if p := a.target.Password; len(p) >= 3 {
+		return strings.ReplaceAll(s, p, "****")
+	}
+	return s
+}
 
 // Prepare checks that the target answers and logs in, and for scenarios
 // that RETR makes sure the file exists with the right size (uploading it
@@ -241,8 +265,8 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 	d := &ftpDriver{a: a, src: a.source(0)}
 	r := d.open(a.hardCtx)
 	if !r.OK() {
-		if r.FailedPhase == PhaseLogin {
-			return fmt.Errorf("%w: login failed: %s", ErrUnreachable, firstNonEmpty(r.Reply, r.Err))
+		if r.FailedPhase == PhaseLogin && r.Code != 0 {
+			return fmt.Errorf("%w as %s: %s (check the user and password)", ErrLoginRefused, a.target.User, firstNonEmpty(r.Reply, r.Err))
 		}
 		if scenario == Exhaust && (r.Class == ClassReply4xx || r.Class == ClassReply5xx) {
 			// a server already refusing sessions is something exhaust reports
@@ -311,8 +335,12 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	if err != nil {
 		return PhasePasv, err
 	}
+	addr, err := c.dataAddr(ep, d.a.strict, d.a.remoteData)
+	if err != nil {
+		return PhasePasv, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, d.a.timeout)
-	dc, err := dialTCP(dctx, c.dataAddr(ep, d.a.strict), d.src)
+	dc, err := dialTCP(dctx, addr, d.src)
 	cancel()
 	if err != nil {
 		return PhaseDataConnect, err

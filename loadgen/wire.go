@@ -289,14 +289,24 @@ func (c *ctrl) passive(epsv bool) (ftp.Endpoint, reply, error) {
 	return ep, r, nil
 }
 
-// dataAddr is where a data connection to ep goes: the control peer with the
-// advertised port (curl's default) unless strict.
-func (c *ctrl) dataAddr(ep ftp.Endpoint, strict bool) string {
+// dataAddr is where a data connection to ep goes: by default the control
+// peer with the advertised port (curl's default; checkEndpoint compares
+// the advertised address). With strict the advertised address is meant,
+// but a server can advertise any host, and a generator that dials it makes
+// thousands of connections a second to an address the user never named (a
+// bounce amplifier): so an address other than the control peer is dialled
+// only when the user allowed it (remote); otherwise the cycle fails as
+// address-mismatch and nothing is dialled.
+func (c *ctrl) dataAddr(ep ftp.Endpoint, strict, remote bool) (string, error) {
 	ip := c.remote
-	if strict && ep.IP != nil {
+	if strict && ep.IP != nil && !ep.IP.Equal(c.remote) {
+		if !remote {
+			return "", classError{ClassAddrMismatch, "data address " + ep.IP.String() + " advertised, not the control peer " +
+				c.remote.String() + ": not dialled (--allow-remote-data dials it)"}
+		}
 		ip = ep.IP
 	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(ep.Port))
+	return net.JoinHostPort(ip.String(), strconv.Itoa(ep.Port)), nil
 }
 
 // isReplyClass reports whether err is a *ReplyError with code class k.

@@ -108,7 +108,8 @@ Examples:
   ftpload merge -o all.json --html all.html shard-0.json shard-1.json shard-2.json shard-3.json
 
 Exit status: 0 ok, 1 a --fail-on threshold was broken (named on stderr),
-2 usage or configuration error, 3 the target could not be reached.
+2 usage or configuration error, 3 the target could not be reached or
+refused the login.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -119,12 +120,13 @@ var notifySignals = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, sy
 type config struct {
 	target, server, pasvRange, pasvAddr, rate, size, source, file, mix string
 	jsonOut, csvOut, failOn, shard                                     string
-	epsv, strict, list, quiet, allowRemote                             bool
+	epsv, strict, list, quiet, allowRemote, allowRemoteData            bool
 	sessions, count, shards                                            int
 	seed                                                               uint64
 	duration, timeout, think, recovery                                 time.Duration
 
-	set map[string]bool // flags given (command line or environment)
+	set     map[string]bool // flags given (command line or environment)
+	command string          // the command line, for the report (password hidden)
 }
 
 func flags(cfg *config, name string) *flag.FlagSet {
@@ -133,7 +135,8 @@ func flags(cfg *config, name string) *flag.FlagSet {
 	fs.StringVar(&cfg.server, "server", "embedded", "server to start when there is no --target (`NAME`)")
 	fs.StringVar(&cfg.pasvRange, "pasv-range", "", "the server's declared passive range `lo-hi` (out-of-range checks, exhaust capacity)")
 	fs.StringVar(&cfg.pasvAddr, "pasv-address", "", "`IP` PASV replies should advertise (default: the control peer)")
-	fs.BoolVar(&cfg.strict, "strict-address", false, "connect data to the advertised address, not the control peer's")
+	fs.BoolVar(&cfg.strict, "strict-address", false, "a PASV address other than the control peer's fails the cycle (address-mismatch) instead of being replaced by the control peer's; it is never dialled without --allow-remote-data")
+	fs.BoolVar(&cfg.allowRemoteData, "allow-remote-data", false, "with --strict-address, dial the data address a server advertises even when it is not the control peer (a server can name any host: only for servers you trust)")
 	fs.BoolVar(&cfg.epsv, "epsv", false, "use EPSV instead of PASV")
 	fs.IntVar(&cfg.sessions, "sessions", 0, "concurrent sessions `N` (closed loop; open loop: pool size; exhaust: logins in flight)")
 	fs.StringVar(&cfg.rate, "rate", "", "open loop: operations per second `R/s` (exhaust: sessions started per second)")
@@ -232,24 +235,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	code, msg := exitUsage, err.Error()
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintln(stderr, "ftpload:", ee.msg)
-		}
-		if ee.code == exitUsage {
-			fmt.Fprintln(stderr, "Run 'ftpload --help' for usage.")
-		}
-		return ee.code
+		code = ee.code
 	}
-	fmt.Fprintln(stderr, "ftpload:", err)
-	return exitUsage
+	if code == exitUsage {
+		msg += " (see --help)"
+	}
+	fmt.Fprintln(stderr, "ftpload:", oneLine(msg))
+	return code
+}
+
+// oneLine is an error message made fit for a terminal: one line, no
+// password, no control sequence a server slipped into a reply.
+func oneLine(msg string) string {
+	return loadgen.TermSafe(loadgen.RedactURLs(msg))
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		printUsage(stderr)
-		return fail(exitUsage, "")
+		return fail(exitUsage, "no scenario given")
 	}
 	switch args[0] {
 	case "-h", "--help", "-help", "help":
@@ -270,7 +276,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	if !known {
 		return fail(exitUsage, "unknown scenario %q (known: %s, report, merge, sink)", scenario, strings.Join(loadgen.Scenarios, ", "))
 	}
-	var cfg config
+	cfg := config{command: loadgen.RedactURLs("ftpload " + strings.Join(args, " "))}
 	fs := flags(&cfg, scenario)
 	if err := parseFlags(fs, &cfg, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -285,13 +291,28 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	return attack(scenario, &cfg, stdout, stderr)
 }
 
+// parseTarget reads --target. Without a scheme it refuses rather than
+// guess: "host:port" would log in anonymously, "user:pass@host" would not
+// parse as the user meant.
 func parseTarget(s string) (loadgen.Target, error) {
-	if !strings.Contains(s, "://") {
-		s = "ftp://" + s
+	bad := func(why string) error {
+		shown := loadgen.RedactURLs(s)
+		if !strings.Contains(s, "://") { // user:pass@host: hidden as a URL would be
+			shown = strings.TrimPrefix(loadgen.RedactURLs("ftp://"+s), "ftp://")
+		}
+		return fmt.Errorf("--target %s: %s; want ftp:// with the user, password, host and port", shown, why)
+	}
+	if !strings.HasPrefix(s, "ftp://") {
+		return loadgen.Target{}, bad("not an ftp:// URL")
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "ftp" || u.Host == "" {
-		return loadgen.Target{}, fmt.Errorf("--target %q: want ftp://user:pass@host:port", s)
+	if err != nil || u.Host == "" {
+		return loadgen.Target{}, bad("not a URL with a host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return loadgen.Target{}, bad("port " + p + " out of range 1-65535")
+		}
 	}
 	t := loadgen.Target{User: "anonymous", Password: "ftpload@"}
 	host := u.Host
@@ -332,7 +353,54 @@ func attack(scenario string, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputs("", "--json", p.jsonOut, "--csv", p.csvOut); err != nil {
+		return err
+	}
 	return execute(scenario, cfg, p, stdout, stderr)
+}
+
+// knownServer: a name --server can start.
+func knownServer(name string) bool {
+	if name == "embedded" || name == "sink" {
+		return true
+	}
+	for _, n := range servers.Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOutputs checks the output files given as flag, path pairs are
+// writable before any work whose results they would receive.
+func checkOutputs(prefix string, flagPaths ...string) error {
+	for i := 0; i+1 < len(flagPaths); i += 2 {
+		if err := checkWritable(flagPaths[i+1]); err != nil {
+			return fail(exitUsage, "%s%s: %v (checked before the work, so that no results are lost)", prefix, flagPaths[i], err)
+		}
+	}
+	return nil
+}
+
+// checkWritable makes sure a report can be written to path before a run
+// whose results would otherwise be lost: it opens the file for writing
+// (without truncating an existing one) and removes it again when it did
+// not exist.
+func checkWritable(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if os.IsNotExist(statErr) {
+		return os.Remove(path)
+	}
+	return nil
 }
 
 // settle checks every option and builds the attacker's options, without
@@ -356,6 +424,12 @@ func settle(scenario string, cfg *config) (*plan, error) {
 	if cfg.sessions < 0 || cfg.count < 0 || cfg.duration < 0 {
 		return nil, fail(exitUsage, "--sessions, --count and --duration must not be negative")
 	}
+	if cfg.set["sessions"] && cfg.sessions == 0 {
+		return nil, fail(exitUsage, "--sessions 0: want at least one session")
+	}
+	if cfg.allowRemoteData && !cfg.strict {
+		return nil, fail(exitUsage, "--allow-remote-data only matters with --strict-address (without it data always goes to the control peer)")
+	}
 	if cfg.sessions > 0 {
 		opts = append(opts, loadgen.WithSessions(cfg.sessions))
 	} else if scenario == loadgen.Exhaust {
@@ -366,7 +440,7 @@ func settle(scenario string, cfg *config) (*plan, error) {
 		dur = 60 * time.Second
 	}
 	opts = append(opts, loadgen.WithDuration(dur), loadgen.WithCount(cfg.count), loadgen.WithTimeout(cfg.timeout),
-		loadgen.WithEPSV(cfg.epsv), loadgen.WithStrictAddress(cfg.strict), loadgen.WithList(cfg.list),
+		loadgen.WithEPSV(cfg.epsv), loadgen.WithStrictAddress(cfg.strict), loadgen.WithRemoteData(cfg.allowRemoteData), loadgen.WithList(cfg.list),
 		loadgen.WithThink(cfg.think), loadgen.WithRecoveryTimeout(cfg.recovery), loadgen.WithFile(cfg.file))
 	if cfg.size != "" {
 		n, err := loadgen.ParseSize(cfg.size)
@@ -406,6 +480,9 @@ func settle(scenario string, cfg *config) (*plan, error) {
 		return nil, fail(exitUsage, "%v", err)
 	}
 	var tgt loadgen.Target
+	if cfg.target == "" && !knownServer(cfg.server) {
+		return nil, fail(exitUsage, "--server %q: unknown (known: embedded, sink, %s)", cfg.server, strings.Join(servers.Names(), ", "))
+	}
 	if cfg.target != "" {
 		if tgt, err = parseTarget(cfg.target); err != nil {
 			return nil, fail(exitUsage, "%v", err)
@@ -463,7 +540,7 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 	a := loadgen.NewAttacker(tgt, opts...)
 
 	if err := a.Prepare(ctx, scenario); err != nil {
-		if errors.Is(err, loadgen.ErrUnreachable) {
+		if errors.Is(err, loadgen.ErrUnreachable) || errors.Is(err, loadgen.ErrLoginRefused) {
 			return fail(exitUnreachable, "%v", err)
 		}
 		return fail(exitUsage, "%v", err)
@@ -513,7 +590,7 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 
 	settings := a.Settings(scenario)
 	settings.Server = serverName
-	settings.Command = "ftpload " + strings.Join(os.Args[1:], " ")
+	settings.Command = cfg.command
 	rep := m.Report(settings)
 	rep.Interrupted = interrupted.Load()
 
@@ -700,8 +777,9 @@ func serveSink(args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, "sink: %v", err)
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	host, port, err := net.SplitHostPort(*addr)
+	n, perr := strconv.Atoi(port)
+	if ip := net.ParseIP(host); err != nil || perr != nil || n < 0 || n > 65535 || ip == nil || !ip.IsLoopback() {
 		return fail(exitUsage, "sink: --addr %q: want a loopback host:port", *addr)
 	}
 	var pr loadgen.PortRange

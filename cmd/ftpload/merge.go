@@ -58,6 +58,9 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	if err := checkOutputs("merge: ", "-o", *out, "--html", *htmlOut); err != nil {
+		return err
+	}
 	reps := make([]*loadgen.Report, len(files))
 	for i, f := range files {
 		if reps[i], err = readReport(f); err != nil {
@@ -69,7 +72,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 		return fail(exitUsage, "%v", err)
 	}
 	for _, w := range warns {
-		fmt.Fprintln(stderr, "ftpload: merge: warning:", w)
+		fmt.Fprintln(stderr, "ftpload: merge: warning:", oneLine(w))
 	}
 	rep.Settings.Command = "ftpload merge " + strings.Join(files, " ")
 	if *out != "" {

@@ -42,6 +42,9 @@ func report(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	if err := checkOutputs("report: ", "--csv", *csvOut, "--html", *htmlOut); err != nil {
+		return err
+	}
 	var runs []loadgen.HTMLRun
 	for _, file := range files {
 		rep, err := readReport(file)
