@@ -73,18 +73,9 @@ func endLiveness(id string, state types.SpecState) {
 	liveness.transcripts = nil
 	liveness.mu.Unlock()
 	replied, trailing := lastExchange(trs)
-	failed := state.Is(types.SpecStateFailureStates)
 	liveness.mu.Lock()
 	defer liveness.mu.Unlock()
-	switch {
-	case failed && trailing:
-		if replied {
-			liveness.timeouts = 0
-		}
-		liveness.timeouts++
-	case replied:
-		liveness.timeouts = 0
-	}
+	liveness.timeouts = countTimeouts(liveness.timeouts, state.Is(types.SpecStateFailureStates), replied, trailing)
 	if liveness.timeouts >= StoppedTimeouts && liveness.stopped == "" {
 		if answers() {
 			liveness.timeouts = 0
@@ -93,6 +84,21 @@ func endLiveness(id string, state types.SpecState) {
 		liveness.stopped = stoppedPrefix + id
 		GinkgoWriter.Printf("%s: %d checks in a row timed out waiting for the server, and a fresh connection got no answer either; the remaining checks are skipped\n", liveness.stopped, liveness.timeouts)
 	}
+}
+
+// countTimeouts is the new count of checks in a row that ended waiting
+// for the server, after one that failed (or not), got a reply (or not) and
+// ended on a timeout (or not).
+func countTimeouts(n int, failed, replied, trailingTimeout bool) int {
+	switch {
+	case failed && trailingTimeout && replied:
+		return 1
+	case failed && trailingTimeout:
+		return n + 1
+	case replied:
+		return 0
+	}
+	return n
 }
 
 // lastExchange reads the check's transcripts in order: whether the server
