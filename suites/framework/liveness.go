@@ -124,17 +124,19 @@ func isWaitTimeout(note string) bool {
 	return strings.Contains(note, "timeout") || strings.Contains(note, "deadline exceeded")
 }
 
-// answers opens one fresh control connection and sends NOOP: any reply
-// means the server is still there.
+// answers opens one fresh control connection: any reply (a greeting, even
+// a 421 or a malformed one) means the server is still there. It sends no
+// command, so a server that stalls on some command (NOOP, PASV) is not
+// taken for one that went away.
 func answers() bool {
 	c := Config()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*c.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
 	conn, err := ftp.Dial(ctx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
-	if err != nil {
-		return false
+	if err == nil {
+		conn.Close()
+		return true
 	}
-	defer conn.Close()
-	_, err = conn.Cmd(ctx, "NOOP")
-	return err == nil
+	replied, _ := lastExchange([]*ftp.Transcript{ftp.TranscriptOf(err)})
+	return replied
 }
