@@ -24,7 +24,7 @@ func Probe(c Config) error {
 	var refused *ftp.ReplyError
 	switch err := conn.Login(ctx, c.User, c.Password); {
 	case errors.As(err, &refused):
-		return fmt.Errorf("login as %s refused: %s %s (check --ftp.user/--ftp.password)", c.User, refused.Cmd, refused.Reply)
+		return fmt.Errorf("login as %s refused: %s (check --ftp.user/--ftp.password)", c.User, refused.Reply)
 	case err != nil:
 		return fmt.Errorf("login as %s at %s: no answer within %v: %v", c.User, c.Addr, c.Timeout, err)
 	}
