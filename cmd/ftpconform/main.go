@@ -50,10 +50,13 @@ func run() int {
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
 		return usageError("unexpected argument %q (flags only)", flag.Arg(0))
 	}
-	if *matrixServers != "" {
-		return runMatrix(flag.Args())
-	}
-	if *mutationServer != "" {
+	if *matrixServers != "" || *mutationServer != "" {
+		if err := checkOutDir("--matrix-out", *matrixOut); err != nil {
+			return usageError("%v", err)
+		}
+		if *matrixServers != "" {
+			return runMatrix(flag.Args())
+		}
 		return runMutation(flag.Args())
 	}
 	switch {

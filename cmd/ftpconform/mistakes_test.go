@@ -225,6 +225,8 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{[]string{"--report-dir=" + filepath.Join(file, "sub")}, "--report-dir"},
 		{[]string{"--ginkgo.junit-report=" + filepath.Join(file, "junit.xml")}, "--ginkgo.junit-report"},
 		{[]string{"stray-argument"}, "stray-argument"},
+		{[]string{"--matrix=vsftpd", "--matrix-out=" + filepath.Join(file, "out")}, "--matrix-out"},
+		{[]string{"--mutation=pyftpdlib", "--matrix-out=" + filepath.Join(file, "out")}, "--matrix-out"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -100,11 +100,8 @@ var colourMarkup = regexp.MustCompile(`\{\{[^}]*\}\}`)
 // typo in a path does not throw away a long run's results at the end.
 func checkWritable(reportDir string) error {
 	if reportDir != "" {
-		if err := os.MkdirAll(reportDir, 0o755); err != nil {
-			return fmt.Errorf("--report-dir: %v", err)
-		}
-		if err := probeFile(filepath.Join(reportDir, ".ftpconform-write-test")); err != nil {
-			return fmt.Errorf("--report-dir: %s is not writable: %v", reportDir, err)
+		if err := checkOutDir("--report-dir", reportDir); err != nil {
+			return err
 		}
 	}
 	for _, name := range []string{"ginkgo.junit-report", "ginkgo.json-report", "ginkgo.teamcity-report"} {
@@ -115,6 +112,17 @@ func checkWritable(reportDir string) error {
 		if err := probeFile(p); err != nil {
 			return fmt.Errorf("--%s: cannot write %s: %v", name, p, err)
 		}
+	}
+	return nil
+}
+
+// checkOutDir creates dir and writes a probe file in it.
+func checkOutDir(flagName, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %v", flagName, err)
+	}
+	if err := probeFile(filepath.Join(dir, ".ftpconform-write-test")); err != nil {
+		return fmt.Errorf("%s: %s is not writable: %v", flagName, dir, err)
 	}
 	return nil
 }
