@@ -119,3 +119,23 @@ func TestProbeEndlessGreetingIsBounded(t *testing.T) {
 	}
 	t.Logf("%v", err)
 }
+
+// After a good login the probe does not wait for QUIT's answer: a server
+// that goes quiet after login is for the suite to judge, quickly.
+func TestProbeDoesNotWaitForQuit(t *testing.T) {
+	addr := serveOnce(t, func(c net.Conn, br *bufio.Reader) {
+		io.WriteString(c, "220 ready\r\n")
+		br.ReadString('\n')
+		io.WriteString(c, "331 password\r\n")
+		br.ReadString('\n')
+		io.WriteString(c, "230 in\r\n")
+		io.Copy(io.Discard, br) // never answers again
+	})
+	start := time.Now()
+	if err := Probe(probeCfg(addr, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("probe took %v waiting for QUIT's answer", d)
+	}
+}
