@@ -3,7 +3,9 @@ package suites
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -22,8 +24,45 @@ var Quiet bool
 // LastRun holds the verdicts of the last completed run in this process.
 var LastRun report.Run
 
+// signals holds the first signal that interrupted the run, for the reasons
+// of the checks it kept from a verdict. Ginkgo handles the signal itself (it
+// interrupts the running spec, runs cleanup and the report nodes); this
+// only listens too, and only while the suite runs.
+var signals chan os.Signal
+
+var _ = ReportBeforeSuite(func(Report) {
+	signals = make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+})
+
+// interruptSignal stops listening and names the signal received, if any.
+func interruptSignal() string {
+	if signals == nil {
+		return ""
+	}
+	signal.Stop(signals)
+	defer func() { signals = nil }()
+	select {
+	case s := <-signals:
+		return signalName(s)
+	default:
+		return ""
+	}
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
 var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
 	run := report.FromGinkgo(r)
+	run.NameSignal(interruptSignal())
 	LastRun = run
 	if !Quiet {
 		run.WriteText(os.Stdout)

@@ -170,14 +170,31 @@ func (c *Config) applyURL() error {
 	return nil
 }
 
+// checkHostPort accepts host:port with a host and a port in 1-65535, so a
+// typo stops the run here instead of as a dial error blamed on the server.
+func checkHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:2121)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number in 1-65535", addr, port)
+	}
+	return nil
+}
+
 // Validate checks every value and names the flag of the first bad one.
 func (c *Config) Validate() error {
 	if err := c.applyURL(); err != nil {
 		return err
 	}
 	if c.Addr != "" {
-		if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
-			return fmt.Errorf("--ftp.addr: %q is not host:port (e.g. 127.0.0.1:2121)", c.Addr)
+		if err := checkHostPort(c.Addr); err != nil {
+			flag := "--ftp.addr"
+			if c.URL != "" {
+				flag = "--ftp.url"
+			}
+			return fmt.Errorf("%s: %v", flag, err)
 		}
 		if c.User == "" {
 			return fmt.Errorf("--ftp.user: a user is required when --ftp.addr is given (or use --ftp.url=ftp://user:pass@host:port)")

@@ -55,6 +55,17 @@ func TestValidationNamesTheFlag(t *testing.T) {
 		"--ftp.url=http://x":              "--ftp.url",
 		"--ftp.pasv-address=not-an-ip":    "--ftp.pasv-address",
 		"--ftp.profile=/nonexistent.yaml": "--ftp.profile",
+		// issue 11: a port out of range or a missing host or scheme is a
+		// usage error here, not a dial error blamed on the server
+		"--ftp.addr=127.0.0.1:99999":          "--ftp.addr",
+		"--ftp.addr=127.0.0.1:0":              "--ftp.addr",
+		"--ftp.addr=:21":                      "--ftp.addr",
+		"--ftp.addr=user:pass@127.0.0.1:21":   "--ftp.addr",
+		"--ftp.url=ftp://u:p@127.0.0.1:99999": "--ftp.url",
+		"--ftp.url=ftp://u:p@:21":             "--ftp.url",
+		"--ftp.url=user:pass@127.0.0.1:21":    "--ftp.url",
+		"--ftp.url=127.0.0.1:21":              "--ftp.url",
+		"--ftp.url=//user:pass@127.0.0.1:21":  "--ftp.url",
 	}
 	for arg, want := range cases {
 		fs := flag.NewFlagSet("x", flag.ContinueOnError)

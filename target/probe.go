@@ -1,28 +1,51 @@
 package target
 
 import (
-	"bufio"
+	"context"
+	"errors"
 	"fmt"
-	"net"
-	"time"
+
+	"github.com/ftpharness/ftpharness/ftp"
 )
 
-// Probe checks that the control address answers with a greeting line, so a
-// wrong address stops the run with one clear message instead of a failure
-// per check.
+// Probe connects and logs in once, through the one wire layer (bounded
+// reads, the configured deadline), so a wrong address or wrong credentials
+// stop the run with one clear message within seconds instead of a failure
+// per check blamed on the server. The password never appears in the error.
 func Probe(c Config) error {
-	conn, err := net.DialTimeout("tcp", c.Addr, c.Timeout)
+	// No context deadline: each operation (connect+greeting, USER, PASS)
+	// gets the configured timeout of its own.
+	ctx := context.Background()
+	conn, err := ftp.Dial(ctx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
 	if err != nil {
-		return fmt.Errorf("cannot reach the server at %s (--ftp.addr): %v", c.Addr, err)
+		return dialProblem(c, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(c.Timeout))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("%s accepted the connection but sent no greeting within %v (is it an FTP server?): %v", c.Addr, c.Timeout, err)
+	var refused *ftp.ReplyError
+	switch err := conn.Login(ctx, c.User, c.Password); {
+	case errors.As(err, &refused):
+		return fmt.Errorf("login as %s refused: %s (check --ftp.user/--ftp.password)", c.User, refused.Reply)
+	case err != nil:
+		return fmt.Errorf("login as %s at %s: no answer within %v: %v", c.User, c.Addr, c.Timeout, err)
 	}
-	if len(line) < 3 || line[0] < '1' || line[0] > '5' {
-		return fmt.Errorf("%s greeted with %q, which is not an FTP reply", c.Addr, line)
-	}
+	// Say goodbye without waiting for the answer: the probe has what it
+	// came for, and a server that is slow to answer QUIT is the suite's
+	// business, not a reason to hold the run.
+	conn.SendLine(ctx, "QUIT")
 	return nil
+}
+
+func dialProblem(c Config, err error) error {
+	var op *ftp.OpError
+	if errors.As(err, &op) && op.Op == "connect" {
+		return fmt.Errorf("cannot reach the server at %s (--ftp.addr): %v", c.Addr, op.Err)
+	}
+	if op != nil && op.Reply != nil {
+		return fmt.Errorf("%s greeted with %s, not 220 (is it an FTP server, and does it accept this client?)", c.Addr, op.Reply)
+	}
+	var pe *ftp.ProtocolError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s greeted with something that is not an FTP reply (is it an FTP server?): %v", c.Addr, pe)
+	}
+	return fmt.Errorf("%s accepted the connection but sent no FTP greeting within %v (is it an FTP server?): %v", c.Addr, c.Timeout, err)
 }

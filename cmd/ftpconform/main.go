@@ -7,8 +7,9 @@
 //
 // Every --ginkgo.* flag works too (label filter, JUnit/JSON reports).
 // Exit status: 0 every check passed (warnings allowed), 1 a MUST/SHOULD
-// check failed, 2 the configuration is wrong, 3 the server could not be
-// reached.
+// check failed, 2 the command line or configuration is wrong, 3 the server
+// could not be reached, refused the login or stopped answering mid-run,
+// 130 interrupted by a signal.
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/report"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -42,15 +44,19 @@ func run() int {
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
 	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
-	flag.Parse()
+	if code, done := parseFlags(os.Args[1:]); done {
+		return code
+	}
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
-		fmt.Fprintf(os.Stderr, "ftpconform: unexpected argument %q (flags only; see --help)\n", flag.Arg(0))
-		return 2
+		return usageError("unexpected argument %q (flags only)", flag.Arg(0))
 	}
-	if *matrixServers != "" {
-		return runMatrix(flag.Args())
-	}
-	if *mutationServer != "" {
+	if *matrixServers != "" || *mutationServer != "" {
+		if err := checkOutDir("--matrix-out", *matrixOut); err != nil {
+			return usageError("%v", err)
+		}
+		if *matrixServers != "" {
+			return runMatrix(flag.Args())
+		}
 		return runMutation(flag.Args())
 	}
 	switch {
@@ -72,34 +78,40 @@ func run() int {
 	}
 	cfg, err := flags.Resolve()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-		return 2
+		return usageError("%v", err)
 	}
 	var expect *matrix.Expectations
 	if *expectFiles != "" {
 		e, err := loadExpect(*expectFiles)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-			return 2
+			return usageError("%v", err)
 		}
 		expect = &e
 		if *verdictsFile != "" {
 			return compareFile(*verdictsFile, e)
 		}
 	} else if *verdictsFile != "" {
-		fmt.Fprintln(os.Stderr, "ftpconform: --verdicts needs --expect")
-		return 2
+		return usageError("--verdicts needs --expect")
+	}
+	if err := checkLabelFilter(flagValue("ginkgo.label-filter")); err != nil {
+		return usageError("%v", err)
+	}
+	if err := checkWritable(suites.ReportDir); err != nil {
+		return usageError("%v", err)
 	}
 	if !cfg.Embedded() {
 		if err := target.Probe(cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-			return 3
+			return exitUnreachable
 		}
 	}
 	suites.Register(&cfg)
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	var tt t
 	ginkgo.RunSpecs(&tt, "ftpharness conformance")
+	if code, done := cutShort(suites.LastRun); done {
+		return code
+	}
 	if expect != nil {
 		focused := false
 		for _, name := range []string{"ginkgo.label-filter", "ginkgo.focus", "ginkgo.skip", "ginkgo.focus-file", "ginkgo.skip-file"} {
@@ -110,9 +122,34 @@ func run() int {
 		return checkExpect(os.Stdout, suites.LastRun, *expect, focused)
 	}
 	if suites.LastRun.Failed() || tt.failed {
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
+}
+
+// cutShort is the exit status of a run that did not judge the server:
+// interrupted, stopped answering, or nothing selected.
+func cutShort(run report.Run) (code int, done bool) {
+	switch {
+	case run.Interrupted != "":
+		fmt.Fprintf(os.Stderr, "ftpconform: run %s; partial results above\n", run.Interrupted)
+		return exitInterrupted, true
+	case run.Stopped != "":
+		fmt.Fprintf(os.Stderr, "ftpconform: %s; the remaining checks were skipped\n", run.Stopped)
+		return exitUnreachable, true
+	case len(run.Verdicts) > 0 && run.Counts()[report.Skip] == len(run.Verdicts) && allUnselected(run):
+		return usageError("the --ginkgo.* filters select no check (IDs: ftpconform --list-checks)"), true
+	}
+	return 0, false
+}
+
+func allUnselected(run report.Run) bool {
+	for _, v := range run.Verdicts {
+		if v.Reason != "not selected" {
+			return false
+		}
+	}
+	return true
 }
 
 func usage() {
@@ -138,9 +175,13 @@ Checks that need a setting you did not give (e.g. RANGE-* without
 with the reason.
 
 Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record.
-Exit status: 0 no failures, 1 a check failed, 2 bad configuration,
-3 server unreachable, 4 (with --expect) a verdict differs from the
-expectation file (known failures listed there then exit 0).
+Exit status: 0 no failures, 1 a check failed, 2 bad command line or
+configuration (also: a filter that selects no check, a report path that
+cannot be written), 3 server unreachable, login refused, or the server
+stopped answering mid-run (the remaining checks are skipped), 4 (with
+--expect) a verdict differs from the expectation file (known failures
+listed there then exit 0), 130 interrupted by SIGINT/SIGTERM (the running
+check and the rest are skips; the reports are still written).
 
 Flags:
 `)

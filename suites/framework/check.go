@@ -64,6 +64,7 @@ func Check(id string, args ...any) bool {
 	}
 	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
 	wrapped := func(ctx SpecContext) {
+		beginLiveness(c.ID)
 		AddReportEntry(EntryCheck, fmt.Sprintf("%s %s %s", c.ID, c.Severity, c.Cite()), ReportEntryVisibilityNever)
 		runWithSeverity(c, func() { body(ctx) })
 	}

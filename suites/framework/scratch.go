@@ -74,6 +74,7 @@ func rawLogin(ctx context.Context) (*ftp.Conn, error) {
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	watchLiveness(conn, err)
 	if err != nil {
 		return nil, err
 	}

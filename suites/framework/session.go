@@ -55,6 +55,7 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	conn, err := ftp.Dial(octx, c.Addr, all...)
+	watchLiveness(conn, err)
 	if err != nil {
 		if tr := ftp.TranscriptOf(err); tr != nil {
 			GinkgoWriter.Printf("connect failed; transcript:\n%s", tr.Tail(30))

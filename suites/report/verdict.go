@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +53,12 @@ type Run struct {
 	Started  time.Time `json:"started"`
 	Seconds  float64   `json:"seconds"`
 	Verdicts []Verdict `json:"verdicts"`
+	// Interrupted says a signal cut the run short: the check running then
+	// and every later one are skips, not verdicts about the server.
+	Interrupted string `json:"interrupted,omitempty"`
+	// Stopped is set when the server stopped answering mid-run and the
+	// remaining checks were skipped ("server stopped answering after ID").
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Schema is the version of the JSON layout.
@@ -65,6 +72,15 @@ const (
 	entryObserve    = "ftpharness:observe"
 	entryTranscript = "ftpharness:transcript"
 	entryTarget     = "ftpharness:target"
+	// stoppedPrefix starts the skip reason framework.Check gives every check
+	// after the server stopped answering.
+	stoppedPrefix = "server stopped answering after "
+)
+
+// Reasons for checks an interrupt kept from a verdict.
+const (
+	reasonInterrupted = "interrupted while running"
+	reasonNotRun      = "not run (interrupted)"
 )
 
 // FromGinkgo builds a Run from a Ginkgo report.
@@ -86,6 +102,7 @@ func FromGinkgo(r types.Report) Run {
 			continue
 		}
 		v := verdictOf(c, sr)
+		noteStop(&run, r, sr, &v)
 		if prev, ok := byID[id]; ok {
 			prev.Seconds += v.Seconds
 			if rank[v.Result] > rank[prev.Result] {
@@ -125,10 +142,14 @@ func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
 		if v.Reason == "" {
 			v.Reason = "not selected"
 		}
+	case sr.State == types.SpecStateInterrupted:
+		// the operator stopped the run: no claim about the server
+		v.Result = Skip
+		v.Reason = reasonInterrupted
 	case sr.State.Is(types.SpecStateFailureStates):
 		v.Result = Fail
 		v.Reason = oneLine(sr.Failure.Message)
-		if sr.State == types.SpecStateTimedout || sr.State == types.SpecStateInterrupted {
+		if sr.State == types.SpecStateTimedout {
 			v.Reason = "timed out: " + v.Reason
 		}
 	case len(warns) > 0:
@@ -141,6 +162,70 @@ func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
 		v.Result = Pass
 	}
 	return v
+}
+
+// noteStop records on run why checks were kept from a verdict: an
+// interrupt (the running check, then every selected check not run) or a
+// server that stopped answering.
+func noteStop(run *Run, r types.Report, sr types.SpecReport, v *Verdict) {
+	if run.Stopped == "" && strings.HasPrefix(v.Reason, stoppedPrefix) {
+		run.Stopped = v.Reason
+	}
+	if !interrupted(r) {
+		return
+	}
+	run.Interrupted = "interrupted"
+	if v.Result == Skip && sr.Failure.Message == "" && sr.State == types.SpecStateSkipped && selected(r.SuiteConfig, sr) {
+		v.Reason = reasonNotRun
+	}
+}
+
+// interrupted reports whether a signal (or another process's abort) cut
+// the run short; Ginkgo records it as a special failure reason.
+func interrupted(r types.Report) bool {
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		if strings.HasPrefix(reason, "Interrupted by") {
+			return true
+		}
+	}
+	return false
+}
+
+// selected reports whether the run's label filter, focus and skip
+// patterns chose sr: in an interrupted run Ginkgo reports the specs it
+// did not get to exactly like the ones the filters left out.
+func selected(cfg types.SuiteConfig, sr types.SpecReport) bool {
+	if match, err := types.ParseLabelFilter(cfg.LabelFilter); err == nil && !match(sr.Labels()) {
+		return false
+	}
+	text := sr.FullText()
+	if len(cfg.FocusStrings) > 0 {
+		re, err := regexp.Compile(strings.Join(cfg.FocusStrings, "|"))
+		if err == nil && !re.MatchString(text) {
+			return false
+		}
+	}
+	if len(cfg.SkipStrings) > 0 {
+		re, err := regexp.Compile(strings.Join(cfg.SkipStrings, "|"))
+		if err == nil && re.MatchString(text) {
+			return false
+		}
+	}
+	return true
+}
+
+// NameSignal names the signal that interrupted the run in its reasons,
+// e.g. "interrupted (SIGINT) while running".
+func (r *Run) NameSignal(name string) {
+	if r.Interrupted == "" || name == "" {
+		return
+	}
+	r.Interrupted = "interrupted by " + name
+	for i := range r.Verdicts {
+		if r.Verdicts[i].Reason == reasonInterrupted {
+			r.Verdicts[i].Reason = "interrupted (" + name + ") while running"
+		}
+	}
 }
 
 func firstLine(s string) string {
@@ -209,6 +294,12 @@ func (r Run) WriteText(w io.Writer) error {
 			reason = "-"
 		}
 		fmt.Fprintf(w, "  %-7s %-10s %-8s %s\n", strings.ToUpper(string(v.Result)), v.ID, v.Severity, reason)
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "%s: the remaining checks were skipped\n", r.Stopped)
+	}
+	if r.Interrupted != "" {
+		fmt.Fprintf(w, "run %s: the checks not run were skipped\n", r.Interrupted)
 	}
 	c := r.Counts()
 	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed (%d checks, %.1fs)\n",

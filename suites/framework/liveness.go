@@ -1,0 +1,142 @@
+package framework
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ftpharness/ftpharness/ftp"
+)
+
+// StoppedTimeouts is how many checks in a row may fail on an operation
+// timeout (no greeting, no reply to a command) before the server is
+// declared to have stopped answering and the remaining checks are skipped:
+// without it a dead server costs checks × --ftp.timeout and blames every
+// check on the server.
+var StoppedTimeouts = 3
+
+// stoppedPrefix starts the skip reason of every check after the breaker
+// tripped (suites/report reads it to mark the run as stopped).
+const stoppedPrefix = "server stopped answering after "
+
+var liveness struct {
+	mu          sync.Mutex
+	timeouts    int               // consecutive checks that ended waiting for the server
+	stopped     string            // skip reason once tripped
+	transcripts []*ftp.Transcript // sessions of the running check, in dial order
+}
+
+// watchLiveness records the transcript of a connection attempt of the
+// running check (the one hook, called from TryDial).
+func watchLiveness(conn *ftp.Conn, err error) {
+	tr := ftp.TranscriptOf(err)
+	if conn != nil {
+		tr = conn.Transcript()
+	}
+	if tr == nil {
+		return
+	}
+	liveness.mu.Lock()
+	liveness.transcripts = append(liveness.transcripts, tr)
+	liveness.mu.Unlock()
+}
+
+// beginLiveness is called at the start of every check: it skips the check
+// when the server already stopped answering, and otherwise arranges for
+// the check's sessions to be judged after all its other cleanup ran.
+func beginLiveness(id string) {
+	liveness.mu.Lock()
+	stopped := liveness.stopped
+	liveness.transcripts = nil
+	liveness.mu.Unlock()
+	if stopped != "" {
+		Skip(stopped)
+	}
+	DeferCleanup(func() { endLiveness(id, CurrentSpecReport().State) })
+}
+
+// endLiveness judges the check that just ran. A reply from the server
+// resets the count; a check that failed and whose last exchange was a
+// timeout adds one (a passing check's trailing timeouts are deliberate
+// waits for silence). When the count reaches StoppedTimeouts, one fresh
+// connection confirms before the breaker trips, so a server that merely
+// ignores some commands keeps its remaining checks.
+func endLiveness(id string, state types.SpecState) {
+	if state.Is(types.SpecStateInterrupted | types.SpecStateAborted | types.SpecStateSkipped) {
+		return
+	}
+	liveness.mu.Lock()
+	trs := liveness.transcripts
+	liveness.transcripts = nil
+	liveness.mu.Unlock()
+	replied, trailing := lastExchange(trs)
+	liveness.mu.Lock()
+	defer liveness.mu.Unlock()
+	liveness.timeouts = countTimeouts(liveness.timeouts, state.Is(types.SpecStateFailureStates), replied, trailing)
+	if liveness.timeouts >= StoppedTimeouts && liveness.stopped == "" {
+		if answers() {
+			liveness.timeouts = 0
+			return
+		}
+		liveness.stopped = stoppedPrefix + id
+		GinkgoWriter.Printf("%s: %d checks in a row timed out waiting for the server, and a fresh connection got no answer either; the remaining checks are skipped\n", liveness.stopped, liveness.timeouts)
+	}
+}
+
+// countTimeouts is the new count of checks in a row that ended waiting
+// for the server, after one that failed (or not), got a reply (or not) and
+// ended on a timeout (or not).
+func countTimeouts(n int, failed, replied, trailingTimeout bool) int {
+	switch {
+	case failed && trailingTimeout && replied:
+		return 1
+	case failed && trailingTimeout:
+		return n + 1
+	case replied:
+		return 0
+	}
+	return n
+}
+
+// lastExchange reads the check's transcripts in order: whether the server
+// sent anything, and whether the last event was a timeout waiting for it.
+func lastExchange(trs []*ftp.Transcript) (replied, timedOut bool) {
+	for _, tr := range trs {
+		for _, e := range tr.Entries() {
+			switch {
+			case e.Dir == ftp.Received:
+				replied, timedOut = true, false
+			case e.Dir == ftp.Note && isWaitTimeout(e.Text):
+				timedOut = true
+			}
+		}
+	}
+	return replied, timedOut
+}
+
+func isWaitTimeout(note string) bool {
+	if !strings.HasPrefix(note, "read failed:") && !strings.HasPrefix(note, "connect failed:") {
+		return false
+	}
+	return strings.Contains(note, "timeout") || strings.Contains(note, "deadline exceeded")
+}
+
+// answers opens one fresh control connection: any reply (a greeting, even
+// a 421 or a malformed one) means the server is still there. It sends no
+// command, so a server that stalls on some command (NOOP, PASV) is not
+// taken for one that went away.
+func answers() bool {
+	c := Config()
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	conn, err := ftp.Dial(ctx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	if err == nil {
+		conn.Close()
+		return true
+	}
+	replied, _ := lastExchange([]*ftp.Transcript{ftp.TranscriptOf(err)})
+	return replied
+}
