@@ -54,11 +54,10 @@ const MinSecretLen = 4
 // Masked replaces a secret in any output.
 const Masked = "****"
 
-// Redact masks in s the argument of every PASS command — at the start of
-// s or after any control character (CR, LF, NUL: a raw write may carry
-// "USER u\rPASS x") — and every occurrence of a secret of at least
-// MinSecretLen bytes, so a password never reaches a transcript, a failure
-// message or a report.
+// Redact masks every occurrence of a secret of at least MinSecretLen bytes
+// in s, and "PASS <secret>" whatever its length, so a password never
+// reaches a failure message or a report. Text that is a command stream
+// (a transcript) also needs MaskPASS.
 func Redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if sec == "" {
@@ -69,13 +68,14 @@ func Redact(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, sec, Masked)
 		}
 	}
-	return maskPASSArgs(s)
+	return s
 }
 
-// maskPASSArgs masks the argument of a PASS verb (any case) that starts s
-// or follows a control character; the argument runs to the next control
-// character other than tab.
-func maskPASSArgs(s string) string {
+// MaskPASS masks, in command text, the argument of a PASS verb (any case)
+// that starts s or follows any control character — a raw write may carry
+// "USER u\rPASS x" or "USER u\x00PASS x" (SEC-005). The argument runs to
+// the next control character other than tab.
+func MaskPASS(s string) string {
 	if !strings.Contains(strings.ToUpper(s), "PASS") {
 		return s
 	}
@@ -86,7 +86,7 @@ func maskPASSArgs(s string) string {
 			for end < len(s) && (s[end] == '\t' || !isControl(s[end])) {
 				end++
 			}
-			if s[i+5:end] != Masked && end > i+5 {
+			if end > i+5 && s[i+5:end] != Masked {
 				b.WriteString(s[i:i+5] + Masked)
 				i = end
 				continue
@@ -115,15 +115,15 @@ func (t *Transcript) Redact(secrets ...string) {
 	}
 }
 
-// mask is Redact with the transcript's registered secrets.
+// mask is MaskPASS and Redact with the transcript's registered secrets.
 func (t *Transcript) mask(s string) string {
 	if t == nil {
-		return Redact(s)
+		return MaskPASS(s)
 	}
 	t.mu.Lock()
 	secrets := t.secrets
 	t.mu.Unlock()
-	return Redact(s, secrets...)
+	return MaskPASS(Redact(s, secrets...))
 }
 
 // WithSecrets masks secrets in the connection's transcript (see

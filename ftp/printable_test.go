@@ -48,6 +48,7 @@ func TestRedact(t *testing.T) {
 		{"PASS " + pw, "PASS ****"},
 		{"pass short", "pass ****"},
 		{"PASS", "PASS"},
+		{"PASS \r\n", "PASS \r\n"},
 		{"USER u\r\nPASS x\r\n", "USER u\r\nPASS ****\r\n"},
 		{"USER u\nPASS x\r\n", "USER u\nPASS ****\r\n"},
 		{"USER u\rPASS x", "USER u\rPASS ****"},
@@ -56,7 +57,7 @@ func TestRedact(t *testing.T) {
 		{"login failed for " + pw + " (" + pw + ")", "login failed for **** (****)"},
 		{"the PASS after USER", "the PASS after USER"},
 	} {
-		if got := Redact(c.in, pw); got != c.want {
+		if got := MaskPASS(Redact(c.in, pw)); got != c.want {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
@@ -64,6 +65,11 @@ func TestRedact(t *testing.T) {
 	// would mangle "ftp://" and every FTP reply.
 	if got := Redact("step PASS ftp: ftp server said no", "ftp"); got != "step PASS ****: ftp server said no" {
 		t.Errorf("short secret: %q", got)
+	}
+	// Messages are not commands: a message starting with the verb keeps
+	// its words.
+	if got := Redact("PASS after login: 503", pw); got != "PASS after login: 503" {
+		t.Errorf("message mangled: %q", got)
 	}
 }
 
