@@ -49,7 +49,7 @@ func Run(t *testing.T, cfg target.Config) {
 		t.Fatalf("ftpharness: %v", err)
 	}
 	Register(&cfg)
-	RegisterFailHandler(Fail)
+	RegisterFailHandler(framework.FailHandler)
 	RunSpecs(t, "ftpharness conformance")
 }
 
@@ -81,7 +81,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	var cfg target.Config
 	Expect(json.Unmarshal(b, &cfg)).To(Succeed())
 	framework.SetConfig(cfg)
-	AddReportEntry("ftpharness:target", fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress))
+	AddReportEntry("ftpharness:target", framework.Sanitize(fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress)))
 })
 
 var _ = SynchronizedAfterSuite(func() {

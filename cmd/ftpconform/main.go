@@ -24,6 +24,7 @@ import (
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/framework"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -97,7 +98,7 @@ func run() int {
 		}
 	}
 	suites.Register(&cfg)
-	gomega.RegisterFailHandler(ginkgo.Fail)
+	gomega.RegisterFailHandler(framework.FailHandler)
 	var tt t
 	ginkgo.RunSpecs(&tt, "ftpharness conformance")
 	if expect != nil {

@@ -51,7 +51,7 @@ func Dial(ctx context.Context, opts ...ftp.Option) *Session {
 // TryDial is Dial returning the error instead of failing.
 func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	c := Config()
-	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
+	all := append(append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...), secrets())
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	conn, err := ftp.Dial(octx, c.Addr, all...)
@@ -86,7 +86,7 @@ func untrack(s *Session) {
 }
 
 func attachTranscript(s *Session) {
-	t := s.Transcript().Tail(40)
+	t := Sanitize(s.Transcript().Tail(40))
 	GinkgoWriter.Printf("--- transcript of %s ---\n%s", s.Name, t)
 	AddReportEntry(EntryTranscript, s.Name+"\n"+t, ReportEntryVisibilityFailureOrVerbose)
 }
