@@ -86,3 +86,24 @@ func TestCIConformanceMissingImage(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeUpMissingImage: Compose.Up of a service whose image nobody
+// built fails naming scripts/build-images instead of letting
+// docker-compose v1 pull it.
+func TestComposeUpMissingImage(t *testing.T) {
+	d := docker(t)
+	c := &containers.Compose{File: "compose.yaml", Docker: d, Project: "ftphtest-nopull", Env: map[string]string{"FTPH_IMAGE_TAG": "ftph-never-built"}}
+	if err := c.Available(context.Background()); err != nil {
+		t.Skipf("no docker-compose: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	defer c.Down(context.WithoutCancel(ctx))
+	err := c.Up(ctx, "vsftpd")
+	if err == nil || !strings.Contains(err.Error(), "scripts/build-images") {
+		t.Errorf("Up with a missing image: %v, want an error naming scripts/build-images", err)
+	}
+	if _, err := c.RunOnce(ctx, time.Minute, "harness"); err == nil || !strings.Contains(err.Error(), "scripts/build-images") {
+		t.Errorf("RunOnce with a missing image: %v, want an error naming scripts/build-images", err)
+	}
+}
