@@ -235,13 +235,14 @@ func (c *Conn) SendLine(ctx context.Context, line string) error {
 // WriteRaw writes bytes exactly as given (pipelining, split commands,
 // Telnet sequences, garbage). They are recorded in the transcript escaped.
 func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
-	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(c.maskPASS(b), 200)))
+	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(maskPASS(b), 200)))
 	return c.write(ctx, b)
 }
 
 // maskPASS masks every PASS argument in b (after any CR, LF or NUL, as
-// SEC-005 sends them) and the transcript's secrets, before b is recorded.
-func (c *Conn) maskPASS(b []byte) []byte { return []byte(c.tr.mask(string(b))) }
+// SEC-005 sends them); Transcript.Add then masks the registered secrets,
+// quoted or not.
+func maskPASS(b []byte) []byte { return []byte(MaskPASS(string(b))) }
 
 func (c *Conn) write(ctx context.Context, b []byte) error {
 	defer c.arm(ctx)()

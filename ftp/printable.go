@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -63,12 +64,25 @@ func Redact(s string, secrets ...string) string {
 		if sec == "" {
 			continue
 		}
-		s = strings.ReplaceAll(s, "PASS "+sec, "PASS "+Masked)
-		if len(sec) >= MinSecretLen {
-			s = strings.ReplaceAll(s, sec, Masked)
+		for _, form := range secretForms(sec) {
+			s = strings.ReplaceAll(s, "PASS "+form, "PASS "+Masked)
+			if len(sec) >= MinSecretLen {
+				s = strings.ReplaceAll(s, form, Masked)
+			}
 		}
 	}
 	return s
+}
+
+// secretForms is sec as written and as %q writes it inside quotes (raw
+// writes and messages quote bytes): a password with a quote, backslash
+// or non-ASCII byte differs there.
+func secretForms(sec string) []string {
+	q := strconv.Quote(sec)
+	if inner := q[1 : len(q)-1]; inner != sec {
+		return []string{sec, inner}
+	}
+	return []string{sec}
 }
 
 // MaskPASS masks, in command text, the argument of a PASS verb (any case)

@@ -144,3 +144,28 @@ func TestHostileBytesRenderedEscaped(t *testing.T) {
 	assertTerminalSafe(t, "reply error", (&ReplyError{Cmd: "NOOP", Reply: r}).Error())
 	assertTerminalSafe(t, "transcript", conn.Transcript().String())
 }
+
+// A password with a quote, a backslash or non-ASCII bytes is masked in
+// the quoted form a raw write is recorded in, too.
+func TestRedactQuotedSecret(t *testing.T) {
+	const pw = "Zq7\"\\p\u00e4ss"
+	addr := fakeServer(t, func(c net.Conn) {
+		fmt.Fprintf(c, "220 ready\r\n")
+		hold(c)
+	})
+	ctx := ctxFor(t, 5*time.Second)
+	conn, err := Dial(ctx, addr, WithSecrets(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.WriteRaw(ctx, []byte("USER u\x00PASS "+pw+"\r\nSITE "+pw+"\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if tr := conn.Transcript().String(); strings.Contains(tr, "Zq7") {
+		t.Errorf("transcript holds the password:\n%s", tr)
+	}
+	if got := Redact(fmt.Sprintf("sent %q", "x "+pw), pw); strings.Contains(got, "Zq7") {
+		t.Errorf("quoted message holds the password: %s", got)
+	}
+}
