@@ -37,8 +37,14 @@ import (
 
 var registered *target.Config
 
+// GomegaFailHandler is the Gomega fail handler to register when running the
+// suites (framework.FailHandler: failure messages without the password or
+// a server's control sequences).
+var GomegaFailHandler = framework.FailHandler
+
 // Register makes the specs run against *cfg; call it before RunSpecs when
-// embedding the suites in your own Ginkgo suite. The pointer is read in
+// embedding the suites in your own Ginkgo suite (with
+// RegisterFailHandler(suites.GomegaFailHandler)). The pointer is read in
 // BeforeSuite, so flags parsed after Register still count.
 func Register(cfg *target.Config) { registered = cfg }
 

@@ -170,24 +170,6 @@ func (c *Config) applyURL() error {
 	return nil
 }
 
-// redactURL is s with the password of its user information masked, for
-// error messages: s need not parse.
-func redactURL(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return s
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return s
-	}
-	return scheme + "://" + user + ":****" + rest[at:]
-}
-
 // Validate checks every value and names the flag of the first bad one.
 func (c *Config) Validate() error {
 	if err := c.applyURL(); err != nil {
@@ -232,4 +214,22 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// redactURL is s with the password of its user information masked, for
+// error messages: s need not parse.
+func redactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s
+	}
+	return scheme + "://" + user + ":****" + rest[at:]
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
-	"github.com/ftpharness/ftpharness/suites/framework"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -98,7 +97,7 @@ func run() int {
 		}
 	}
 	suites.Register(&cfg)
-	gomega.RegisterFailHandler(framework.FailHandler)
+	gomega.RegisterFailHandler(suites.GomegaFailHandler)
 	var tt t
 	ginkgo.RunSpecs(&tt, "ftpharness conformance")
 	if expect != nil {

@@ -72,7 +72,7 @@ func OpenSessionPool(ctx context.Context, n, parallel int) *SessionPool {
 			defer func() { <-sem }()
 			octx, cancel := Ctx(ctx)
 			defer cancel()
-			conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), secrets())
+			conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
 			if err != nil {
 				errs[i] = err
 				return

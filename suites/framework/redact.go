@@ -32,6 +32,7 @@ func FailNow(message string) {
 	Fail(Sanitize(message))
 }
 
-// secrets registers the password with a connection's transcript; give it
-// last among a Dial's options.
+// secrets registers the password with a session's transcript (a raw write
+// may carry it anywhere); give it last among a Dial's options. Other
+// connections' transcripts are shown through Sanitize (attachTranscript).
 func secrets() ftp.Option { return ftp.WithSecrets(Config().Password) }

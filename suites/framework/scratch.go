@@ -73,7 +73,7 @@ func rawLogin(ctx context.Context) (*ftp.Conn, error) {
 	c := Config()
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), secrets())
+	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
 	if err != nil {
 		return nil, err
 	}

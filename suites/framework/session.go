@@ -51,13 +51,13 @@ func Dial(ctx context.Context, opts ...ftp.Option) *Session {
 // TryDial is Dial returning the error instead of failing.
 func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	c := Config()
-	all := append(append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...), secrets())
+	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, all...)
+	conn, err := ftp.Dial(octx, c.Addr, append(all, secrets())...)
 	if err != nil {
 		if tr := ftp.TranscriptOf(err); tr != nil {
-			GinkgoWriter.Printf("connect failed; transcript:\n%s", tr.Tail(30))
+			GinkgoWriter.Printf("connect failed; transcript:\n%s", Sanitize(tr.Tail(30)))
 		}
 		return nil, err
 	}
