@@ -54,7 +54,8 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, append(all, secrets())...)
+	all = append(all, secrets()) // last: after any WithTranscript in opts
+	conn, err := ftp.Dial(octx, c.Addr, all...)
 	if err != nil {
 		if tr := ftp.TranscriptOf(err); tr != nil {
 			GinkgoWriter.Printf("connect failed; transcript:\n%s", Sanitize(tr.Tail(30)))
