@@ -2,7 +2,6 @@ package ftp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -240,28 +239,10 @@ func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
 	return c.write(ctx, b)
 }
 
-// maskPASS replaces the argument of every PASS line in b (any case, CRLF
-// or bare LF) with "****", as Transcript.Add does for SendLine.
-func maskPASS(b []byte) []byte {
-	if !bytes.Contains(bytes.ToUpper(b), []byte("PASS")) {
-		return b
-	}
-	var out []byte
-	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
-		if len(l) >= 4 && bytes.EqualFold(l[:4], []byte("PASS")) {
-			end := len(l)
-			for end > 4 && (l[end-1] == '\n' || l[end-1] == '\r') {
-				end--
-			}
-			out = append(out, l[:4]...)
-			out = append(out, " ****"...)
-			out = append(out, l[end:]...)
-			continue
-		}
-		out = append(out, l...)
-	}
-	return out
-}
+// maskPASS masks every PASS argument in b (after any CR, LF or NUL, as
+// SEC-005 sends them); Transcript.Add then masks the registered secrets,
+// quoted or not.
+func maskPASS(b []byte) []byte { return []byte(MaskPASS(string(b))) }
 
 func (c *Conn) write(ctx context.Context, b []byte) error {
 	defer c.arm(ctx)()

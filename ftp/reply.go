@@ -55,12 +55,13 @@ func (r Reply) Text() string {
 }
 
 // String is the reply as the server sent it, lines joined with " | " when
-// it is multi-line.
+// it is multi-line, with control bytes escaped (Printable): it goes into
+// messages a terminal shows.
 func (r Reply) String() string {
 	if len(r.Lines) == 0 {
 		return "<no reply>"
 	}
-	return strings.Join(r.Lines, " | ")
+	return Printable(strings.Join(r.Lines, " | "))
 }
 
 // Multiline reports whether the reply spanned more than one line.

@@ -30,6 +30,7 @@ type Transcript struct {
 	entries []Entry
 	limit   int
 	dropped int
+	secrets []string // masked in every entry (Redact)
 }
 
 // maxTranscriptEntries bounds memory for long or hostile sessions; the
@@ -42,16 +43,13 @@ func NewTranscript() *Transcript {
 	return &Transcript{start: time.Now(), limit: maxTranscriptEntries}
 }
 
-// Add records one entry. Passwords are masked: a sent line starting with
-// "PASS " keeps only the verb.
+// Add records one entry. Passwords are masked (see Redact): the argument
+// of a PASS command and every registered secret.
 func (t *Transcript) Add(dir Direction, text string) {
 	if t == nil {
 		return
 	}
-	text = strings.TrimRight(text, "\r\n")
-	if dir == Sent && len(text) >= 4 && strings.EqualFold(text[:4], "PASS") {
-		text = text[:4] + " ****"
-	}
+	text = t.mask(strings.TrimRight(text, "\r\n"))
 	if len(text) > 512 {
 		text = fmt.Sprintf("%s… (%d bytes)", text[:512], len(text))
 	}
@@ -99,7 +97,9 @@ func (t *Transcript) Tail(n int) string {
 		fmt.Fprintf(&b, "  … %d earlier lines\n", skipped)
 	}
 	for _, e := range es {
-		fmt.Fprintf(&b, "  %8.3fs %c %s\n", e.At.Seconds(), e.Dir, e.Text)
+		// Printable: the text is the server's to choose; \n inside an
+		// entry (a raw read) is escaped so one entry stays one line.
+		fmt.Fprintf(&b, "  %8.3fs %c %s\n", e.At.Seconds(), e.Dir, strings.ReplaceAll(Printable(e.Text), "\n", `\n`))
 	}
 	return b.String()
 }

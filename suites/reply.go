@@ -75,7 +75,7 @@ var _ = Describe("REPLY", Label("reply"), func() {
 				} else {
 					bad = append(bad, fmt.Sprintf("%s: no reply: %v", line, err))
 				}
-				Fail(fmt.Sprintf("session lost: %v", bad))
+				FailNow(fmt.Sprintf("session lost: %v", bad))
 			}
 			if r.Preliminary() {
 				s.Wait(ctx, 3*time.Second)

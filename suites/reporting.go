@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,6 +12,8 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/ftpharness/ftpharness/ftp"
+	"github.com/ftpharness/ftpharness/suites/framework"
 	"github.com/ftpharness/ftpharness/suites/report"
 )
 
@@ -61,6 +64,7 @@ func signalName(s os.Signal) string {
 }
 
 var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
+	r = redactReport(r, framework.Config().Password)
 	run := report.FromGinkgo(r)
 	run.NameSignal(interruptSignal())
 	LastRun = run
@@ -99,4 +103,29 @@ func writeReports(dir string, r types.Report, run report.Run) error {
 		return err
 	}
 	return reporters.GenerateJSONReport(r, filepath.Join(dir, "ginkgo.json"))
+}
+
+// redactReport masks the password everywhere in what Ginkgo captured
+// (failure messages, GinkgoWriter output, report entries, step texts)
+// before any report is written: the framework sanitizes what it writes,
+// this catches what a spec printed by itself. The report is masked as its
+// JSON form, the secret in its JSON-escaped spelling.
+func redactReport(r types.Report, secret string) types.Report {
+	if secret == "" {
+		return r
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return r
+	}
+	q, _ := json.Marshal(secret)
+	masked := ftp.Redact(string(b), string(q[1:len(q)-1]))
+	if masked == string(b) {
+		return r
+	}
+	var out types.Report
+	if err := json.Unmarshal([]byte(masked), &out); err != nil {
+		return r
+	}
+	return out
 }

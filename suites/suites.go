@@ -37,8 +37,14 @@ import (
 
 var registered *target.Config
 
+// GomegaFailHandler is the Gomega fail handler to register when running the
+// suites (framework.FailHandler: failure messages without the password or
+// a server's control sequences).
+var GomegaFailHandler = framework.FailHandler
+
 // Register makes the specs run against *cfg; call it before RunSpecs when
-// embedding the suites in your own Ginkgo suite. The pointer is read in
+// embedding the suites in your own Ginkgo suite (with
+// RegisterFailHandler(suites.GomegaFailHandler)). The pointer is read in
 // BeforeSuite, so flags parsed after Register still count.
 func Register(cfg *target.Config) { registered = cfg }
 
@@ -49,7 +55,7 @@ func Run(t *testing.T, cfg target.Config) {
 		t.Fatalf("ftpharness: %v", err)
 	}
 	Register(&cfg)
-	RegisterFailHandler(Fail)
+	RegisterFailHandler(framework.FailHandler)
 	RunSpecs(t, "ftpharness conformance")
 }
 
@@ -81,7 +87,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	var cfg target.Config
 	Expect(json.Unmarshal(b, &cfg)).To(Succeed())
 	framework.SetConfig(cfg)
-	AddReportEntry("ftpharness:target", fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress))
+	AddReportEntry("ftpharness:target", framework.Sanitize(fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress)))
 })
 
 var _ = SynchronizedAfterSuite(func() {

@@ -154,7 +154,7 @@ func (c *Config) applyURL() error {
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Scheme != "ftp" || u.Host == "" {
-		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port", c.URL)
+		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port", redactURL(c.URL))
 	}
 	host := u.Host
 	if u.Port() == "" {
@@ -231,4 +231,22 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// redactURL is s with the password of its user information masked, for
+// error messages: s need not parse.
+func redactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s
+	}
+	return scheme + "://" + user + ":****" + rest[at:]
 }

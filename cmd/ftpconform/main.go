@@ -106,7 +106,7 @@ func run() int {
 		}
 	}
 	suites.Register(&cfg)
-	gomega.RegisterFailHandler(ginkgo.Fail)
+	gomega.RegisterFailHandler(suites.GomegaFailHandler)
 	var tt t
 	ginkgo.RunSpecs(&tt, "ftpharness conformance")
 	if code, done := cutShort(suites.LastRun); done {

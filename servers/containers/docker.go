@@ -219,7 +219,9 @@ type RunSpec struct {
 
 // Run starts a detached container and returns its id.
 func (d *Docker) Run(ctx context.Context, s RunSpec) (string, error) {
-	args := []string{"run", "-d"}
+	// --pull=never: images come from scripts/build-images (or the test's
+	// own build), never from whatever a registry holds under the name.
+	args := []string{"run", "-d", "--pull=never"}
 	if s.Name != "" {
 		args = append(args, "--name", s.Name)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // RunID names one test run's objects: "<pid>-<random>". Image tags are
@@ -182,6 +184,9 @@ func (c *Compose) Available(ctx context.Context) error {
 // Up starts services detached (all of the active profiles when none are
 // named) without building.
 func (c *Compose) Up(ctx context.Context, services ...string) error {
+	if err := c.ensureImages(ctx, services...); err != nil {
+		return err
+	}
 	_, err := c.run(ctx, RunTimeout, append([]string{"up", "-d", "--no-build", "--no-color"}, services...)...)
 	return err
 }
@@ -189,7 +194,38 @@ func (c *Compose) Up(ctx context.Context, services ...string) error {
 // RunOnce runs a one-shot service (`run --rm -T`) and returns its output;
 // the error is non-nil when it exits non-zero.
 func (c *Compose) RunOnce(ctx context.Context, timeout time.Duration, service string, args ...string) (string, error) {
+	if err := c.ensureImages(ctx, service); err != nil {
+		return "", err
+	}
 	return c.run(ctx, timeout, append([]string{"run", "--rm", "-T", service}, args...)...)
+}
+
+// ensureImages fails, naming scripts/build-images, when the image of one of
+// services is not on this machine: docker-compose v1 ignores the file's
+// pull_policy: never and would pull whatever a registry holds by that name.
+func (c *Compose) ensureImages(ctx context.Context, services ...string) error {
+	if len(services) == 0 {
+		return nil
+	}
+	out, err := c.run(ctx, CallTimeout, "config")
+	if err != nil {
+		return err
+	}
+	var f struct {
+		Services map[string]struct {
+			Image string `yaml:"image"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal([]byte(out), &f); err != nil {
+		return fmt.Errorf("compose config of %s: %v", c.File, err)
+	}
+	for _, s := range services {
+		img := f.Services[s].Image
+		if img != "" && !c.Docker.ImageExists(ctx, img) {
+			return fmt.Errorf("image %s of service %s not found: build it with scripts/build-images (nothing is pulled)", img, s)
+		}
+	}
+	return nil
 }
 
 // ContainerID is the id of a service's (first) container.

@@ -92,14 +92,14 @@ func runWithSeverity(c catalog.Check, f func()) {
 // Warn records an INTEROP warning: the spec passes, the report says why it
 // deserves attention.
 func Warn(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := Sanitize(fmt.Sprintf(format, args...))
 	GinkgoWriter.Println("WARNING: " + msg)
 	AddReportEntry(EntryWarn, msg)
 }
 
 // Observe records what the server did, for OBSERVE rows and context.
 func Observe(what string, value any) {
-	s := fmt.Sprintf("%s: %v", what, value)
+	s := Sanitize(fmt.Sprintf("%s: %v", what, value))
 	GinkgoWriter.Println("OBSERVED: " + s)
 	AddReportEntry(EntryObserve, s)
 }

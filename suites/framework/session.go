@@ -54,11 +54,12 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
+	all = append(all, secrets()) // last: after any WithTranscript in opts
 	conn, err := ftp.Dial(octx, c.Addr, all...)
 	watchLiveness(conn, err)
 	if err != nil {
 		if tr := ftp.TranscriptOf(err); tr != nil {
-			GinkgoWriter.Printf("connect failed; transcript:\n%s", tr.Tail(30))
+			GinkgoWriter.Printf("connect failed; transcript:\n%s", Sanitize(tr.Tail(30)))
 		}
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func untrack(s *Session) {
 }
 
 func attachTranscript(s *Session) {
-	t := s.Transcript().Tail(40)
+	t := Sanitize(s.Transcript().Tail(40))
 	GinkgoWriter.Printf("--- transcript of %s ---\n%s", s.Name, t)
 	AddReportEntry(EntryTranscript, s.Name+"\n"+t, ReportEntryVisibilityFailureOrVerbose)
 }

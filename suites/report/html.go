@@ -9,6 +9,7 @@ import (
 // totals, then every failure and warning with its reason and session
 // transcript, then the full verdict list.
 func (r Run) WriteHTML(w io.Writer) error {
+	r = r.printable()
 	var problems []Verdict
 	for _, v := range r.Verdicts {
 		if v.Result == Fail || v.Result == Warn {

@@ -284,6 +284,7 @@ func ReadJSON(rd io.Reader) (Run, error) {
 // WriteText is a reporter: one line per check that did not simply pass,
 // then the totals.
 func (r Run) WriteText(w io.Writer) error {
+	r = r.printable()
 	fmt.Fprintf(w, "\nftpharness verdicts for %s\n", r.Target)
 	for _, v := range r.Verdicts {
 		if v.Result == Pass {
