@@ -122,14 +122,18 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 	// wishes to perform a third party transfer, it MUST establish a new
 	// control connection": the state lasts for the session, whatever
 	// happens to individual transfers (proftpd/proftpd#2255: ABOR and a
-	// failed RETR cleared it).
+	// failed RETR cleared it). Only a server that accepted EPSV ALL is in
+	// that state; one that refused it already fails EPSV-006, and one
+	// defect is one failure.
 	Check("EPSV-007", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
 		sink := SinkListener(s.LocalIP())
 		name := Name(ctx, "epsv007")
 		s.Put(ctx, name, fixtures.Bytes(7, 4<<20))
-		Expect(s.Do(ctx, "EPSV", "ALL")).To(HaveClass(2), "EPSV ALL")
+		if all := s.Do(ctx, "EPSV", "ALL"); all.Class() != 2 {
+			Skip(fmt.Sprintf("EPSV ALL was not accepted (%q), so there is no EPSV ALL state to keep; EPSV-006 reports the refusal", all.Raw))
+		}
 
 		// A transfer started and aborted.
 		nc := s.Data(ctx, true)
