@@ -55,6 +55,9 @@ type behaviour struct {
 	flipByte bool
 	early226 bool
 	no226    bool
+	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
+	// transfers
+	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
 }
 
 type allocMode int
@@ -168,6 +171,8 @@ func merge(fs []Fault) behaviour {
 		b.flipByte = b.flipByte || x.flipByte
 		b.early226 = b.early226 || x.early226
 		b.no226 = b.no226 || x.no226
+		b.doubleCR = b.doubleCR || x.doubleCR
+		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
 	}
 	return b
 }
@@ -180,13 +185,13 @@ func merge(fs []Fault) behaviour {
 var overPASV = []string{"PASV-001", "PASV-003", "PASV-004", "PASV-005", "PASV-006", "PASV-007", "PASV-010", "PASV-013", "PASV-014", "PASV-018",
 	"RANGE-001", "RANGE-002", "RANGE-004", "RANGE-006", "RANGE-007", "RANGE-008",
 	"XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-007", "XFER-012", "XFER-013", "XFER-014", "XFER-015", "XFER-016",
-	"XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022"}
+	"XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022", "XFER-024", "XFER-025"}
 
 // Checks of the pasv and transfer areas that compare transferred bytes
 // with what was stored (confirmed on pyftpdlib by the mutation matrix;
 // EPSV-002, RANGE-007, SEQ-016, FEAT-003, LIST-002 and LIST-003 compare
 // bytes too and are reported as collateral).
-var byteExact = []string{"PASV-004", "XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-015", "XFER-018", "XFER-020", "XFER-021"}
+var byteExact = []string{"PASV-004", "XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-015", "XFER-018", "XFER-020", "XFER-021", "XFER-025"}
 
 func ids(lists ...[]string) []string {
 	seen := map[string]bool{}
@@ -348,6 +353,22 @@ func init() {
 		b: behaviour{no226: true}})
 }
 
+// Transfer faults aimed at the INTEROP checks XFER-024 and XFER-025.
+// Holding a plain ABOR back is what RFC 959 §4.1 allows (clients are to
+// send Telnet IP and Synch first), so that fault is conformant; doubling
+// the CR of every CR LF also breaks TYPE A downloads of LF text.
+func init() {
+	register(Fault{Name: "ascii-double-cr",
+		Doc:   "TYPE A downloads (RETR) turn every CR LF into CR CR LF, as a literal LF-to-CRLF conversion of a file that already holds CRLF does",
+		Kills: []string{"XFER-002", "XFER-003", "XFER-025"},
+		b:     behaviour{doubleCR: true}})
+	register(Fault{Name: "abor-plain-ignored",
+		Doc:        "a plain ABOR (no Telnet IP/Synch before it) is held back until the running download has ended, as by a server that reads the control connection only on urgent data",
+		Kills:      []string{"XFER-024"},
+		Conformant: true,
+		b:          behaviour{aborPlainHeld: true}})
+}
+
 // Checks that dial a session's second (fourth, ...) passive port and so
 // meet an unpublished one under pasv-port-unpublished (confirmed on
 // pyftpdlib by the focused mutation matrix).
@@ -362,4 +383,4 @@ var shiftKills = []string{"MASQ-004", "MASQ-005",
 	"PASV-004", "PASV-005", "PASV-006", "PASV-007", "PASV-010", "PASV-013", "PASV-014",
 	"RANGE-001", "RANGE-002", "RANGE-006", "RANGE-007", "RANGE-008",
 	"XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-007", "XFER-012", "XFER-013", "XFER-014",
-	"XFER-015", "XFER-016", "XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022"}
+	"XFER-015", "XFER-016", "XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022", "XFER-024", "XFER-025"}
