@@ -47,6 +47,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 				break
 			}
 		}
+		Observe("time to answer each wrong PASS", strings.Join(a.delays, ", "))
 		if !a.closed && !a.outOfTime {
 			// Five wrong passwords answered: the connection must be closing.
 			if _, ok := a.step(ctx, "NOOP"); ok {
@@ -54,7 +55,6 @@ var _ = Describe("SECURITY", Label("security"), func() {
 					"Fix: count failed PASS per connection and, at the limit, send 421 and close", a.answered, a.lastPass.Raw, a.last.Raw))
 			}
 		}
-		Observe("time to answer each wrong PASS", strings.Join(a.delays, ", "))
 		if !a.closed && a.outOfTime {
 			if a.answered < 5 {
 				Skip(fmt.Sprintf("no reply to %q within %s (after %d wrong passwords answered, last reply %q); the check cannot tell whether the server would close the session", a.waited, a.per().Round(time.Second), a.answered, a.last.Raw))

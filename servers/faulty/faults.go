@@ -330,7 +330,7 @@ func init() {
 		b:          behaviour{split: true}})
 	register(Fault{Name: "reply-stall",
 		Doc:   "the reply to NOOP stalls after its first bytes for longer than the client's timeout",
-		Kills: []string{"SEQ-007", "SEQ-011", "SEQ-015", "SEQ-020", "SEQ-021", "SEQ-022", "SEQ-024", "XFER-011", "XFER-012", "XFER-013", "XFER-015"},
+		Kills: []string{"SEQ-007", "SEQ-011", "SEQ-015", "SEQ-020", "SEQ-021", "SEQ-022", "SEQ-024", "XFER-011", "XFER-012", "XFER-013", "XFER-015", "XFER-024"},
 		b:     behaviour{stallNOOP: true}})
 
 	// --- data ---
