@@ -58,6 +58,8 @@ type behaviour struct {
 	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
 	// transfers
 	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
+	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
+	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
 
 type allocMode int
@@ -173,6 +175,8 @@ func merge(fs []Fault) behaviour {
 		b.no226 = b.no226 || x.no226
 		b.doubleCR = b.doubleCR || x.doubleCR
 		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
+		b.statPath211 = b.statPath211 || x.statPath211
+		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 	}
 	return b
 }
@@ -367,6 +371,18 @@ func init() {
 		Kills:      []string{"XFER-024"},
 		Conformant: true,
 		b:          behaviour{aborPlainHeld: true}})
+	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
+	// the kind of path: conformant, no check may fail.
+	register(Fault{Name: "stat-path-211",
+		Doc:        "STAT of a file or directory is answered 211 (system status) instead of the server's 212/213 (RFC 959 §5.4 allows all three)",
+		Conformant: true,
+		b:          behaviour{statPath211: true}})
+	// EPSV-007 tests a state this fault never enters: it must skip, so
+	// only EPSV-006 fails (one defect, one failure).
+	register(Fault{Name: "epsv-all-refused",
+		Doc:   "EPSV ALL is answered '502 EPSV ALL not implemented.' by the proxy (EPSV itself still works)",
+		Kills: []string{"EPSV-006"},
+		b:     behaviour{epsvAllRefuse: true}})
 }
 
 // Checks that dial a session's second (fourth, ...) passive port and so

@@ -347,6 +347,8 @@ func (s *session) command(line []byte) {
 		e.local = []byte("250 Requested file action okay, completed.\r\n")
 	case b.pasvBeforeLogin && !loggedIn && (verb == "PASV" || verb == "EPSV") && strings.TrimSpace(arg) == "":
 		e.local = s.localPassive(verb == "EPSV")
+	case b.epsvAllRefuse && verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL"):
+		e.local = []byte("502 EPSV ALL not implemented.\r\n")
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
@@ -458,6 +460,8 @@ func (s *session) onReply(r reply) {
 	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
 		s.logf("dropping %q", r.lines[0])
 		out = nil
+	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.code == 212 || r.code == 213):
+		out = recode(r, 211)
 	}
 	if final && (verb == "PASV" || verb == "EPSV") {
 		s.pendingPassive.Add(-1) // its listener (if any) is bound now
