@@ -62,9 +62,9 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// representation ... The receiver will convert the data from the
 	// standard form to his own internal form", with "<CRLF> ... to denote
 	// the end of a line of text". A CRLF split across TCP segments is still
-	// one line end (RFC 1123 §4.1.2.10: a server must not assume read
-	// boundaries match anything), so text sent in TYPE A and fetched back in
-	// TYPE A is the same text, with no CR gained or lost on the way.
+	// one line end (TCP keeps no write boundaries; RFC 1123 §4.1.2.10 says
+	// as much of the control connection), so text sent in TYPE A and
+	// fetched back in TYPE A is the same text, with no CR gained or lost.
 	Check("XFER-003", func(ctx SpecContext) {
 		s := Login(ctx)
 		text := fixtures.TextCRLF(60)
