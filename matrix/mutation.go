@@ -217,6 +217,8 @@ const MutationSchema = 1
 // conformant) must still be run against the checks its bending touches.
 var extraAreas = map[string][]string{
 	"reply-split-segments": {"reply", "sequencing", "pasv"},
+	"stat-path-211":        {"transfer", "sequencing"}, // STAT of a path: XFER-016, SEQ-006
+	"abor-plain-ignored":   {"pasv", "epsv"},           // plain ABOR in PASV-013, EPSV-007
 }
 
 // Tolerated are undeclared verdict changes a fault may bring about without
@@ -236,7 +238,11 @@ var Tolerated = map[string]map[string]string{
 	},
 	"pasv-port-outside-range": {"PASV-006": lateClose},
 	"pasv-low-port":           {"PASV-006": lateClose},
-	"data-early-226":          {"XFER-012": "timing: ABOR races the proxy's delayed close of the data connection; killed in the focused run (transfer area), passed in the full suite run (both with seed 1)"},
+	"epsv-all-refused":        {"EPSV-007": "by design: with EPSV ALL refused there is no EPSV ALL state to test, so EPSV-007 skips (pass → skip) and only EPSV-006 fails: one defect, one failure"},
+	"data-early-226": {
+		"XFER-012": "timing: ABOR races the proxy's delayed close of the data connection; killed in the focused run (transfer area), passed in the full suite run (both with seed 1)",
+		"XFER-024": "timing: as XFER-012 (one ABOR during one RETR, racing the proxy's delayed close); killed in the focused run (transfer area), not run in the full suite yet",
+	},
 }
 
 const (

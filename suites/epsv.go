@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -111,9 +112,8 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		RequireEPSV(ctx, s)
 		sink := SinkListener(s.LocalIP())
 		all := s.Do(ctx, "EPSV", "ALL")
-		Expect(all).To(HaveClass(2), "EPSV ALL")
-		vs := epsvAllViolations(ctx, s, sink, true)
-		ExpectNoViolations(vs, "after EPSV ALL every data setup command but EPSV must be refused")
+		Expect(all).To(HaveClass(2), "sent EPSV ALL on a server that implements EPSV: RFC 2428 §3 defines EPSV ALL as part of EPSV (clients behind NAT rely on it). Fix: accept EPSV ALL with 200 and refuse every other data setup command afterwards")
+		epsvAllProblem(epsvAllViolations(ctx, s, sink, true), "after EPSV ALL")
 		r := s.Do(ctx, "EPSV")
 		Expect(r).To(HaveCode(229), "EPSV after EPSV ALL")
 	})
@@ -122,14 +122,18 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 	// wishes to perform a third party transfer, it MUST establish a new
 	// control connection": the state lasts for the session, whatever
 	// happens to individual transfers (proftpd/proftpd#2255: ABOR and a
-	// failed RETR cleared it).
+	// failed RETR cleared it). Only a server that accepted EPSV ALL is in
+	// that state; one that refused it already fails EPSV-006, and one
+	// defect is one failure.
 	Check("EPSV-007", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
 		sink := SinkListener(s.LocalIP())
 		name := Name(ctx, "epsv007")
 		s.Put(ctx, name, fixtures.Bytes(7, 4<<20))
-		Expect(s.Do(ctx, "EPSV", "ALL")).To(HaveClass(2), "EPSV ALL")
+		if all := s.Do(ctx, "EPSV", "ALL"); all.Class() != 2 {
+			Skip(fmt.Sprintf("EPSV ALL was not accepted (%q), so there is no EPSV ALL state to keep; EPSV-006 reports the refusal", all.Raw))
+		}
 
 		// A transfer started and aborted.
 		nc := s.Data(ctx, true)
@@ -158,8 +162,7 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		Expect(fr.Class()).To(BeNumerically(">=", 4), "RETR of a missing file: %q", fr.Raw)
 		nc2.Close()
 
-		vs := epsvAllViolations(ctx, s, sink, false)
-		ExpectNoViolations(vs, "EPSV ALL must stay in force after ABOR and failed transfers")
+		epsvAllProblem(epsvAllViolations(ctx, s, sink, false), "after EPSV ALL, an ABORted RETR, an ABOR with nothing to abort and a failed RETR")
 		Expect(s.Do(ctx, "EPSV")).To(HaveCode(229), "EPSV still works")
 	})
 
@@ -271,4 +274,15 @@ func epsvAllViolations(ctx context.Context, s *Session, sink net.Listener, legac
 		}
 	}
 	return vs
+}
+
+// epsvAllProblem fails with the data setup commands a server accepted
+// after EPSV ALL, the rule and the fix.
+func epsvAllProblem(vs []string, when string) {
+	GinkgoHelper()
+	if len(vs) == 0 {
+		return
+	}
+	Problem(fmt.Sprintf("%s:\n  %s\nRFC 2428 §3: \"Upon receipt of an EPSV ALL command, the server MUST reject all data connection setup commands other than EPSV\", for the rest of the session (§4). "+
+		"Fix: keep an EPSV ALL flag on the session, cleared only by REIN or a new connection, and answer PASV, PORT, EPRT, LPRT and LPSV with 5xx while it is set", when, strings.Join(vs, "\n  ")))
 }

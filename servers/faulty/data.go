@@ -234,10 +234,22 @@ func (r *relay) copyDown(b behaviour) error {
 	hold := b.truncate || b.flipByte
 	buf := make([]byte, 64<<10)
 	var last []byte
+	var dbl *crDoubler
+	started := false // the first bytes arrived: the RETR (if any) was sent
 	for {
 		n, err := r.uc.Read(buf)
+		if n > 0 && !started {
+			started = true
+			if b.doubleCR && r.s.asciiDownload() {
+				dbl = &crDoubler{}
+			}
+		}
 		if n > 0 {
 			chunk := buf[:n]
+			if dbl != nil {
+				chunk = dbl.convert(chunk)
+				n = len(chunk)
+			}
 			if hold {
 				out := append(last, chunk[:n-1]...)
 				last = []byte{chunk[n-1]}
@@ -306,4 +318,23 @@ func (r *relay) markReplied() {
 func (r *relay) kill() {
 	reset(r.dc)
 	reset(r.uc)
+}
+
+// crDoubler turns every CR LF into CR CR LF (ascii-double-cr), also when
+// the CR and its LF arrive in different reads.
+type crDoubler struct {
+	prevCR bool
+	out    []byte
+}
+
+func (d *crDoubler) convert(in []byte) []byte {
+	d.out = d.out[:0]
+	for _, c := range in {
+		if c == '\n' && d.prevCR {
+			d.out = append(d.out, '\r')
+		}
+		d.out = append(d.out, c)
+		d.prevCR = c == '\r'
+	}
+	return d.out
 }

@@ -55,6 +55,11 @@ type behaviour struct {
 	flipByte bool
 	early226 bool
 	no226    bool
+	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
+	// transfers
+	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
+	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
+	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
 
 type allocMode int
@@ -168,6 +173,10 @@ func merge(fs []Fault) behaviour {
 		b.flipByte = b.flipByte || x.flipByte
 		b.early226 = b.early226 || x.early226
 		b.no226 = b.no226 || x.no226
+		b.doubleCR = b.doubleCR || x.doubleCR
+		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
+		b.statPath211 = b.statPath211 || x.statPath211
+		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 	}
 	return b
 }
@@ -180,13 +189,13 @@ func merge(fs []Fault) behaviour {
 var overPASV = []string{"PASV-001", "PASV-003", "PASV-004", "PASV-005", "PASV-006", "PASV-007", "PASV-010", "PASV-013", "PASV-014", "PASV-018",
 	"RANGE-001", "RANGE-002", "RANGE-004", "RANGE-006", "RANGE-007", "RANGE-008",
 	"XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-007", "XFER-012", "XFER-013", "XFER-014", "XFER-015", "XFER-016",
-	"XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022"}
+	"XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022", "XFER-024", "XFER-025"}
 
 // Checks of the pasv and transfer areas that compare transferred bytes
 // with what was stored (confirmed on pyftpdlib by the mutation matrix;
 // EPSV-002, RANGE-007, SEQ-016, FEAT-003, LIST-002 and LIST-003 compare
 // bytes too and are reported as collateral).
-var byteExact = []string{"PASV-004", "XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-015", "XFER-018", "XFER-020", "XFER-021"}
+var byteExact = []string{"PASV-004", "XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-015", "XFER-018", "XFER-020", "XFER-021", "XFER-025"}
 
 func ids(lists ...[]string) []string {
 	seen := map[string]bool{}
@@ -325,7 +334,7 @@ func init() {
 		b:          behaviour{split: true}})
 	register(Fault{Name: "reply-stall",
 		Doc:   "the reply to NOOP stalls after its first bytes for longer than the client's timeout",
-		Kills: []string{"SEQ-007", "SEQ-011", "SEQ-015", "SEQ-020", "SEQ-021", "SEQ-022", "SEQ-024", "XFER-011", "XFER-012", "XFER-013", "XFER-015"},
+		Kills: []string{"SEQ-007", "SEQ-011", "SEQ-015", "SEQ-020", "SEQ-021", "SEQ-022", "SEQ-024", "XFER-011", "XFER-012", "XFER-013", "XFER-015", "XFER-024"},
 		b:     behaviour{stallNOOP: true}})
 
 	// --- data ---
@@ -348,6 +357,34 @@ func init() {
 		b: behaviour{no226: true}})
 }
 
+// Transfer faults aimed at the INTEROP checks XFER-024 and XFER-025.
+// Holding a plain ABOR back is what RFC 959 §4.1 allows (clients are to
+// send Telnet IP and Synch first), so that fault is conformant; doubling
+// the CR of every CR LF also breaks TYPE A downloads of LF text.
+func init() {
+	register(Fault{Name: "ascii-double-cr",
+		Doc:   "TYPE A downloads (RETR) turn every CR LF into CR CR LF, as a literal LF-to-CRLF conversion of a file that already holds CRLF does",
+		Kills: []string{"XFER-002", "XFER-003", "XFER-025"},
+		b:     behaviour{doubleCR: true}})
+	register(Fault{Name: "abor-plain-ignored",
+		Doc:        "a plain ABOR (no Telnet IP/Synch before it) is held back until the running download has ended, as by a server that reads the control connection only on urgent data",
+		Kills:      []string{"XFER-024"},
+		Conformant: true,
+		b:          behaviour{aborPlainHeld: true}})
+	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
+	// the kind of path: conformant, no check may fail.
+	register(Fault{Name: "stat-path-211",
+		Doc:        "STAT of a file or directory is answered 211 (system status) instead of the server's 212/213 (RFC 959 §5.4 allows all three)",
+		Conformant: true,
+		b:          behaviour{statPath211: true}})
+	// EPSV-007 tests a state this fault never enters: it must skip, so
+	// only EPSV-006 fails (one defect, one failure).
+	register(Fault{Name: "epsv-all-refused",
+		Doc:   "EPSV ALL is answered '502 EPSV ALL not implemented.' by the proxy (EPSV itself still works)",
+		Kills: []string{"EPSV-006"},
+		b:     behaviour{epsvAllRefuse: true}})
+}
+
 // Checks that dial a session's second (fourth, ...) passive port and so
 // meet an unpublished one under pasv-port-unpublished (confirmed on
 // pyftpdlib by the focused mutation matrix).
@@ -362,4 +399,4 @@ var shiftKills = []string{"MASQ-004", "MASQ-005",
 	"PASV-004", "PASV-005", "PASV-006", "PASV-007", "PASV-010", "PASV-013", "PASV-014",
 	"RANGE-001", "RANGE-002", "RANGE-006", "RANGE-007", "RANGE-008",
 	"XFER-001", "XFER-002", "XFER-003", "XFER-005", "XFER-006", "XFER-007", "XFER-012", "XFER-013", "XFER-014",
-	"XFER-015", "XFER-016", "XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022"}
+	"XFER-015", "XFER-016", "XFER-018", "XFER-019", "XFER-020", "XFER-021", "XFER-022", "XFER-024", "XFER-025"}

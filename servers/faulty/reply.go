@@ -121,3 +121,19 @@ func readReply(br *bufio.Reader) (reply, error) {
 	r.raw = raw.Bytes()
 	return r, nil
 }
+
+// recode gives r another code: every line that starts with r's code and
+// a space or hyphen (the first and last of a multi-line reply) gets code
+// instead; the line ends stay as the server sent them.
+func recode(r reply, code int) []byte {
+	old, nw := strconv.Itoa(r.code), []byte(strconv.Itoa(code))
+	lines := bytes.SplitAfter(r.raw, []byte("\n"))
+	var out []byte
+	for _, l := range lines {
+		if len(l) > 3 && string(l[:3]) == old && (l[3] == ' ' || l[3] == '-') {
+			l = append(append([]byte(nil), nw...), l[3:]...)
+		}
+		out = append(out, l...)
+	}
+	return out
+}

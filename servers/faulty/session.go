@@ -42,6 +42,8 @@ type session struct {
 	epsvAll  bool
 	forgot   bool // seq-epsv-all-forgotten: an ABOR or failed transfer happened
 	prevVerb string
+	typeA    bool   // the client's last TYPE named A (ascii-double-cr)
+	lastXfer string // the verb of the client's last transfer command
 	relays   map[*relay]bool
 
 	listener *plistener // current passive listener; guarded by p.mu
@@ -314,10 +316,19 @@ func (s *session) command(line []byte) {
 		return
 	}
 	b := s.p.b
+	if b.aborPlainHeld && verb == "ABOR" && bytes.IndexByte(line, 0xFF) < 0 {
+		s.awaitDownloads()
+	}
 	e := &entry{verb: verb, arg: arg, at: time.Now()}
 	s.mu.Lock()
 	prev := s.prevVerb
 	s.prevVerb = verb
+	switch {
+	case verb == "TYPE":
+		s.typeA = strings.HasPrefix(strings.ToUpper(strings.TrimSpace(arg)), "A")
+	case transferVerbs[verb]:
+		s.lastXfer = verb
+	}
 	loggedIn, epsvAll, forgot := s.loggedIn, s.epsvAll, s.forgot
 	if verb == "ABOR" {
 		for r := range s.relays {
@@ -336,6 +347,8 @@ func (s *session) command(line []byte) {
 		e.local = []byte("250 Requested file action okay, completed.\r\n")
 	case b.pasvBeforeLogin && !loggedIn && (verb == "PASV" || verb == "EPSV") && strings.TrimSpace(arg) == "":
 		e.local = s.localPassive(verb == "EPSV")
+	case b.epsvAllRefuse && verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL"):
+		e.local = []byte("502 EPSV ALL not implemented.\r\n")
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
@@ -347,6 +360,32 @@ func (s *session) command(line []byte) {
 		}
 		s.forward(fwd)
 	}
+}
+
+// awaitDownloads blocks the reading of client commands until every
+// download relayed for the session has ended (abor-plain-ignored: the
+// server reads the control connection again only after the transfer). It
+// gives up when the session ends or after a minute.
+func (s *session) awaitDownloads() {
+	deadline := time.After(time.Minute)
+	for _, r := range s.relaySnapshot() {
+		select {
+		case <-r.downDone:
+		case <-s.done:
+			return
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// asciiDownload reports whether the session's current download is a TYPE A
+// RETR (asked when the first byte of it arrives, so the RETR has been
+// sent).
+func (s *session) asciiDownload() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.typeA && s.lastXfer == "RETR"
 }
 
 // forward writes client bytes upstream. A Telnet "IAC DM" (Synch) is sent
@@ -421,6 +460,8 @@ func (s *session) onReply(r reply) {
 	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
 		s.logf("dropping %q", r.lines[0])
 		out = nil
+	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.code == 212 || r.code == 213):
+		out = recode(r, 211)
 	}
 	if final && (verb == "PASV" || verb == "EPSV") {
 		s.pendingPassive.Add(-1) // its listener (if any) is bound now

@@ -29,7 +29,7 @@ EPSV-003||epsv|should|2428§3|EPSV 1 on IPv4 answers 229
 EPSV-004|*|epsv|must|2428§2,2428§3|EPSV with an unsupported protocol answers 522 naming the supported ones
 EPSV-005||epsv|should|2428§3|EPSV with a garbage argument answers 501 (or 500)
 EPSV-006|*|epsv|must|2428§3|after EPSV ALL every data setup command but EPSV is refused
-EPSV-007|*|epsv|must|2428§4|EPSV ALL stays in force after ABOR and failed transfers
+EPSV-007|*|epsv|must|2428§4|EPSV ALL, once accepted, stays in force after ABOR and failed transfers
 EPSV-008||epsv|observe|959§4.1.1,2428§4|record whether REIN clears EPSV ALL
 EPSV-009||epsv|interop|5797|FEAT advertises EPSV and EPRT
 ACT-001||active|must|959§4.1.2|PORT to the client answers 200 and LIST arrives over the active connection
@@ -97,7 +97,7 @@ FEAT-005||feat|must|3659§4|SIZE answers 213 with the exact octet count, 550 for
 FEAT-006||feat|must|3659§3|MDTM answers 213 YYYYMMDDHHMMSS, 550 for a directory
 XFER-001|*|transfer|must|959§3.1.1.3|TYPE I round trip is byte-exact
 XFER-002||transfer|must|959§3.1.1.1|TYPE A download sends CRLF line ends
-XFER-003||transfer|must|959§3.1.1.1|TYPE A text round-trips without stray or doubled CR
+XFER-003||transfer|must|959§3.1.1.1|TYPE A text uploaded with CRLF split across segments round-trips without stray or doubled CR
 XFER-004||transfer|must|1123§4.1.2.1,1123§4.1.2.13|TYPE L 8, TYPE A N and lower-case TYPE i answer 200
 XFER-005|*|transfer|must|3659§5.3|REST n then RETR sends the file from byte n
 XFER-006||transfer|must|3659§5|REST then STOR completes a partial upload
@@ -107,10 +107,10 @@ XFER-009||transfer|observe|3659§5.3|record whether a failed STOR clears the RES
 XFER-010||transfer|observe|3659§4,3659§5|record REST and SIZE under TYPE A
 XFER-011||transfer|must|959§4.1.3,959§5.4|ABOR with nothing in progress answers 225 or 226
 XFER-012|*|transfer|must|959§4.1.3|ABOR during a transfer answers 426 then 226 and the control stays usable
-XFER-013||transfer|must|959§4.1|ABOR preceded by Telnet IP and Synch is recognised
+XFER-013||transfer|must|959§4.1|ABOR preceded by Telnet IP and Synch is recognised during a transfer and with none
 XFER-014||transfer|must|959§5.4|a data connection closed by the client mid-RETR ends 426/451, not 226
 XFER-015|*|transfer|must|959§4.1.3,1123§4.1.3.3|STAT during a transfer answers without disturbing it
-XFER-016||transfer|must|959§5.4|STAT with and without a path answers 211/212/213, 450/550 for a missing one
+XFER-016||transfer|must|959§4.1.3,959§5.4|STAT answers 211; STAT of a path 211/212/213, 450/550 for a missing one
 XFER-017|*|transfer|must|959§4.1.1|QUIT during a transfer: the transfer reply, then 221, then close
 XFER-018||transfer|must|959§5.2|the data connection is closed before 226 arrives
 XFER-019||transfer|must|959§5.4|an empty file transfers with 150 then 226 and zero bytes
@@ -118,6 +118,8 @@ XFER-020||transfer|must|959§4.1.3|APPE appends
 XFER-021||transfer|must|1123§4.1.2.9|STOU names the file it created in FILE: <name>
 XFER-022||transfer|must|959§5.1|MODE S answers 200
 XFER-023||transfer|observe||record what a stalled data connection leads to
+XFER-024||transfer|interop||a plain ABOR (no Telnet IP/Synch) during a transfer is recognised before the transfer ends
+XFER-025||transfer|interop||TYPE A RETR of a file that already has CRLF line ends sends no CR CR LF
 LIST-001||listing|must|959§5.4|LIST, LIST dir and LIST -la arrive over PASV with 150 then 226
 LIST-002||listing|must|1123§4.1.2.7|NLST gives names usable with RETR and SIZE
 LIST-003||listing|must|3659§7.2|MLSD lines are facts; one space; name, with no headers

@@ -1,0 +1,108 @@
+package faulty
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/suites/report"
+)
+
+// The re-graded checks, run through the proxy against ftpserverlib (as
+// TestNATMessages does): a fault the RFC allows (stat-path-211,
+// abor-plain-ignored) fails no MUST check and only warns where the check
+// is INTEROP; a refused EPSV ALL fails EPSV-006 once, and EPSV-007 skips.
+func TestRegradedVerdicts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the suites and runs them through the proxy; skipped with -short")
+	}
+	_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("stat-path-211"), MustLookup("epsv-all-refused"),
+		MustLookup("abor-plain-ignored"), MustLookup("ascii-double-cr")))
+	got := runChecks(t, tg, `\b(XFER-013|XFER-016|XFER-024|XFER-025|EPSV-006|EPSV-007)\b`)
+	expectVerdicts(t, got, map[string]want{
+		"XFER-016": {result: report.Pass},
+		"XFER-013": {result: report.Pass},
+		"XFER-024": {result: report.Warn, contains: []string{"plain ABOR", "RFC 959 §4.1", "Fix:"}},
+		"XFER-025": {result: report.Warn, contains: []string{"CR CR LF", "RFC 959 §3.1.1.1", "Fix:"}},
+		"EPSV-006": {result: report.Fail, contains: []string{"502 EPSV ALL not implemented."}},
+		"EPSV-007": {result: report.Skip, contains: []string{"EPSV-006", "502 EPSV ALL not implemented."}},
+	})
+}
+
+// SEC-001 against a server that takes 5.5 s to answer each wrong password
+// (RFC 2577 §5 suggests about 5 s) and never closes: the check must wait
+// out every delay, count the five answered attempts and fail for the
+// missing 421 (a fixed 20 s budget gave up after three and passed).
+func TestSEC001WaitsOutDelays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the suites and waits out five 5.5 s delays; skipped with -short")
+	}
+	addr := slowAuthServer(t, 5500*time.Millisecond)
+	tg := servers.Target{Server: "slow-auth", Addr: addr, User: "ftpuser", Password: "right-password"}
+	got := runChecks(t, tg, `\bSEC-001\b`)
+	expectVerdicts(t, got, map[string]want{
+		"SEC-001": {result: report.Fail, contains: []string{"all 5 were answered", "530 Login incorrect.", "RFC 2577 §5"}},
+	})
+	if strings.Contains(got["SEC-001"].Reason, "right-password") {
+		t.Error("the password reached the verdict")
+	}
+}
+
+// slowAuthServer is a minimal FTP control server on loopback: USER gets
+// 331, a wrong PASS 530 after delay, NOOP 200, QUIT 221; it never closes a
+// session by itself. Sessions end with the test (or after a minute idle).
+func slowAuthServer(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 100; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); slowAuthSession(c, delay) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func slowAuthSession(c net.Conn, delay time.Duration) {
+	defer c.Close()
+	say := func(s string) { c.SetWriteDeadline(time.Now().Add(5 * time.Second)); c.Write([]byte(s + "\r\n")) }
+	say("220 slow-auth ready")
+	br := bufio.NewReaderSize(c, 1024)
+	for n := 0; n < 200; n++ {
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch strings.ToUpper(verb) {
+		case "USER":
+			say("331 Password required.")
+		case "PASS":
+			time.Sleep(delay)
+			say("530 Login incorrect.")
+		case "NOOP":
+			say("200 OK.")
+		case "QUIT":
+			say("221 Bye.")
+			return
+		default:
+			say("502 Not implemented.")
+		}
+	}
+}
