@@ -448,12 +448,21 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			}
 			ExpectNoViolations(stuck, fmt.Sprintf("passive listeners of sessions that closed the control connection or sent QUIT must be closed (RFC 959 §4.1.1; waited 5s; released by %v); fix: close a session's passive listener when the session ends", how))
 		}
+		// The ABOR sessions now go away too, so what they still hold is
+		// released by the close (the MUST part), which the fresh sessions
+		// below rely on.
+		for i, s := range pool.Sessions {
+			if i%3 == 2 {
+				s.Close()
+			}
+		}
 
 		deadline := time.Now().Add(5 * time.Second)
 		for attempt := 1; ; attempt++ {
-			// The ABOR sessions are still open and may hold their
-			// listeners: fresh sessions take only the ports released by
-			// close and QUIT.
+			// As many fresh sessions as were closed or QUIT first: the
+			// range keeps some headroom, so a server that picks random
+			// ports with a few retries (vsftpd) is not judged on filling
+			// its range to the last port (RANGE-005/007's business).
 			fresh := OpenSessionPool(ctx, m-how[abortedHow], 4)
 			var vs []string
 			for i, s := range fresh.Sessions {
