@@ -95,7 +95,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		if n.Code == 503 {
 			return // the interloper was refused as a sequence error: PASS still follows USER
 		}
-		Expect(p).To(HaveCode(503), "PASS after USER, NOOP (NOOP got %q): PASS was not immediately preceded by USER", n.Raw)
+		Expect(p).To(HaveCode(503), "sent USER, NOOP (got %q), PASS: PASS was not refused although RFC 959 §4.1.1 says it \"must be immediately preceded by the user name command\" (503 bad sequence in §5.4); fix: answer 503 and restart the login at USER", n.Raw)
 	})
 
 	// RFC 959 §5.4: PASS "530" (not logged in); a failed login restarts the
@@ -492,7 +492,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 		if r := t.Do(ctx, "RNTO", d); r.Code != 503 && !refused {
 			bad = append(bad, fmt.Sprintf("RNFR, PASV, LIST, RNTO: RNTO got %q", r.Raw))
 		}
-		Expect(bad).To(BeEmpty(), "a command between RNFR and RNTO breaks the sequence: RNTO must answer 503")
+		Expect(bad).To(BeEmpty(), "RFC 959 §4.1.3: RNFR \"must be immediately followed by a \"rename to\" command\"; after another command in between, RNTO should be refused with 503 (bad sequence, §5.4) rather than rename; fix: forget the RNFR name on any other command")
 	})
 
 	// RFC 1123 §4.1.2.10: "the server ... must not assume that the READ
