@@ -38,9 +38,10 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		Expect(port).To(BeNumerically(">", 0))
 	})
 
-	// RFC 2428 §3: "the server MUST use the same network address for the
-	// data connection as was used for the control connection" ... the
-	// client connects to the returned port on that address.
+	// RFC 2428 §3: "the network address used to establish the data
+	// connection will be the same network address used for the control
+	// connection": the client connects to the returned port on that address
+	// (RFC 959 §3.2: the server-DTP listens, the transfer runs over it).
 	Check("EPSV-002", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
@@ -71,9 +72,13 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		Expect(err).NotTo(HaveOccurred(), "EPSV %d: %q", af, r.Raw)
 	})
 
-	// RFC 2428 §3: "If the requested protocol is not supported by the
-	// server, the server MUST return the 522 response"; §2: "the response
-	// text MUST contain the list of supported protocols ... (prot1,prot2,...)".
+	// RFC 2428 §3: "If the requested protocol is supported by the server,
+	// it SHOULD use the protocol. If not, the server MUST return the 522
+	// error messages as outlined in section 2"; §2: "If the network protocol
+	// is unsupported, the format of the response string MUST be: <text> \
+	// (prot1,prot2,...,protn)". AF 3 (802) is an IANA address family; 65535
+	// is IANA-reserved, so §2's "<net-prt> argument MUST be an address
+	// family number defined by IANA" makes it a syntax error too: 501 or 522.
 	Check("EPSV-004", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
@@ -88,20 +93,29 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		var vs []string
 		for _, a := range args {
 			r := s.Do(ctx, "EPSV", a)
+			if a == "65535" && r.Is(501) {
+				continue // not an IANA address family: a syntax error
+			}
 			if ok, _ := Be522Listing(af).Match(r); !ok {
-				vs = append(vs, fmt.Sprintf("EPSV %s answered %q (want 522 ending in a protocol list such as (%d) or (1,2))", a, r.Raw, af))
+				also := ""
+				if a == "65535" {
+					also = ", or 501"
+				}
+				vs = append(vs, fmt.Sprintf("EPSV %s answered %q (want 522 ending in a protocol list such as (%d) or (1,2)%s)", a, r.Raw, af, also))
 			}
 		}
 		ExpectNoViolations(vs, "EPSV with an unsupported network protocol")
 	})
 
-	// RFC 2428 §3 / RFC 959 §4.2.1: an argument that is neither a protocol
-	// number nor ALL is a syntax error: "501 Syntax error in parameters or
-	// arguments" (or 500).
+	// RFC 2428 §3: "The standard negative error codes 500 and 501 are
+	// sufficient to handle all errors involving the EPSV command (e.g.,
+	// syntax errors)" — no keyword: an argument that is neither a protocol
+	// number nor ALL should be refused with 501 or 500 (INTEROP).
 	Check("EPSV-005", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
-		Expect(s.Do(ctx, "EPSV", "foo")).To(HaveCode(501, 500))
+		r := s.Do(ctx, "EPSV", "foo")
+		Expect(r).To(HaveCode(501, 500), "sent `EPSV foo` (neither a protocol number nor ALL), got %q; RFC 2428 §3 handles EPSV syntax errors with 500 or 501; fix: refuse it with 501 instead of opening a listener", r.Raw)
 	})
 
 	// RFC 2428 §3: "Upon receipt of an EPSV ALL command, the server MUST

@@ -129,9 +129,12 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		}
 	})
 
-	// RFC 959 §3.2: "The server MUST close the data connection ... when the
-	// port specification is changed by a command from the user." A second
-	// PASV/EPSV replaces the first listener.
+	// RFC 959 §3.2: "The server MUST close the data connection under the
+	// following conditions: ... 3. The port specification is changed by a
+	// command from the user." A second PASV/EPSV must be answered and the
+	// newest endpoint must carry the transfer. A listener nobody connected
+	// to is not a data connection: one still accepting after the second
+	// command only warns (INTEROP; no RFC fixes when a listener closes).
 	Check("PASV-006", func(ctx SpecContext) {
 		pairs := [][2]bool{{false, false}, {true, true}, {false, true}, {true, false}}
 		probe := Login(ctx)
@@ -145,7 +148,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			a := s.Pasv(ctx, pair[0])
 			b := s.Pasv(ctx, pair[1])
 			if a.Port != b.Port && ListenerStillOpen(ctx, s.DataTarget(a, ftp.ControlHost)) {
-				Fail(describePair(pair) + ": the first listener (port " + itoa(a.Port) + ") still accepts connections " + StaleSettle.String() + " after the second passive command")
+				Warn("PASV-006 (INTEROP, not an RFC 959 requirement): %s: the first listener (port %d) still accepts connections %s after the second passive command (port %d); fix: close the superseded listener when a new PASV/EPSV arrives", describePair(pair), a.Port, StaleSettle, b.Port)
 			}
 			nc := s.DialEndpoint(ctx, b, ftp.DataOptions{})
 			octx, cancel := Ctx(ctx)
@@ -156,9 +159,14 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		}
 	})
 
-	// RFC 2577 §4: servers "should verify the remote address of both the
-	// control connection and the data connection"; a passive port must not
-	// hand data to whoever connects first from another address.
+	// Security practice (INTEROP), no RFC requirement for every server: RFC
+	// 2577 §4 is conditional — "For some FTP servers, it is desirable to
+	// restrict access based on network address ... In such a situation, the
+	// server should confirm that the network address of the remote hosts on
+	// both the control connection and the data connection are within the
+	// organization before sending a restricted file" — and §8 meets port
+	// stealing with random ports. A passive port that hands data to whoever
+	// connects first from another address invites that theft.
 	Check("PASV-010", func(ctx SpecContext) {
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares foreign data peers allowed")
@@ -176,8 +184,8 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		}
 		DeferCleanup(func() { nc.Close() })
 		res := s.TransferWith(octx, "RETR "+name, ftp.Ready(nc), nil, nil, nil)
-		Expect(res.Bytes).To(BeZero(), "%d bytes of the file were delivered to the foreign peer %s: %s", res.Bytes, foreign, res)
-		Expect(res.OK()).To(BeFalse(), "the transfer to a foreign peer completed: %s", res)
+		Expect(res.Bytes).To(BeZero(), "PASV then RETR %s with the data connection made from the foreign address %s (the control peer is %s): %d bytes of the file were delivered to it (%s); servers that allow no FXP refuse data connections from other addresses (RFC 2577 §4, §8 port stealing); fix: compare the data peer's address with the control peer's, or declare --ftp.features=fxp", name, foreign, s.LocalIP(), res.Bytes, res)
+		Expect(res.OK()).To(BeFalse(), "PASV then RETR %s over a data connection from the foreign address %s completed: %s; fix: refuse data connections from addresses other than the control peer's", name, foreign, res)
 	})
 
 	// RFC 959 §3.2: the data connection is closed "when the port
@@ -213,11 +221,14 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		Expect(s.Transfer(octx, nc, "LIST "+Scratch(ctx), nil, nil)).To(Complete(), "LIST over the listener of the last of %d PASVs", n)
 	})
 
-	// RFC 959 §5.3.1: "PASV <CRLF>" takes no argument; §4.2.1: 501 "Syntax
-	// error in parameters or arguments."
+	// RFC 959 §5.3.1: "PASV <CRLF>" takes no argument, and §5.4 lists "PASV
+	// 227; 500, 501, 502, 421, 530" but says nothing of a superfluous
+	// argument: refusing it with 501 (or 500) rather than ignoring it is
+	// interoperability advice (INTEROP).
 	Check("PASV-008", func(ctx SpecContext) {
 		s := Login(ctx)
-		Expect(s.Do(ctx, "PASV", "x")).To(HaveCode(501))
+		r := s.Do(ctx, "PASV", "x")
+		Expect(r).To(HaveCode(501, 500), "sent `PASV x` (PASV takes no argument, RFC 959 §5.3.1), got %q; RFC 959 §5.4 refuses a syntax error with 501 or 500; fix: refuse PASV with an argument instead of ignoring it", r.Raw)
 	})
 
 	// RFC 959 leaves a data-setup command during a transfer unspecified;
@@ -346,10 +357,13 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		Expect(n).To(HaveCode(200))
 	})
 
-	// RFC 959 §4.1.3 ABOR: with no transfer in progress the server "closes
-	// the data connection (if it is open) and responds with a 226 reply"
-	// (225 per §5.4). RFC 2428 §3: "the client MUST issue an ABORT (ABOR)
-	// command to allow the server to close the previously opened port".
+	// RFC 959 §4.1.3 ABOR, when "the FTP service command was already
+	// completed": "the server closes the data connection (if it is open)
+	// and responds with a 226 reply"; §5.4 lists "ABOR 225,
+	// 226; 500, 501, 502, 421" (500/502: ABOR not implemented, skipped). The
+	// next PASV transfer must work. RFC 2428 §3 has the client send ABOR
+	// "to allow the server to close down the listening connection", but no
+	// RFC requires the server to: a listener still accepting only warns.
 	Check("PASV-013", func(ctx SpecContext) {
 		variants := []bool{false, true}
 		for _, epsv := range variants {
@@ -364,7 +378,11 @@ var _ = Describe("PASV", Label("pasv"), func() {
 			}
 			Scratch(ctx)
 			ep := s.Pasv(ctx, epsv)
-			Expect(s.Do(ctx, "ABOR")).To(HaveCode(225, 226), "ABOR after %s, before connecting", verb)
+			ab := s.Do(ctx, "ABOR")
+			if ab.Is(500, 502) {
+				Skip(fmt.Sprintf("ABOR is not implemented (%q); RFC 959 §5.4 allows 500/502", ab.Raw))
+			}
+			Expect(ab).To(HaveCode(225, 226), "sent %s then ABOR before connecting: got %q; RFC 959 §5.4 wants 225 or 226 (or 500/502 when ABOR is not implemented)", verb, ab.Raw)
 			// Only a refused connect (RST) proves the listener is gone; an
 			// accepted or unanswered one (full backlog) means it still listens.
 			stillOpen := true
@@ -381,7 +399,9 @@ var _ = Describe("PASV", Label("pasv"), func() {
 					stillOpen = false
 				}
 			}
-			Expect(stillOpen).To(BeFalse(), "after %s and ABOR the listener on port %d still accepts connections", verb, ep.Port)
+			if stillOpen {
+				Warn("PASV-013 (INTEROP, not an RFC requirement): after %s and ABOR (%q) the listener on port %d still accepts connections; RFC 2428 §3 expects ABOR to let the server close it; fix: close the pending passive listener on ABOR", verb, ab.Raw, ep.Port)
+			}
 			res, _ := s.Xfer(ctx, epsv, "LIST "+Scratch(ctx), nil)
 			Expect(res).To(Complete(), "%s + LIST after ABOR", verb)
 			s.Quit(ctx)

@@ -114,9 +114,10 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		Expect(seen[hi]).To(BeTrue(), "the upper bound %d was never advertised (ports seen: %s)", hi, used)
 	})
 
-	// proftpd/proftpd#1171, #1191, hfiref0x/LightFTP#2: two sessions whose
-	// PASVs raced were given the same port, so one client's data went to
-	// the other. Pending listeners of concurrent sessions must be distinct.
+	// Interoperability (INTEROP), no RFC sentence: proftpd/proftpd#1171,
+	// #1191, hfiref0x/LightFTP#2: two sessions whose PASVs raced were given
+	// the same port, so one client's data went to the other. Pending
+	// listeners of concurrent sessions should be distinct.
 	Check("RANGE-003", Serial, func(ctx SpecContext) {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
@@ -159,8 +160,10 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		ExpectNoViolations(vs, fmt.Sprintf("%d sessions each holding a pending listener", ok))
 	})
 
-	// RFC 2577 §8 (port stealing): "the server should choose random data
-	// ports" rather than predictable ones; ProFTPD pasv_ports_random_issue1396.
+	// Security practice (INTEROP): RFC 2577 §8 (port stealing): "This
+	// problem can be mitigated by making FTP clients and servers use random
+	// local port numbers for data connections" — advice, no requirement.
+	// ProFTPD pasv_ports_random_issue1396.
 	Check("RANGE-004", func(ctx SpecContext) {
 		var firsts []int
 		for i := 0; i < 5; i++ {
@@ -351,11 +354,14 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		ExpectNoViolations(vs, fmt.Sprintf("%d sequential transfers over a %d-port range", n, size))
 	})
 
-	// RFC 959 §4.1.1 / §5.4: an unexpected close of the control connection
-	// is an effective ABOR and QUIT; ftpserverlib PR#412 and
-	// stewarttylerr/ftpserver#2 leaked passive listeners of sessions that
-	// went away. After sessions holding PASV vanish, QUIT or ABOR, fresh
-	// sessions must still get in-range ports.
+	// RFC 959 §4.1.1 QUIT: "An unexpected close on the control connection
+	// will cause the server to take the effective action of an abort (ABOR)
+	// and a logout (QUIT)"; ftpserverlib PR#412 and stewarttylerr/ftpserver#2
+	// leaked passive listeners of sessions that went away. After sessions
+	// holding PASV vanish or QUIT, their listeners must close and fresh
+	// sessions must still get in-range ports. ABOR with the session kept
+	// open closes only an open data connection (§4.1.3), so a listener left
+	// after it only warns (INTEROP).
 	Check("RANGE-008", Serial, func(ctx SpecContext) {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
@@ -399,7 +405,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 				h = "QUIT"
 			case 2:
 				s.Cmd(octx, "ABOR")
-				h = "ABOR (session kept open)"
+				h = abortedHow
 			}
 			cancel()
 			how[h]++
@@ -412,7 +418,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		// The released listeners must stop listening (checked without
 		// connecting, where the server is on this host).
 		if ServerIsLocal() {
-			var stuck []string
+			var stuck, afterAbor []string
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				lp, err := ListeningPorts()
@@ -420,23 +426,44 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 					GinkgoWriter.Printf("listener check skipped: %v\n", err)
 					break
 				}
-				stuck = stuck[:0]
+				stuck, afterAbor = stuck[:0], afterAbor[:0]
 				for _, r := range rel {
-					if lp[r.port] {
-						stuck = append(stuck, fmt.Sprintf("port %d still listening after the session's %s", r.port, r.how))
+					if !lp[r.port] {
+						continue
+					}
+					msg := fmt.Sprintf("port %d still listening after the session's %s", r.port, r.how)
+					if r.how == abortedHow {
+						afterAbor = append(afterAbor, msg)
+					} else {
+						stuck = append(stuck, msg)
 					}
 				}
-				if len(stuck) == 0 || time.Now().After(deadline) {
+				if len(stuck)+len(afterAbor) == 0 || time.Now().After(deadline) {
 					break
 				}
 				time.Sleep(250 * time.Millisecond)
 			}
-			ExpectNoViolations(stuck, fmt.Sprintf("passive listeners of sessions that went away must be closed (waited 5s; released by %v)", how))
+			if len(afterAbor) > 0 {
+				Warn("RANGE-008 (INTEROP, ABOR part): PASV then ABOR with the session kept open left the listener open (waited 5s): %s; RFC 959 §4.1.3 ABOR closes an open data connection, none was open; fix: close the pending passive listener on ABOR", strings.Join(afterAbor, "; "))
+			}
+			ExpectNoViolations(stuck, fmt.Sprintf("passive listeners of sessions that closed the control connection or sent QUIT must be closed (RFC 959 §4.1.1; waited 5s; released by %v); fix: close a session's passive listener when the session ends", how))
+		}
+		// The ABOR sessions now go away too, so what they still hold is
+		// released by the close (the MUST part), which the fresh sessions
+		// below rely on.
+		for i, s := range pool.Sessions {
+			if i%3 == 2 {
+				s.Close()
+			}
 		}
 
 		deadline := time.Now().Add(5 * time.Second)
 		for attempt := 1; ; attempt++ {
-			fresh := OpenSessionPool(ctx, m, 4)
+			// As many fresh sessions as were closed or QUIT first: the
+			// range keeps some headroom, so a server that picks random
+			// ports with a few retries (vsftpd) is not judged on filling
+			// its range to the last port (RANGE-005/007's business).
+			fresh := OpenSessionPool(ctx, m-how[abortedHow], 4)
 			var vs []string
 			for i, s := range fresh.Sessions {
 				pr := TryPassive(ctx, s, false)
@@ -459,7 +486,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			}
 			if len(vs) == 0 {
 				GinkgoWriter.Printf("attempt %d: %d fresh sessions all got in-range ports%s\n", attempt, len(fresh.Sessions), note)
-				if len(fresh.Sessions) < m-how["ABOR (session kept open)"] {
+				if len(fresh.Sessions) < m-how[abortedHow] {
 					Observe("fresh sessions", fmt.Sprintf("only %d of %d could be opened%s", len(fresh.Sessions), m, note))
 				}
 				return
@@ -532,3 +559,6 @@ func predictable(ps []int) string {
 	}
 	return ""
 }
+
+// abortedHow names RANGE-008's release by ABOR with the session kept open.
+const abortedHow = "ABOR (session kept open)"
