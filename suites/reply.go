@@ -297,7 +297,85 @@ var _ = Describe("REPLY", Label("reply"), func() {
 		}
 		Expect(bad).To(BeEmpty())
 	})
+
+	// RFC 959 §4.2: "every command must generate at least one reply,
+	// although there may be more than one; in the latter case, the multiple
+	// replies must be easily distinguished" — a 1yz preliminary followed by
+	// the completion (§4.2: "the server may send ... a positive preliminary
+	// reply"), never a second completion reply, which §5.4's command-reply
+	// sequences do not allow ("the specific command reply sequence cannot
+	// be altered"). Malformed commands are where servers were seen
+	// answering twice; every session of the run is watched too (the
+	// verdict adds what the other checks saw).
+	Check("REPLY-006", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		var bad []string
+		for _, p := range replyProvocations {
+			got, err := replyProvoke(ctx, s, p)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%q then NOOP: %v (new session for the rest)", p, err))
+				s = seqLogin(ctx)
+				continue
+			}
+			Observe(fmt.Sprintf("%q then NOOP", p), got)
+		}
+		if extra, _ := s.Quiet(ctx, 300*time.Millisecond); extra != nil {
+			Observe("after the last NOOP", fmt.Sprintf("%q arrived with no command pending", extra.Raw))
+		}
+		for _, u := range s.Unsolicited() {
+			bad = append(bad, u.String())
+		}
+		Expect(bad).To(BeEmpty(), "exactly one completion reply per command (RFC 959 §4.2, §5.4): each of these replies arrived after the command had its completion reply; fix the command parser so a rejected line is answered once")
+	})
 })
+
+// replyProvocations are malformed command lines of the kind a server was
+// seen answering twice: unknown verbs, odd and overlong arguments, a
+// Telnet IP inside the line and 8-bit bytes. Lines a server may silently
+// ignore (blank ones) or answer with Telnet negotiation (SEC-007's
+// business) are left out: they would not get one reply to judge.
+var replyProvocations = []string{
+	"XYZZ",
+	"XYZZ " + strings.Repeat("A", 600),
+	"TYPE Z",
+	"MODE Q",
+	"PORT 1,2,3",
+	"SIZE",
+	"XY\xff\xf4ZZ",
+	"NOOP\xff\xf4",
+	"XYZZ \xe9\xe8\x00",
+}
+
+// replyProvoke sends line then NOOP and reads their replies (the reply
+// pairing of the session discards and records any extra one). It returns
+// what came back; a NOOP not answered 200 means an extra reply of line
+// arrived too late to be told apart and took NOOP's place.
+func replyProvoke(ctx SpecContext, s *Session, line string) (string, error) {
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	if err := s.WriteRaw(octx, []byte(line+"\r\n")); err != nil {
+		return "", err
+	}
+	var got []string
+	for i := 0; i < 3; i++ {
+		r, err := s.ReadReply(octx)
+		if err != nil {
+			return "", fmt.Errorf("no reply: %w", err)
+		}
+		got = append(got, r.String())
+		if !r.Preliminary() {
+			break
+		}
+	}
+	n, err := s.TryCmd(ctx, "NOOP")
+	if err != nil {
+		return "", fmt.Errorf("NOOP: no reply: %w", err)
+	}
+	if n.Code != 200 && n.Code != 421 {
+		return "", fmt.Errorf("NOOP answered %q: an extra reply of the line arrived too late to be told apart and took NOOP's place (replies of the line: %s)", n.Raw, strings.Join(got, " | "))
+	}
+	return fmt.Sprintf("%s / NOOP: %s", strings.Join(got, " | "), n), nil
+}
 
 // replyParse257 extracts the quoted pathname of a 257 reply's text (RFC 959
 // Appendix II): it starts at the first quote, "" stands for one quote, and a
