@@ -421,6 +421,8 @@ func (s *session) onReply(r reply) {
 	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
 		s.logf("dropping %q", r.lines[0])
 		out = nil
+	case b.doubleError && (r.code == 500 || r.code == 501):
+		out = append(append([]byte(nil), out...), out...)
 	}
 	if final && (verb == "PASV" || verb == "EPSV") {
 		s.pendingPassive.Add(-1) // its listener (if any) is bound now
