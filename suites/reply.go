@@ -311,13 +311,14 @@ var _ = Describe("REPLY", Label("reply"), func() {
 		s := seqLogin(ctx)
 		var bad []string
 		for _, p := range replyProvocations {
+			shown := replyShort(p)
 			got, err := replyProvoke(ctx, s, p)
 			if err != nil {
-				bad = append(bad, fmt.Sprintf("%q then NOOP: %v (new session for the rest)", p, err))
+				bad = append(bad, fmt.Sprintf("%s then NOOP: %v (new session for the rest)", shown, err))
 				s = seqLogin(ctx)
 				continue
 			}
-			Observe(fmt.Sprintf("%q then NOOP", p), got)
+			Observe(shown+" then NOOP", got)
 		}
 		if extra, _ := s.Quiet(ctx, 300*time.Millisecond); extra != nil {
 			Observe("after the last NOOP", fmt.Sprintf("%q arrived with no command pending", extra.Raw))
@@ -344,6 +345,14 @@ var replyProvocations = []string{
 	"XY\xff\xf4ZZ",
 	"NOOP\xff\xf4",
 	"XYZZ \xe9\xe8\x00",
+}
+
+// replyShort quotes a provocation line, cut to 40 bytes.
+func replyShort(line string) string {
+	if len(line) > 40 {
+		return fmt.Sprintf("%q… (%d bytes)", line[:40], len(line))
+	}
+	return fmt.Sprintf("%q", line)
 }
 
 // replyProvoke sends line then NOOP and reads their replies (the reply

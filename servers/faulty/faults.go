@@ -331,7 +331,7 @@ func init() {
 		b:     behaviour{stallNOOP: true}})
 	register(Fault{Name: "reply-double-500",
 		Doc:   "every 500/501 reply is sent twice (a server seen answering malformed commands twice)",
-		Kills: []string{"REPLY-006"},
+		Kills: []string{"REPLY-006", "SEQ-020"},
 		b:     behaviour{doubleError: true}})
 
 	// --- data ---
