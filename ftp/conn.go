@@ -23,8 +23,10 @@ type Conn struct {
 	opts     options
 	greeting Reply
 
-	mu       sync.Mutex // guards problems
+	mu       sync.Mutex // guards problems and pair
 	problems []Reply
+	pair     pairing
+	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
 }
 
 type options struct {
@@ -35,6 +37,8 @@ type options struct {
 	noGreet   bool
 	dialer    func(ctx context.Context, network, addr string) (net.Conn, error)
 	extraNote string
+	pairing   bool
+	pairGrace time.Duration
 }
 
 // Option configures Dial.
@@ -84,6 +88,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 	}
 	c := &Conn{nc: nc, tr: o.tr, opts: o}
 	c.rr.br = bufio.NewReaderSize(nc, 4096)
+	if o.pairing {
+		c.pair.owe("greeting")
+	}
 	if o.noGreet {
 		return c, nil
 	}
@@ -228,6 +235,10 @@ func (c *Conn) Expect(ctx context.Context, codes []int, verb string, args ...str
 
 // SendLine writes line followed by CRLF.
 func (c *Conn) SendLine(ctx context.Context, line string) error {
+	if c.opts.pairing {
+		c.resync(ctx)
+		c.noteSent(line)
+	}
 	c.tr.Add(Sent, line)
 	return c.write(ctx, []byte(line+"\r\n"))
 }
@@ -235,6 +246,10 @@ func (c *Conn) SendLine(ctx context.Context, line string) error {
 // WriteRaw writes bytes exactly as given (pipelining, split commands,
 // Telnet sequences, garbage). They are recorded in the transcript escaped.
 func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
+	if c.opts.pairing {
+		c.resync(ctx)
+		c.noteRaw(b)
+	}
 	c.tr.Add(Sent, fmt.Sprintf("raw %q", truncate(maskPASS(b), 200)))
 	return c.write(ctx, b)
 }
@@ -255,6 +270,17 @@ func (c *Conn) write(ctx context.Context, b []byte) error {
 
 // ReadReply reads the next reply.
 func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
+	if !c.opts.pairing {
+		return c.readReply(ctx)
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	r, err := c.readReply(ctx)
+	c.noteRead(r, err)
+	return r, err
+}
+
+func (c *Conn) readReply(ctx context.Context) (Reply, error) {
 	defer c.arm(ctx)()
 	r, err := c.rr.read()
 	for _, l := range r.Lines {

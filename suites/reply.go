@@ -304,7 +304,112 @@ var _ = Describe("REPLY", Label("reply"), func() {
 		}
 		Expect(bad).To(BeEmpty())
 	})
+
+	// RFC 959 §4.2: "every command must generate at least one reply,
+	// although there may be more than one; in the latter case, the multiple
+	// replies must be easily distinguished" — a 1yz preliminary followed by
+	// the completion (§4.2: "the server may send ... a positive preliminary
+	// reply"), never a second completion reply, which §5.4's command-reply
+	// sequences do not allow ("the specific command reply sequence cannot
+	// be altered"). Malformed commands are where servers were seen
+	// answering twice; every session of the run is watched too (the
+	// verdict adds what the other checks saw).
+	Check("REPLY-006", func(ctx SpecContext) {
+		s := seqLogin(ctx)
+		var bad []string
+		for _, p := range replyProvocations {
+			shown := replyShort(p)
+			got, violation, lost := replyProvoke(ctx, s, p)
+			Observe(shown+" then NOOP", got)
+			if violation != "" {
+				bad = append(bad, shown+": "+violation)
+			}
+			if lost {
+				s = seqLogin(ctx)
+			}
+		}
+		for _, u := range s.Unsolicited() {
+			bad = append(bad, u.String())
+		}
+		Expect(bad).To(BeEmpty(), "exactly one completion reply per command (RFC 959 §4.2, §5.4): each of these replies arrived after the command had its completion reply; fix the command parser so a rejected line is answered once")
+	})
 })
+
+// replyProvocations are malformed command lines of the kind a server was
+// seen answering twice: unknown verbs, odd and overlong arguments, a
+// Telnet IP inside the line and 8-bit bytes. Lines a server may silently
+// ignore (blank ones) or answer with Telnet negotiation (SEC-007's
+// business) are left out: they would not get one reply to judge.
+var replyProvocations = []string{
+	"XYZZ",
+	"XYZZ " + strings.Repeat("A", 600),
+	"TYPE Z",
+	"MODE Q",
+	"PORT 1,2,3",
+	"SIZE",
+	"XY\xff\xf4ZZ",
+	"NOOP\xff\xf4",
+	"XYZZ \xe9\xe8\x00",
+}
+
+// replyShort quotes a provocation line, cut to 40 bytes.
+func replyShort(line string) string {
+	if len(line) > 40 {
+		return fmt.Sprintf("%q… (%d bytes)", line[:40], len(line))
+	}
+	return fmt.Sprintf("%q", line)
+}
+
+// replyProvoke sends line, reads its reply and waits a moment for an extra
+// one (the session's reply pairing records it with the line), then sends
+// NOOP. It returns what came back, a violation when an extra reply of the
+// line came so late that it took NOOP's place (NOOP's own reply followed),
+// and whether the session is lost (no reply is not this rule's business).
+func replyProvoke(ctx SpecContext, s *Session, line string) (got, violation string, lost bool) {
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	if err := s.WriteRaw(octx, []byte(line+"\r\n")); err != nil {
+		return fmt.Sprintf("send failed: %v", err), "", true
+	}
+	var seen []string
+	for i := 0; i < 3; i++ {
+		r, err := s.ReadReply(octx)
+		if err != nil {
+			return fmt.Sprintf("no reply to the line (%v); new session for the rest", err), "", true
+		}
+		seen = append(seen, r.String())
+		if !r.Preliminary() {
+			break
+		}
+	}
+	for i := 0; i < 3; i++ {
+		extra, _ := s.Quiet(ctx, replyExtraWait)
+		if extra == nil {
+			break
+		}
+		seen = append(seen, "then unsolicited "+extra.String())
+	}
+	n, err := s.TryCmd(ctx, "NOOP")
+	if err != nil {
+		return fmt.Sprintf("%s / NOOP: no reply (%v); new session for the rest", strings.Join(seen, " | "), err), "", true
+	}
+	got = fmt.Sprintf("%s / NOOP: %s", strings.Join(seen, " | "), n)
+	if n.Is(200, 421) {
+		return got, "", false
+	}
+	// NOOP got something else: if NOOP's own reply follows, that was a
+	// late extra reply of the line.
+	own, _ := s.Quiet(ctx, time.Second)
+	if own == nil {
+		return got, "", false
+	}
+	return got + " then " + own.String(), fmt.Sprintf("answered %s and, more than %v later, again %q, which the client takes for NOOP's reply (NOOP's own %q followed)",
+		strings.Join(seen, " | "), replyExtraWait, n.Raw, own.Raw), false
+}
+
+// replyExtraWait is how long REPLY-006 waits for an extra reply after each
+// provocation's reply.
+const replyExtraWait = 300 * time.Millisecond
 
 // replyParse257 extracts the quoted pathname of a 257 reply's text (RFC 959
 // Appendix II): it starts at the first quote, "" stands for one quote, and a

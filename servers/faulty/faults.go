@@ -50,6 +50,7 @@ type behaviour struct {
 	missingCR     bool
 	split         bool
 	stallNOOP     bool
+	doubleError   bool
 	// data
 	truncate bool
 	flipByte bool
@@ -169,6 +170,7 @@ func merge(fs []Fault) behaviour {
 		b.missingCR = b.missingCR || x.missingCR
 		b.split = b.split || x.split
 		b.stallNOOP = b.stallNOOP || x.stallNOOP
+		b.doubleError = b.doubleError || x.doubleError
 		b.truncate = b.truncate || x.truncate
 		b.flipByte = b.flipByte || x.flipByte
 		b.early226 = b.early226 || x.early226
@@ -336,6 +338,10 @@ func init() {
 		Doc:   "the reply to NOOP stalls after its first bytes for longer than the client's timeout",
 		Kills: []string{"SEQ-007", "SEQ-011", "SEQ-015", "SEQ-020", "SEQ-021", "SEQ-022", "SEQ-024", "XFER-011", "XFER-012", "XFER-013", "XFER-015", "XFER-024"},
 		b:     behaviour{stallNOOP: true}})
+	register(Fault{Name: "reply-double-500",
+		Doc:   "every 500/501 reply is sent twice (a server seen answering malformed commands twice)",
+		Kills: []string{"REPLY-006", "SEQ-020"},
+		b:     behaviour{doubleError: true}})
 
 	// --- data ---
 	register(Fault{Name: "data-truncate",

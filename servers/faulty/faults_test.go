@@ -22,7 +22,7 @@ func TestRegistry(t *testing.T) {
 		"pasv-accept-foreign", "pasv-keep-old-listener", "pasv-shared-port", "pasv-leak-unused",
 		"pasv-sequential-ports", "exhaust-outside-range", "exhaust-stall", "seq-pasv-before-login",
 		"seq-unknown-200", "seq-rnto-without-rnfr", "seq-pasv-after-epsv-all", "seq-epsv-all-forgotten",
-		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall",
+		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall", "reply-double-500",
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused",
@@ -453,6 +453,20 @@ func TestReplyFaults(t *testing.T) {
 		roundTrip(t, p, c, false, payload(3000))
 		if len(c.Problems()) > 0 {
 			t.Errorf("problems: %v", c.Problems())
+		}
+	})
+	t.Run("reply-double-500", func(t *testing.T) {
+		_, tg := withFault(t, "reply-double-500")
+		c := login(t, tg, ftp.WithReplyPairing(100*time.Millisecond))
+		r, err := c.Cmd(tctx(t), "XYZZ")
+		if err != nil || (r.Code != 500 && r.Code != 501) {
+			t.Fatalf("XYZZ: %s %v, want 500/501", r, err)
+		}
+		if r, err := c.Cmd(tctx(t), "NOOP"); err != nil || r.Code != 200 {
+			t.Fatalf("NOOP: %s %v", r, err)
+		}
+		if u := c.Unsolicited(); len(u) != 1 || u[0].After != "XYZZ" || u[0].Reply.Code != r.Code {
+			t.Fatalf("unsolicited %v, want the 500 of XYZZ once more", u)
 		}
 	})
 	t.Run("reply-stall", func(t *testing.T) {

@@ -462,6 +462,8 @@ func (s *session) onReply(r reply) {
 		out = nil
 	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.code == 212 || r.code == 213):
 		out = recode(r, 211)
+	case b.doubleError && (r.code == 500 || r.code == 501):
+		out = append(append([]byte(nil), out...), out...)
 	}
 	if final && (verb == "PASV" || verb == "EPSV") {
 		s.pendingPassive.Add(-1) // its listener (if any) is bound now

@@ -89,6 +89,7 @@ REPLY-002|*|reply|must|959§4.2|multi-line replies start ddd- and end ddd<SP> wi
 REPLY-003||reply|should|959§5.4,1123§4.1.2.11|reply codes belong to the set RFC 959 §5.4 allows for the command
 REPLY-004||reply|interop||echoed CR or LF in arguments never breaks reply framing
 REPLY-005||reply|should|959§Appendix II|257 quotes the path and doubles embedded quotes
+REPLY-006|*|reply|must|959§4.2|every command gets exactly one completion reply; an extra reply is reported once per run
 FEAT-001||feat|must|2389§3.2|FEAT answers 211- ... lines with one leading space ... 211 End
 FEAT-002||feat|should|2389§3.2|FEAT with an argument answers 501
 FEAT-003||feat|must|2389§3.2,3659§3.3,4217§6,7151§3|every extension that works is listed in FEAT

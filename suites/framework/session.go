@@ -51,7 +51,7 @@ func Dial(ctx context.Context, opts ...ftp.Option) *Session {
 // TryDial is Dial returning the error instead of failing.
 func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	c := Config()
-	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false)}, opts...)
+	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), ftp.WithReplyPairing(PairingGrace)}, opts...)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	all = append(all, secrets()) // last: after any WithTranscript in opts
@@ -67,12 +67,25 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	track(s)
 	DeferCleanup(func() {
 		untrack(s)
+		recordUnsolicited(s)
 		if CurrentSpecReport().Failed() {
 			attachTranscript(s)
 		}
 		s.Conn.Close()
 	})
 	return s, nil
+}
+
+// PairingGrace is how long after an error reply a session still waits for
+// an extra reply before its next command (REPLY-006).
+var PairingGrace = 25 * time.Millisecond
+
+// recordUnsolicited reports every extra reply s received as evidence for
+// REPLY-006; the spec that saw it does not fail because of it.
+func recordUnsolicited(s *Session) {
+	for _, u := range s.Unsolicited() {
+		AddReportEntry(EntryUnsolicited, u.String(), ReportEntryVisibilityNever)
+	}
 }
 
 func track(s *Session) { liveMu.Lock(); live = append(live, s); liveMu.Unlock() }

@@ -68,10 +68,11 @@ const Schema = 1
 // suites/framework; duplicated here so this package does not import
 // Ginkgo's DSL).
 const (
-	entryWarn       = "ftpharness:warn"
-	entryObserve    = "ftpharness:observe"
-	entryTranscript = "ftpharness:transcript"
-	entryTarget     = "ftpharness:target"
+	entryWarn        = "ftpharness:warn"
+	entryObserve     = "ftpharness:observe"
+	entryTranscript  = "ftpharness:transcript"
+	entryTarget      = "ftpharness:target"
+	entryUnsolicited = "ftpharness:unsolicited"
 	// stoppedPrefix starts the skip reason framework.Check gives every check
 	// after the server stopped answering.
 	stoppedPrefix = "server stopped answering after "
@@ -87,16 +88,20 @@ const (
 func FromGinkgo(r types.Report) Run {
 	run := Run{Schema: Schema, Started: r.StartTime, Seconds: r.RunTime.Seconds()}
 	byID := map[string]*Verdict{}
+	var extra extraReplies
 	for _, sr := range r.SpecReports {
+		id, _, _ := strings.Cut(sr.LeafNodeText, " ")
 		for _, e := range sr.ReportEntries {
-			if e.Name == entryTarget {
+			switch e.Name {
+			case entryTarget:
 				run.Target = e.StringRepresentation()
+			case entryUnsolicited:
+				extra.add(e.StringRepresentation(), id)
 			}
 		}
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		id, _, _ := strings.Cut(sr.LeafNodeText, " ")
 		c, ok := catalog.Get(id)
 		if !ok {
 			continue
@@ -113,6 +118,7 @@ func FromGinkgo(r types.Report) Run {
 		}
 		byID[id] = &v
 	}
+	extra.judge(byID)
 	for _, v := range byID {
 		run.Verdicts = append(run.Verdicts, *v)
 	}
@@ -306,4 +312,90 @@ func (r Run) WriteText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed (%d checks, %.1fs)\n",
 		c[Pass], c[Fail], c[Warn], c[Skip], c[Observe], len(r.Verdicts), r.Seconds)
 	return err
+}
+
+// pairingCheck is the catalog check that every command gets exactly one
+// completion reply; its evidence comes from every spec of the run.
+const pairingCheck = "REPLY-006"
+
+// Bounds on the REPLY-006 evidence kept in one verdict.
+const (
+	maxExtraInReason      = 5
+	maxExtraObservations  = 30
+	maxChecksPerExtraText = 6
+)
+
+// extraReplies collects the unsolicited replies reported by the specs of a
+// run, deduplicated by text, with the checks that saw each.
+type extraReplies struct {
+	order  []string
+	checks map[string][]string
+	total  int
+}
+
+func (x *extraReplies) add(text, check string) {
+	if check == "" {
+		check = "suite setup"
+	}
+	x.total++
+	if x.checks == nil {
+		x.checks = map[string][]string{}
+	}
+	cs, seen := x.checks[text]
+	if !seen {
+		x.order = append(x.order, text)
+	}
+	for _, c := range cs {
+		if c == check {
+			return
+		}
+	}
+	x.checks[text] = append(cs, check)
+}
+
+func (x *extraReplies) describe(text string) string {
+	cs := x.checks[text]
+	more := ""
+	if len(cs) > maxChecksPerExtraText {
+		more = fmt.Sprintf(" and %d more", len(cs)-maxChecksPerExtraText)
+		cs = cs[:maxChecksPerExtraText]
+	}
+	return fmt.Sprintf("%s (seen in %s%s)", text, strings.Join(cs, ", "), more)
+}
+
+// judge fails REPLY-006 once for the whole run when any spec saw an extra
+// reply (whether or not its own spec ran), with the evidence; the specs
+// that saw them keep their own verdicts.
+func (x *extraReplies) judge(byID map[string]*Verdict) {
+	if x.total == 0 {
+		return
+	}
+	v, ok := byID[pairingCheck]
+	if !ok {
+		c, known := catalog.Get(pairingCheck)
+		if !known {
+			return
+		}
+		v = &Verdict{ID: c.ID, Severity: string(c.Severity), Area: c.Area, Title: c.Title, RFC: c.Cite()}
+		byID[pairingCheck] = v
+	}
+	var shown []string
+	for i, t := range x.order {
+		if i < maxExtraObservations {
+			v.Observations = append(v.Observations, "extra reply: "+x.describe(t))
+		}
+		if i < maxExtraInReason {
+			shown = append(shown, x.describe(t))
+		}
+	}
+	if n := len(x.order) - len(shown); n > 0 {
+		shown = append(shown, fmt.Sprintf("%d more", n))
+	}
+	reason := fmt.Sprintf("%d unsolicited replies after the command's completion reply (RFC 959 §4.2: one completion reply per command; the session was re-synchronised): %s",
+		x.total, strings.Join(shown, "; "))
+	if v.Result == Fail && v.Reason != "" {
+		reason = v.Reason + "; run-wide: " + reason
+	}
+	v.Result = Fail
+	v.Reason = oneLine(reason)
 }
