@@ -127,7 +127,7 @@ tr.observe{background:none;color:inherit}
 
 func stringCounts(m map[report.Result]int) map[string]int {
 	out := map[string]int{}
-	for _, r := range []report.Result{report.Pass, report.Fail, report.Warn, report.Skip, report.Observe} {
+	for _, r := range []report.Result{report.Pass, report.Fail, report.Warn, report.Skip, report.Observe, report.Blocked} {
 		out[string(r)] = m[r]
 	}
 	return out

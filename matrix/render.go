@@ -18,7 +18,7 @@ func (m Matrix) WriteJSON(w io.Writer) error {
 }
 
 var symbol = map[report.Result]string{
-	report.Pass: "pass", report.Fail: "**FAIL**", report.Warn: "warn", report.Skip: "skip", report.Observe: "obs",
+	report.Pass: "pass", report.Fail: "**FAIL**", report.Warn: "warn", report.Skip: "skip", report.Observe: "obs", report.Blocked: "blocked",
 }
 
 // WriteMarkdown is a reporter: servers as columns, checks as rows, a

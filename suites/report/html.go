@@ -17,7 +17,7 @@ func (r Run) WriteHTML(w io.Writer) error {
 		}
 	}
 	counts := map[string]int{}
-	for _, res := range []Result{Pass, Fail, Warn, Skip, Observe} {
+	for _, res := range []Result{Pass, Fail, Warn, Skip, Observe, Blocked} {
 		counts[string(res)] = r.Counts()[res]
 	}
 	return runTmpl.Execute(w, map[string]any{"Run": r, "Counts": counts, "Problems": problems})
@@ -29,14 +29,14 @@ var runTmpl = template.Must(template.New("run").Parse(`<!doctype html>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1f24}
 table{border-collapse:collapse} th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa} .pass{background:#dafbe1}.fail{background:#ffd8d3}.warn{background:#fff1c2}
-.skip{background:#eaeef2}.observe{background:#ddf4ff} pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:12px}
+.skip{background:#eaeef2}.blocked{background:#e8e0f5}.observe{background:#ddf4ff} pre{background:#f6f8fa;padding:.6em;overflow:auto;font-size:12px}
 .id{font-family:ui-monospace,monospace}
 </style></head><body>
 <h1>ftpharness verdicts{{if .Run.Server}} for {{.Run.Server}}{{end}}</h1>
 <p id="target">{{.Run.Target}}</p>
 <p id="totals"><span class="pass">{{index .Counts "pass"}} pass</span> · <span class="fail">{{index .Counts "fail"}} fail</span> ·
 <span class="warn">{{index .Counts "warn"}} warn</span> · <span class="skip">{{index .Counts "skip"}} skip</span> ·
-<span class="observe">{{index .Counts "observe"}} observe</span> ({{printf "%.1f" .Run.Seconds}} s)</p>
+<span class="observe">{{index .Counts "observe"}} observe</span> · <span class="blocked">{{index .Counts "blocked"}} blocked</span> ({{printf "%.1f" .Run.Seconds}} s)</p>
 {{if .Problems}}<h2>Failures and warnings</h2>{{range .Problems}}
 <section class="problem {{.Result}}"><h3><span class="id">{{.ID}}</span> {{.Result}} — {{.Title}}</h3>
 <p>{{.RFC}} ({{.Severity}})</p><p>{{.Reason}}</p>{{if .Transcript}}<pre>{{.Transcript}}</pre>{{end}}</section>

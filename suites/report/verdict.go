@@ -26,10 +26,14 @@ const (
 	Warn    Result = "warn"
 	Skip    Result = "skip"
 	Observe Result = "observe"
+	// Blocked: the check could not test its own rule because a
+	// precondition failed for a reason another check judges (the reason
+	// names it). Counted apart; never a failure on its own.
+	Blocked Result = "blocked"
 )
 
 // rank orders results so several specs of one ID combine to the worst.
-var rank = map[Result]int{Skip: 0, Observe: 1, Pass: 2, Warn: 3, Fail: 4}
+var rank = map[Result]int{Skip: 0, Blocked: 1, Observe: 2, Pass: 3, Warn: 4, Fail: 5}
 
 // Verdict is the outcome of one catalog check against one server.
 type Verdict struct {
@@ -73,6 +77,9 @@ const (
 	entryTranscript  = "ftpharness:transcript"
 	entryTarget      = "ftpharness:target"
 	entryUnsolicited = "ftpharness:unsolicited"
+	// blockedPrefix starts the skip reason of a check framework.Blocked
+	// kept from testing its rule.
+	blockedPrefix = "blocked by "
 	// stoppedPrefix starts the skip reason framework.Check gives every check
 	// after the server stopped answering.
 	stoppedPrefix = "server stopped answering after "
@@ -147,6 +154,9 @@ func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
 		v.Reason = firstLine(sr.Failure.Message)
 		if v.Reason == "" {
 			v.Reason = "not selected"
+		}
+		if strings.HasPrefix(v.Reason, blockedPrefix) {
+			v.Result = Blocked
 		}
 	case sr.State == types.SpecStateInterrupted:
 		// the operator stopped the run: no claim about the server
@@ -309,8 +319,8 @@ func (r Run) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "run %s: the checks not run were skipped\n", r.Interrupted)
 	}
 	c := r.Counts()
-	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed (%d checks, %.1fs)\n",
-		c[Pass], c[Fail], c[Warn], c[Skip], c[Observe], len(r.Verdicts), r.Seconds)
+	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed, %d blocked (%d checks, %.1fs)\n",
+		c[Pass], c[Fail], c[Warn], c[Skip], c[Observe], c[Blocked], len(r.Verdicts), r.Seconds)
 	return err
 }
 

@@ -140,3 +140,30 @@ func TestReply006WithoutItsSpecAndCapped(t *testing.T) {
 		t.Fatalf("REPLY-006 absent from the report: %s, want fail", v.Result)
 	}
 }
+
+// A check kept from testing its own rule by another check's defect is
+// "blocked" (counted apart, not a failure), and several specs of one ID
+// combine to the worst real result.
+func TestBlockedIsCountedApart(t *testing.T) {
+	const reason = "blocked by RANGE-007: PASV answered 500 Address already in use"
+	run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{
+		spec("PASV-004 x", types.SpecStateSkipped, reason),
+		spec("RANGE-007 x", types.SpecStateFailed, "PASV answered 500 Address already in use"),
+		spec("XFER-001 x", types.SpecStateSkipped, reason),
+		spec("XFER-001 y", types.SpecStatePassed, ""),
+	}})
+	want := map[string]Result{"PASV-004": Blocked, "RANGE-007": Fail, "XFER-001": Pass}
+	for _, v := range run.Verdicts {
+		if v.Result != want[v.ID] {
+			t.Errorf("%s: %s (%s), want %s", v.ID, v.Result, v.Reason, want[v.ID])
+		}
+	}
+	if n := run.Counts(); n[Blocked] != 1 || n[Fail] != 1 {
+		t.Errorf("counts %v", n)
+	}
+	var b strings.Builder
+	run.WriteText(&b)
+	if !strings.Contains(b.String(), "1 blocked") || !strings.Contains(b.String(), "BLOCKED") {
+		t.Errorf("text report:\n%s", b.String())
+	}
+}
