@@ -160,8 +160,8 @@ func TestK8sManifests(t *testing.T) {
 			if !strings.HasPrefix(c.Image, "ftpharness/") || strings.ContainsAny(first, ".:") || first == "localhost" {
 				t.Errorf("%s: %s: image %q: want an ftpharness/ image and no registry host", d.file, d.Metadata.Name, c.Image)
 			}
-			if c.ImagePullPolicy != "IfNotPresent" {
-				t.Errorf("%s: %s: imagePullPolicy %q, want IfNotPresent (images are loaded, not pulled)", d.file, d.Metadata.Name, c.ImagePullPolicy)
+			if c.ImagePullPolicy != "Never" {
+				t.Errorf("%s: %s: imagePullPolicy %q, want Never (images are loaded, never pulled)", d.file, d.Metadata.Name, c.ImagePullPolicy)
 			}
 		}
 		for _, v := range ps.Volumes {
