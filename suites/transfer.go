@@ -297,8 +297,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 		}
 		Expect(r).To(HaveCode(225, 226), "sent ABOR with no transfer in progress, got %q; RFC 959 §4.1.3 wants 226 when the previous command has completed (§5.4 also lists 225). "+
 			"Fix: answer ABOR with nothing to abort 226 (or 225)", r.Raw)
-		n := s.Do(ctx, "NOOP")
-		Expect(n).To(HaveCode(200), "NOOP after an ABOR with nothing in progress got %q: the control connection is out of step (RFC 959 §4.2: one reply per command). Fix: send exactly one reply to ABOR", n.Raw)
+		xferExpectInSync(ctx, s, fmt.Sprintf("ABOR with nothing in progress (answered %q)", r.Raw), "send exactly one reply to ABOR")
 	})
 
 	// RFC 959 §4.1.3 ABOR: "There are two cases for the server upon receipt
@@ -773,12 +772,27 @@ func xferExpectAbortAnswered(ctx context.Context, s *Session, x *Held, how strin
 		Expect(derr == nil || xferIsReset(derr)).To(BeTrue(), "%s: after %s the data connection stayed open (the client read %d more bytes in 3 s, then %s); RFC 959 §4.1.3: the server \"aborts the FTP service in progress and closes the data connection\". Fix: close the data connection before sending 426",
 			how, seq, rest, xferErrString(derr))
 	}
-	n := s.Do(ctx, "NOOP")
-	Expect(n).To(HaveCode(200), "%s: after %s, NOOP got %q: the control connection is out of step (RFC 959 §4.2: one reply per command, in order). Fix: send exactly the ABOR sequence, then answer the next command", how, seq, n.Raw)
+	xferExpectInSync(ctx, s, how+", answered "+seq, "send exactly the ABOR sequence, then answer the next command")
 	if whole {
 		Warn("XFER-012: %s: no reply while the transfer ran (the client kept reading for %v); the server sent the whole %d-byte file, then %s. "+
 			"That is allowed (RFC 1123 §4.1.3.3: a minimal server must \"accept and defer\" an ABOR during a transfer), but the client waits for the whole file. "+
 			"Fix: watch the control connection (or urgent data) during a transfer and abort at once with 426 then 226", how, xferAbortWindow, x.Read, seq)
+	}
+}
+
+// xferExpectInSync sends NOOP after what (a description of the exchange)
+// and requires its 200 within --ftp.timeout: the control connection is
+// still in step (RFC 959 §4.2: every command gets its reply, in order).
+func xferExpectInSync(ctx context.Context, s *Session, what, fix string) {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	n, err := s.Cmd(octx, "NOOP")
+	cancel()
+	if err != nil {
+		Problem(fmt.Sprintf("after %s, NOOP got no reply within %v (%v): the control connection is out of step (RFC 959 §4.2: every command gets its reply, in order). Fix: %s", what, Config().Timeout, err, fix))
+	}
+	if !n.Is(200) {
+		Problem(fmt.Sprintf("after %s, NOOP got %q, not 200: the control connection is out of step (RFC 959 §4.2: every command gets its reply, in order). Fix: %s", what, n.Raw, fix))
 	}
 }
 
