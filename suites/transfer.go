@@ -763,6 +763,9 @@ func xferExpectAbortAnswered(ctx context.Context, s *Session, x *Held, how strin
 	aborted := len(replies) == 2 && replies[0].Is(426) && replies[1].Is(226)
 	deferred := len(replies) == 2 && replies[0].Is(226, 250) && replies[1].Is(225, 226) && whole
 	if !aborted && !deferred {
+		if len(replies) < 2 {
+			seq += " and nothing more within 5 s (RFC 959 §4.2: \"Every command must generate at least one reply\")"
+		}
 		Problem(fmt.Sprintf("%s after %d bytes: the client kept reading (slowly for %v, then whatever came: %d of %d bytes in all, reading ended with %s); the server sent %s. "+
 			"RFC 959 §4.1.3 allows 426 then 226 when the transfer is aborted, or, when the transfer had completed, its 226 then 226 (or 225, §5.4) for the ABOR. "+
 			"Fix: answer ABOR with 426 for the aborted transfer then 226, or finish the transfer's reply first and then answer the ABOR",
