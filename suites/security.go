@@ -71,10 +71,9 @@ var _ = Describe("SECURITY", Label("security"), func() {
 		}
 	})
 
-	// RFC 2577 §7: "In order to prevent a malicious client from determining
-	// valid usernames on a server, it is suggested that a server always
-	// return 331 to the USER command and then reject the combination of
-	// username and password for an invalid username."
+	// RFC 2577 §7 (protecting user names): "it is suggested that a server
+	// always return 331" to USER, and refuse an unknown user only at PASS,
+	// so that USER does not tell a client which names exist.
 	Check("SEC-002", func(ctx SpecContext) {
 		s := Dial(ctx)
 		user := fmt.Sprintf("nosuchuser%x", rand.Uint32())
