@@ -77,7 +77,9 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	Check("SEC-002", func(ctx SpecContext) {
 		s := Dial(ctx)
 		user := fmt.Sprintf("nosuchuser%x", rand.Uint32())
-		Expect(s.Do(ctx, "USER", user)).To(HaveCode(331), "USER %s (unknown user) must look like a valid user: 331", user)
+		r := s.Do(ctx, "USER", user)
+		Expect(r).To(HaveCode(331), "sent USER %s (a user that does not exist), got %q: the reply tells a client which names exist; RFC 2577 §7 suggests that a server always return 331 to USER. "+
+			"Fix: answer 331 to every USER and refuse an unknown user at PASS (530)", user, r.Raw)
 	})
 
 	// RFC 959 §4.2.1: "500 Syntax error, command unrecognized. This may
