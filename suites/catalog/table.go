@@ -97,17 +97,17 @@ FEAT-004||feat|must|2389§4|OPTS naming no known command answers 501 (or 451); O
 FEAT-005||feat|must|3659§4|SIZE answers 213 with the exact octet count, 550 (or 4xy) for a missing file
 FEAT-006||feat|must|3659§3|MDTM answers 213 YYYYMMDDHHMMSS; the reply for a directory is recorded
 XFER-001|*|transfer|must|959§3.1.1.3|TYPE I round trip is byte-exact
-XFER-002||transfer|must|959§3.1.1.1|TYPE A download sends CRLF line ends
+XFER-002||transfer|should|959§3.1.1.1|TYPE A download sends CRLF line ends
 XFER-003||transfer|must|959§3.1.1.1|TYPE A text uploaded with CRLF split across segments round-trips without stray or doubled CR
 XFER-004||transfer|must|1123§4.1.2.1,1123§4.1.2.13|TYPE L 8, TYPE A N and lower-case TYPE i answer 200
 XFER-005|*|transfer|must|3659§5.3|REST n then RETR sends the file from byte n
 XFER-006||transfer|must|3659§5|REST then STOR completes a partial upload
 XFER-007||transfer|should|3659§5.3|REST past the end: REST 350, the RETR is refused
-XFER-008||transfer|must|3659§5.3|REST with a non-numeric or negative marker answers 501
+XFER-008||transfer|must|3659§5.3,959§5.4|REST with a non-numeric or negative marker is refused with 501 or 500
 XFER-009||transfer|observe|3659§5.3|record whether a failed STOR clears the REST marker
 XFER-010||transfer|observe|3659§4,3659§5|record REST and SIZE under TYPE A
-XFER-011||transfer|must|959§4.1.3,959§5.4|ABOR with nothing in progress answers 225 or 226
-XFER-012|*|transfer|must|959§4.1.3|ABOR during a transfer answers 426 then 226 and the control stays usable
+XFER-011||transfer|must|959§4.1.3,959§5.4|ABOR with nothing in progress answers 225 or 226 (ABOR not implemented: skip)
+XFER-012|*|transfer|must|959§4.1.3,959§4.1,1123§4.1.3.3|ABOR during a transfer is answered 426 then 226 (or, deferred to the transfer's end, 226 then 225/226: warn) and the control stays in sync
 XFER-013||transfer|must|959§4.1|ABOR preceded by Telnet IP and Synch is recognised during a transfer and with none
 XFER-014||transfer|must|959§5.4|a data connection closed by the client mid-RETR ends 426/451, not 226
 XFER-015|*|transfer|must|959§4.1.3,1123§4.1.3.3|STAT during a transfer answers without disturbing it
@@ -132,11 +132,11 @@ SEC-002||security|should|2577§7|USER of an unknown user answers 331 (no enumera
 SEC-003||security|should|959§4.2.1|overlong command lines answer 500 (or close), never a crash
 SEC-004||security|interop||unbounded bytes without CRLF lead to a disconnect, not unbounded memory
 SEC-005||security|must|959§5.3.2|CR, LF or NUL inside an argument never splits a command
-SEC-006||security|must|959§4.1,1123§3.2.6|IAC IAC in a path is one 0xFF byte; a lone IAC does not crash
+SEC-006||security|must|3659§2.2,1123§3.2.6|IAC IAC in a path is one 0xFF byte; a lone IAC does not crash
 SEC-007||security|must|1123§4.1.2.12|Telnet option negotiation is refused or ignored and the next command answered
 SEC-008||security|interop||CWD and RETR are confined to the user's root
 SEC-009||security|interop||connect-and-reset bursts do not stop the server serving others
-SEC-010||security|should|959§4.1.1|PORT then an immediate close never leads to a late outbound connection
+SEC-010||security|should|959§4.1.1|PORT, then a close of the control connection: no data connection arrives after the close
 TLS-001||ftps|must|4217§4|AUTH TLS answers 234 and a handshake follows
 TLS-002||ftps|should|2228§8.2|a second AUTH TLS answers 503
 TLS-003||ftps|must|4217§9,2228|PBSZ and PROT before AUTH answer 503
