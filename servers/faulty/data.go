@@ -96,6 +96,7 @@ func reset(c *net.TCPConn) {
 }
 
 func (l *plistener) handle(dc *net.TCPConn) {
+	defer l.p.dataOpened(l.port)()
 	peer := dc.RemoteAddr().(*net.TCPAddr).IP
 	b := l.pick(peer)
 	if b == nil || b.upstream == "" {

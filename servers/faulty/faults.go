@@ -38,7 +38,8 @@ type behaviour struct {
 	keepOld       bool // a new PASV/EPSV does not close the previous listener
 	leakUnused    bool // listeners never connected to are never closed
 	// exhaustion
-	exhaust exhaustMode
+	exhaust  exhaustMode
+	cooldown bool // a port stays unusable for cfg.cooldown after its data connection closed
 	// sequencing
 	pasvBeforeLogin  bool
 	unknown200       bool
@@ -157,6 +158,7 @@ func merge(fs []Fault) behaviour {
 		b.unbound = b.unbound || x.unbound
 		b.unpublished = b.unpublished || x.unpublished
 		b.shift = b.shift || x.shift
+		b.cooldown = b.cooldown || x.cooldown
 		b.epsvBadDelims = b.epsvBadDelims || x.epsvBadDelims
 		b.foreignAccept = b.foreignAccept || x.foreignAccept
 		b.keepOld = b.keepOld || x.keepOld
@@ -298,6 +300,13 @@ func init() {
 		Doc:   "when the passive pool is full, PASV/EPSV get no reply at all",
 		Kills: []string{"RANGE-005"},
 		b:     behaviour{exhaust: exhaustStall}})
+	// One defect, one failure: RANGE-007 judges a range that runs dry under
+	// rapid transfers; every other check that meets the 500 is blocked by it
+	// (matrix: a change to "blocked by RANGE-007" is not a kill).
+	register(Fault{Name: "pasv-port-cooldown",
+		Doc:   "each passive port stays unusable for 60s after its data connection closed (TIME_WAIT without SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
+		Kills: []string{"RANGE-007"},
+		b:     behaviour{cooldown: true}})
 
 	// --- sequencing ---
 	register(Fault{Name: "seq-pasv-before-login",
