@@ -12,6 +12,16 @@ import (
 // dry after N quick transfers; such a server was seen answering PASV with
 // "500 ... bind: Address already in use" until its ports recovered.
 
+func init() {
+	// One defect, one failure: RANGE-007 judges a range that runs dry under
+	// rapid transfers; every other check that meets the 500 is blocked by it
+	// (matrix: a change to "blocked by RANGE-007" is not a kill).
+	register(Fault{Name: "pasv-port-cooldown",
+		Doc:   "each passive port stays unusable for 60s after its data connection closed (TIME_WAIT without SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
+		Kills: []string{"RANGE-007"},
+		b:     behaviour{cooldown: true}})
+}
+
 // coolPort is a passive port's data connections: how many are open, and
 // when the last one closed.
 type coolPort struct {

@@ -300,13 +300,6 @@ func init() {
 		Doc:   "when the passive pool is full, PASV/EPSV get no reply at all",
 		Kills: []string{"RANGE-005"},
 		b:     behaviour{exhaust: exhaustStall}})
-	// One defect, one failure: RANGE-007 judges a range that runs dry under
-	// rapid transfers; every other check that meets the 500 is blocked by it
-	// (matrix: a change to "blocked by RANGE-007" is not a kill).
-	register(Fault{Name: "pasv-port-cooldown",
-		Doc:   "each passive port stays unusable for 60s after its data connection closed (TIME_WAIT without SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
-		Kills: []string{"RANGE-007"},
-		b:     behaviour{cooldown: true}})
 
 	// --- sequencing ---
 	register(Fault{Name: "seq-pasv-before-login",
