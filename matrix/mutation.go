@@ -66,6 +66,8 @@ type MutationOptions struct {
 	// Reuse reads the verdicts of runs already in Dir instead of running
 	// them again (to re-evaluate after correcting a fault's Kills).
 	Reuse bool
+	// Seed is --ginkgo.seed for every run (default Seed).
+	Seed string
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -284,23 +286,12 @@ func LabelFilter(areas []string) string { return strings.Join(areas, " || ") }
 // Mutation runs the mutation matrix against one server.
 func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	start := time.Now()
-	if o.Server == "" {
-		o.Server = "pyftpdlib"
-	}
+	o = o.withDefaults()
 	if len(o.Faults) == 0 {
 		o.Faults = faulty.Names()
 	}
 	if o.Parallel < 1 {
 		o.Parallel = 2
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Stall == 0 {
-		o.Stall = o.Timeout + 2*time.Second
-	}
-	if o.PerRun == 0 {
-		o.PerRun = 15 * time.Minute
 	}
 	var faults []faulty.Fault
 	for _, n := range o.Faults {
@@ -562,6 +553,45 @@ func blockedBy(reason string) string {
 	return strings.TrimSpace(id)
 }
 
+// withDefaults fills in the defaults one run needs.
+func (o MutationOptions) withDefaults() MutationOptions {
+	if o.Server == "" {
+		o.Server = "pyftpdlib"
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Stall == 0 {
+		o.Stall = o.Timeout + 2*time.Second
+	}
+	if o.PerRun == 0 {
+		o.PerRun = 15 * time.Minute
+	}
+	if o.Seed == "" {
+		o.Seed = Seed
+	}
+	return o
+}
+
+// RunOne is one run of the matrix on its own: the suites against a fresh
+// o.Server, directly or through a fresh proxy injecting fault ("" for the
+// clean proxy), restricted to the label filter ("" for the whole suite),
+// with o.Seed; its files go to o.Dir/name. The run's Verdicts hold the
+// checks it selected.
+func (o MutationOptions) RunOne(ctx context.Context, name, fault string, direct bool, label string) (*MutationRun, error) {
+	o = o.withDefaults()
+	sel := selection{Label: label, Timeout: o.Timeout}
+	r := &MutationRun{Name: name, Fault: fault, Direct: direct, Filter: label, Timeout: o.Timeout.String(), sel: sel}
+	err := o.run(ctx, r)
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r, err
+}
+
+// Reason is the reason the run gave check id's verdict.
+func (r *MutationRun) Reason(id string) string { return r.reasons[id] }
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -681,7 +711,7 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 		return err
 	}
 	defer out.Close()
-	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + Seed,
+	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + o.Seed,
 		"--ftp.timeout=" + r.sel.Timeout.String()}
 	if r.Filter != "" {
 		args = append(args, "--ginkgo.label-filter="+r.Filter)
