@@ -8,8 +8,10 @@ import (
 // pasv-port-cooldown emulates a server whose passive ports stay unusable
 // while the data connections made on them sit in TIME_WAIT: its listening
 // socket cannot be bound again (no SO_REUSEADDR) until the kernel lets the
-// old connection go, about a minute on Linux. A range of N ports then runs
-// dry after N quick transfers; such a server was seen answering PASV with
+// old connection go, about a minute on Linux. TIME_WAIT stays with the side
+// that closed first: the server's after a download or listing, the
+// client's after an upload or a connection the client hung up. A range of N
+// ports then runs dry after N quick downloads; such a server was seen answering PASV with
 // "500 ... bind: Address already in use" until its ports recovered.
 
 func init() {
@@ -17,16 +19,9 @@ func init() {
 	// rapid transfers; every other check that meets the 500 is blocked by it
 	// (matrix: a change to "blocked by RANGE-007" is not a kill).
 	register(Fault{Name: "pasv-port-cooldown",
-		Doc:   "each passive port stays unusable for 60s after its data connection closed (TIME_WAIT without SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
+		Doc:   "each passive port stays unusable for 60s after the server's side closed a data connection on it first (TIME_WAIT, no SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
 		Kills: []string{"RANGE-007"},
 		b:     behaviour{cooldown: true}})
-}
-
-// coolPort is a passive port's data connections: how many are open, and
-// when the last one closed.
-type coolPort struct {
-	open   int
-	closed time.Time
 }
 
 // errCooling is what binding a cooling port gives.
@@ -43,36 +38,26 @@ func (p *Proxy) coolingLocked(port int) bool {
 	if !p.b.cooldown {
 		return false
 	}
-	c, ok := p.cooling[port]
+	since, ok := p.cooling[port]
 	if !ok {
 		return false
 	}
-	if c.open > 0 || time.Since(c.closed) < p.cfg.cooldown {
+	if time.Since(since) < p.cfg.cooldown {
 		return true
 	}
 	delete(p.cooling, port)
 	return false
 }
 
-// dataOpened records a data connection accepted on port; the returned
-// function records its close (the cooldown starts then).
-func (p *Proxy) dataOpened(port int) func() {
+// timeWait records that the proxy closed a data connection on port first:
+// its side sits in TIME_WAIT, and the port cools down from now. A
+// connection the client closed first (an upload, a probe that connects and
+// hangs up) or that was reset leaves no TIME_WAIT on the server's side.
+func (p *Proxy) timeWait(port int) {
 	if !p.b.cooldown {
-		return func() {}
+		return
 	}
 	p.mu.Lock()
-	c := p.cooling[port]
-	if c == nil {
-		c = &coolPort{}
-		p.cooling[port] = c
-	}
-	c.open++
+	p.cooling[port] = time.Now()
 	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		c.open--
-		c.closed = time.Now()
-		p.cooling[port] = c
-		p.mu.Unlock()
-	}
 }

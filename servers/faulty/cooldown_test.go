@@ -82,3 +82,34 @@ func listOnce(t *testing.T, c *ftp.Conn, epsv bool) int {
 	}
 	return ep.Port
 }
+
+// TestPortCooldownActiveClose: only a data connection the server's side
+// closed first leaves TIME_WAIT behind. On a one-port range an upload (the
+// client closes) and a connection the client hangs up keep the port
+// usable; a download (the server closes) makes it cool down.
+func TestPortCooldownActiveClose(t *testing.T) {
+	lo, hi, l, err := allocRange(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.release)
+	_, tg := withFault(t, "pasv-port-cooldown", ProxyRange(lo, hi), CooldownFor(time.Minute))
+	c := login(t, tg)
+	name := fname(t)
+	if res, _ := xfer(t, c, false, "STOR "+name, payload(1000)); !res.OK() {
+		t.Fatalf("STOR: %s\n%s", res, c.Transcript())
+	}
+	ep, _ := mustPassive(t, c, true)
+	nc, err := c.DialData(tctx(t), ep, ftp.DataOptions{})
+	if err != nil {
+		t.Fatalf("connect to port %d: %v", ep.Port, err)
+	}
+	nc.Close()
+	time.Sleep(100 * time.Millisecond)
+	if res, got := xfer(t, c, false, "RETR "+name, nil); !res.OK() || len(got) != 1000 {
+		t.Fatalf("RETR after an upload and a hang-up on the only port: %s (%d bytes)\n%s", res, len(got), c.Transcript())
+	}
+	if _, r, err := c.Passive(tctx(t), false); err == nil || r.Code != 500 {
+		t.Fatalf("PASV after a download on the only port: %s (%v), want 500", r, err)
+	}
+}

@@ -38,9 +38,9 @@ type Proxy struct {
 	// the proxy's (reserved, never listened on)
 	shadowLo    int
 	shadowLease *lease
-	// pasv-port-cooldown: ports whose data connections are open or closed
-	// less than cfg.cooldown ago (guarded by mu)
-	cooling map[int]*coolPort
+	// pasv-port-cooldown: when the proxy last closed a data connection on
+	// each port first (TIME_WAIT; guarded by mu)
+	cooling map[int]time.Time
 }
 
 type config struct {
@@ -101,7 +101,7 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 	if cfg.logf == nil {
 		cfg.logf = func(string, ...any) {}
 	}
-	p := &Proxy{upstream: upstream, cfg: cfg, b: merge(cfg.faults), ports: map[int]*plistener{}, sessions: map[*session]bool{}, cooling: map[int]*coolPort{}}
+	p := &Proxy{upstream: upstream, cfg: cfg, b: merge(cfg.faults), ports: map[int]*plistener{}, sessions: map[*session]bool{}, cooling: map[int]time.Time{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if cfg.lo > 0 {
 		p.lo, p.hi = cfg.lo, cfg.hi
