@@ -48,16 +48,3 @@ func TestJudgeBlocked(t *testing.T) {
 		})
 	}
 }
-
-func TestBlockedBy(t *testing.T) {
-	for reason, want := range map[string]string{
-		"blocked by RANGE-007: PASV answered 500 Address already in use": "RANGE-007",
-		"blocked by XFER-012":         "XFER-012",
-		"not selected":                "",
-		"skipped: blocked by nothing": "",
-	} {
-		if got := blockedBy(reason); got != want {
-			t.Errorf("blockedBy(%q) = %q, want %q", reason, got, want)
-		}
-	}
-}

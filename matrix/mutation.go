@@ -517,7 +517,7 @@ func judge(fo *FaultOutcome, f faulty.Fault, out faulty.Outcome, clean, faulted,
 		focus[a] = true
 	}
 	for _, id := range out.Unexpected {
-		if faulted[id] == string(report.Blocked) && contains(f.Kills, blockedBy(reasons[id])) {
+		if faulted[id] == string(report.Blocked) && contains(f.Kills, report.BlockedBy(reasons[id])) {
 			fo.Blocked = append(fo.Blocked, id)
 			continue
 		}
@@ -540,17 +540,6 @@ func judge(fo *FaultOutcome, f faulty.Fault, out faulty.Outcome, clean, faulted,
 	}
 	fo.Changes = diff(clean, faulted, reasons, nil)
 	fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
-}
-
-// blockedBy is the check a blocked verdict's reason names ("blocked by
-// RANGE-007: PASV answered 500 ..." gives RANGE-007), "" for another reason.
-func blockedBy(reason string) string {
-	rest, ok := strings.CutPrefix(reason, "blocked by ")
-	if !ok {
-		return ""
-	}
-	id, _, _ := strings.Cut(rest, ":")
-	return strings.TrimSpace(id)
 }
 
 // withDefaults fills in the defaults one run needs.

@@ -244,6 +244,17 @@ func (r *Run) NameSignal(name string) {
 	}
 }
 
+// BlockedBy is the check a blocked verdict's reason names ("blocked by
+// RANGE-007: ..." → "RANGE-007"), or "" for any other reason.
+func BlockedBy(reason string) string {
+	rest, ok := strings.CutPrefix(reason, blockedPrefix)
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ":")
+	return strings.TrimSpace(id)
+}
+
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

@@ -167,3 +167,16 @@ func TestBlockedIsCountedApart(t *testing.T) {
 		t.Errorf("text report:\n%s", b.String())
 	}
 }
+
+func TestBlockedBy(t *testing.T) {
+	for reason, want := range map[string]string{
+		"blocked by RANGE-007: PASV answered 500 Address already in use": "RANGE-007",
+		"blocked by XFER-012":         "XFER-012",
+		"not selected":                "",
+		"skipped: blocked by nothing": "",
+	} {
+		if got := BlockedBy(reason); got != want {
+			t.Errorf("BlockedBy(%q) = %q, want %q", reason, got, want)
+		}
+	}
+}
