@@ -59,6 +59,7 @@ type behaviour struct {
 	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
 	// transfers
 	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
+	aborDrops     bool // ABOR while a transfer is relayed closes the control connection
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
@@ -177,6 +178,7 @@ func merge(fs []Fault) behaviour {
 		b.no226 = b.no226 || x.no226
 		b.doubleCR = b.doubleCR || x.doubleCR
 		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
+		b.aborDrops = b.aborDrops || x.aborDrops
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 	}
@@ -377,6 +379,13 @@ func init() {
 		Kills:      []string{"XFER-024"},
 		Conformant: true,
 		b:          behaviour{aborPlainHeld: true}})
+	// XFER-012's rule ("control stays open") broken: EPSV-007, which
+	// aborts a transfer to see EPSV ALL survive it, must be blocked by
+	// XFER-012, not fail (one defect, one failure).
+	register(Fault{Name: "abor-drops-session",
+		Doc:   "ABOR while a transfer is running closes the control connection (no 426/226)",
+		Kills: []string{"XFER-012", "XFER-013"},
+		b:     behaviour{aborDrops: true}})
 	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
 	// the kind of path: conformant, no check may fail.
 	register(Fault{Name: "stat-path-211",

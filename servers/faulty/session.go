@@ -319,6 +319,11 @@ func (s *session) command(line []byte) {
 	if b.aborPlainHeld && verb == "ABOR" && bytes.IndexByte(line, 0xFF) < 0 {
 		s.awaitDownloads()
 	}
+	if b.aborDrops && verb == "ABOR" && len(s.relaySnapshot()) > 0 {
+		s.logf("abor-drops-session: ABOR mid-transfer, closing the control connection")
+		s.shutdown()
+		return
+	}
 	e := &entry{verb: verb, arg: arg, at: time.Now()}
 	s.mu.Lock()
 	prev := s.prevVerb
