@@ -326,11 +326,11 @@ func init() {
 	// --- replies ---
 	register(Fault{Name: "reply-multiline-code",
 		Doc:   "the last line of every multi-line reply carries a different code",
-		Kills: []string{"FEAT-001", "LIST-005", "REPLY-001", "REPLY-002", "XFER-016"},
+		Kills: []string{"FEAT-001", "LIST-005", "REPLY-002", "XFER-016"},
 		b:     behaviour{multilineCode: true}})
 	register(Fault{Name: "reply-missing-cr",
 		Doc:   "reply lines end in LF without CR",
-		Kills: []string{"FEAT-001", "FEAT-005", "FEAT-006", "LIST-005", "REPLY-001", "REPLY-004", "XFER-016"},
+		Kills: []string{"FEAT-001", "FEAT-005", "FEAT-006", "LIST-005", "REPLY-001", "XFER-016"},
 		b:     behaviour{missingCR: true}})
 	register(Fault{Name: "reply-split-segments",
 		Doc:        "every reply is written in many small TCP segments with short delays (conformant)",
@@ -384,7 +384,7 @@ func init() {
 	// XFER-012, not fail (one defect, one failure).
 	register(Fault{Name: "abor-drops-session",
 		Doc:   "ABOR while a transfer is running closes the control connection (no 426/226)",
-		Kills: []string{"XFER-012", "XFER-013"},
+		Kills: []string{"XFER-012", "XFER-013", "XFER-024"},
 		b:     behaviour{aborDrops: true}})
 	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
 	// the kind of path: conformant, no check may fail.

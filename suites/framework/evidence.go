@@ -55,19 +55,19 @@ func recordEvidence(s *Session) {
 	}
 	for _, r := range s.Problems() {
 		for _, p := range r.Problems {
-			if check := framingCheck(p); check != running {
+			if check := FramingCheck(p); check != running {
 				Evidence(check, fmt.Sprintf("%s: raw %q", p, evidenceRaw(r.Raw)))
 			}
 		}
 	}
 }
 
-// framingCheck is the catalog check whose rule a problem of ftp.Reply
+// FramingCheck is the catalog check whose rule a problem of ftp.Reply
 // breaks: the structure of a multi-line reply is REPLY-002's (RFC 959 §4.2
 // "the last line will begin with the same code ... padded"), everything
 // else — CRLF, the code, the space or hyphen after it — is REPLY-001's (so
 // is a line without a code: Conn.Unframed).
-func framingCheck(problem string) string {
+func FramingCheck(problem string) string {
 	for _, p := range []string{"multi-line reply", "last line has the code", "intermediate line begins"} {
 		if strings.HasPrefix(problem, p) {
 			return checkMultiline

@@ -59,7 +59,7 @@ func TestFramingProblemsRouted(t *testing.T) {
 			t.Errorf("%q: no problem found", tc.raw)
 		}
 		for _, p := range ps {
-			if got := framingCheck(p); got != tc.check {
+			if got := FramingCheck(p); got != tc.check {
 				t.Errorf("%q: problem %q routed to %s, want %s", tc.raw, p, got, tc.check)
 			}
 		}
