@@ -59,7 +59,7 @@ type behaviour struct {
 	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
 	// transfers
 	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
-	aborDrops     bool // ABOR while a transfer is relayed closes the control connection
+	aborDrops     bool // ABOR during (or right after) a transfer closes the control connection
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
@@ -383,7 +383,7 @@ func init() {
 	// aborts a transfer to see EPSV ALL survive it, must be blocked by
 	// XFER-012, not fail (one defect, one failure).
 	register(Fault{Name: "abor-drops-session",
-		Doc:   "ABOR while a transfer is running closes the control connection (no 426/226)",
+		Doc:   "ABOR while a transfer runs (or right after a transfer command) closes the control connection (no 426/226)",
 		Kills: []string{"XFER-012", "XFER-013", "XFER-024"},
 		b:     behaviour{aborDrops: true}})
 	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to

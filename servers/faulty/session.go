@@ -319,11 +319,6 @@ func (s *session) command(line []byte) {
 	if b.aborPlainHeld && verb == "ABOR" && bytes.IndexByte(line, 0xFF) < 0 {
 		s.awaitDownloads()
 	}
-	if b.aborDrops && verb == "ABOR" && len(s.relaySnapshot()) > 0 {
-		s.logf("abor-drops-session: ABOR mid-transfer, closing the control connection")
-		s.shutdown()
-		return
-	}
 	e := &entry{verb: verb, arg: arg, at: time.Now()}
 	s.mu.Lock()
 	prev := s.prevVerb
@@ -344,6 +339,13 @@ func (s *session) command(line []byte) {
 		}
 	}
 	s.mu.Unlock()
+	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || len(s.relaySnapshot()) > 0) {
+		// the transfer may be over at the server (fast servers fill the
+		// socket buffers) while the client is still reading it
+		s.logf("abor-drops-session: ABOR after %s, closing the control connection", prev)
+		s.shutdown()
+		return
+	}
 	fwd := line
 	switch {
 	case b.unknown200 && !knownVerbs[verb] && alpha(verb) && len(line) < 512:

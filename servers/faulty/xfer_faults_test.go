@@ -97,13 +97,16 @@ func TestAborPlainIgnored(t *testing.T) {
 }
 
 // abor-drops-session: ABOR during a download closes the control
-// connection; ABOR with nothing running is passed on.
+// connection; ABOR with nothing running (after NOOP) is passed on.
 func TestAborDropsSession(t *testing.T) {
 	_, tg := withFault(t, "abor-drops-session")
 	name := fname(t)
 	c := login(t, tg)
 	if res, _ := xfer(t, c, false, "STOR "+name, payload(32<<20)); !res.OK() {
 		t.Fatalf("STOR: %s", res)
+	}
+	if r, err := c.Cmd(tctx(t), "NOOP"); err != nil || r.Code != 200 {
+		t.Fatalf("NOOP: %s %v", r, err)
 	}
 	if r, err := c.Cmd(tctx(t), "ABOR"); err != nil || !r.Is(225, 226) {
 		t.Fatalf("ABOR with no transfer: %s %v, want the server's 225/226", r, err)
