@@ -234,7 +234,6 @@ var _ = Describe("REPLY", Label("reply"), func() {
 	// framing (RFC 959 §4.2: each reply line ends in CRLF; RFC 854: a CR is
 	// followed by LF or NUL).
 	Check("REPLY-004", func(ctx SpecContext) {
-		JudgeOwnFraming()
 		s := seqLogin(ctx)
 		dir := Scratch(ctx)
 		probes := []string{

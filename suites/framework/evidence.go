@@ -2,8 +2,8 @@ package framework
 
 import (
 	"fmt"
+	"slices"
 	"strings"
-	"sync/atomic"
 
 	. "github.com/onsi/ginkgo/v2"
 )
@@ -19,6 +19,7 @@ const EntryEvidence = "ftpharness:evidence:"
 const (
 	checkFraming   = "REPLY-001" // line ends, code, separator
 	checkMultiline = "REPLY-002" // multi-line structure
+	checkEcho      = "REPLY-004" // framing broken by an echoed CR or LF
 	checkPairing   = "REPLY-006" // one completion reply per command
 )
 
@@ -27,35 +28,44 @@ func Evidence(check, text string) {
 	AddReportEntry(EntryEvidence+check, Sanitize(text), ReportEntryVisibilityNever)
 }
 
-// framingJudge is the check that judges its own sessions' reply framing
-// (see JudgeOwnFraming).
-var framingJudge atomic.Value
-
-// JudgeOwnFraming says the running check provokes broken replies on
-// purpose and judges them itself (REPLY-004 echoes CR and LF): its
-// sessions' malformed replies are not evidence for REPLY-001/002.
-func JudgeOwnFraming() { framingJudge.Store(Running()) }
+// echoChecks send CR or LF inside a command's argument (their catalog
+// rows say so): a reply their sessions see broken is most likely the
+// argument echoed back, REPLY-004's rule, not the server's framing in
+// general. REPLY-004 judges its own sessions.
+var echoChecks = map[string]bool{checkEcho: true, "SEC-005": true}
 
 // recordEvidence reports what s saw of the run-wide rules: every extra
 // reply (REPLY-006) and every malformed reply, each problem to the check
-// whose rule it breaks. REPLY-001/002 grade their own sessions themselves,
-// so those are not repeated.
+// whose rule it breaks. A check's own sessions are graded by the check
+// itself and are not repeated.
 func recordEvidence(s *Session) {
 	running := Running()
 	for _, u := range s.Unsolicited() {
 		Evidence(checkPairing, u.String())
 	}
-	if judge, _ := framingJudge.Load().(string); judge != "" && judge == running {
+	if running == checkEcho {
 		return
 	}
-	if running != checkFraming {
-		for _, raw := range s.Unframed() {
-			Evidence(checkFraming, fmt.Sprintf("line without a reply code (a reply split over lines without a code?): raw %q", evidenceRaw(raw)))
+	echo := echoChecks[running]
+	for _, raw := range s.Unframed() {
+		check := checkFraming
+		if echo {
+			check = checkEcho
+		}
+		if check != running {
+			Evidence(check, fmt.Sprintf("line without a reply code (a reply split over lines without a code?): raw %q", evidenceRaw(raw)))
 		}
 	}
+	greeting := s.Greeting().Problems
 	for _, r := range s.Problems() {
 		for _, p := range r.Problems {
-			if check := FramingCheck(p); check != running {
+			check := FramingCheck(p)
+			if echo && !slices.Contains(greeting, p) {
+				// the greeting, sent before any argument, has not this
+				// problem: the echo brought it
+				check = checkEcho
+			}
+			if check != running {
 				Evidence(check, fmt.Sprintf("%s: raw %q", p, evidenceRaw(r.Raw)))
 			}
 		}

@@ -333,6 +333,7 @@ func (r Run) WriteText(w io.Writer) error {
 var runWide = map[string]struct{ what, rule string }{
 	"REPLY-001": {"malformed reply", "malformed replies (RFC 959 §4.2: each line `ddd<SP>text` or `ddd-text`, first digit 1-5, ending in CRLF; RFC 1123 §4.1.2.11: only correctly formatted replies)"},
 	"REPLY-002": {"malformed multi-line reply", "malformed multi-line replies (RFC 959 §4.2: the last line begins with the same code followed by a space; intermediate lines that begin with three digits are padded)"},
+	"REPLY-004": {"reply broken by an echoed argument", "replies whose framing a CR or LF echoed from the command's argument broke (RFC 959 §4.2: every reply line ends in CRLF; proftpd/proftpd#1977). Fix: escape or drop CR and LF before echoing an argument"},
 	"REPLY-006": {"extra reply", "unsolicited replies after the command's completion reply (RFC 959 §4.2: one completion reply per command; the session was re-synchronised)"},
 }
 

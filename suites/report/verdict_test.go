@@ -203,6 +203,26 @@ func TestRunWideEvidenceKeepsOwnFailureAndRoutes(t *testing.T) {
 	}
 }
 
+// An argument's CR or LF echoed into a reply that another check provoked
+// (SEC-005's USER a\nPASS b) is REPLY-004's rule: an INTEROP row, so it
+// warns, and REPLY-001 stays clean.
+func TestEchoEvidenceWarnsReply004(t *testing.T) {
+	run := FromGinkgo(types.Report{SpecReports: types.SpecReports{
+		evidenceSpec("SEC-005 cr lf", types.SpecStatePassed, "REPLY-004", `line ends in LF without CR: raw "331 Password required for ftpuser\n"`),
+		itSpec("REPLY-004 echo", types.SpecStatePassed),
+		itSpec("REPLY-001 framing", types.SpecStatePassed),
+	}})
+	if v := verdictFor(t, run, "REPLY-004"); v.Result != Warn || !strings.Contains(v.Reason, "(seen in SEC-005)") || !strings.Contains(v.Reason, "echoed") {
+		t.Errorf("REPLY-004 = %s %q, want warn naming SEC-005", v.Result, v.Reason)
+	}
+	if v := verdictFor(t, run, "REPLY-001"); v.Result != Pass {
+		t.Errorf("REPLY-001 = %s %q, want pass", v.Result, v.Reason)
+	}
+	if run.Failed() {
+		t.Error("an INTEROP row's run-wide evidence failed the run")
+	}
+}
+
 // A check kept from testing its own rule by another check's defect is
 // "blocked" (counted apart, not a failure), and several specs of one ID
 // combine to the worst real result.
