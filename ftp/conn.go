@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ type Conn struct {
 
 	mu       sync.Mutex // guards problems and pair
 	problems []Reply
+	unframed [][]byte // lines that could not start a reply (Unframed)
 	pair     pairing
 	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
 }
@@ -288,6 +290,7 @@ func (c *Conn) readReply(ctx context.Context) (Reply, error) {
 	}
 	if err != nil {
 		c.tr.Notef("read failed: %v", err)
+		c.noteUnframed(err)
 		return r, c.wrap("read reply", withCancel(ctx, err))
 	}
 	if len(r.Problems) > 0 {
@@ -301,6 +304,33 @@ func (c *Conn) readReply(ctx context.Context) (Reply, error) {
 		}
 	}
 	return r, nil
+}
+
+// Unframed returns the lines that could not start a reply: no three-digit
+// code (e.g. a reply's text continued on a line of its own without
+// "ddd-"). They are not replies, so they are not among Problems; the
+// read that met one returned a *ProtocolError of kind "bad-code". Telnet
+// commands (a line starting with IAC: the server refusing an option, RFC
+// 854) are left out.
+func (c *Conn) Unframed() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.unframed...)
+}
+
+// maxUnframed bounds the lines kept for Unframed per connection.
+const maxUnframed = 16
+
+func (c *Conn) noteUnframed(err error) {
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || pe.Kind != "bad-code" || bytes.HasPrefix(pe.Raw, []byte{0xff}) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.unframed) < maxUnframed {
+		c.unframed = append(c.unframed, truncate(pe.Raw, 512))
+	}
 }
 
 // Login sends USER and, after 331, PASS. It succeeds on 230 (or 202).

@@ -290,3 +290,39 @@ func TestReadEOF(t *testing.T) {
 		t.Fatalf("ReadEOF with bytes pending: %v", err)
 	}
 }
+
+// A reply whose text goes on over a line without a code ("550 no such\r\n
+// file\r\n") cannot be framed; the codeless line is kept (Unframed) so
+// REPLY-001 grades it wherever it was seen. A Telnet refusal (IAC WONT,
+// RFC 854) in front of a reply is not one.
+func TestCodelessLineIsKept(t *testing.T) {
+	t.Parallel()
+	addr := fakeServer(t, func(c net.Conn) {
+		c.Write([]byte("220 hi\r\n"))
+		buf := make([]byte, 64)
+		c.Read(buf)
+		c.Write([]byte("550 no such\r\nfile\r\n"))
+		c.Read(buf)
+		c.Write([]byte("\xff\xfc\x01200 ok\r\n"))
+		hold(c)
+	})
+	c, err := Dial(ctxFor(t, 2*time.Second), addr, WithStrictReplies(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := ctxFor(t, 2*time.Second)
+	if r, err := c.Cmd(ctx, "DELE x"); err != nil || r.Code != 550 {
+		t.Fatalf("DELE: %v %v", r, err)
+	}
+	if _, err := c.ReadReply(ctx); err == nil {
+		t.Fatal("a line without a code was framed as a reply")
+	}
+	c.Cmd(ctx, "NOOP")
+	if u := c.Unframed(); len(u) != 1 || string(u[0]) != "file\r\n" {
+		t.Fatalf("unframed %q, want the codeless line only", u)
+	}
+	if len(c.Problems()) != 0 {
+		t.Fatalf("problems %v: an unframed line is not a reply", c.Problems())
+	}
+}

@@ -683,21 +683,17 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	})
 })
 
-// seqLogin is Login with the session's malformed replies collected for
-// REPLY-001.
+// seqLogin is Login (every session's malformed replies are evidence for
+// REPLY-001/002).
 func seqLogin(ctx context.Context, opts ...ftp.Option) *Session {
 	GinkgoHelper()
-	s := Login(ctx, opts...)
-	CollectProblems(s)
-	return s
+	return Login(ctx, opts...)
 }
 
-// seqDial is Dial with the session's malformed replies collected.
+// seqDial is Dial.
 func seqDial(ctx context.Context, opts ...ftp.Option) *Session {
 	GinkgoHelper()
-	s := Dial(ctx, opts...)
-	CollectProblems(s)
-	return s
+	return Dial(ctx, opts...)
 }
 
 func seqDescribe(r ftp.Reply, err error) string {

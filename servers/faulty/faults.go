@@ -60,6 +60,7 @@ type behaviour struct {
 	doubleCR bool // TYPE A RETR: CR LF becomes CR CR LF
 	// transfers
 	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
+	aborDrops     bool // ABOR during (or right after) a transfer closes the control connection
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
@@ -179,6 +180,7 @@ func merge(fs []Fault) behaviour {
 		b.no226 = b.no226 || x.no226
 		b.doubleCR = b.doubleCR || x.doubleCR
 		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
+		b.aborDrops = b.aborDrops || x.aborDrops
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 	}
@@ -326,11 +328,11 @@ func init() {
 	// --- replies ---
 	register(Fault{Name: "reply-multiline-code",
 		Doc:   "the last line of every multi-line reply carries a different code",
-		Kills: []string{"FEAT-001", "LIST-005", "REPLY-001", "REPLY-002", "XFER-016"},
+		Kills: []string{"FEAT-001", "LIST-005", "REPLY-002", "XFER-016"},
 		b:     behaviour{multilineCode: true}})
 	register(Fault{Name: "reply-missing-cr",
 		Doc:   "reply lines end in LF without CR",
-		Kills: []string{"FEAT-001", "FEAT-005", "FEAT-006", "LIST-005", "REPLY-001", "REPLY-004", "XFER-016"},
+		Kills: []string{"FEAT-001", "FEAT-005", "FEAT-006", "LIST-005", "REPLY-001", "XFER-016"},
 		b:     behaviour{missingCR: true}})
 	register(Fault{Name: "reply-split-segments",
 		Doc:        "every reply is written in many small TCP segments with short delays (conformant)",
@@ -379,6 +381,13 @@ func init() {
 		Kills:      []string{"XFER-024"},
 		Conformant: true,
 		b:          behaviour{aborPlainHeld: true}})
+	// XFER-012's rule ("control stays open") broken: EPSV-007, which
+	// aborts a transfer to see EPSV ALL survive it, must be blocked by
+	// XFER-012, not fail (one defect, one failure).
+	register(Fault{Name: "abor-drops-session",
+		Doc:   "ABOR while a transfer runs (or right after a transfer command) closes the control connection (no 426/226)",
+		Kills: []string{"XFER-012", "XFER-013", "XFER-024"},
+		b:     behaviour{aborDrops: true}})
 	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
 	// the kind of path: conformant, no check may fail.
 	register(Fault{Name: "stat-path-211",

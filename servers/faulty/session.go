@@ -339,6 +339,13 @@ func (s *session) command(line []byte) {
 		}
 	}
 	s.mu.Unlock()
+	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || len(s.relaySnapshot()) > 0) {
+		// the transfer may be over at the server (fast servers fill the
+		// socket buffers) while the client is still reading it
+		s.logf("abor-drops-session: ABOR after %s, closing the control connection", prev)
+		s.shutdown()
+		return
+	}
 	fwd := line
 	switch {
 	case b.unknown200 && !knownVerbs[verb] && alpha(verb) && len(line) < 512:

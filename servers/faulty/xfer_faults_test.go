@@ -95,3 +95,27 @@ func TestAborPlainIgnored(t *testing.T) {
 		}
 	})
 }
+
+// abor-drops-session: ABOR during a download closes the control
+// connection; ABOR with nothing running (after NOOP) is passed on.
+func TestAborDropsSession(t *testing.T) {
+	_, tg := withFault(t, "abor-drops-session")
+	name := fname(t)
+	c := login(t, tg)
+	if res, _ := xfer(t, c, false, "STOR "+name, payload(32<<20)); !res.OK() {
+		t.Fatalf("STOR: %s", res)
+	}
+	if r, err := c.Cmd(tctx(t), "NOOP"); err != nil || r.Code != 200 {
+		t.Fatalf("NOOP: %s %v", r, err)
+	}
+	if r, err := c.Cmd(tctx(t), "ABOR"); err != nil || !r.Is(225, 226) {
+		t.Fatalf("ABOR with no transfer: %s %v, want the server's 225/226", r, err)
+	}
+	held, _ := heldRetr(t, tg, name)
+	if err := held.SendLine(tctx(t), "ABOR"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := replyWithin(held, 3*time.Second); err == nil || ftp.IsTimeout(err) {
+		t.Fatalf("ABOR mid-transfer: %s %v, want the control connection closed", r, err)
+	}
+}

@@ -23,10 +23,6 @@ const (
 	EntryObserve    = "ftpharness:observe"    // what the server did (OBSERVE rows)
 	EntryTranscript = "ftpharness:transcript" // session transcript tail on failure/warning
 	EntryCheck      = "ftpharness:check"      // catalog ID, severity, RFC
-	// EntryUnsolicited is an extra reply a session of the spec received
-	// (REPLY-006 collects them from every spec; the spec itself does not
-	// fail because of it).
-	EntryUnsolicited = "ftpharness:unsolicited"
 )
 
 // MaxSpecDuration is the backstop for any one spec; individual operations are

@@ -2,55 +2,10 @@ package framework
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"time"
-
-	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/ftpharness/ftpharness/ftp"
 )
-
-// SeenProblem is a malformed reply noticed in some session of this process
-// (REPLY-001 grades every reply the sequencing/reply/feat checks saw).
-type SeenProblem struct {
-	Spec    string
-	Session string
-	Reply   ftp.Reply
-}
-
-func (p SeenProblem) String() string {
-	return fmt.Sprintf("%s (%s): %v raw %q", p.Spec, p.Session, p.Reply.Problems, p.Reply.Raw)
-}
-
-var (
-	seenMu       sync.Mutex
-	seenProblems []SeenProblem
-	seenSessions int
-)
-
-// CollectProblems records s's malformed replies (Conn.Problems) when the
-// spec ends, for REPLY-001.
-func CollectProblems(s *Session) {
-	spec := CurrentSpecReport().LeafNodeText
-	DeferCleanup(func() {
-		ps := s.Problems()
-		seenMu.Lock()
-		defer seenMu.Unlock()
-		seenSessions++
-		for _, r := range ps {
-			seenProblems = append(seenProblems, SeenProblem{Spec: spec, Session: s.Name, Reply: r})
-		}
-	})
-}
-
-// SeenProblems returns the malformed replies collected so far and how many
-// sessions were graded.
-func SeenProblems() ([]SeenProblem, int) {
-	seenMu.Lock()
-	defer seenMu.Unlock()
-	return append([]SeenProblem(nil), seenProblems...), seenSessions
-}
 
 // TryCmd sends one command and reads its reply under the configured
 // timeout, returning the error instead of failing (for checks that expect

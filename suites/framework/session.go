@@ -67,7 +67,7 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 	track(s)
 	DeferCleanup(func() {
 		untrack(s)
-		recordUnsolicited(s)
+		recordEvidence(s)
 		if CurrentSpecReport().Failed() {
 			attachTranscript(s)
 		}
@@ -79,14 +79,6 @@ func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
 // PairingGrace is how long after an error reply a session still waits for
 // an extra reply before its next command (REPLY-006).
 var PairingGrace = 25 * time.Millisecond
-
-// recordUnsolicited reports every extra reply s received as evidence for
-// REPLY-006; the spec that saw it does not fail because of it.
-func recordUnsolicited(s *Session) {
-	for _, u := range s.Unsolicited() {
-		AddReportEntry(EntryUnsolicited, u.String(), ReportEntryVisibilityNever)
-	}
-}
 
 func track(s *Session) { liveMu.Lock(); live = append(live, s); liveMu.Unlock() }
 func untrack(s *Session) {

@@ -72,11 +72,13 @@ const Schema = 1
 // suites/framework; duplicated here so this package does not import
 // Ginkgo's DSL).
 const (
-	entryWarn        = "ftpharness:warn"
-	entryObserve     = "ftpharness:observe"
-	entryTranscript  = "ftpharness:transcript"
-	entryTarget      = "ftpharness:target"
-	entryUnsolicited = "ftpharness:unsolicited"
+	entryWarn       = "ftpharness:warn"
+	entryObserve    = "ftpharness:observe"
+	entryTranscript = "ftpharness:transcript"
+	entryTarget     = "ftpharness:target"
+	// entryEvidence + a check ID is evidence a spec saw of that check's
+	// rule being broken (run-wide checks: runWide).
+	entryEvidence = "ftpharness:evidence:"
 	// blockedPrefix starts the skip reason of a check framework.Blocked
 	// kept from testing its rule.
 	blockedPrefix = "blocked by "
@@ -95,15 +97,16 @@ const (
 func FromGinkgo(r types.Report) Run {
 	run := Run{Schema: Schema, Started: r.StartTime, Seconds: r.RunTime.Seconds()}
 	byID := map[string]*Verdict{}
-	var extra extraReplies
+	wide := runEvidence{}
 	for _, sr := range r.SpecReports {
 		id, _, _ := strings.Cut(sr.LeafNodeText, " ")
 		for _, e := range sr.ReportEntries {
 			switch e.Name {
 			case entryTarget:
 				run.Target = e.StringRepresentation()
-			case entryUnsolicited:
-				extra.add(e.StringRepresentation(), id)
+			}
+			if check, ok := strings.CutPrefix(e.Name, entryEvidence); ok {
+				wide.add(check, e.StringRepresentation(), id)
 			}
 		}
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -125,7 +128,7 @@ func FromGinkgo(r types.Report) Run {
 		}
 		byID[id] = &v
 	}
-	extra.judge(byID)
+	wide.judge(byID)
 	for _, v := range byID {
 		run.Verdicts = append(run.Verdicts, *v)
 	}
@@ -335,26 +338,54 @@ func (r Run) WriteText(w io.Writer) error {
 	return err
 }
 
-// pairingCheck is the catalog check that every command gets exactly one
-// completion reply; its evidence comes from every spec of the run.
-const pairingCheck = "REPLY-006"
+// runWide describes the checks whose evidence comes from every spec of the
+// run: a session notices the breach wherever it happens, the spec that saw
+// it keeps its own verdict, and the check named here gets it once.
+var runWide = map[string]struct{ what, rule string }{
+	"REPLY-001": {"malformed reply", "malformed replies (RFC 959 §4.2: each line `ddd<SP>text` or `ddd-text`, first digit 1-5, ending in CRLF; RFC 1123 §4.1.2.11: only correctly formatted replies)"},
+	"REPLY-002": {"malformed multi-line reply", "malformed multi-line replies (RFC 959 §4.2: the last line begins with the same code followed by a space; intermediate lines that begin with three digits are padded)"},
+	"REPLY-004": {"reply broken by an echoed argument", "replies whose framing a CR or LF echoed from the command's argument broke (RFC 959 §4.2: every reply line ends in CRLF; proftpd/proftpd#1977). Fix: escape or drop CR and LF before echoing an argument"},
+	"REPLY-006": {"extra reply", "unsolicited replies after the command's completion reply (RFC 959 §4.2: one completion reply per command; the session was re-synchronised)"},
+}
 
-// Bounds on the REPLY-006 evidence kept in one verdict.
+// Bounds on the run-wide evidence kept in one verdict.
 const (
 	maxExtraInReason      = 5
 	maxExtraObservations  = 30
 	maxChecksPerExtraText = 6
 )
 
-// extraReplies collects the unsolicited replies reported by the specs of a
+// runEvidence is the run-wide evidence for every check of runWide.
+type runEvidence map[string]*evidence
+
+func (re runEvidence) add(check, text, seenIn string) {
+	if _, ok := runWide[check]; !ok {
+		return
+	}
+	x := re[check]
+	if x == nil {
+		x = &evidence{}
+		re[check] = x
+	}
+	x.add(text, seenIn)
+}
+
+// judge gives each check with evidence its run-wide verdict.
+func (re runEvidence) judge(byID map[string]*Verdict) {
+	for id, x := range re {
+		x.judge(id, byID)
+	}
+}
+
+// evidence collects the breaches of one check reported by the specs of a
 // run, deduplicated by text, with the checks that saw each.
-type extraReplies struct {
+type evidence struct {
 	order  []string
 	checks map[string][]string
 	total  int
 }
 
-func (x *extraReplies) add(text, check string) {
+func (x *evidence) add(text, check string) {
 	if check == "" {
 		check = "suite setup"
 	}
@@ -374,7 +405,7 @@ func (x *extraReplies) add(text, check string) {
 	x.checks[text] = append(cs, check)
 }
 
-func (x *extraReplies) describe(text string) string {
+func (x *evidence) describe(text string) string {
 	cs := x.checks[text]
 	more := ""
 	if len(cs) > maxChecksPerExtraText {
@@ -384,26 +415,27 @@ func (x *extraReplies) describe(text string) string {
 	return fmt.Sprintf("%s (seen in %s%s)", text, strings.Join(cs, ", "), more)
 }
 
-// judge fails REPLY-006 once for the whole run when any spec saw an extra
-// reply (whether or not its own spec ran), with the evidence; the specs
-// that saw them keep their own verdicts.
-func (x *extraReplies) judge(byID map[string]*Verdict) {
+// judge fails check id once for the whole run (warns for an INTEROP row)
+// when any spec saw a breach of its rule, whether or not its own spec ran,
+// with the evidence; the specs that saw them keep their own verdicts.
+func (x *evidence) judge(id string, byID map[string]*Verdict) {
 	if x.total == 0 {
 		return
 	}
-	v, ok := byID[pairingCheck]
-	if !ok {
-		c, known := catalog.Get(pairingCheck)
-		if !known {
-			return
-		}
-		v = &Verdict{ID: c.ID, Severity: string(c.Severity), Area: c.Area, Title: c.Title, RFC: c.Cite()}
-		byID[pairingCheck] = v
+	c, known := catalog.Get(id)
+	if !known {
+		return
 	}
+	v, ok := byID[id]
+	if !ok {
+		v = &Verdict{ID: c.ID, Severity: string(c.Severity), Area: c.Area, Title: c.Title, RFC: c.Cite()}
+		byID[id] = v
+	}
+	desc := runWide[id]
 	var shown []string
 	for i, t := range x.order {
 		if i < maxExtraObservations {
-			v.Observations = append(v.Observations, "extra reply: "+x.describe(t))
+			v.Observations = append(v.Observations, desc.what+": "+x.describe(t))
 		}
 		if i < maxExtraInReason {
 			shown = append(shown, x.describe(t))
@@ -412,11 +444,24 @@ func (x *extraReplies) judge(byID map[string]*Verdict) {
 	if n := len(x.order) - len(shown); n > 0 {
 		shown = append(shown, fmt.Sprintf("%d more", n))
 	}
-	reason := fmt.Sprintf("%d unsolicited replies after the command's completion reply (RFC 959 §4.2: one completion reply per command; the session was re-synchronised): %s",
-		x.total, strings.Join(shown, "; "))
-	if v.Result == Fail && v.Reason != "" {
+	reason := fmt.Sprintf("%d %s: %s", x.total, desc.rule, strings.Join(shown, "; "))
+	result := runWideResult(c.Severity)
+	if v.Result == result && v.Reason != "" {
 		reason = v.Reason + "; run-wide: " + reason
 	}
-	v.Result = Fail
-	v.Reason = oneLine(reason)
+	if rank[result] >= rank[v.Result] {
+		v.Result = result
+		v.Reason = oneLine(reason)
+	}
+}
+
+// runWideResult is what a breach of a row's rule makes of its verdict.
+func runWideResult(s catalog.Severity) Result {
+	switch s {
+	case catalog.Interop:
+		return Warn
+	case catalog.Observe:
+		return Observe
+	}
+	return Fail
 }

@@ -62,10 +62,18 @@ func TestStoppedRunIsRecorded(t *testing.T) {
 	}
 }
 
+// itSpec is a spec whose sessions saw the given extra replies (evidence
+// for REPLY-006).
 func itSpec(text string, state types.SpecState, entries ...string) types.SpecReport {
+	return evidenceSpec(text, state, "REPLY-006", entries...)
+}
+
+// evidenceSpec is a spec whose sessions saw the given breaches of check's
+// rule.
+func evidenceSpec(text string, state types.SpecState, check string, entries ...string) types.SpecReport {
 	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: state}
 	for _, e := range entries {
-		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: entryUnsolicited, Value: types.WrapEntryValue(e)})
+		sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{Name: entryEvidence + check, Value: types.WrapEntryValue(e)})
 	}
 	return sr
 }
@@ -138,6 +146,80 @@ func TestReply006WithoutItsSpecAndCapped(t *testing.T) {
 	v = verdictFor(t, FromGinkgo(types.Report{SpecReports: specs[:1]}), "REPLY-006")
 	if v.Result != Fail {
 		t.Fatalf("REPLY-006 absent from the report: %s, want fail", v.Result)
+	}
+}
+
+// A malformed reply seen by any check fails REPLY-001 once for the run,
+// naming the checks where it was seen, even when REPLY-001's own exchange
+// was clean; the checks that saw it keep their verdicts (before: REPLY-001
+// graded only its own exchange and the sessions that happened to run
+// before it in the same process).
+func TestReply001CollectsEveryCheck(t *testing.T) {
+	const bare = `[line ends in LF without CR] raw "211-Features:\n EPSV\n211 End\n"`
+	run := FromGinkgo(types.Report{SpecReports: types.SpecReports{
+		evidenceSpec("FEAT-001 feat", types.SpecStatePassed, "REPLY-001", bare),
+		evidenceSpec("XFER-016 stat", types.SpecStatePassed, "REPLY-001", bare, `[reply line has no code] raw "file\r\n"`),
+		itSpec("REPLY-001 framing", types.SpecStatePassed),
+	}})
+	v := verdictFor(t, run, "REPLY-001")
+	if v.Result != Fail {
+		t.Fatalf("REPLY-001 = %s, want fail", v.Result)
+	}
+	for _, want := range []string{"3 malformed replies", bare + " (seen in FEAT-001, XFER-016)", "no code", "RFC 959 §4.2"} {
+		if !strings.Contains(v.Reason, want) {
+			t.Errorf("reason %q lacks %q", v.Reason, want)
+		}
+	}
+	if len(v.Observations) != 2 || !strings.HasPrefix(v.Observations[0], "malformed reply: ") {
+		t.Errorf("observations %q, want the two distinct malformed replies", v.Observations)
+	}
+	for _, id := range []string{"FEAT-001", "XFER-016"} {
+		if r := verdictFor(t, run, id).Result; r != Pass {
+			t.Errorf("%s = %s: the spec that saw a malformed reply must keep its own verdict", id, r)
+		}
+	}
+	if n := run.Counts()[Fail]; n != 1 {
+		t.Errorf("%d failures, want REPLY-001 only", n)
+	}
+}
+
+// REPLY-001's own failure is kept and the run-wide evidence added; each
+// check gets only its own evidence (REPLY-002's multi-line problems do not
+// fail REPLY-001).
+func TestRunWideEvidenceKeepsOwnFailureAndRoutes(t *testing.T) {
+	run := FromGinkgo(types.Report{SpecReports: types.SpecReports{
+		spec("REPLY-001 framing", types.SpecStateFailed, "dedicated exchange: bare LF"),
+		evidenceSpec("FEAT-001 feat", types.SpecStatePassed, "REPLY-001", "bare LF in FEAT"),
+		evidenceSpec("HELP-001 help", types.SpecStatePassed, "REPLY-002", "214- ended with 200"),
+		evidenceSpec("PASV-001 pasv", types.SpecStatePassed, "NOSUCH-001", "ignored"),
+	}})
+	v := verdictFor(t, run, "REPLY-001")
+	if v.Result != Fail || !strings.HasPrefix(v.Reason, "dedicated exchange: bare LF; run-wide: 1 malformed replies") || strings.Contains(v.Reason, "214-") {
+		t.Errorf("REPLY-001 = %s %q, want its own failure then the run-wide evidence of FEAT-001 only", v.Result, v.Reason)
+	}
+	v = verdictFor(t, run, "REPLY-002")
+	if v.Result != Fail || !strings.Contains(v.Reason, "214- ended with 200 (seen in HELP-001)") {
+		t.Errorf("REPLY-002 = %s %q, want fail with HELP-001's evidence", v.Result, v.Reason)
+	}
+}
+
+// An argument's CR or LF echoed into a reply that another check provoked
+// (SEC-005's USER a\nPASS b) is REPLY-004's rule: an INTEROP row, so it
+// warns, and REPLY-001 stays clean.
+func TestEchoEvidenceWarnsReply004(t *testing.T) {
+	run := FromGinkgo(types.Report{SpecReports: types.SpecReports{
+		evidenceSpec("SEC-005 cr lf", types.SpecStatePassed, "REPLY-004", `line ends in LF without CR: raw "331 Password required for ftpuser\n"`),
+		itSpec("REPLY-004 echo", types.SpecStatePassed),
+		itSpec("REPLY-001 framing", types.SpecStatePassed),
+	}})
+	if v := verdictFor(t, run, "REPLY-004"); v.Result != Warn || !strings.Contains(v.Reason, "(seen in SEC-005)") || !strings.Contains(v.Reason, "echoed") {
+		t.Errorf("REPLY-004 = %s %q, want warn naming SEC-005", v.Result, v.Reason)
+	}
+	if v := verdictFor(t, run, "REPLY-001"); v.Result != Pass {
+		t.Errorf("REPLY-001 = %s %q, want pass", v.Result, v.Reason)
+	}
+	if run.Failed() {
+		t.Error("an INTEROP row's run-wide evidence failed the run")
 	}
 }
 
