@@ -319,8 +319,8 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
 		n := size + 5
-		if n > 250 {
-			Skip(fmt.Sprintf("the declared range has %d ports; exceeding it takes more than the 250 transfers this check runs", size))
+		if n > MaxRangeTransfers {
+			Skip(fmt.Sprintf("the declared range has %d ports; exceeding it takes more than the %d transfers this check runs", size, MaxRangeTransfers))
 		}
 		s := Login(ctx)
 		name := Name(ctx, "range007")

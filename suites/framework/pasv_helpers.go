@@ -24,20 +24,35 @@ import (
 // part of the RFC 1123 §4.1.2.13 minimum. Any other reply is returned for
 // the caller to judge. A 229 leaves a pending listener, which the next
 // PASV/EPSV replaces.
+//
+// A refusal that recovers (a 500 "Address already in use", a 425: the
+// pool is exhausted for now) is not "unimplemented": it is waited out like
+// any passive setup (PasvReply), then blocks the check naming RANGE-007 or
+// EPSV-001.
 func RequireEPSV(ctx context.Context, s *Session) ftp.Reply {
 	GinkgoHelper()
-	r := s.Do(ctx, "EPSV")
-	if r.Is(500, 502) {
+	t := passiveWithWait(ctx, s.Conn, true, Config().Timeout, Running() != ExhaustionJudge)
+	r := t.Reply
+	switch {
+	case r.Code == 0 && t.Refusal.Code == 0:
+		Expect(t.Err).NotTo(HaveOccurred(), "EPSV: no reply")
+	case r.Is(500, 502) && !Recovers(r):
 		Skip(fmt.Sprintf("server does not implement EPSV (RFC 2428 is optional): %q", r.Raw))
+	case Recovers(r) || r.Code == 0:
+		Blocked(passiveBlocker(true, t))
+	case t.Err == nil:
+		s.lastPassive = r
 	}
 	return r
 }
 
 // EPSVImplemented reports whether a bare EPSV on s is answered with
-// something other than 500/502 (the probe leaves a pending listener).
+// something other than 500/502 (the probe leaves a pending listener); a
+// refusal that recovers (port in use, 425) still says it is implemented.
 func EPSVImplemented(ctx context.Context, s *Session) bool {
 	GinkgoHelper()
-	return !s.Do(ctx, "EPSV").Is(500, 502)
+	r := s.Do(ctx, "EPSV")
+	return !r.Is(500, 502) || Recovers(r)
 }
 
 // SessionPool is a set of logged-in control connections opened together (range
