@@ -143,6 +143,9 @@ func (s *Session) Do(ctx context.Context, verb string, args ...string) ftp.Reply
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	r, err := s.Cmd(octx, verb, args...)
+	if err != nil {
+		s.blockOnDrop(err)
+	}
 	Expect(err).NotTo(HaveOccurred(), "%s %v: no reply", verb, args)
 	return r
 }
@@ -190,6 +193,7 @@ func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.R
 	if t.passiveSetupFailed() {
 		Blocked(passiveBlocker(epsv, t))
 	}
+	s.blockOnDrop(t.Err)
 	Expect(t.Err).NotTo(HaveOccurred(), "passive setup (reply %s)", t.Reply)
 	return t.EP, t.Reply
 }
