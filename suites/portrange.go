@@ -40,8 +40,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 				outside = append(outside, probe.EP.Port)
 			}
 			for j := 0; j < 8; j++ {
-				pr := TryPassive(ctx, s, epsv && j%2 == 1)
-				Expect(pr.Err).NotTo(HaveOccurred(), "session %d: %s", i+1, pr)
+				pr := MustPassive(ctx, s, epsv && j%2 == 1)
 				if pr.EP.Port < lo || pr.EP.Port > hi {
 					vs = append(vs, fmt.Sprintf("session %d: %s: port %d outside %d-%d", i+1, pr, pr.EP.Port, lo, hi))
 					outside = append(outside, pr.EP.Port)
@@ -68,8 +67,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		tries := min(10*size+50, 400)
 		n := 0
 		for ; n < tries && !(seen[lo] && seen[hi]); n++ {
-			pr := TryPassive(ctx, s, false)
-			Expect(pr.Err).NotTo(HaveOccurred(), "PASV #%d: %s", n+1, pr)
+			pr := MustPassive(ctx, s, false)
 			seen[pr.EP.Port] = true
 			PokePassive(ctx, s, pr.EP)
 		}
@@ -168,8 +166,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		var firsts []int
 		for i := 0; i < 5; i++ {
 			s := Login(ctx)
-			pr := TryPassive(ctx, s, false)
-			Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
+			pr := MustPassive(ctx, s, false)
 			firsts = append(firsts, pr.EP.Port)
 			PokePassive(ctx, s, pr.EP)
 			s.Quit(ctx)
@@ -177,8 +174,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		s := Login(ctx)
 		var consec []int
 		for i := 0; i < 6; i++ {
-			pr := TryPassive(ctx, s, false)
-			Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
+			pr := MustPassive(ctx, s, false)
 			consec = append(consec, pr.EP.Port)
 			PokePassive(ctx, s, pr.EP)
 		}

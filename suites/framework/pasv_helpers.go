@@ -319,3 +319,18 @@ func ListeningPorts() (map[int]bool, error) {
 	}
 	return out, nil
 }
+
+// MustPassive is TryPassive for a check whose own rule is not the passive
+// setup (port ranges, masquerading, privileged ports): a refusal that
+// recovers is waited out, and one that stays, or an unparsable reply,
+// blocks the check naming the check that judges it (PasvReply). Spec
+// goroutine only.
+func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
+	GinkgoHelper()
+	ep, r := s.PasvReply(ctx, epsv)
+	v := "PASV"
+	if epsv {
+		v = "EPSV"
+	}
+	return PassiveReply{Verb: v, Reply: r, EP: ep}
+}
