@@ -334,3 +334,14 @@ func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	}
 	return PassiveReply{Verb: v, Reply: r, EP: ep}
 }
+
+// BlockOnPoolRefusal blocks the check when pr is a passive refusal that
+// recovers (the pool is exhausted for now): a check that needs held ports
+// and got none cannot test its own rule; RANGE-007 (or PASV-001/EPSV-001)
+// judges the refusal.
+func BlockOnPoolRefusal(pr PassiveReply) {
+	GinkgoHelper()
+	if !pr.OK() && Recovers(pr.Reply) {
+		Blocked(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1}))
+	}
+}
