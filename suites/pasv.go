@@ -204,7 +204,14 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		var last ftp.Endpoint
 		var vs []string
 		for i := 1; i <= n; i++ {
-			r := s.Do(ctx, "PASV")
+			var r ftp.Reply
+			if i == 1 {
+				// the first PASV is PASV-001's (a pool earlier checks
+				// emptied is waited out); the repeats are this check's
+				_, r = s.PasvReply(ctx, false)
+			} else {
+				r = s.Do(ctx, "PASV")
+			}
 			if !r.Is(227) {
 				vs = append(vs, fmt.Sprintf("PASV #%d of %d without connecting answered %q", i, n, r.Raw))
 				break

@@ -217,6 +217,11 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		held, refused := 0, false
 		for i, s := range pool.Sessions {
 			pr := TryPassive(ctx, s, false)
+			if held == 0 {
+				// refused before holding any port: the pool was empty
+				// before this check (RANGE-007's), nothing to judge here
+				BlockOnPoolRefusal(pr)
+			}
 			if pr.OK() {
 				held++
 				pending.Add(s, pr.EP)
@@ -253,6 +258,10 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		if size < 2 {
 			Skip("a one-port range cannot have a port occupied and still serve PASV")
 		}
+		// A pool earlier checks emptied is waited out first (PasvReply):
+		// a refusal after the ports are occupied is then this check's.
+		s := Login(ctx)
+		s.Pasv(ctx, false)
 		// Occupy the lowest port that can be bound (a lowest-free-port
 		// allocator tries it first) and, on larger ranges, one random
 		// other port (a random allocator hits it eventually); at least one
@@ -292,7 +301,6 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		if len(occupied) == 0 {
 			Skip("could not occupy any port of the range (already in use)")
 		}
-		s := Login(ctx)
 		n := min(3*size, 150)
 		var vs []string
 		for i := 1; i <= n; i++ {
