@@ -73,8 +73,13 @@ const (
 )
 
 // dataOwner is the check that judges a data connection to the last
-// endpoint s was given: PASV-004 for a 227, EPSV-002 for a 229.
+// endpoint s was given: PASV-004 for a 227, EPSV-002 for a 229 — when that
+// was the session's first passive setup; "" (the running check judges it)
+// after other data-connection commands.
 func (s *Session) dataOwner() string {
+	if !s.lastPassiveFirst {
+		return ""
+	}
 	if s.lastPassive.Code == 229 {
 		return "EPSV-002"
 	}
@@ -106,4 +111,15 @@ func blockOnLoginRefusal(err error) {
 	if errors.As(err, &re) {
 		Blocked(loginBlocker(re))
 	}
+}
+
+// blockOrFail blocks the running check naming owner, or — when no other
+// check judges the precondition (owner "") — fails it with the evidence.
+func blockOrFail(owner, evidence string) {
+	GinkgoHelper()
+	if owner == "" {
+		Problem(Sanitize(evidence))
+		return
+	}
+	Blocked(owner, evidence)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,13 +70,35 @@ type passiveTry struct {
 	Refusal ftp.Reply // the last refusal that recovers, if any
 	Tries   int
 	Waited  time.Duration
+	// First: no command that changes the data-connection state (an earlier
+	// PASV/EPSV, PORT/EPRT, ABOR, REIN) came before on the session, so the
+	// setup is the one PASV-001/EPSV-001 make and judge.
+	First bool
+}
+
+// stateVerbs change what a following PASV/EPSV may get (RFC 959 §3.2,
+// §4.1.1; RFC 2428 §4 EPSV ALL): after them a refusal can be the running
+// check's own subject, not PASV-001's.
+var stateVerbs = map[string]bool{"PASV": true, "EPSV": true, "PORT": true, "EPRT": true, "LPRT": true, "LPSV": true, "ABOR": true, "REIN": true}
+
+// firstSetup reports whether entries hold no command of stateVerbs.
+func firstSetup(entries []ftp.Entry) bool {
+	for _, e := range entries {
+		if e.Dir != ftp.Sent {
+			continue
+		}
+		if f := strings.Fields(e.Text); len(f) > 0 && stateVerbs[strings.ToUpper(f[0])] {
+			return false
+		}
+	}
+	return true
 }
 
 // passiveWithWait sends PASV (EPSV) on c, each attempt bounded by timeout.
 // When wait is set, a refusal that Recovers is retried with a growing pause
 // while PassiveWaitPerSetup and the run's PassiveWaitBudget allow.
 func passiveWithWait(ctx context.Context, c *ftp.Conn, epsv bool, timeout time.Duration, wait bool) passiveTry {
-	var t passiveTry
+	t := passiveTry{First: firstSetup(c.Transcript().Entries())}
 	pause := passiveFirstPause
 	for {
 		octx, cancel := context.WithTimeout(ctx, timeout)
@@ -129,8 +152,10 @@ func exhaustionJudged() bool {
 
 // passiveBlocker names the check that judges a passive setup that failed
 // as t did, and the evidence: a pool that stays exhausted is RANGE-007's
-// (when it runs), any other refusal or an unparsable reply PASV-001's
-// (EPSV-001's for EPSV).
+// (when it runs), an unparsable reply or a refusal of a session's first
+// setup PASV-001's (EPSV-001's for EPSV). A refusal after other
+// data-connection commands may be the running check's own subject: owner
+// is "" then (the caller fails with the evidence, as before).
 func passiveBlocker(epsv bool, t passiveTry) (owner, evidence string) {
 	verb, want := "PASV", `227 with h1,h2,h3,h4,p1,p2 (each 0-255, port 1-65535) (RFC 959 §4.1.2, §5.4; RFC 1123 §4.1.2.6)`
 	owner = "PASV-001"
@@ -156,6 +181,8 @@ func passiveBlocker(epsv bool, t passiveTry) (owner, evidence string) {
 		return ExhaustionJudge, fmt.Sprintf("%s answered %q%s: the declared passive range %s looks exhausted (ports of earlier transfers not yet reusable)", verb, r.Raw, waited, rng)
 	case errors.As(t.Err, &pe):
 		return owner, fmt.Sprintf("%s answered %q: %s; the rule wants %s", verb, r.Raw, pe.Msg, want)
+	case !t.First:
+		owner = ""
 	}
 	return owner, fmt.Sprintf("%s answered %q%s; the rule wants %s", verb, r.Raw, waited, want)
 }

@@ -205,3 +205,27 @@ func TestLoginBlocker(t *testing.T) {
 		t.Errorf("after SEC-001 ran: want SEC-001, got %s", owner)
 	}
 }
+
+// A refusal after other data-connection commands on the session may be the
+// running check's own subject (a second PASV, PASV after ABOR): no owner,
+// unless the declared pool is exhausted (RANGE-007) or the reply does not
+// parse.
+func TestPassiveRefusalAfterOtherSetupIsNotPASV001s(t *testing.T) {
+	setWait(t, 10*time.Second, 30*time.Second, "")
+	c := dialPasv(t, pasvServer(t, func(time.Duration) string { return "550 Requested action not taken: internal server error" }))
+	ctx := context.Background()
+	first := passiveWithWait(ctx, c, false, 5*time.Second, true)
+	if owner, _ := passiveBlocker(false, first); owner != "PASV-001" || first.Tries != 1 {
+		t.Errorf("first setup refused (no retry: 550 does not recover): want PASV-001 after 1 try, got %q after %d", owner, first.Tries)
+	}
+	second := passiveWithWait(ctx, c, false, 5*time.Second, true)
+	owner, ev := passiveBlocker(false, second)
+	if owner != "" || !strings.Contains(ev, "internal server error") {
+		t.Errorf("second setup refused: want no owner and the reply as evidence, got %q: %s", owner, ev)
+	}
+	setWait(t, 10*time.Second, 0, "30000-30019")
+	second.Reply = ftp.Reply{Code: 500, Lines: []string{inUse}, Raw: []byte(inUse)}
+	if owner, _ := passiveBlocker(false, second); owner != "RANGE-007" {
+		t.Errorf("pool exhausted on a later setup: want RANGE-007, got %q", owner)
+	}
+}

@@ -39,9 +39,11 @@ func RequireEPSV(ctx context.Context, s *Session) ftp.Reply {
 	case r.Is(500, 502) && !Recovers(r):
 		Skip(fmt.Sprintf("server does not implement EPSV (RFC 2428 is optional): %q", r.Raw))
 	case Recovers(r) || r.Code == 0:
-		Blocked(passiveBlocker(true, t))
+		if owner, ev := passiveBlocker(true, t); owner != "" || r.Code == 0 {
+			blockOrFail(owner, ev)
+		}
 	case t.Err == nil:
-		s.lastPassive = r
+		s.lastPassive, s.lastPassiveFirst = r, t.First
 	}
 	return r
 }
@@ -173,7 +175,8 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	defer cancel()
 	ep, r, err := s.Passive(octx, epsv)
 	if err == nil {
-		s.lastPassive = r
+		// a raw probe: a data connection to it is the caller's to judge
+		s.lastPassive, s.lastPassiveFirst = r, false
 	}
 	v := "PASV"
 	if epsv {
@@ -342,6 +345,6 @@ func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 func BlockOnPoolRefusal(pr PassiveReply) {
 	GinkgoHelper()
 	if !pr.OK() && Recovers(pr.Reply) {
-		Blocked(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1}))
+		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
 	}
 }

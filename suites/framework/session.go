@@ -25,6 +25,10 @@ type Session struct {
 	// lastPassive is the last 227/229 this session got (for messages
 	// about the endpoint it advertised).
 	lastPassive ftp.Reply
+	// lastPassiveFirst: that reply answered the session's first passive
+	// setup, so a data connection to it failing is PASV-004's (EPSV-002's)
+	// to judge, not a later state the running check set up.
+	lastPassiveFirst bool
 }
 
 var (
@@ -187,11 +191,11 @@ func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.R
 		GinkgoWriter.Printf("passive setup: waited %s over %d attempts for refused passive ports to recover\n", t.Waited.Round(time.Millisecond), t.Tries)
 	}
 	if t.Err == nil {
-		s.lastPassive = t.Reply
+		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
 		return t.EP, t.Reply
 	}
 	if t.passiveSetupFailed() {
-		Blocked(passiveBlocker(epsv, t))
+		blockOrFail(passiveBlocker(epsv, t))
 	}
 	s.blockOnDrop(t.Err)
 	Expect(t.Err).NotTo(HaveOccurred(), "passive setup (reply %s)", t.Reply)
@@ -213,7 +217,7 @@ func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.Da
 	defer cancel()
 	nc, err := s.DialData(octx, ep, opts)
 	if Unreachable(err) {
-		Blocked(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err)))
+		blockOrFail(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err)))
 	}
 	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
 	DeferCleanup(func() { nc.Close() })
