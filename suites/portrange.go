@@ -258,10 +258,13 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		if size < 2 {
 			Skip("a one-port range cannot have a port occupied and still serve PASV")
 		}
-		// A pool earlier checks emptied is waited out first (PasvReply):
-		// a refusal after the ports are occupied is then this check's.
-		s := Login(ctx)
-		s.Pasv(ctx, false)
+		// A pool earlier checks emptied is waited out first (PasvReply, on
+		// a session of its own, poked: some servers read no command until
+		// a PASV's data connection arrives): a refusal after the ports are
+		// occupied is then this check's.
+		w := Login(ctx)
+		PokePassive(ctx, w, w.Pasv(ctx, false))
+		w.Close()
 		// Occupy the lowest port that can be bound (a lowest-free-port
 		// allocator tries it first) and, on larger ranges, one random
 		// other port (a random allocator hits it eventually); at least one
@@ -301,6 +304,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		if len(occupied) == 0 {
 			Skip("could not occupy any port of the range (already in use)")
 		}
+		s := Login(ctx)
 		n := min(3*size, 150)
 		var vs []string
 		for i := 1; i <= n; i++ {
