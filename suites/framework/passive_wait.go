@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,18 @@ var PassiveWaitPerSetup = 70 * time.Second
 // server whose pool never recovers costs minutes, not hours: once it is
 // spent, a refusal is reported (blocked) at once.
 var PassiveWaitBudget = 3 * time.Minute
+
+// PassiveWaitPerCheck bounds the waiting of one check, well inside its
+// MaxSpecDuration, so a check with several setups is blocked rather than
+// timed out.
+var PassiveWaitPerCheck = 90 * time.Second
+
+// checkWait is the waiting done by the running check.
+var checkWait struct {
+	sync.Mutex
+	id    string
+	spent time.Duration
+}
 
 // passiveFirstPause is the first pause between retries; it doubles up to
 // passiveMaxPause (a recovered port is taken within seconds of recovering).
@@ -127,9 +140,15 @@ func passiveWithWait(ctx context.Context, c *ftp.Conn, epsv bool, timeout time.D
 	}
 }
 
-// takeWait reserves up to d of the run's waiting budget and returns what
-// it got (0 when the budget is spent).
+// takeWait reserves up to d of the running check's and the run's waiting
+// budgets and returns what it got (0 when either is spent).
 func takeWait(d time.Duration) time.Duration {
+	checkWait.Lock()
+	defer checkWait.Unlock()
+	if id := Running(); id != checkWait.id {
+		checkWait.id, checkWait.spent = id, 0
+	}
+	d = min(d, PassiveWaitPerCheck-checkWait.spent)
 	for d > 0 {
 		spent := passiveWaitSpent.Load()
 		d = min(d, time.Duration(int64(PassiveWaitBudget)-spent))
@@ -137,6 +156,7 @@ func takeWait(d time.Duration) time.Duration {
 			return 0
 		}
 		if passiveWaitSpent.CompareAndSwap(spent, spent+int64(d)) {
+			checkWait.spent += d
 			return d
 		}
 	}

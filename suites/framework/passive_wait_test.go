@@ -77,6 +77,7 @@ func setWait(t *testing.T, perSetup, budget time.Duration, rangeDecl string) {
 	oldCfg := Config()
 	PassiveWaitPerSetup, PassiveWaitBudget, passiveFirstPause = perSetup, budget, 50*time.Millisecond
 	passiveWaitSpent.Store(0)
+	checkWait.id, checkWait.spent = "reset", 0
 	c := target.Defaults()
 	c.PasvRange = rangeDecl
 	SetConfig(c)
@@ -227,5 +228,25 @@ func TestPassiveRefusalAfterOtherSetupIsNotPASV001s(t *testing.T) {
 	second.Reply = ftp.Reply{Code: 500, Lines: []string{inUse}, Raw: []byte(inUse)}
 	if owner, _ := passiveBlocker(false, second); owner != "RANGE-007" {
 		t.Errorf("pool exhausted on a later setup: want RANGE-007, got %q", owner)
+	}
+}
+
+// One check's waiting is capped (PassiveWaitPerCheck) below its spec
+// timeout; the next check may wait again.
+func TestPassiveWaitPerCheck(t *testing.T) {
+	setWait(t, 10*time.Second, 30*time.Second, "")
+	old := PassiveWaitPerCheck
+	PassiveWaitPerCheck = 300 * time.Millisecond
+	t.Cleanup(func() { PassiveWaitPerCheck = old; noteRunning("") })
+	noteRunning("XFER-001")
+	if got := takeWait(time.Second); got != 300*time.Millisecond {
+		t.Errorf("first wait in a check: got %s, want the 300ms cap", got)
+	}
+	if got := takeWait(time.Second); got != 0 {
+		t.Errorf("check cap spent: got %s, want 0", got)
+	}
+	noteRunning("XFER-002")
+	if got := takeWait(100 * time.Millisecond); got != 100*time.Millisecond {
+		t.Errorf("next check: got %s, want 100ms", got)
 	}
 }
