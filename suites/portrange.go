@@ -379,7 +379,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
 		m := min(size, 32)
-		pool := OpenSessionPool(ctx, m, 4)
+		pool := OpenSessionPoolWaiting(ctx, m, 4, 5*time.Second)
 		if pool.Refused != nil {
 			Observe("server limits concurrent clients", fmt.Sprintf("%d of %d sessions opened, then: %v", len(pool.Sessions), m, pool.Refused))
 		}
