@@ -219,6 +219,7 @@ var extraAreas = map[string][]string{
 	"reply-split-segments": {"reply", "sequencing", "pasv"},
 	"stat-path-211":        {"transfer", "sequencing"}, // STAT of a path: XFER-016, SEQ-006
 	"abor-plain-ignored":   {"pasv", "epsv"},           // plain ABOR in PASV-013, EPSV-007
+	"abor-deferred":        {"pasv", "epsv"},           // ABOR in PASV-013, EPSV-007
 }
 
 // Tolerated are undeclared verdict changes a fault may bring about without

@@ -316,7 +316,7 @@ func (s *session) command(line []byte) {
 		return
 	}
 	b := s.p.b
-	if b.aborPlainHeld && verb == "ABOR" && bytes.IndexByte(line, 0xFF) < 0 {
+	if verb == "ABOR" && (b.aborHeld || b.aborPlainHeld && bytes.IndexByte(line, 0xFF) < 0) {
 		s.awaitDownloads()
 	}
 	e := &entry{verb: verb, arg: arg, at: time.Now()}
@@ -363,9 +363,9 @@ func (s *session) command(line []byte) {
 }
 
 // awaitDownloads blocks the reading of client commands until every
-// download relayed for the session has ended (abor-plain-ignored: the
-// server reads the control connection again only after the transfer). It
-// gives up when the session ends or after a minute.
+// download relayed for the session has ended (abor-plain-ignored,
+// abor-deferred: the server reads the control connection again only after
+// the transfer). It gives up when the session ends or after a minute.
 func (s *session) awaitDownloads() {
 	deadline := time.After(time.Minute)
 	for _, r := range s.relaySnapshot() {
