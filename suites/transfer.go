@@ -855,10 +855,10 @@ func xferSynchAborIdle(ctx context.Context) {
 	s.TelnetSynch(ctx)
 	xferSend(ctx, s, "ABOR")
 	const how = "no transfer running: sent IAC IP, IAC DM (DM as TCP urgent data), ABOR"
-	r, err := s.TryNext(ctx, 3*time.Second)
+	r, err := s.TryNext(ctx, Config().Timeout)
 	if err != nil {
-		Problem(fmt.Sprintf("%s; no reply came back within 3 s (%v), though a plain ABOR got %s. RFC 959 §4.1.3 wants 226 (or 225, §5.4) for an ABOR with nothing to abort, and RFC 1123 §3.2.3: \"A host MUST be able to receive and ignore any Telnet control functions that it does not support\". "+
-			"Fix: skip Telnet IAC sequences (and the urgent byte) before parsing the verb", how, err, xferReplyOrErr(plain, perr)))
+		Problem(fmt.Sprintf("%s; no reply came back within %v (%v), though a plain ABOR got %s. RFC 959 §4.1.3 wants 226 (or 225, §5.4) for an ABOR with nothing to abort, and RFC 1123 §3.2.3: \"A host MUST be able to receive and ignore any Telnet control functions that it does not support\". "+
+			"Fix: skip Telnet IAC sequences (and the urgent byte) before parsing the verb", how, Config().Timeout, err, xferReplyOrErr(plain, perr)))
 	}
 	if !r.Is(225, 226) {
 		Problem(fmt.Sprintf("%s; got %q, though a plain ABOR got %s. RFC 959 §4.1.3 wants 226 (or 225, §5.4) for an ABOR with nothing to abort, and RFC 1123 §3.2.3: \"A host MUST be able to receive and ignore any Telnet control functions that it does not support\". "+
