@@ -334,10 +334,10 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// RFC 1123 §3.2.3: "A host MUST be able to receive and ignore any
 	// Telnet control functions that it does not support", so the IAC
 	// bytes, however urgent data split them, must not spoil the ABOR
-	// behind them: it gets the legal XFER-012 answer during
-	// a transfer (426 then 226, or the transfer's 226/250 then 225/226)
-	// and 225/226 with nothing running (§4.1.3, §5.4), and the control
-	// connection stays in sync. Acting at once is not required: RFC 959
+	// behind them: it gets the legal XFER-012 answer during a transfer
+	// (426 then 226, or the transfer's 226/250 then 225/226) and 225/226
+	// with nothing running (§4.1.3, §5.4), and the control connection
+	// stays in sync. Acting at once is not required: RFC 959
 	// §4.1 only "tentatively recommend[s]" IP and Synch and says "Some
 	// servers may not be able to monitor the control and data connections
 	// simultaneously"; RFC 1123 §4.1.3.3: "Even such a minimal server must
@@ -368,7 +368,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 				how := v.name + " during " + x.Cmd
 				notImpl, late := xferAbortAnswer(ctx, s, x, how)
 				if notImpl != "" {
-					Problem(fmt.Sprintf("%s; a plain ABOR with nothing running was not refused with 500/502, so ABOR is implemented and the Telnet bytes spoilt this one (RFC 1123 §3.2.3: \"A host MUST be able to receive and ignore any Telnet control functions that it does not support\"). "+
+					Problem(fmt.Sprintf("%s, yet a plain ABOR with nothing running was not refused with 500/502: ABOR is implemented, and the Telnet bytes before this one spoilt it (RFC 1123 §3.2.3: \"A host MUST be able to receive and ignore any Telnet control functions that it does not support\"). "+
 						"Fix: strip Telnet IAC sequences (IAC IP, IAC DM, a lone urgent IAC) before parsing the verb", notImpl))
 				}
 				if late != "" {
