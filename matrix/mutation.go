@@ -228,7 +228,8 @@ var extraAreas = map[string][]string{
 	// the checks that meet the exhausted pool: they must pass or be
 	// blocked by RANGE-007, never fail (issue 17: one defect, one failure)
 	"pasv-port-cooldown": {"pasv", "transfer"},
-	"abor-drops-session": {"epsv"}, // EPSV-007 aborts a transfer: blocked by XFER-012
+	"abor-drops-session": {"epsv"},         // EPSV-007 aborts a transfer: blocked by XFER-012
+	"abor-deferred":      {"pasv", "epsv"}, // ABOR in PASV-013, EPSV-007
 }
 
 // Tolerated are undeclared verdict changes a fault may bring about without

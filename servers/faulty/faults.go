@@ -61,6 +61,7 @@ type behaviour struct {
 	// transfers
 	aborPlainHeld bool // a plain ABOR (no Telnet IAC) waits for the running download to end
 	aborDrops     bool // ABOR during (or right after) a transfer closes the control connection
+	aborHeld      bool // every ABOR, Telnet IP + Synch or not, waits for the running download to end
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 }
@@ -181,6 +182,7 @@ func merge(fs []Fault) behaviour {
 		b.doubleCR = b.doubleCR || x.doubleCR
 		b.aborPlainHeld = b.aborPlainHeld || x.aborPlainHeld
 		b.aborDrops = b.aborDrops || x.aborDrops
+		b.aborHeld = b.aborHeld || x.aborHeld
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 	}
@@ -388,6 +390,15 @@ func init() {
 		Doc:   "ABOR while a transfer runs (or right after a transfer command) closes the control connection (no 426/226)",
 		Kills: []string{"XFER-012", "XFER-013", "XFER-024"},
 		b:     behaviour{aborDrops: true}})
+	// RFC 1123 §4.1.3.3: a minimal server "must be prepared to accept and
+	// defer a STAT or ABOR command that arrives during data transfer", so
+	// deferring even the ABOR behind Telnet IP + Synch is conformant: the
+	// ABOR checks warn.
+	register(Fault{Name: "abor-deferred",
+		Doc:        "every ABOR, with or without Telnet IP and Synch before it, is held back until the running download has ended, as by a server that never watches the control connection during a transfer",
+		Kills:      []string{"XFER-012", "XFER-013", "XFER-024"},
+		Conformant: true,
+		b:          behaviour{aborHeld: true}})
 	// RFC 959 §5.4 lists 211, 212 and 213 for STAT without tying a code to
 	// the kind of path: conformant, no check may fail.
 	register(Fault{Name: "stat-path-211",

@@ -25,7 +25,7 @@ func TestRegistry(t *testing.T) {
 		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall", "reply-double-500", "pasv-port-cooldown",
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
-		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session",
+		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session", "abor-deferred",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

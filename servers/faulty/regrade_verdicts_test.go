@@ -106,3 +106,18 @@ func slowAuthSession(c net.Conn, delay time.Duration) {
 		}
 	}
 }
+
+// abor-deferred holds every ABOR, Telnet IP + Synch or not, until the
+// download ends, which RFC 1123 §4.1.3.3 allows ("accept and defer"): the
+// ABOR checks warn, none fails.
+func TestAborDeferredWarns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the suites and runs them through the proxy; skipped with -short")
+	}
+	_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("abor-deferred")))
+	got := runChecks(t, tg, `\b(XFER-012|XFER-013)\b`)
+	expectVerdicts(t, got, map[string]want{
+		"XFER-012": {result: report.Warn, contains: []string{"accept and defer", "Fix:"}},
+		"XFER-013": {result: report.Warn, contains: []string{"Telnet IP + Synch", "only after the transfer ended", "accept and defer", "Fix:"}},
+	})
+}

@@ -177,6 +177,18 @@ func (s *session) removeRelay(r *relay) {
 	s.mu.Unlock()
 }
 
+// relaying reports whether a data connection of s still carries data from
+// the server: a relay whose server side already closed is over, even while
+// its goroutine has yet to unregister it (under load that lags the 226).
+func (s *session) relaying() bool {
+	for _, r := range s.relaySnapshot() {
+		if !r.upEOF.Load() {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *session) relaySnapshot() []*relay {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -316,7 +328,7 @@ func (s *session) command(line []byte) {
 		return
 	}
 	b := s.p.b
-	if b.aborPlainHeld && verb == "ABOR" && bytes.IndexByte(line, 0xFF) < 0 {
+	if verb == "ABOR" && (b.aborHeld || b.aborPlainHeld && bytes.IndexByte(line, 0xFF) < 0) {
 		s.awaitDownloads()
 	}
 	e := &entry{verb: verb, arg: arg, at: time.Now()}
@@ -339,7 +351,7 @@ func (s *session) command(line []byte) {
 		}
 	}
 	s.mu.Unlock()
-	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || len(s.relaySnapshot()) > 0) {
+	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || s.relaying()) {
 		// the transfer may be over at the server (fast servers fill the
 		// socket buffers) while the client is still reading it
 		s.logf("abor-drops-session: ABOR after %s, closing the control connection", prev)
@@ -370,9 +382,9 @@ func (s *session) command(line []byte) {
 }
 
 // awaitDownloads blocks the reading of client commands until every
-// download relayed for the session has ended (abor-plain-ignored: the
-// server reads the control connection again only after the transfer). It
-// gives up when the session ends or after a minute.
+// download relayed for the session has ended (abor-plain-ignored,
+// abor-deferred: the server reads the control connection again only after
+// the transfer). It gives up when the session ends or after a minute.
 func (s *session) awaitDownloads() {
 	deadline := time.After(time.Minute)
 	for _, r := range s.relaySnapshot() {

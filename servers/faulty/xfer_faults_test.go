@@ -119,3 +119,27 @@ func TestAborDropsSession(t *testing.T) {
 		t.Fatalf("ABOR mid-transfer: %s %v, want the control connection closed", r, err)
 	}
 }
+
+// abor-deferred holds even the ABOR behind Telnet IP + Synch until the
+// download has ended: no reply while it runs, then the transfer's 226.
+func TestAborDeferred(t *testing.T) {
+	_, tg := withFault(t, "abor-deferred")
+	name := fname(t)
+	c := login(t, tg)
+	if res, _ := xfer(t, c, false, "STOR "+name, payload(32<<20)); !res.OK() {
+		t.Fatalf("STOR: %s", res)
+	}
+	c, nc := heldRetr(t, tg, name)
+	abor := append([]byte{0xFF, 0xF4, 0xFF, 0xF2}, "ABOR\r\n"...)
+	if err := c.WriteRaw(tctx(t), abor); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := replyWithin(c, 1500*time.Millisecond); !ftp.IsTimeout(err) {
+		t.Fatalf("IP+Synch ABOR mid-transfer: %s %v, want no reply while the download runs", r, err)
+	}
+	n, _ := io.Copy(io.Discard, nc)
+	r, err := replyWithin(c, 5*time.Second)
+	if err != nil || !r.Is(226, 250) {
+		t.Fatalf("after the rest of the download (%d bytes): %s %v, want the transfer's 226 first", n, r, err)
+	}
+}

@@ -108,7 +108,7 @@ XFER-009||transfer|observe|3659§5.3|record whether a failed STOR clears the RES
 XFER-010||transfer|observe|3659§4,3659§5|record REST and SIZE under TYPE A
 XFER-011||transfer|must|959§4.1.3,959§5.4|ABOR with nothing in progress answers 225 or 226 (ABOR not implemented: skip)
 XFER-012|*|transfer|must|959§4.1.3,959§4.1,1123§4.1.3.3|ABOR during a transfer is answered 426 then 226 (or, deferred to the transfer's end, 226 then 225/226: warn) and the control stays in sync
-XFER-013||transfer|must|959§4.1|ABOR preceded by Telnet IP and Synch is recognised during a transfer and with none
+XFER-013||transfer|must|959§4.1,959§4.1.3,1123§3.2.3,1123§4.1.3.3|ABOR behind Telnet IP and Synch is answered legally during a transfer (deferred to its end: warn) and 225/226 with none, the control staying in sync (ABOR not implemented: skip)
 XFER-014||transfer|must|959§5.4|a data connection closed by the client mid-RETR ends 426/451, not 226
 XFER-015|*|transfer|must|959§4.1.3,1123§4.1.3.3|STAT during a transfer answers without disturbing it
 XFER-016||transfer|must|959§4.1.3,959§5.4|STAT answers 211; STAT of a path 211/212/213, 450/550 for a missing one
