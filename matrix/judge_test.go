@@ -32,8 +32,8 @@ func TestJudgeBlocked(t *testing.T) {
 			[]string{"PASV-004", "XFER-001"}, nil, []string{"RANGE-007"}, true},
 		{"an undeclared failure", map[string]string{"RANGE-007": "warn", "PASV-004": "blocked", "XFER-001": "pass", "RANGE-002": "pass", "PASV-005": "pass", "XFER-002": "fail"},
 			[]string{"PASV-004"}, []string{"XFER-002"}, []string{"RANGE-007", "XFER-002"}, false},
-		{"an undeclared warning", map[string]string{"RANGE-007": "warn", "PASV-004": "pass", "XFER-001": "pass", "RANGE-002": "warn", "PASV-005": "pass", "XFER-002": "pass"},
-			nil, []string{"RANGE-002"}, []string{"RANGE-002", "RANGE-007"}, false},
+		{"an undeclared warning", map[string]string{"RANGE-007": "warn", "PASV-004": "pass", "XFER-001": "pass", "RANGE-002": "pass", "PASV-005": "warn", "XFER-002": "pass"},
+			nil, []string{"PASV-005"}, []string{"PASV-005", "RANGE-007"}, false},
 		{"blocked by a check the fault does not declare", map[string]string{"RANGE-007": "warn", "PASV-004": "pass", "XFER-001": "pass", "RANGE-002": "pass", "PASV-005": "blocked", "XFER-002": "pass"},
 			nil, []string{"PASV-005"}, []string{"RANGE-007"}, false},
 	}

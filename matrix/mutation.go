@@ -247,6 +247,11 @@ var Tolerated = map[string]map[string]string{
 		"RANGE-002": leakOrder,
 		"RANGE-003": leakOrder,
 	},
+	"pasv-port-cooldown": {
+		"RANGE-002": poolCooling,
+		"RANGE-003": poolCooling,
+		"RANGE-004": poolCooling,
+	},
 	"pasv-port-outside-range": {"PASV-006": lateClose},
 	"pasv-low-port":           {"PASV-006": lateClose},
 	"epsv-all-refused":        {"EPSV-007": "by design: with EPSV ALL refused there is no EPSV ALL state to test, so EPSV-007 skips (pass → skip) and only EPSV-006 fails: one defect, one failure"},
@@ -257,9 +262,10 @@ var Tolerated = map[string]map[string]string{
 }
 
 const (
-	ownPool   = "the proxy hands out ports from its own pool instead of mirroring the server's, so range exhaustion is the proxy's (425, conformant) and hides the server's own answer (pyftpdlib: a port outside the range, RANGE-005 warn → pass)"
-	lateClose = "flaky: the proxy's own listener outside the range (or below 1024) sometimes still accepts 250ms after a superseding PASV/EPSV (proxy-side timing); seen once in the full run (pasv-port-outside-range) and once in a focused run (pasv-low-port), passing in the others"
-	leakOrder = "order: which checks run after the leaked listeners fill the range decides whether this one fails; it does in the focused run (pasv || port-range), not in the full suite"
+	poolCooling = "order (open, issue 17): a port-spread check that runs while earlier checks' ports still cool down sees only the few ports the server can hand out then (one port over and over: RANGE-002 never sees the lower bound, RANGE-004 calls it predictable, RANGE-003 is blocked when none is free) — TestSeedsAgree saw them pass under seed 1 and warn or block under seed 7; they must wait for the pool to recover first, which is not built yet"
+	ownPool     = "the proxy hands out ports from its own pool instead of mirroring the server's, so range exhaustion is the proxy's (425, conformant) and hides the server's own answer (pyftpdlib: a port outside the range, RANGE-005 warn → pass)"
+	lateClose   = "flaky: the proxy's own listener outside the range (or below 1024) sometimes still accepts 250ms after a superseding PASV/EPSV (proxy-side timing); seen once in the full run (pasv-port-outside-range) and once in a focused run (pasv-low-port), passing in the others"
+	leakOrder   = "order: which checks run after the leaked listeners fill the range decides whether this one fails; it does in the focused run (pasv || port-range), not in the full suite"
 )
 
 // FocusAreas are the catalog areas a fault's focused run covers: the

@@ -68,6 +68,11 @@ func TestSeedsAgree(t *testing.T) {
 			t.Logf("%s: seeds %s and %s in %.0fs (%.0fs, %.0fs); runs in %s", c.name, seeds[0], seeds[1],
 				time.Since(start).Seconds(), runs[0].Seconds, runs[1].Seconds, out)
 			for _, d := range seedDiffs(runs) {
+				id, _, _ := strings.Cut(d, ":")
+				if why, ok := matrix.Tolerated[c.fault][id]; ok {
+					t.Logf("known order dependence (matrix.Tolerated): %s — %s", d, why)
+					continue
+				}
 				t.Error(d)
 			}
 		})
