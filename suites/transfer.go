@@ -709,15 +709,7 @@ func xferSend(ctx context.Context, s *Session, line string) {
 // ABOR, which the rule does not allow.
 func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
 	GinkgoHelper()
-	stop := make(chan struct{})
-	slow := make(chan error, 1)
-	go func() {
-		_, err := x.DrainSlowly(ctx, xferAbortWindow+time.Second, 16<<10, 40*time.Millisecond, stop)
-		slow <- err
-	}()
-	first, err := s.TryNext(ctx, xferAbortWindow)
-	close(stop)
-	<-slow
+	first, err := xferFirstReplyReadingSlowly(ctx, s, x)
 	if err != nil {
 		// Nothing yet: let the transfer finish to show what the server
 		// does with the ABOR it has not acted on.
@@ -738,6 +730,23 @@ func xferExpectAborted(ctx context.Context, s *Session, x *Held, how string) {
 	Expect(derr == nil || xferIsReset(derr)).To(BeTrue(), "%s: the data connection must be closed after ABOR (read %d more bytes, then %v)", how, n, derr)
 	Expect(x.Read).To(BeNumerically("<", BigFileSize), "%s: the whole file arrived: the transfer was not aborted", how)
 	Expect(s.Do(ctx, "NOOP")).To(HaveCode(200), "%s: control connection after the ABOR", how)
+}
+
+// xferFirstReplyReadingSlowly waits up to xferAbortWindow for the first
+// reply after an ABOR while the client keeps reading the held download
+// slowly (as BSD ftp(1) drains after ABOR), so a server that checks the
+// control connection between writes gets its chance.
+func xferFirstReplyReadingSlowly(ctx context.Context, s *Session, x *Held) (ftp.Reply, error) {
+	stop := make(chan struct{})
+	slow := make(chan error, 1)
+	go func() {
+		_, err := x.DrainSlowly(ctx, xferAbortWindow+time.Second, 16<<10, 40*time.Millisecond, stop)
+		slow <- err
+	}()
+	first, err := s.TryNext(ctx, xferAbortWindow)
+	close(stop)
+	<-slow
+	return first, err
 }
 
 // xferExpectAbortAnswered is XFER-012's rule for an ABOR sent during a
@@ -764,15 +773,7 @@ func xferExpectAbortAnswered(ctx context.Context, s *Session, x *Held, how strin
 func xferAbortAnswer(ctx context.Context, s *Session, x *Held, how string) (notImpl, late string) {
 	GinkgoHelper()
 	at := x.Read
-	stop := make(chan struct{})
-	slow := make(chan error, 1)
-	go func() {
-		_, err := x.DrainSlowly(ctx, xferAbortWindow+time.Second, 16<<10, 40*time.Millisecond, stop)
-		slow <- err
-	}()
-	first, err := s.TryNext(ctx, xferAbortWindow)
-	close(stop)
-	<-slow
+	first, err := xferFirstReplyReadingSlowly(ctx, s, x)
 	if err == nil && first.Is(500, 502) {
 		return fmt.Sprintf("%s: ABOR got %q: ABOR is not implemented (RFC 1123 §4.1.5: MAY; RFC 959 §5.4 allows 500/502)", how, first.Raw), ""
 	}
