@@ -174,7 +174,9 @@ Checks that need a setting you did not give (e.g. RANGE-* without
 --ftp.pasv-range) or a feature the server does not advertise are skipped
 with the reason.
 
-Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record.
+Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record;
+a check another check's defect kept from testing its own rule is blocked
+(the reason names that check; never a failure on its own).
 Exit status: 0 no failures, 1 a check failed, 2 bad command line or
 configuration (also: a filter that selects no check, a report path that
 cannot be written), 3 server unreachable, login refused, or the server
