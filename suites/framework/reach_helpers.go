@@ -177,7 +177,8 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	p := ProbePassivePorts(ctx, s, ProbeSize())
 	switch {
 	case len(p.Refused) > 0 && len(p.Accepted) > 0:
-		msg += fmt.Sprintf("; of %d more PASVs, ports %s accepted no connection while %s did: the passive range is only partly published/forwarded",
+		// the conclusion first: verdict reasons are cut at 600 characters
+		msg += fmt.Sprintf("; the passive range is only partly published/forwarded: of %d more PASVs, ports %s accepted no connection while %s did",
 			p.Tried, ShortPortList(UniqPorts(p.Refused), 8), ShortPortList(UniqPorts(p.Accepted), 8))
 	case len(p.Refused) > 0:
 		msg += fmt.Sprintf("; no port of %d more PASVs accepted a connection (%s)", p.Tried, ShortPortList(UniqPorts(p.Refused), 8))
