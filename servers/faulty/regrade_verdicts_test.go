@@ -52,10 +52,10 @@ func TestSEC001WaitsOutDelays(t *testing.T) {
 	}
 }
 
-// slowAuthServer is a minimal FTP control server on loopback: USER gets
-// 331, a wrong PASS 530 after delay, NOOP 200, QUIT 221; it never closes a
-// session by itself. Sessions end with the test (or after a minute idle).
-func slowAuthServer(t *testing.T, delay time.Duration) string {
+// serveSessions listens on loopback and runs session for each of up to
+// 100 connections; the listener closes and the sessions are waited for when
+// the test ends. It returns the address.
+func serveSessions(t *testing.T, session func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,10 +72,18 @@ func slowAuthServer(t *testing.T, delay time.Duration) string {
 				return
 			}
 			wg.Add(1)
-			go func() { defer wg.Done(); slowAuthSession(c, delay) }()
+			go func() { defer wg.Done(); session(c) }()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// slowAuthServer is a minimal FTP control server on loopback: USER gets
+// 331, a wrong PASS 530 after delay, NOOP 200, QUIT 221; it never closes a
+// session by itself. Sessions end with the test (or after a minute idle).
+func slowAuthServer(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	return serveSessions(t, func(c net.Conn) { slowAuthSession(c, delay) })
 }
 
 func slowAuthSession(c net.Conn, delay time.Duration) {

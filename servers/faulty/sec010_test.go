@@ -5,7 +5,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,25 +38,7 @@ func TestSEC010CountsOnlyArrivalsAfterTheClose(t *testing.T) {
 // has closed the control connection.
 func portDialServer(t *testing.T, late bool) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; i < 100; i++ {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); portDialSession(c, late) }()
-		}
-	}()
-	return ln.Addr().String()
+	return serveSessions(t, func(c net.Conn) { portDialSession(c, late) })
 }
 
 func portDialSession(c net.Conn, late bool) {
