@@ -28,7 +28,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	// it is suggested that the server impose a 5 second delay before
 	// replying to an invalid "PASS" command". The check waits out whatever
 	// delay the server imposes (each wait is at least secMinWait, or the
-	// longest delay seen so far plus a margin), so a server that follows the
+	// longest delay seen so far tripled, as delays may grow), so a server that follows the
 	// suggestion is never cut short, and counts only the attempts the
 	// server actually answered.
 	Check("SEC-001", func(ctx SpecContext) {
@@ -614,7 +614,7 @@ const secMinWait = 6 * time.Second
 const secMaxWait = 25 * time.Second
 
 // secAttempts is SEC-001's session: each command's reply is waited for
-// at least secMinWait, or the longest delay seen plus half of it; the
+// at least secMinWait, or three times the longest delay seen; the
 // whole budget is five such waits plus slack, so it grows with the
 // server's delay.
 type secAttempts struct {
@@ -631,7 +631,11 @@ type secAttempts struct {
 }
 
 func (a *secAttempts) per() time.Duration {
-	d := max(secMinWait, Config().Timeout, a.longest+max(time.Second, a.longest/2))
+	// A server may lengthen the delay with each attempt, with jitter
+	// (pure-ftpd sleeps about 3 s times the attempt number plus up to 3 s:
+	// 3.1 s then 8.9 s is possible), so the next wait is three times the
+	// longest delay seen, not that delay plus a margin.
+	d := max(secMinWait, Config().Timeout, 3*a.longest+time.Second)
 	return min(d, max(secMaxWait, Config().Timeout))
 }
 

@@ -41,7 +41,27 @@ func TestSEC001WaitsOutDelays(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the suites and waits out five 5.5 s delays; skipped with -short")
 	}
-	addr := slowAuthServer(t, 5500*time.Millisecond)
+	t.Parallel()
+	expectSEC001Fails(t, slowAuthServer(t, func(int) time.Duration { return 5500 * time.Millisecond }))
+}
+
+// SEC-001 against a server whose delay grows with each wrong password,
+// as pure-ftpd's does (about 3 s more per attempt, plus up to 3 s of
+// jitter): here the jitter is worst for the check — the first delay
+// short, the next long (3, 9, 9, 15, 15 s). A wait sized from the
+// longest delay plus a half gave up at the third attempt and skipped.
+func TestSEC001WaitsOutGrowingDelays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the suites and waits out five delays up to 15 s; skipped with -short")
+	}
+	t.Parallel()
+	delays := []int{3, 9, 9, 15, 15, 15} // seconds, for the n-th wrong PASS
+	growing := func(n int) time.Duration { return time.Duration(delays[min(n, len(delays))-1]) * time.Second }
+	expectSEC001Fails(t, slowAuthServer(t, growing))
+}
+
+func expectSEC001Fails(t *testing.T, addr string) {
+	t.Helper()
 	tg := servers.Target{Server: "slow-auth", Addr: addr, User: "ftpuser", Password: "right-password"}
 	got := runChecks(t, tg, `\bSEC-001\b`)
 	expectVerdicts(t, got, map[string]want{
@@ -79,18 +99,20 @@ func serveSessions(t *testing.T, session func(net.Conn)) string {
 }
 
 // slowAuthServer is a minimal FTP control server on loopback: USER gets
-// 331, a wrong PASS 530 after delay, NOOP 200, QUIT 221; it never closes a
-// session by itself. Sessions end with the test (or after a minute idle).
-func slowAuthServer(t *testing.T, delay time.Duration) string {
+// 331, the session's n-th wrong PASS 530 after delay(n), NOOP 200, QUIT
+// 221; it never closes a session by itself. Sessions end with the test
+// (or after a minute idle).
+func slowAuthServer(t *testing.T, delay func(n int) time.Duration) string {
 	t.Helper()
 	return serveSessions(t, func(c net.Conn) { slowAuthSession(c, delay) })
 }
 
-func slowAuthSession(c net.Conn, delay time.Duration) {
+func slowAuthSession(c net.Conn, delay func(n int) time.Duration) {
 	defer c.Close()
 	say := func(s string) { c.SetWriteDeadline(time.Now().Add(5 * time.Second)); c.Write([]byte(s + "\r\n")) }
 	say("220 slow-auth ready")
 	br := bufio.NewReaderSize(c, 1024)
+	wrong := 0
 	for n := 0; n < 200; n++ {
 		c.SetReadDeadline(time.Now().Add(time.Minute))
 		line, err := br.ReadString('\n')
@@ -102,7 +124,8 @@ func slowAuthSession(c net.Conn, delay time.Duration) {
 		case "USER":
 			say("331 Password required.")
 		case "PASS":
-			time.Sleep(delay)
+			wrong++
+			time.Sleep(delay(wrong))
 			say("530 Login incorrect.")
 		case "NOOP":
 			say("200 OK.")
