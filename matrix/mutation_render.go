@@ -109,6 +109,9 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 		if len(f.Masked) > 0 {
 			verdict += "; masked by the proxy: " + strings.Join(f.Masked, " ")
 		}
+		if len(f.Blocked) > 0 {
+			verdict += fmt.Sprintf("; blocked by its kills (not failed): %d checks", len(f.Blocked))
+		}
 		if len(f.Collateral) > 0 {
 			verdict += fmt.Sprintf("; collateral outside its areas: %d checks", len(f.Collateral))
 		}

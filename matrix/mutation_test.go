@@ -80,6 +80,9 @@ func TestMutation(t *testing.T) {
 					t.Logf("tolerated change of %s: %s", id, matrix.Tolerated[f.Fault][id])
 				}
 			}
+			if len(f.Blocked) > 0 {
+				t.Logf("blocked by the fault's kills (one defect, one failure): %v", f.Blocked)
+			}
 			changed := map[string]matrix.Change{}
 			for _, c := range f.Changes {
 				changed[c.ID] = c

@@ -38,7 +38,8 @@ type behaviour struct {
 	keepOld       bool // a new PASV/EPSV does not close the previous listener
 	leakUnused    bool // listeners never connected to are never closed
 	// exhaustion
-	exhaust exhaustMode
+	exhaust  exhaustMode
+	cooldown bool // a port stays unusable for cfg.cooldown after its data connection closed
 	// sequencing
 	pasvBeforeLogin  bool
 	unknown200       bool
@@ -159,6 +160,7 @@ func merge(fs []Fault) behaviour {
 		b.unbound = b.unbound || x.unbound
 		b.unpublished = b.unpublished || x.unpublished
 		b.shift = b.shift || x.shift
+		b.cooldown = b.cooldown || x.cooldown
 		b.epsvBadDelims = b.epsvBadDelims || x.epsvBadDelims
 		b.foreignAccept = b.foreignAccept || x.foreignAccept
 		b.keepOld = b.keepOld || x.keepOld

@@ -22,7 +22,7 @@ func TestRegistry(t *testing.T) {
 		"pasv-accept-foreign", "pasv-keep-old-listener", "pasv-shared-port", "pasv-leak-unused",
 		"pasv-sequential-ports", "exhaust-outside-range", "exhaust-stall", "seq-pasv-before-login",
 		"seq-unknown-200", "seq-rnto-without-rnfr", "seq-pasv-after-epsv-all", "seq-epsv-all-forgotten",
-		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall", "reply-double-500",
+		"reply-multiline-code", "reply-missing-cr", "reply-split-segments", "reply-stall", "reply-double-500", "pasv-port-cooldown",
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session", "abor-deferred",
