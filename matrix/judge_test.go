@@ -48,3 +48,30 @@ func TestJudgeBlocked(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgeDeclaredCascade: a declared kill that the suite now reports as
+// blocked by another declared kill the fault killed (PASV answered with
+// five numbers: PASV-002 fails, the checks that needed a passive
+// connection are blocked by it) is the cascade, not a missed kill.
+func TestJudgeDeclaredCascade(t *testing.T) {
+	f := faulty.MustLookup("pasv-five-numbers")
+	if !contains(f.Kills, "PASV-002") || !contains(f.Kills, "PASV-004") {
+		t.Fatalf("pasv-five-numbers declares %v", f.Kills)
+	}
+	clean := map[string]string{"PASV-002": "pass", "PASV-004": "pass"}
+	reasons := map[string]string{"PASV-004": "blocked by PASV-002: PASV answered 227 Entering Passive Mode (127,0,0,1,117)."}
+	faulted := map[string]string{"PASV-002": "fail", "PASV-004": "blocked"}
+	var fo FaultOutcome
+	judge(&fo, f, faulty.Evaluate(f, clean, faulted), clean, faulted, reasons)
+	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || len(fo.Missed) != 0 || !fo.OK {
+		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked, nothing missed, ok", fo.Blocked, fo.Missed, fo.OK)
+	}
+	// blocked by a declared check the fault did not kill: still missed
+	clean["PASV-002"] = "fail"
+	fo = FaultOutcome{}
+	judge(&fo, f, faulty.Evaluate(f, clean, faulted), clean, faulted, reasons)
+	if len(fo.Missed) != 1 || fo.OK {
+		t.Errorf("missed %v, ok %v; want PASV-004 missed", fo.Missed, fo.OK)
+	}
+}
+

@@ -504,10 +504,10 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	return m, nil
 }
 
-// judge fills a fault's row from faulty.Evaluate's outcome. Undeclared
-// changes are sorted: a check blocked by one of the fault's declared kills
-// (framework.Blocked: "blocked by RANGE-007: ...") is the suite keeping one
-// defect to one failure, not a kill and not unexpected (Blocked); a change
+// judge fills a fault's row from faulty.Evaluate's outcome. A check blocked
+// by one of the fault's declared kills that it killed (framework.Blocked:
+// "blocked by PASV-001: ...") is the suite keeping one defect to one
+// failure: not a kill, not unexpected, not missed (Blocked); a change
 // Tolerated names is masked; the rest are unexpected inside the fault's
 // focus areas and collateral outside them.
 func judge(fo *FaultOutcome, f faulty.Fault, out faulty.Outcome, clean, faulted, reasons map[string]string) {
@@ -524,8 +524,14 @@ func judge(fo *FaultOutcome, f faulty.Fault, out faulty.Outcome, clean, faulted,
 	for _, a := range FocusAreas(f) {
 		focus[a] = true
 	}
+	// blockedByKill: the check is blocked by a check the fault declares
+	// and killed; the fault's one defect fails once, in its owner.
+	blockedByKill := func(id string) bool {
+		by := report.BlockedBy(reasons[id])
+		return faulted[id] == string(report.Blocked) && contains(f.Kills, by) && contains(out.Killed, by)
+	}
 	for _, id := range out.Unexpected {
-		if faulted[id] == string(report.Blocked) && contains(f.Kills, report.BlockedBy(reasons[id])) {
+		if blockedByKill(id) {
 			fo.Blocked = append(fo.Blocked, id)
 			continue
 		}
@@ -540,6 +546,12 @@ func judge(fo *FaultOutcome, f faulty.Fault, out faulty.Outcome, clean, faulted,
 		}
 	}
 	for _, id := range out.Missed {
+		if blockedByKill(id) {
+			// declared, but the suite now reports the cascade as blocked:
+			// the kill belongs to the blocker (a declaration to trim)
+			fo.Blocked = append(fo.Blocked, id)
+			continue
+		}
 		if clean[id] == "pass" {
 			fo.Missed = append(fo.Missed, id)
 		} else {

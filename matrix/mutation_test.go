@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,11 +41,15 @@ func TestMutation(t *testing.T) {
 	if d := os.Getenv("FTPH_MUTATION_OUT"); d != "" {
 		out = d
 	}
+	var faults []string // all, or FTPH_MUTATION_FAULTS (comma list) while working on some
+	if only := os.Getenv("FTPH_MUTATION_FAULTS"); only != "" {
+		faults = strings.Split(only, ",")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
 	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
-		Binary: bin, Server: server, Dir: out, Parallel: 2, Focused: true,
+		Binary: bin, Server: server, Dir: out, Parallel: 2, Focused: true, Faults: faults,
 		// transparency (direct vs clean proxy) is checked on the whole suite by
 		// `make mutation`; here it would cost a minute of the time budget
 		NoDirect: true,
