@@ -150,8 +150,9 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			held.Add(pool.Sessions[i], r.EP)
 			owners[r.EP.Port] = append(owners[r.EP.Port], i+1)
 		}
-		if ok < 2 {
-			BlockOnPoolRefusal(refusal)
+		if ok == 0 || (ok == 1 && Recovers(refusal.Reply)) {
+			// none held (PASV fails for all), or the pool ran dry after one
+			BlockOnPassiveFailure(refusal)
 		}
 		Expect(ok).To(BeNumerically(">=", 2), "at least two concurrent PASV/EPSV must succeed to compare ports")
 		var vs []string
@@ -219,8 +220,9 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			pr := TryPassive(ctx, s, false)
 			if held == 0 {
 				// refused before holding any port: the pool was empty
-				// before this check (RANGE-007's), nothing to judge here
-				BlockOnPoolRefusal(pr)
+				// before this check (RANGE-007's) or PASV fails for all
+				// (PASV-001's), nothing to judge here
+				BlockOnPassiveFailure(pr)
 			}
 			if pr.OK() {
 				held++
@@ -402,7 +404,8 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		}
 		if held == 0 {
 			// nothing held, nothing to release: the rule cannot be tested
-			BlockOnPoolRefusal(firstRefusal)
+			BlockOnPassiveFailure(firstRefusal)
+			Fail("no passive port could be held: every session's PASV failed") // not reached
 		}
 		// Release: abrupt close, QUIT, or ABOR (the session stays open).
 		type released struct {

@@ -338,13 +338,15 @@ func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	return PassiveReply{Verb: v, Reply: r, EP: ep}
 }
 
-// BlockOnPoolRefusal blocks the check when pr is a passive refusal that
-// recovers (the pool is exhausted for now): a check that needs held ports
-// and got none cannot test its own rule; RANGE-007 (or PASV-001/EPSV-001)
-// judges the refusal.
-func BlockOnPoolRefusal(pr PassiveReply) {
+// BlockOnPassiveFailure blocks the check when pr is a failed passive setup
+// made before the check held any port: a check that needs held ports and
+// got none cannot test its own rule. An exhausted pool (a refusal that
+// recovers) is RANGE-007's to judge, any other failure (a refusal, an
+// unparsable reply) PASV-001's or EPSV-001's; without this a check with
+// nothing held would judge nothing and pass.
+func BlockOnPassiveFailure(pr PassiveReply) {
 	GinkgoHelper()
-	if !pr.OK() && Recovers(pr.Reply) {
+	if !pr.OK() {
 		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
 	}
 }
