@@ -61,6 +61,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	// ports in more sessions until hi appears.
 	Check("RANGE-002", Serial, func(ctx SpecContext) {
 		lo, hi := RequireRange()
+		AwaitPoolRecovery(ctx)
 		size := hi - lo + 1
 		seen := map[int]bool{}
 		s := Login(ctx)
@@ -118,6 +119,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	// listeners of concurrent sessions should be distinct.
 	Check("RANGE-003", Serial, func(ctx SpecContext) {
 		lo, hi := RequireRange()
+		AwaitPoolRecovery(ctx)
 		size := hi - lo + 1
 		// size/2-2 leaves headroom under servers that cap clients at
 		// half the range (pure-ftpd).
@@ -169,6 +171,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	// local port numbers for data connections" — advice, no requirement.
 	// ProFTPD pasv_ports_random_issue1396.
 	Check("RANGE-004", func(ctx SpecContext) {
+		AwaitPoolRecovery(ctx)
 		var firsts []int
 		for i := 0; i < 5; i++ {
 			s := Login(ctx)
@@ -345,6 +348,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		for i := 1; i <= n; i++ {
 			pr := TryPassive(ctx, s, false)
 			if !pr.OK() {
+				NotePoolRanDry(pr.Reply)
 				vs = append(vs, fmt.Sprintf("transfer %d of %d: %s", i, n, pr))
 				break
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
+	. "github.com/onsi/ginkgo/v2"
 )
 
 // PassiveWaitPerSetup bounds how long one passive setup waits out a refusal
@@ -122,6 +123,7 @@ func passiveWithWait(ctx context.Context, c *ftp.Conn, epsv bool, timeout time.D
 			return t
 		}
 		t.Refusal = t.Reply
+		NotePoolRanDry(t.Reply)
 		if !wait {
 			return t
 		}
@@ -212,4 +214,49 @@ func passiveBlocker(epsv bool, t passiveTry) (owner, evidence string) {
 // than a bare transport error.
 func (t passiveTry) passiveSetupFailed() bool {
 	return t.Err != nil && (t.Reply.Code != 0 || t.Refusal.Code != 0)
+}
+
+// PoolRecovery is how long after a passive pool ran dry its ports are
+// reusable again: Linux keeps a closed connection's port in TIME_WAIT for
+// 60 s, plus a margin.
+var PoolRecovery = 65 * time.Second
+
+// poolRanDry is when a passive setup last met a pool refusal that recovers
+// (UnixNano; 0: never in this process).
+var poolRanDry atomic.Int64
+
+// NotePoolRanDry records that a passive setup was refused for a reason
+// that recovers (Recovers) while no check was holding the pool on purpose:
+// any check's ordinary setup, or RANGE-007's sequential transfers. The
+// checks that hold every port themselves (RANGE-003/005/008) do not call
+// it, so their own exhaustion makes no one wait.
+func NotePoolRanDry(r ftp.Reply) {
+	if Recovers(r) {
+		poolRanDry.Store(time.Now().UnixNano())
+	}
+}
+
+// AwaitPoolRecovery is for checks that judge how a server spreads its
+// passive ports (RANGE-002/003/004): when the pool ran dry less than
+// PoolRecovery ago, they see only the few ports that are free again and
+// would misjudge the spread, so they first wait for the rest to come back
+// (within the passive waiting budgets). It waits for nothing on a server
+// whose pool never ran dry in this run.
+func AwaitPoolRecovery(ctx context.Context) {
+	GinkgoHelper()
+	last := poolRanDry.Load()
+	if last == 0 {
+		return
+	}
+	d := time.Until(time.Unix(0, last).Add(PoolRecovery))
+	if d <= 0 {
+		return
+	}
+	got := takeWait(d)
+	GinkgoWriter.Printf("the passive pool ran dry %s ago: waiting %s (of %s) for its ports to be reusable before judging how they are spread\n",
+		time.Since(time.Unix(0, last)).Round(time.Second), got.Round(time.Second), d.Round(time.Second))
+	select {
+	case <-ctx.Done():
+	case <-time.After(got):
+	}
 }
