@@ -40,7 +40,7 @@ func TestJudgeBlocked(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var fo FaultOutcome
-			judge(&fo, f, faulty.Evaluate(f, clean, c.faulted), clean, c.faulted, reasons)
+			judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, c.faulted), clean, c.faulted, reasons)
 			if !reflect.DeepEqual(fo.Blocked, c.blocked) || !reflect.DeepEqual(fo.Unexpected, c.unexpected) || !reflect.DeepEqual(fo.Killed, c.killed) || fo.OK != c.ok {
 				t.Errorf("blocked %v, unexpected %v, killed %v, ok %v; want blocked %v, unexpected %v, killed %v, ok %v",
 					fo.Blocked, fo.Unexpected, fo.Killed, fo.OK, c.blocked, c.unexpected, c.killed, c.ok)
@@ -55,23 +55,22 @@ func TestJudgeBlocked(t *testing.T) {
 // connection are blocked by it) is the cascade, not a missed kill.
 func TestJudgeDeclaredCascade(t *testing.T) {
 	f := faulty.MustLookup("pasv-five-numbers")
-	if !contains(f.Kills, "PASV-002") || !contains(f.Kills, "PASV-004") {
-		t.Fatalf("pasv-five-numbers declares %v", f.Kills)
+	if kills := Declared(f.Name).Kills; !contains(kills, "PASV-002") || !contains(kills, "PASV-004") {
+		t.Fatalf("pasv-five-numbers declares %v", kills)
 	}
 	clean := map[string]string{"PASV-002": "pass", "PASV-004": "pass"}
 	reasons := map[string]string{"PASV-004": "blocked by PASV-002: PASV answered 227 Entering Passive Mode (127,0,0,1,117)."}
 	faulted := map[string]string{"PASV-002": "fail", "PASV-004": "blocked"}
 	var fo FaultOutcome
-	judge(&fo, f, faulty.Evaluate(f, clean, faulted), clean, faulted, reasons)
+	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
 	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || len(fo.Missed) != 0 || !fo.OK {
 		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked, nothing missed, ok", fo.Blocked, fo.Missed, fo.OK)
 	}
 	// blocked by a declared check the fault did not kill: still missed
 	clean["PASV-002"] = "fail"
 	fo = FaultOutcome{}
-	judge(&fo, f, faulty.Evaluate(f, clean, faulted), clean, faulted, reasons)
+	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
 	if len(fo.Missed) != 1 || fo.OK {
 		t.Errorf("missed %v, ok %v; want PASV-004 missed", fo.Missed, fo.OK)
 	}
 }
-

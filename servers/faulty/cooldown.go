@@ -15,13 +15,9 @@ import (
 // "500 ... bind: Address already in use" until its ports recovered.
 
 func init() {
-	// One defect, one failure: RANGE-007 judges a range that runs dry under
-	// rapid transfers; every other check that meets the 500 is blocked by it
-	// (matrix: a change to "blocked by RANGE-007" is not a kill).
 	register(Fault{Name: "pasv-port-cooldown",
-		Doc:   "each passive port stays unusable for 60s after the server's side closed a data connection on it first (TIME_WAIT, no SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
-		Kills: []string{"RANGE-007"},
-		b:     behaviour{cooldown: true}})
+		Doc: "each passive port stays unusable for 60s after the server's side closed a data connection on it first (TIME_WAIT, no SO_REUSEADDR): other ports are handed out, and with every port cooling PASV/EPSV get '500 ... bind: Address already in use'",
+		b:   behaviour{cooldown: true}})
 }
 
 // errCooling is what binding a cooling port gives.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/servers"
-	"github.com/ftpharness/ftpharness/suites/catalog"
 )
 
 func TestRegistry(t *testing.T) {
@@ -38,14 +37,6 @@ func TestRegistry(t *testing.T) {
 		}
 		if f.Doc == "" || strings.Contains(f.Doc, "\n") {
 			t.Errorf("%s: want a one-line doc, got %q", n, f.Doc)
-		}
-		if len(f.Kills) == 0 && !f.Conformant {
-			t.Errorf("%s: kills nothing and is not conformant", n)
-		}
-		for _, id := range f.Kills {
-			if _, ok := catalog.Get(id); !ok {
-				t.Errorf("%s: kills unknown check %s", n, id)
-			}
 		}
 	}
 	if _, ok := Lookup("no-such-fault"); ok {

@@ -342,6 +342,14 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 			if l.leaked || mode != allocMirror || !p.mirrored() {
 				return nil
 			}
+			// Under pasv-port-cooldown a listener may stand in for another
+			// server port (its mirror was cooling): the server did not
+			// hand this one out again, another session still holds it.
+			for _, b := range l.bindings {
+				if b.s != s && b.s.listener == l && b.upstream != upstream {
+					return nil
+				}
+			}
 			for _, b := range l.bindings {
 				if b.s != s && b.s.listener == l {
 					b.s.listener = nil

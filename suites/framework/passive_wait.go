@@ -260,3 +260,31 @@ func AwaitPoolRecovery(ctx context.Context) {
 	case <-time.After(got):
 	}
 }
+
+// AwaitTransfersCooled waits, once per run, PoolRecovery for passive ports
+// the suite's own transfers may have left cooling (a server that cannot
+// bind a port while a data connection it closed sits in TIME_WAIT hands
+// out only the few others meanwhile), within the passive waiting budgets.
+// A check calls it only when what it saw fits that (few distinct ports)
+// and would otherwise fail; it reports whether it waited, so the check
+// looks again. Later calls return false: one minute is enough for every
+// port to recover, and a server that still shows the symptom has it.
+func AwaitTransfersCooled(ctx context.Context) bool {
+	GinkgoHelper()
+	if !transfersCooledOnce.CompareAndSwap(false, true) {
+		return false
+	}
+	got := takeWait(PoolRecovery)
+	if got <= 0 {
+		return false
+	}
+	GinkgoWriter.Printf("few distinct passive ports: waiting %s for ports cooling from earlier transfers, then looking again\n", got.Round(time.Second))
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(got):
+	}
+	return true
+}
+
+var transfersCooledOnce atomic.Bool
