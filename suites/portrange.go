@@ -613,4 +613,3 @@ func scanPassivePorts(ctx context.Context, seen map[int]bool, lo, hi int) int {
 	}
 	return n
 }
-
