@@ -77,6 +77,7 @@ func setWait(t *testing.T, perSetup, budget time.Duration, rangeDecl string) {
 	oldCfg := Config()
 	PassiveWaitPerSetup, PassiveWaitBudget, passiveFirstPause = perSetup, budget, 50*time.Millisecond
 	passiveWaitSpent.Store(0)
+	passiveWaitTotal.Store(0)
 	checkWait.id, checkWait.spent = "reset", 0
 	c := target.Defaults()
 	c.PasvRange = rangeDecl
@@ -84,6 +85,7 @@ func setWait(t *testing.T, perSetup, budget time.Duration, rangeDecl string) {
 	t.Cleanup(func() {
 		PassiveWaitPerSetup, PassiveWaitBudget, passiveFirstPause = old1, old2, oldFirst
 		passiveWaitSpent.Store(0)
+		passiveWaitTotal.Store(0)
 		SetConfig(oldCfg)
 	})
 }
@@ -129,6 +131,11 @@ func TestPassiveWaitsOutARefusalThatRecovers(t *testing.T) {
 	}
 	if got.Tries < 2 || got.Waited <= 0 || got.Waited > 5*time.Second {
 		t.Errorf("want a few retries over under 5 s, got %d tries over %s", got.Tries, got.Waited)
+	}
+	// the pool recovered: the wait is given back to the run's budget (a
+	// check meeting the next emptied pool waits as long), not to the ceiling
+	if spent, total := passiveWaitSpent.Load(), passiveWaitTotal.Load(); spent != 0 || total != int64(got.Waited) {
+		t.Errorf("after a recovered wait of %s: spent %s (want 0), total %s", got.Waited, time.Duration(spent), time.Duration(total))
 	}
 }
 
