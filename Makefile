@@ -28,12 +28,15 @@ test-deps:
 test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
 	@# matrix's quick tests (the long runs below each get their own step)
-	$(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestContainers.*)$$' ./matrix
+	$(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix
 	@# the conformance matrix runs alone: its timing checks should not share
 	@# the two cores with the 64 MiB transfer tests
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
 	@# the mutation matrix: every fault of servers/faulty kills the checks it declares
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
+	@# order does not matter: the suite twice (--ginkgo.seed 1 and 7) against
+	@# pyftpdlib and through the pasv-port-cooldown proxy, equal verdicts
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix
 	@# the suites against the server images in Docker (skipped without a
 	@# daemon unless FTPH_REQUIRE_DOCKER=1, which .ci/run sets)
 	$(MAKE) test-containers

@@ -66,6 +66,8 @@ type MutationOptions struct {
 	// Reuse reads the verdicts of runs already in Dir instead of running
 	// them again (to re-evaluate after correcting a fault's Kills).
 	Reuse bool
+	// Seed is --ginkgo.seed for every run (default Seed).
+	Seed string
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -150,7 +152,11 @@ type FaultOutcome struct {
 	// Masked lists undeclared checks whose verdict changed for a reason
 	// named in Tolerated (the proxy's way of making the fault, order or
 	// timing), not the fault's rule.
-	Masked     []string `json:"masked,omitempty"`
+	Masked []string `json:"masked,omitempty"`
+	// Blocked lists undeclared checks whose verdict became "blocked" by
+	// one of the fault's declared kills: one defect, one failure (not a
+	// kill, not unexpected).
+	Blocked    []string `json:"blocked,omitempty"`
 	Violations []string `json:"violations,omitempty"`
 	Changes    []Change `json:"changes,omitempty"`
 	Error      string   `json:"error,omitempty"`
@@ -197,7 +203,7 @@ type MutationReport struct {
 	// only as collateral); TargetedScore is len(Targeted)/Killable.
 	Targeted      []string `json:"targeted"`
 	TargetedScore float64  `json:"targeted_score"`
-	// CatalogScore is faulty.Score: over every MUST/SHOULD check of the
+	// CatalogScore is Score: over every MUST/SHOULD check of the
 	// catalog, whatever its clean verdict.
 	CatalogScore float64    `json:"catalog_score"`
 	CatalogMS    int        `json:"catalog_must_should"`
@@ -212,58 +218,17 @@ type MutationReport struct {
 // MutationSchema is the version of docs/mutation.json's layout.
 const MutationSchema = 1
 
-// extraAreas are the areas a fault's focused run covers besides those of
-// its declared kills: a fault that declares no kill (reply-split-segments,
-// conformant) must still be run against the checks its bending touches.
-var extraAreas = map[string][]string{
-	"reply-split-segments": {"reply", "sequencing", "pasv"},
-	"stat-path-211":        {"transfer", "sequencing"}, // STAT of a path: XFER-016, SEQ-006
-	"abor-plain-ignored":   {"pasv", "epsv"},           // plain ABOR in PASV-013, EPSV-007
-	"abor-drops-session":   {"epsv"},                   // EPSV-007 aborts a transfer: blocked by XFER-012
-	"abor-deferred":        {"pasv", "epsv"},           // ABOR in PASV-013, EPSV-007
-}
-
-// Tolerated are undeclared verdict changes a fault may bring about without
-// failing the matrix, each with the reason: a side effect of how the proxy
-// makes the fault, or a change that depends on spec order or timing (seen
-// in one kind of run and not the other). They are reported as masked.
-var Tolerated = map[string]map[string]string{
-	"pasv-sequential-ports": {"RANGE-005": ownPool},
-	"pasv-shared-port": {
-		"RANGE-005": ownPool,
-		"RANGE-006": "order: RANGE-006 occupies ports the server advertised just before; when they include the one port this fault shares (the range's first) the proxy has no other to give and answers 425 (warn), otherwise the check passes; seen both ways in CI runs with the same seed",
-	},
-	"pasv-leak-unused": {
-		"RANGE-005": ownPool,
-		"RANGE-002": leakOrder,
-		"RANGE-003": leakOrder,
-	},
-	"abor-drops-session":      {"EPSV-007": "by design: the dropped session is XFER-012's defect, so EPSV-007 is blocked by XFER-012 (pass → blocked), not failed: one defect, one failure"},
-	"pasv-port-outside-range": {"PASV-006": lateClose},
-	"pasv-low-port":           {"PASV-006": lateClose},
-	"epsv-all-refused":        {"EPSV-007": "by design: with EPSV ALL refused there is no EPSV ALL state to test, so EPSV-007 skips (pass → skip) and only EPSV-006 fails: one defect, one failure"},
-	"data-early-226": {
-		"XFER-012": "timing: ABOR races the proxy's delayed close of the data connection; killed in the focused run (transfer area), passed in the full suite run (both with seed 1)",
-		"XFER-024": "timing: as XFER-012 (one ABOR during one RETR, racing the proxy's delayed close); killed in the focused run (transfer area), not run in the full suite yet",
-	},
-}
-
-const (
-	ownPool   = "the proxy hands out ports from its own pool instead of mirroring the server's, so range exhaustion is the proxy's (425, conformant) and hides the server's own answer (pyftpdlib: a port outside the range, RANGE-005 warn → pass)"
-	lateClose = "flaky: the proxy's own listener outside the range (or below 1024) sometimes still accepts 250ms after a superseding PASV/EPSV (proxy-side timing); seen once in the full run (pasv-port-outside-range) and once in a focused run (pasv-low-port), passing in the others"
-	leakOrder = "order: which checks run after the leaked listeners fill the range decides whether this one fails; it does in the focused run (pasv || port-range), not in the full suite"
-)
-
 // FocusAreas are the catalog areas a fault's focused run covers: the
-// primary area of every declared kill, and extraAreas.
+// primary area of every declared kill, and the declared extra areas.
 func FocusAreas(f faulty.Fault) []string {
 	set := map[string]bool{}
-	for _, id := range f.Kills {
+	d := Declared(f.Name)
+	for _, id := range d.Kills {
 		if c, ok := catalog.Get(id); ok {
 			set[c.Area] = true
 		}
 	}
-	for _, a := range extraAreas[f.Name] {
+	for _, a := range d.Areas {
 		set[a] = true
 	}
 	var out []string
@@ -280,23 +245,12 @@ func LabelFilter(areas []string) string { return strings.Join(areas, " || ") }
 // Mutation runs the mutation matrix against one server.
 func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	start := time.Now()
-	if o.Server == "" {
-		o.Server = "pyftpdlib"
-	}
+	o = o.withDefaults()
 	if len(o.Faults) == 0 {
 		o.Faults = faulty.Names()
 	}
 	if o.Parallel < 1 {
 		o.Parallel = 2
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Stall == 0 {
-		o.Stall = o.Timeout + 2*time.Second
-	}
-	if o.PerRun == 0 {
-		o.PerRun = 15 * time.Minute
 	}
 	var faults []faulty.Fault
 	for _, n := range o.Faults {
@@ -320,7 +274,7 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		}
 		if o.Focused {
 			if focusByID[f.Name] {
-				sel.Focus = `\b(` + strings.Join(f.Kills, "|") + `)\b`
+				sel.Focus = `\b(` + strings.Join(Declared(f.Name).Kills, "|") + `)\b`
 			} else {
 				sel.Label = LabelFilter(FocusAreas(f))
 			}
@@ -417,10 +371,10 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		}
 		m.Transparency = append(m.Transparency, t)
 	}
-	var outcomes []faulty.Outcome
+	var outcomes []Outcome
 	for _, f := range faults {
 		r, c := faultRun[f.Name], cleanOf[filterOf(f)]
-		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, f.Kills...),
+		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, Declared(f.Name).Kills...),
 			Filter: filterOf(f), Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
 		if r.Error != "" || c.Error != "" {
@@ -429,44 +383,12 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 			continue
 		}
 		clean, faulted := drop(c.Verdicts, o.Exclude), drop(r.Verdicts, o.Exclude)
-		out := faulty.Evaluate(f, clean, faulted)
+		out := Evaluate(f, Declared(f.Name).Kills, clean, faulted)
 		outcomes = append(outcomes, out)
-		fo.Killed = out.Killed
-		// faulty.Evaluate counts every MUST/SHOULD failure under a
-		// conformant fault, also those the server fails without it; only
-		// failures the fault brought about are violations.
-		for _, id := range out.Violations {
-			if clean[id] != "fail" {
-				fo.Violations = append(fo.Violations, id)
-			}
-		}
-		focus := map[string]bool{}
-		for _, a := range FocusAreas(f) {
-			focus[a] = true
-		}
-		for _, id := range out.Unexpected {
-			if _, ok := Tolerated[f.Name][id]; ok {
-				fo.Masked = append(fo.Masked, id)
-				continue
-			}
-			if inAreas(id, focus) {
-				fo.Unexpected = append(fo.Unexpected, id)
-			} else {
-				fo.Collateral = append(fo.Collateral, id)
-			}
-		}
-		for _, id := range out.Missed {
-			if clean[id] == "pass" {
-				fo.Missed = append(fo.Missed, id)
-			} else {
-				fo.Untestable = append(fo.Untestable, id)
-			}
-		}
-		fo.Changes = diff(clean, faulted, r.reasons, nil)
-		fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
+		judge(&fo, f, out, clean, faulted, r.reasons)
 		m.Faults = append(m.Faults, fo)
 	}
-	m.CatalogScore, _, _ = faulty.Score(outcomes)
+	m.CatalogScore, _, _ = Score(outcomes)
 
 	// The score: killable = MUST/SHOULD checks that pass clean (on any
 	// clean run that includes them).
@@ -532,6 +454,103 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
 }
+
+// judge fills a fault's row from Evaluate's outcome. A check blocked
+// by one of the fault's declared kills that it killed (framework.Blocked:
+// "blocked by PASV-001: ...") is the suite keeping one defect to one
+// failure: not a kill, not unexpected, not missed (Blocked); a change
+// Tolerated names is masked; the rest are unexpected inside the fault's
+// focus areas and collateral outside them.
+func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reasons map[string]string) {
+	fo.Killed = out.Killed
+	// Evaluate counts every MUST/SHOULD failure under a
+	// conformant fault, also those the server fails without it; only
+	// failures the fault brought about are violations.
+	for _, id := range out.Violations {
+		if clean[id] != "fail" {
+			fo.Violations = append(fo.Violations, id)
+		}
+	}
+	focus := map[string]bool{}
+	for _, a := range FocusAreas(f) {
+		focus[a] = true
+	}
+	// blockedByKill: the check is blocked by a check the fault declares
+	// and killed; the fault's one defect fails once, in its owner.
+	blockedByKill := func(id string) bool {
+		by := report.BlockedBy(reasons[id])
+		return faulted[id] == string(report.Blocked) && contains(Declared(f.Name).Kills, by) && contains(out.Killed, by)
+	}
+	for _, id := range out.Unexpected {
+		if blockedByKill(id) {
+			fo.Blocked = append(fo.Blocked, id)
+			continue
+		}
+		if _, ok := Tolerated(f.Name, id); ok {
+			fo.Masked = append(fo.Masked, id)
+			continue
+		}
+		if inAreas(id, focus) {
+			fo.Unexpected = append(fo.Unexpected, id)
+		} else {
+			fo.Collateral = append(fo.Collateral, id)
+		}
+	}
+	for _, id := range out.Missed {
+		if blockedByKill(id) {
+			// declared, but the suite now reports the cascade as blocked:
+			// the kill belongs to the blocker (a declaration to trim)
+			fo.Blocked = append(fo.Blocked, id)
+			continue
+		}
+		if clean[id] == "pass" {
+			fo.Missed = append(fo.Missed, id)
+		} else {
+			fo.Untestable = append(fo.Untestable, id)
+		}
+	}
+	fo.Changes = diff(clean, faulted, reasons, nil)
+	fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
+}
+
+// withDefaults fills in the defaults one run needs.
+func (o MutationOptions) withDefaults() MutationOptions {
+	if o.Server == "" {
+		o.Server = "pyftpdlib"
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Stall == 0 {
+		o.Stall = o.Timeout + 2*time.Second
+	}
+	if o.PerRun == 0 {
+		o.PerRun = 15 * time.Minute
+	}
+	if o.Seed == "" {
+		o.Seed = Seed
+	}
+	return o
+}
+
+// RunOne is one run of the matrix on its own: the suites against a fresh
+// o.Server, directly or through a fresh proxy injecting fault ("" for the
+// clean proxy), restricted to the label filter ("" for the whole suite),
+// with o.Seed; its files go to o.Dir/name. The run's Verdicts hold the
+// checks it selected.
+func (o MutationOptions) RunOne(ctx context.Context, name, fault string, direct bool, label string) (*MutationRun, error) {
+	o = o.withDefaults()
+	sel := selection{Label: label, Timeout: o.Timeout}
+	r := &MutationRun{Name: name, Fault: fault, Direct: direct, Filter: label, Timeout: o.Timeout.String(), sel: sel}
+	err := o.run(ctx, r)
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r, err
+}
+
+// Reason is the reason the run gave check id's verdict.
+func (r *MutationRun) Reason(id string) string { return r.reasons[id] }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -652,7 +671,7 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 		return err
 	}
 	defer out.Close()
-	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + Seed,
+	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + o.Seed,
 		"--ftp.timeout=" + r.sel.Timeout.String()}
 	if r.Filter != "" {
 		args = append(args, "--ginkgo.label-filter="+r.Filter)

@@ -109,6 +109,9 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 		if len(f.Masked) > 0 {
 			verdict += "; masked by the proxy: " + strings.Join(f.Masked, " ")
 		}
+		if len(f.Blocked) > 0 {
+			verdict += fmt.Sprintf("; blocked by its kills (not failed): %d checks", len(f.Blocked))
+		}
 		if len(f.Collateral) > 0 {
 			verdict += fmt.Sprintf("; collateral outside its areas: %d checks", len(f.Collateral))
 		}
@@ -119,11 +122,12 @@ func (m MutationReport) WriteMarkdown(w io.Writer) error {
 	var masked []string
 	for _, f := range m.Faults {
 		for _, id := range f.Masked {
-			masked = append(masked, fmt.Sprintf("- `%s` %s: %s\n", f.Fault, id, Tolerated[f.Fault][id]))
+			why, _ := Tolerated(f.Fault, id)
+			masked = append(masked, fmt.Sprintf("- `%s` %s: %s\n", f.Fault, id, why))
 		}
 	}
 	if len(masked) > 0 {
-		p("Tolerated undeclared changes (not the fault's rule; see `matrix.Tolerated`):\n\n%s\n", strings.Join(masked, ""))
+		p("Tolerated undeclared changes (not the fault's rule; see `fixtures/mutations.yaml`):\n\n%s\n", strings.Join(masked, ""))
 	}
 
 	p("## Faults × checks\n\n")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,11 +41,15 @@ func TestMutation(t *testing.T) {
 	if d := os.Getenv("FTPH_MUTATION_OUT"); d != "" {
 		out = d
 	}
+	var faults []string // all, or FTPH_MUTATION_FAULTS (comma list) while working on some
+	if only := os.Getenv("FTPH_MUTATION_FAULTS"); only != "" {
+		faults = strings.Split(only, ",")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
 	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
-		Binary: bin, Server: server, Dir: out, Parallel: 2, Focused: true,
+		Binary: bin, Server: server, Dir: out, Parallel: 2, Focused: true, Faults: faults,
 		// transparency (direct vs clean proxy) is checked on the whole suite by
 		// `make mutation`; here it would cost a minute of the time budget
 		NoDirect: true,
@@ -77,8 +82,12 @@ func TestMutation(t *testing.T) {
 			}
 			if len(f.Masked) > 0 {
 				for _, id := range f.Masked {
-					t.Logf("tolerated change of %s: %s", id, matrix.Tolerated[f.Fault][id])
+					why, _ := matrix.Tolerated(f.Fault, id)
+					t.Logf("tolerated change of %s: %s", id, why)
 				}
+			}
+			if len(f.Blocked) > 0 {
+				t.Logf("blocked by the fault's kills (one defect, one failure): %v", f.Blocked)
 			}
 			changed := map[string]matrix.Change{}
 			for _, c := range f.Changes {

@@ -31,8 +31,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 		for i := 1; i <= 3; i++ {
 			s := Login(ctx)
 			for j := 1; j <= 3; j++ {
-				pr := TryPassive(ctx, s, false)
-				Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
+				pr := MustPassive(ctx, s, false)
 				if !pr.EP.IP.Equal(x) {
 					vs = append(vs, fmt.Sprintf("session %d PASV %d advertised %s, not the declared %s: %q", i, j, pr.EP.IP, x, pr.Reply.Raw))
 					if advice == "" {
@@ -65,7 +64,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 			} else {
 				s = Login(ctx, ftp.WithLocalIP(net.ParseIP(src)))
 			}
-			pr := TryPassive(ctx, s, false)
+			pr := MustPassive(ctx, s, false)
 			Observe("227 address for client "+s.LocalIP().String(), fmt.Sprintf("%s (%q)", pr.EP.IP, pr.Reply.Raw))
 			Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
 			if want != nil {
@@ -86,8 +85,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 	Check("MASQ-004", func(ctx SpecContext) {
 		s := Login(ctx)
 		dir := Scratch(ctx)
-		pr := TryPassive(ctx, s, false)
-		Expect(pr.Err).NotTo(HaveOccurred(), "%s", pr)
+		pr := MustPassive(ctx, s, false)
 		ip, ctrl, client := pr.EP.IP, s.RemoteIP(), s.LocalIP()
 		var vs []string
 		natAddress := false // the address itself is wrong: say how to fix it

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/faulty"
 )
@@ -46,7 +47,7 @@ func main() {
 		stall    = flag.Duration("stall", 30*time.Second, "how long reply-stall holds a reply")
 		profile  = flag.String("profile", "", "write the proxied target as a YAML profile to this `file`")
 		direct   = flag.String("direct-profile", "", "with --server, also write the server's own target profile here")
-		list     = flag.Bool("list", false, "list the faults with the check IDs each should kill, and exit")
+		list     = flag.Bool("list", false, "list the faults with the check IDs each should kill (fixtures/mutations.yaml), and exit")
 		verbose  = flag.Bool("v", false, "log proxy events, every command and reply to stderr")
 	)
 	flag.Parse()
@@ -56,7 +57,7 @@ func main() {
 			if f.Conformant {
 				c = " (conformant)"
 			}
-			fmt.Printf("%-26s %s%s\n    kills: %s\n", f.Name, f.Doc, c, strings.Join(f.Kills, ", "))
+			fmt.Printf("%-26s %s%s\n    kills: %s\n", f.Name, f.Doc, c, strings.Join(matrix.Declared(f.Name).Kills, ", "))
 		}
 		return
 	}

@@ -139,6 +139,7 @@ func (l *plistener) handle(dc *net.TCPConn) {
 		return
 	}
 	r := newRelay(s, dc, uc.(*net.TCPConn))
+	r.activeClose = func() { l.p.timeWait(l.port) }
 	s.addRelay(r)
 	r.run()
 	s.removeRelay(r)
@@ -188,15 +189,20 @@ type relay struct {
 	// (data-early-226 keeps the client's side open until then).
 	replied     chan struct{}
 	repliedOnce sync.Once
+	// activeClose is called when the proxy is about to close the client's
+	// side first, leaving it in TIME_WAIT (as a server's side is after a
+	// download); a client that closes first keeps TIME_WAIT on its side.
+	activeClose func()
 }
 
 func newRelay(s *session, dc, uc *net.TCPConn) *relay {
-	return &relay{s: s, dc: dc, uc: uc, downDone: make(chan struct{}), replied: make(chan struct{})}
+	return &relay{s: s, dc: dc, uc: uc, downDone: make(chan struct{}), replied: make(chan struct{}), activeClose: func() {}}
 }
 
 func (r *relay) run() {
 	b := r.s.p.b
 	var wg sync.WaitGroup
+	var clientFIN atomic.Bool // the client closed its side (EOF read)
 	wg.Add(1)
 	go func() { // client -> server (uploads)
 		defer wg.Done()
@@ -205,6 +211,7 @@ func (r *relay) run() {
 			reset(r.uc)
 			return
 		}
+		clientFIN.Store(true)
 		r.uc.CloseWrite()
 	}()
 	// server -> client (downloads)
@@ -219,6 +226,9 @@ func (r *relay) run() {
 			case <-time.After(3 * time.Second):
 			case <-r.s.p.ctx.Done():
 			}
+		}
+		if !clientFIN.Load() && !tcpPeerClosed(r.dc) {
+			r.activeClose() // the proxy's FIN goes first
 		}
 		r.dc.CloseWrite()
 	}

@@ -24,8 +24,8 @@
 //     addresses, so foreign-peer checks are judged by the server.
 //
 // Faults are registered by name (Lookup, Names, All); each has a one-line
-// Doc and the catalog IDs it is expected to kill (Kills). Evaluate and
-// Score turn verdicts of clean and faulted runs into the mutation matrix.
+// Doc. The proxy knows no check: what each fault must kill is declared in
+// fixtures/mutations.yaml and judged by package matrix.
 //
 //	p, err := faulty.StartFor(ctx, srv.Target(), faulty.WithFaults(faulty.MustLookup("pasv-wrong-address")))
 //	target := p.Target(srv.Target()) // address and passive range to test

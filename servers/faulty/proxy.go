@@ -38,6 +38,9 @@ type Proxy struct {
 	// the proxy's (reserved, never listened on)
 	shadowLo    int
 	shadowLease *lease
+	// pasv-port-cooldown: when the proxy last closed a data connection on
+	// each port first (TIME_WAIT; guarded by mu)
+	cooling map[int]time.Time
 }
 
 type config struct {
@@ -46,6 +49,7 @@ type config struct {
 	upLo, upHi int // upstream range; 0: unknown
 	faults     []Fault
 	stall      time.Duration
+	cooldown   time.Duration
 	dialTO     time.Duration
 	logf       func(string, ...any)
 	trace      bool
@@ -76,6 +80,11 @@ func WithFaults(f ...Fault) Option { return func(c *config) { c.faults = append(
 // longer than the suites' default 10s timeout).
 func StallFor(d time.Duration) Option { return func(c *config) { c.stall = d } }
 
+// CooldownFor sets how long pasv-port-cooldown keeps a passive port
+// unusable after its data connection closed (default 60s, about Linux's
+// TIME_WAIT).
+func CooldownFor(d time.Duration) Option { return func(c *config) { c.cooldown = d } }
+
 // WithLogf receives one line per notable proxy event (for debugging).
 func WithLogf(f func(format string, args ...any)) Option { return func(c *config) { c.logf = f } }
 
@@ -85,14 +94,14 @@ func Trace() Option { return func(c *config) { c.trace = true } }
 // New starts a proxy in front of the FTP server at upstream (host:port),
 // listening on 127.0.0.1 on a free port. Close it when done.
 func New(upstream string, opts ...Option) (*Proxy, error) {
-	cfg := config{stall: 30 * time.Second, dialTO: 10 * time.Second}
+	cfg := config{stall: 30 * time.Second, cooldown: time.Minute, dialTO: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.logf == nil {
 		cfg.logf = func(string, ...any) {}
 	}
-	p := &Proxy{upstream: upstream, cfg: cfg, b: merge(cfg.faults), ports: map[int]*plistener{}, sessions: map[*session]bool{}}
+	p := &Proxy{upstream: upstream, cfg: cfg, b: merge(cfg.faults), ports: map[int]*plistener{}, sessions: map[*session]bool{}, cooling: map[int]time.Time{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if cfg.lo > 0 {
 		p.lo, p.hi = cfg.lo, cfg.hi
@@ -333,6 +342,14 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 			if l.leaked || mode != allocMirror || !p.mirrored() {
 				return nil
 			}
+			// Under pasv-port-cooldown a listener may stand in for another
+			// server port (its mirror was cooling): the server did not
+			// hand this one out again, another session still holds it.
+			for _, b := range l.bindings {
+				if b.s != s && b.s.listener == l && b.upstream != upstream {
+					return nil
+				}
+			}
 			for _, b := range l.bindings {
 				if b.s != s && b.s.listener == l {
 					b.s.listener = nil
@@ -482,6 +499,9 @@ func (p *Proxy) listenOutside(ips []net.IP) *plistener {
 // listen binds port (0: any) on every address in ips and registers the
 // listener. Called with p.mu held.
 func (p *Proxy) listen(ips []net.IP, port int) (*plistener, error) {
+	if port != 0 && p.coolingLocked(port) {
+		return nil, errCooling
+	}
 	l := &plistener{p: p}
 	for _, ip := range ips {
 		ln, err := net.Listen("tcp4", net.JoinHostPort(ip.String(), strconv.Itoa(port)))

@@ -691,9 +691,21 @@ func (s *session) rewritePassive(h *entry, r reply) []byte {
 		}
 	}
 	upstream := net.JoinHostPort(s.upHost, strconv.Itoa(upPort))
+	if b.cooldown {
+		// the emulated server closes the listener this reply supersedes
+		// before it binds the next: free its port first, or a range with
+		// every other port cooling would look exhausted
+		s.p.mu.Lock()
+		old := s.listener
+		s.p.mu.Unlock()
+		s.p.release(s, old)
+	}
 	l, err := s.p.openPassive(s, ips, upstream, upPort, mode)
 	if err != nil {
 		s.logf("no proxy port for %s: %v", upstream, err)
+		if b.cooldown {
+			return []byte(replyAddrInUse)
+		}
 		return s.exhausted(epsv && (h == nil || !h.asPASV), upstream, upPort)
 	}
 	if unpublished {

@@ -1,11 +1,16 @@
 package framework
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/ftpharness/ftpharness/ftp"
 )
 
 // EntryBlocked names the report entry of a check that could not test its
@@ -43,4 +48,78 @@ func Blocked(by, evidence string) {
 	msg := fmt.Sprintf("%s%s: %s", blockedPrefix, by, evidence)
 	AddReportEntry(EntryBlocked, msg)
 	Skip(msg)
+}
+
+// started records every check this process has begun (whether SEC-001's
+// wrong passwords may have locked the account out).
+var started sync.Map
+
+// noteRunning marks id as the running check ("" when none runs).
+func noteRunning(id string) {
+	running.Store(id)
+	if id != "" {
+		started.Store(id, true)
+	}
+}
+
+// Owners of the preconditions the helpers check (catalog rows).
+const (
+	// LoginJudge judges USER/PASS with the configured credentials (331
+	// then 230): a refusal that no lockout explains is its defect.
+	LoginJudge = "SEQ-002"
+	// LockoutJudge sends wrong passwords (RFC 2577 §5): a refusal of the
+	// right password after it ran may be its lockout.
+	LockoutJudge = "SEC-001"
+)
+
+// dataOwner is the check that judges a data connection to the last
+// endpoint s was given: PASV-004 for a 227, EPSV-002 for a 229 — when that
+// was the session's first passive setup; "" (the running check judges it)
+// after other data-connection commands.
+func (s *Session) dataOwner() string {
+	if !s.lastPassiveFirst {
+		return ""
+	}
+	if s.lastPassive.Code == 229 {
+		return "EPSV-002"
+	}
+	return "PASV-004"
+}
+
+// lockoutText matches a refusal that says why: too many attempts, a lock
+// or a ban, or "try again later".
+var lockoutText = regexp.MustCompile(`(?i)too many|lock|ban|attempt|later|temporar`)
+
+// loginBlocker names the check that judges the refusal of a login with
+// the configured credentials (which logged in when the run started): SEC-001
+// when a lockout is plausible (it ran in this process, or the reply says
+// so, or it is a 421), else SEQ-002.
+func loginBlocker(re *ftp.ReplyError) (owner, evidence string) {
+	_, secRan := started.Load(LockoutJudge)
+	ev := fmt.Sprintf("login as %s: %s answered %q although these credentials logged in when the run started", Config().User, re.Cmd, re.Reply.Raw)
+	if secRan || re.Reply.Code == 421 || lockoutText.MatchString(re.Reply.Text()) {
+		return LockoutJudge, ev + " (a lockout after SEC-001's wrong passwords is plausible)"
+	}
+	return LoginJudge, ev
+}
+
+// blockOnLoginRefusal blocks the running check when err is the server
+// refusing the configured login (a reply, not a transport error).
+func blockOnLoginRefusal(err error) {
+	GinkgoHelper()
+	var re *ftp.ReplyError
+	if errors.As(err, &re) {
+		Blocked(loginBlocker(re))
+	}
+}
+
+// blockOrFail blocks the running check naming owner, or — when no other
+// check judges the precondition (owner "") — fails it with the evidence.
+func blockOrFail(owner, evidence string) {
+	GinkgoHelper()
+	if owner == "" {
+		Problem(Sanitize(evidence))
+		return
+	}
+	Blocked(owner, evidence)
 }

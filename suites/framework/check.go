@@ -64,8 +64,8 @@ func Check(id string, args ...any) bool {
 	}
 	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
 	wrapped := func(ctx SpecContext) {
-		running.Store(c.ID)
-		DeferCleanup(func() { running.Store("") })
+		noteRunning(c.ID)
+		DeferCleanup(func() { noteRunning("") })
 		beginLiveness(c.ID)
 		AddReportEntry(EntryCheck, fmt.Sprintf("%s %s %s", c.ID, c.Severity, c.Cite()), ReportEntryVisibilityNever)
 		runWithSeverity(c, func() { body(ctx) })

@@ -24,20 +24,37 @@ import (
 // part of the RFC 1123 §4.1.2.13 minimum. Any other reply is returned for
 // the caller to judge. A 229 leaves a pending listener, which the next
 // PASV/EPSV replaces.
+//
+// A refusal that recovers (a 500 "Address already in use", a 425: the
+// pool is exhausted for now) is not "unimplemented": it is waited out like
+// any passive setup (PasvReply), then blocks the check naming RANGE-007 or
+// EPSV-001.
 func RequireEPSV(ctx context.Context, s *Session) ftp.Reply {
 	GinkgoHelper()
-	r := s.Do(ctx, "EPSV")
-	if r.Is(500, 502) {
+	t := passiveWithWait(ctx, s.Conn, true, Config().Timeout, Running() != ExhaustionJudge)
+	r := t.Reply
+	switch {
+	case r.Code == 0 && t.Refusal.Code == 0:
+		Expect(t.Err).NotTo(HaveOccurred(), "EPSV: no reply")
+	case r.Is(500, 502) && !Recovers(r):
 		Skip(fmt.Sprintf("server does not implement EPSV (RFC 2428 is optional): %q", r.Raw))
+	case Recovers(r) || r.Code == 0:
+		if owner, ev := passiveBlocker(true, t); owner != "" || r.Code == 0 {
+			blockOrFail(owner, ev)
+		}
+	case t.Err == nil:
+		s.lastPassive, s.lastPassiveFirst = r, t.First
 	}
 	return r
 }
 
 // EPSVImplemented reports whether a bare EPSV on s is answered with
-// something other than 500/502 (the probe leaves a pending listener).
+// something other than 500/502 (the probe leaves a pending listener); a
+// refusal that recovers (port in use, 425) still says it is implemented.
 func EPSVImplemented(ctx context.Context, s *Session) bool {
 	GinkgoHelper()
-	return !s.Do(ctx, "EPSV").Is(500, 502)
+	r := s.Do(ctx, "EPSV")
+	return !r.Is(500, 502) || Recovers(r)
 }
 
 // SessionPool is a set of logged-in control connections opened together (range
@@ -158,7 +175,8 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	defer cancel()
 	ep, r, err := s.Passive(octx, epsv)
 	if err == nil {
-		s.lastPassive = r
+		// a raw probe: a data connection to it is the caller's to judge
+		s.lastPassive, s.lastPassiveFirst = r, false
 	}
 	v := "PASV"
 	if epsv {
@@ -303,4 +321,49 @@ func ListeningPorts() (map[int]bool, error) {
 		return nil, errors.New("cannot read /proc/net/tcp")
 	}
 	return out, nil
+}
+
+// MustPassive is TryPassive for a check whose own rule is not the passive
+// setup (port ranges, masquerading, privileged ports): a refusal that
+// recovers is waited out, and one that stays, or an unparsable reply,
+// blocks the check naming the check that judges it (PasvReply). Spec
+// goroutine only.
+func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
+	GinkgoHelper()
+	ep, r := s.PasvReply(ctx, epsv)
+	v := "PASV"
+	if epsv {
+		v = "EPSV"
+	}
+	return PassiveReply{Verb: v, Reply: r, EP: ep}
+}
+
+// BlockOnPassiveFailure blocks the check when pr is a failed passive setup
+// made before the check held any port: a check that needs held ports and
+// got none cannot test its own rule. An exhausted pool (a refusal that
+// recovers) is RANGE-007's to judge, any other failure (a refusal, an
+// unparsable reply) PASV-001's or EPSV-001's; without this a check with
+// nothing held would judge nothing and pass.
+func BlockOnPassiveFailure(pr PassiveReply) {
+	GinkgoHelper()
+	if !pr.OK() {
+		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
+	}
+}
+
+// OpenSessionPoolWaiting is OpenSessionPool that, while the server turns
+// connections away with a 421 greeting (a client limit that may still count
+// sessions of earlier checks it has not reaped yet), tops the pool up once
+// a second for up to patience.
+func OpenSessionPoolWaiting(ctx context.Context, n, parallel int, patience time.Duration) *SessionPool {
+	GinkgoHelper()
+	p := OpenSessionPool(ctx, n, parallel)
+	deadline := time.Now().Add(patience)
+	for len(p.Sessions) < n && GreetingRefused(p.Refused) && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		more := OpenSessionPool(ctx, n-len(p.Sessions), parallel)
+		p.Sessions = append(p.Sessions, more.Sessions...)
+		p.Refused = more.Refused
+	}
+	return p
 }

@@ -188,7 +188,8 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	if ep.IP != nil && !ep.IP.Equal(s.RemoteIP()) {
 		msg += fmt.Sprintf("; the 227 also carries %s, not the dialled %s (PASV-003/MASQ-001 say how to fix that)", ep.IP, s.RemoteIP())
 	}
-	Problem(msg + fmt.Sprintf(" (reply %q)", raw))
+	// PASV-004 judges this; any other check using it is blocked by it
+	Blocked("PASV-004", msg+fmt.Sprintf(" (reply %q)", raw))
 	return nil
 }
 

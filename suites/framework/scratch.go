@@ -35,6 +35,7 @@ func Scratch(ctx context.Context) string {
 	}
 	dir := path.Join(Config().ScratchDir, fmt.Sprintf("ftph-%d-%04x", os.Getpid(), rand.IntN(1<<16)))
 	s, err := rawLogin(ctx)
+	blockOnLoginRefusal(err)
 	Expect(err).NotTo(HaveOccurred(), "log in to create the scratch directory")
 	defer s.Close()
 	octx, cancel := Ctx(ctx)

@@ -25,6 +25,10 @@ type Session struct {
 	// lastPassive is the last 227/229 this session got (for messages
 	// about the endpoint it advertised).
 	lastPassive ftp.Reply
+	// lastPassiveFirst: that reply answered the session's first passive
+	// setup, so a data connection to it failing is PASV-004's (EPSV-002's)
+	// to judge, not a later state the running check set up.
+	lastPassiveFirst bool
 }
 
 var (
@@ -123,7 +127,9 @@ func (s *Session) MustLogin(ctx context.Context) {
 	c := Config()
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	Expect(s.Login(octx, c.User, c.Password)).To(Succeed(), "login as %s", c.User)
+	err := s.Login(octx, c.User, c.Password)
+	blockOnLoginRefusal(err)
+	Expect(err).To(Succeed(), "login as %s", c.User)
 }
 
 // Do sends one command and returns its reply; a network or framing
@@ -133,6 +139,9 @@ func (s *Session) Do(ctx context.Context, verb string, args ...string) ftp.Reply
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	r, err := s.Cmd(octx, verb, args...)
+	if err != nil {
+		s.blockOnDrop(err)
+	}
 	Expect(err).NotTo(HaveOccurred(), "%s %v: no reply", verb, args)
 	return r
 }
@@ -158,12 +167,31 @@ func (s *Session) TryNext(ctx context.Context, d time.Duration) (ftp.Reply, erro
 // Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
 func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
 	GinkgoHelper()
-	octx, cancel := Ctx(ctx)
-	defer cancel()
-	ep, r, err := s.Passive(octx, epsv)
-	Expect(err).NotTo(HaveOccurred(), "passive setup (reply %s)", r)
-	s.lastPassive = r
+	ep, _ := s.PasvReply(ctx, epsv)
 	return ep
+}
+
+// PasvReply is Pasv returning the reply too. A refusal that recovers (the
+// pool is exhausted for now) is waited out within PassiveWaitPerSetup and
+// the run's PassiveWaitBudget — except in RANGE-007, which judges it. A
+// refusal that stays, or a reply that does not parse, blocks the check,
+// naming the check that judges it (which itself fails here).
+func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.Reply) {
+	GinkgoHelper()
+	t := passiveWithWait(ctx, s.Conn, epsv, Config().Timeout, Running() != ExhaustionJudge)
+	if t.Waited > 0 {
+		GinkgoWriter.Printf("passive setup: waited %s over %d attempts for refused passive ports to recover\n", t.Waited.Round(time.Millisecond), t.Tries)
+	}
+	if t.Err == nil {
+		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
+		return t.EP, t.Reply
+	}
+	if t.passiveSetupFailed() {
+		blockOrFail(passiveBlocker(epsv, t))
+	}
+	s.blockOnDrop(t.Err)
+	Expect(t.Err).NotTo(HaveOccurred(), "passive setup (reply %s)", t.Reply)
+	return t.EP, t.Reply
 }
 
 // Data opens a passive data connection (PASV, or EPSV when epsv), dialling
@@ -181,7 +209,7 @@ func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.Da
 	defer cancel()
 	nc, err := s.DialData(octx, ep, opts)
 	if Unreachable(err) {
-		Expect(err).NotTo(HaveOccurred(), "data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err))
+		blockOrFail(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err)))
 	}
 	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
 	DeferCleanup(func() { nc.Close() })

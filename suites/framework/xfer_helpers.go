@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net"
@@ -104,7 +105,7 @@ func (s *Session) DialSmallWindow(ctx context.Context, ep ftp.Endpoint, rcvbuf i
 	}}
 	nc, err := d.DialContext(octx, "tcp", addr)
 	if Unreachable(err) {
-		Expect(err).NotTo(HaveOccurred(), "data connection to %s: %s", addr, s.portAdvice(ctx, addr, err))
+		blockOrFail(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", addr, s.portAdvice(ctx, addr, err)))
 	}
 	Expect(err).NotTo(HaveOccurred(), "data connection to %s", addr)
 	s.Transcript().Notef("data connected %s -> %s (SO_RCVBUF %d)", nc.LocalAddr(), addr, rcvbuf)

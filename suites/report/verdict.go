@@ -129,6 +129,7 @@ func FromGinkgo(r types.Report) Run {
 		byID[id] = &v
 	}
 	wide.judge(byID)
+	reattributeBlocked(byID)
 	for _, v := range byID {
 		run.Verdicts = append(run.Verdicts, *v)
 	}
@@ -243,6 +244,35 @@ func (r *Run) NameSignal(name string) {
 	for i := range r.Verdicts {
 		if r.Verdicts[i].Reason == reasonInterrupted {
 			r.Verdicts[i].Reason = "interrupted (" + name + ") while running"
+		}
+	}
+}
+
+// sameCause groups checks that judge one condition from different sides: a
+// passive pool that runs dry is RANGE-007's when earlier transfers' ports
+// are not reusable yet, RANGE-008's when listeners of sessions that went
+// away are never closed. The suite names RANGE-007 when it meets an
+// exhausted pool; which one failed is known only once all have run.
+var sameCause = map[string][]string{"RANGE-007": {"RANGE-008"}}
+
+// reattributeBlocked names, for a check blocked by a check that did not
+// fail or warn in this run, another check of its sameCause group that did,
+// so the blocked verdict points at the defect that was reported.
+func reattributeBlocked(byID map[string]*Verdict) {
+	defective := func(id string) bool {
+		v, ok := byID[id]
+		return ok && (v.Result == Fail || v.Result == Warn)
+	}
+	for _, v := range byID {
+		by := BlockedBy(v.Reason)
+		if v.Result != Blocked || by == "" || defective(by) {
+			continue
+		}
+		for _, alt := range sameCause[by] {
+			if defective(alt) {
+				v.Reason = blockedPrefix + alt + strings.TrimPrefix(v.Reason, blockedPrefix+by)
+				break
+			}
 		}
 	}
 }

@@ -262,3 +262,34 @@ func TestBlockedBy(t *testing.T) {
 		}
 	}
 }
+
+// A pool that ran dry because listeners leak (RANGE-008 fails) while the
+// exhaustion check itself passed: the checks the suite saw blocked "by
+// RANGE-007" name RANGE-008, the defect that was reported; with RANGE-007
+// failing, or no other check of the group failing, the reason stays.
+func TestBlockedReattributedToReportedCause(t *testing.T) {
+	const reason = "blocked by RANGE-007: PASV answered 425 no port available"
+	for _, c := range []struct {
+		name               string
+		range007, range008 types.SpecState
+		want               string
+	}{
+		{"leak", types.SpecStatePassed, types.SpecStateFailed, "RANGE-008"},
+		{"exhaustion", types.SpecStateFailed, types.SpecStateFailed, "RANGE-007"},
+		{"neither", types.SpecStatePassed, types.SpecStatePassed, "RANGE-007"},
+	} {
+		run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{
+			spec("PASV-004 x", types.SpecStateSkipped, reason),
+			spec("RANGE-007 x", c.range007, "transfer 21: 425"),
+			spec("RANGE-008 x", c.range008, "port 30021 still listening"),
+		}})
+		for _, v := range run.Verdicts {
+			if v.ID != "PASV-004" {
+				continue
+			}
+			if v.Result != Blocked || BlockedBy(v.Reason) != c.want || !strings.HasSuffix(v.Reason, ": PASV answered 425 no port available") {
+				t.Errorf("%s: PASV-004 %s (%s), want blocked by %s", c.name, v.Result, v.Reason, c.want)
+			}
+		}
+	}
+}

@@ -1,15 +1,15 @@
-package faulty
+package matrix
 
 import (
 	"sort"
 
+	"github.com/ftpharness/ftpharness/servers/faulty"
 	"github.com/ftpharness/ftpharness/suites/catalog"
 )
 
-// Helpers for the mutation matrix: given the verdicts of a clean run
-// (through the proxy without faults) and of a run through one fault, say
-// which checks the fault killed and how that compares with its declared
-// Kills. Verdicts map a catalog ID to "pass", "fail", "warn", "skip" or
+// Given the verdicts of a clean run (through the proxy without faults)
+// and of a run through one fault, say which checks the fault killed and
+// how that compares with its declared kills (fixtures/mutations.yaml). Verdicts map a catalog ID to "pass", "fail", "warn", "skip" or
 // "observe" (suites/report's results).
 
 // Killed reports whether a verdict change from clean to faulted counts as
@@ -39,11 +39,12 @@ func (o Outcome) OK() bool {
 	return len(o.Missed) == 0 && len(o.Unexpected) == 0 && len(o.Violations) == 0
 }
 
-// Evaluate compares a faulted run with the clean one.
-func Evaluate(f Fault, clean, faulted map[string]string) Outcome {
+// Evaluate compares a faulted run with the clean one; kills are the
+// fault's declared kills.
+func Evaluate(f faulty.Fault, kills []string, clean, faulted map[string]string) Outcome {
 	o := Outcome{Fault: f.Name}
 	declared := map[string]bool{}
-	for _, id := range f.Kills {
+	for _, id := range kills {
 		declared[id] = true
 	}
 	ids := map[string]bool{}

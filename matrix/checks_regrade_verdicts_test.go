@@ -1,4 +1,4 @@
-package faulty
+package matrix_test
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/faulty"
 	"github.com/ftpharness/ftpharness/suites/report"
 )
 
@@ -20,8 +21,8 @@ func TestRegradedVerdicts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the suites and runs them through the proxy; skipped with -short")
 	}
-	_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("stat-path-211"), MustLookup("epsv-all-refused"),
-		MustLookup("abor-plain-ignored"), MustLookup("ascii-double-cr")))
+	_, tg := proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup("stat-path-211"), faulty.MustLookup("epsv-all-refused"),
+		faulty.MustLookup("abor-plain-ignored"), faulty.MustLookup("ascii-double-cr")))
 	got := runChecks(t, tg, `\b(XFER-013|XFER-016|XFER-024|XFER-025|EPSV-006|EPSV-007)\b`)
 	expectVerdicts(t, got, map[string]want{
 		"XFER-016": {result: report.Pass},
@@ -145,7 +146,7 @@ func TestAborDeferredWarns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the suites and runs them through the proxy; skipped with -short")
 	}
-	_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("abor-deferred")))
+	_, tg := proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup("abor-deferred")))
 	got := runChecks(t, tg, `\b(XFER-012|XFER-013)\b`)
 	expectVerdicts(t, got, map[string]want{
 		"XFER-012": {result: report.Warn, contains: []string{"accept and defer", "Fix:"}},

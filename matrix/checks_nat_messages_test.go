@@ -1,4 +1,4 @@
-package faulty
+package matrix_test
 
 import (
 	"context"
@@ -30,13 +30,13 @@ var (
 func suitesBinary(t *testing.T) string {
 	t.Helper()
 	suitesBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "faulty-suites-")
+		dir, err := os.MkdirTemp("", "matrix-suites-")
 		if err != nil {
 			suitesBinErr = err
 			return
 		}
 		suitesBin = filepath.Join(dir, "suites.test")
-		cmd := exec.Command("go", "test", "-c", "-o", suitesBin, "../../suites")
+		cmd := exec.Command("go", "test", "-c", "-o", suitesBin, "../suites")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			suitesBinErr = fmt.Errorf("build the suites: %v\n%s", err, out)
 		}

@@ -1,8 +1,9 @@
-package faulty
+package matrix_test
 
 import (
 	"testing"
 
+	"github.com/ftpharness/ftpharness/servers/faulty"
 	"github.com/ftpharness/ftpharness/suites/report"
 )
 
@@ -16,7 +17,7 @@ func TestRightCause(t *testing.T) {
 		t.Skip("builds the suites and runs them through the proxy; skipped with -short")
 	}
 	t.Run("abor-drops-session", func(t *testing.T) {
-		_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("abor-drops-session")))
+		_, tg := proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup("abor-drops-session")))
 		got := runChecks(t, tg, `\b(XFER-012|EPSV-007)\b`)
 		expectVerdicts(t, got, map[string]want{
 			"XFER-012": {result: report.Fail},
@@ -24,7 +25,7 @@ func TestRightCause(t *testing.T) {
 		})
 	})
 	t.Run("reply-missing-cr", func(t *testing.T) {
-		_, tg := proxied(t, "ftpserverlib", WithFaults(MustLookup("reply-missing-cr")))
+		_, tg := proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup("reply-missing-cr")))
 		got := runChecks(t, tg, `\bLIST-005\b`)
 		expectVerdicts(t, got, map[string]want{
 			"REPLY-001": {result: report.Fail, contains: []string{"line ends in LF without CR", "seen in LIST-005", "RFC 959 §4.2"}},

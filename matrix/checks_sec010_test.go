@@ -1,4 +1,4 @@
-package faulty
+package matrix_test
 
 import (
 	"bufio"

@@ -1,0 +1,49 @@
+package matrix_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/faulty"
+)
+
+// Checks run through the fault proxy in front of a real server (the tests
+// named checks_*): each test starts its own server and proxy, and the
+// suites run in a child process (runChecks) focused on the checks
+// concerned.
+
+// proxied starts server (stopped when the test ends) and a proxy with
+// opts in front of it, and returns the proxy and the target to test.
+func proxied(t *testing.T, server string, opts ...faulty.Option) (*faulty.Proxy, servers.Target) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	root := t.TempDir()
+	os.Chmod(root, 0o777)
+	r, err := servers.Start(ctx, server, servers.Spec{Root: root, StateDir: t.TempDir()})
+	if err != nil {
+		if errors.Is(err, servers.ErrNotInstalled) {
+			t.Skipf("%s: %v", server, err)
+		}
+		t.Fatalf("start %s: %v", server, err)
+	}
+	t.Cleanup(func() { r.Stop() })
+	pctx, pcancel := context.WithCancel(context.Background())
+	p, err := faulty.StartFor(pctx, r.Target(), append([]faulty.Option{faulty.WithLogf(t.Logf)}, opts...)...)
+	if err != nil {
+		pcancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pcancel(); p.Close() })
+	return p, p.Target(r.Target())
+}
+
+// withFault is proxied with the one fault name in front of ftpserverlib.
+func withFault(t *testing.T, name string) (*faulty.Proxy, servers.Target) {
+	t.Helper()
+	return proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup(name)))
+}
