@@ -19,9 +19,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/gomega"
-
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
@@ -42,7 +39,7 @@ func run() int {
 	flags := target.RegisterFlags(flag.CommandLine)
 	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
-	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
+	reportDir := flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
 	if code, done := parseFlags(os.Args[1:]); done {
 		return code
@@ -96,7 +93,7 @@ func run() int {
 	if err := checkLabelFilter(flagValue("ginkgo.label-filter")); err != nil {
 		return usageError("%v", err)
 	}
-	if err := checkWritable(suites.ReportDir); err != nil {
+	if err := checkWritable(*reportDir); err != nil {
 		return usageError("%v", err)
 	}
 	if !cfg.Embedded() {
@@ -105,11 +102,9 @@ func run() int {
 			return exitUnreachable
 		}
 	}
-	suites.Register(&cfg)
-	gomega.RegisterFailHandler(suites.GomegaFailHandler)
 	var tt t
-	ginkgo.RunSpecs(&tt, "ftpharness conformance")
-	if code, done := cutShort(suites.LastRun); done {
+	run := suites.RunWith(&tt, &cfg, suites.Options{ReportDir: *reportDir})
+	if code, done := cutShort(run); done {
 		return code
 	}
 	if expect != nil {
@@ -119,9 +114,9 @@ func run() int {
 				focused = true
 			}
 		}
-		return checkExpect(os.Stdout, suites.LastRun, *expect, focused)
+		return checkExpect(os.Stdout, run, *expect, focused)
 	}
-	if suites.LastRun.Failed() || tt.failed {
+	if run.Failed() || tt.failed {
 		return exitFailed
 	}
 	return exitOK
