@@ -41,7 +41,11 @@ func run() int {
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
 	reportDir := flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
-	if code, done := parseFlags(os.Args[1:]); done {
+	args, err := commandArgs(os.Args[1:])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if code, done := parseFlags(args); done {
 		return code
 	}
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
@@ -152,16 +156,23 @@ func usage() {
 port ranges and command sequencing.
 
 Usage:
-  ftpconform [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
-  ftpconform --list-checks | --list-labels
-  ftpconform --matrix=all [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
+  ftpconform [run] [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
+  ftpconform list | labels
+  ftpconform expect FILES [--verdicts=verdicts.json] [--ftp.* flags]
+  ftpconform matrix SERVERS [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
+  ftpconform mutation SERVER [--mutation-faults=a,b] [--matrix-out=docs]
+
+Commands:
+` + commandHelp() + `
+Each command is also a flag (list = --list-checks, labels = --list-labels,
+expect FILES = --expect=FILES, matrix S = --matrix=S, mutation S = --mutation=S).
 
 Examples:
   ftpconform                                   # test the embedded ftpserverlib server
   ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
   ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
   ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
-  ftpconform --ftp.addr=127.0.0.1:2121 --expect=fixtures/expectations/vsftpd.yaml   # CI: fail on change
+  ftpconform expect fixtures/expectations/vsftpd.yaml --ftp.addr=127.0.0.1:2121   # CI: fail on change
 
 Settings come from flags, then FTPH_* environment variables (FTPH_ADDR,
 FTPH_USER, FTPH_PASSWORD, FTPH_PASV_RANGE, ...), then a --ftp.profile file.
