@@ -59,9 +59,6 @@ func WithLocalIP(ip net.IP) Option { return func(o *options) { o.localIP = ip } 
 // returned normally and collected in Conn.Problems.
 func WithStrictReplies(strict bool) Option { return func(o *options) { o.strict = strict } }
 
-// WithTranscript records into t instead of a fresh transcript.
-func WithTranscript(t *Transcript) Option { return func(o *options) { o.tr = t } }
-
 // WithoutGreeting skips reading the greeting (the caller reads it with
 // ReadReply, e.g. to time it or to check SEQ-001 by hand).
 func WithoutGreeting() Option { return func(o *options) { o.noGreet = true } }

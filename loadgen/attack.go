@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"github.com/ftpharness/ftpharness/target"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -137,15 +138,13 @@ func (p PortRange) String() string {
 	return fmt.Sprintf("%d-%d", p.Lo, p.Hi)
 }
 
-// ParsePortRange reads "lo-hi".
+// ParsePortRange reads "lo-hi" by the one range syntax (target.ParseRange).
 func ParsePortRange(s string) (PortRange, error) {
-	a, b, ok := strings.Cut(s, "-")
-	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
-	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || err1 != nil || err2 != nil || lo < 1 || hi > 65535 || hi < lo {
-		return PortRange{}, fmt.Errorf("bad port range %q (want lo-hi, 1..65535)", s)
+	r, err := target.ParseRange(s)
+	if err != nil {
+		return PortRange{}, fmt.Errorf("bad port range: %w", err)
 	}
-	return PortRange{lo, hi}, nil
+	return PortRange{r.Lo, r.Hi}, nil
 }
 
 // ParseSources reads "127.0.0.2-127.0.0.9" or a comma list of addresses

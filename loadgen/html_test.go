@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpharness/ftpharness/loadgen/charts/browsertest"
+	"github.com/ftpharness/ftpharness/internal/browsertest"
 	"github.com/ftpharness/ftpharness/servers/sink"
 )
 

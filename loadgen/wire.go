@@ -3,7 +3,6 @@ package loadgen
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -307,12 +306,6 @@ func (c *ctrl) dataAddr(ep ftp.Endpoint, strict, remote bool) (string, error) {
 		ip = ep.IP
 	}
 	return net.JoinHostPort(ip.String(), strconv.Itoa(ep.Port)), nil
-}
-
-// isReplyClass reports whether err is a *ReplyError with code class k.
-func isReplyClass(err error, k int) bool {
-	var re *ReplyError
-	return errors.As(err, &re) && re.Code/100 == k
 }
 
 // dialTCP is ftp.DialTCP (a bound source address shares its ephemeral

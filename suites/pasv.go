@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -573,5 +572,3 @@ func describePair(p [2]bool) string {
 	}
 	return n(p[0]) + " then " + n(p[1])
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

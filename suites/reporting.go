@@ -17,15 +17,21 @@ import (
 	"github.com/ftpharness/ftpharness/suites/report"
 )
 
-// ReportDir, when set, receives verdicts.json (per-check verdicts),
-// report.html (failures with transcripts), junit.xml and ginkgo.json.
-var ReportDir string
+// Options say how a run reports its verdicts.
+type Options struct {
+	// ReportDir, when set, receives verdicts.json (per-check verdicts),
+	// report.html (failures with transcripts), junit.xml and ginkgo.json.
+	ReportDir string
+	// Quiet suppresses the verdict summary on stdout.
+	Quiet bool
+}
 
-// Quiet suppresses the verdict summary on stdout.
-var Quiet bool
+// options are those of the run in progress (Register).
+var options Options
 
-// LastRun holds the verdicts of the last completed run in this process.
-var LastRun report.Run
+// lastRun holds the verdicts of the last completed run in this process,
+// for Run and RunWith to return.
+var lastRun report.Run
 
 // signals holds the first signal that interrupted the run, for the reasons
 // of the checks it kept from a verdict. Ginkgo handles the signal itself (it
@@ -67,15 +73,15 @@ var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
 	r = redactReport(r, framework.Config().Password)
 	run := report.FromGinkgo(r)
 	run.NameSignal(interruptSignal())
-	LastRun = run
-	if !Quiet {
+	lastRun = run
+	if !options.Quiet {
 		run.WriteText(os.Stdout)
 	}
-	if ReportDir == "" {
+	if options.ReportDir == "" {
 		return
 	}
-	if err := writeReports(ReportDir, r, run); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", ReportDir, err)
+	if err := writeReports(options.ReportDir, r, run); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", options.ReportDir, err)
 	}
 })
 

@@ -12,7 +12,7 @@
 //	func TestMyServer(t *testing.T) {
 //		cfg := target.Defaults()
 //		cfg.Addr, cfg.User, cfg.Password = addr, "u", "p"
-//		suites.Run(t, cfg)
+//		run := suites.Run(t, cfg, suites.Options{ReportDir: "reports"})
 //	}
 //
 // With no address the embedded ftpserverlib server is started in-process.
@@ -32,6 +32,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/suites/framework"
+	"github.com/ftpharness/ftpharness/suites/report"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -42,21 +43,37 @@ var registered *target.Config
 // a server's control sequences).
 var GomegaFailHandler = framework.FailHandler
 
-// Register makes the specs run against *cfg; call it before RunSpecs when
-// embedding the suites in your own Ginkgo suite (with
-// RegisterFailHandler(suites.GomegaFailHandler)). The pointer is read in
-// BeforeSuite, so flags parsed after Register still count.
-func Register(cfg *target.Config) { registered = cfg }
+// Register makes the specs run against *cfg, reporting as opts say (the
+// first, if any); call it before RunSpecs when embedding the suites in
+// your own Ginkgo suite (with RegisterFailHandler(suites.GomegaFailHandler)).
+// The pointer is read in BeforeSuite, so flags parsed after Register still
+// count.
+func Register(cfg *target.Config, opts ...Options) {
+	registered = cfg
+	options = Options{}
+	if len(opts) > 0 {
+		options = opts[0]
+	}
+}
 
-// Run registers cfg and runs every spec as a Go test.
-func Run(t *testing.T, cfg target.Config) {
+// Run validates cfg and runs every spec as a Go test; it returns the
+// verdicts.
+func Run(t *testing.T, cfg target.Config, opts ...Options) report.Run {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("ftpharness: %v", err)
 	}
-	Register(&cfg)
+	return RunWith(t, &cfg, opts...)
+}
+
+// RunWith runs every spec against *cfg (already validated) under t and
+// returns the verdicts: what a program embedding the suites calls.
+func RunWith(t GinkgoTestingT, cfg *target.Config, opts ...Options) report.Run {
+	Register(cfg, opts...)
 	RegisterFailHandler(framework.FailHandler)
+	lastRun = report.Run{}
 	RunSpecs(t, "ftpharness conformance")
+	return lastRun
 }
 
 var embedded servers.Running

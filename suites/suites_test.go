@@ -12,16 +12,15 @@ import (
 	"github.com/ftpharness/ftpharness/target"
 )
 
-var flags = target.RegisterFlags(flag.CommandLine)
-
-func init() {
-	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json here")
-}
+var (
+	flags     = target.RegisterFlags(flag.CommandLine)
+	reportDir = flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json here")
+)
 
 func TestConformance(t *testing.T) {
 	cfg, err := flags.Resolve()
 	if err != nil {
 		t.Fatalf("ftpharness: %v", err)
 	}
-	suites.Run(t, cfg)
+	suites.Run(t, cfg, suites.Options{ReportDir: *reportDir})
 }

@@ -6,6 +6,7 @@
 package target
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -152,22 +153,52 @@ func (c *Config) applyURL() error {
 	if c.URL == "" {
 		return nil
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil || u.Scheme != "ftp" || u.Host == "" {
-		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port", redactURL(c.URL))
+	u, err := ParseURL(c.URL)
+	if err != nil {
+		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port (%v)", redactURL(c.URL), err)
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "21")
-	}
-	c.Addr = host
-	if u.User != nil {
-		c.User = u.User.Username()
-		if p, ok := u.User.Password(); ok {
-			c.Password = p
+	c.Addr = u.Addr
+	if u.HasUser {
+		c.User = u.User
+		if u.HasPassword {
+			c.Password = u.Password
 		}
 	}
 	return nil
+}
+
+// FTPURL is what an ftp://user:pass@host:port URL names.
+type FTPURL struct {
+	Addr                 string // host:port (port 21 when the URL has none)
+	User, Password       string
+	HasUser, HasPassword bool
+}
+
+// ParseURL reads ftp://[user[:pass]@]host[:port], the one URL syntax of
+// the project (ftpconform --ftp.url, ftpload --target). Its error says
+// what is wrong and never holds the password.
+func ParseURL(s string) (FTPURL, error) {
+	if len(s) < 6 || !strings.EqualFold(s[:6], "ftp://") {
+		return FTPURL{}, errors.New("not an ftp:// URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return FTPURL{}, errors.New("not a URL with a host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return FTPURL{}, fmt.Errorf("port %s out of range 1-65535", p)
+		}
+	}
+	f := FTPURL{Addr: u.Host}
+	if u.Port() == "" {
+		f.Addr = net.JoinHostPort(u.Hostname(), "21")
+	}
+	if u.User != nil {
+		f.User, f.HasUser = u.User.Username(), true
+		f.Password, f.HasPassword = u.User.Password()
+	}
+	return f, nil
 }
 
 // checkHostPort accepts host:port with a host and a port in 1-65535, so a

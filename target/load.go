@@ -102,11 +102,6 @@ func (f *Flags) Resolve() (Config, error) {
 	})
 }
 
-// FromEnv builds a Config from FTPH_* variables and FTPH_PROFILE only.
-func FromEnv() (Config, error) {
-	return resolve(os.Getenv, func(string) (string, bool) { return "", false })
-}
-
 func resolve(getenv func(string) string, flagValue func(string) (string, bool)) (Config, error) {
 	cfg := Defaults()
 	profile := getenv("FTPH_PROFILE")

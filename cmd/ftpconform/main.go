@@ -19,9 +19,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/gomega"
-
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
@@ -42,9 +39,13 @@ func run() int {
 	flags := target.RegisterFlags(flag.CommandLine)
 	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
-	flag.StringVar(&suites.ReportDir, "report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
+	reportDir := flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
 	flag.Usage = usage
-	if code, done := parseFlags(os.Args[1:]); done {
+	args, err := commandArgs(os.Args[1:])
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if code, done := parseFlags(args); done {
 		return code
 	}
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
@@ -96,7 +97,7 @@ func run() int {
 	if err := checkLabelFilter(flagValue("ginkgo.label-filter")); err != nil {
 		return usageError("%v", err)
 	}
-	if err := checkWritable(suites.ReportDir); err != nil {
+	if err := checkWritable(*reportDir); err != nil {
 		return usageError("%v", err)
 	}
 	if !cfg.Embedded() {
@@ -105,11 +106,9 @@ func run() int {
 			return exitUnreachable
 		}
 	}
-	suites.Register(&cfg)
-	gomega.RegisterFailHandler(suites.GomegaFailHandler)
 	var tt t
-	ginkgo.RunSpecs(&tt, "ftpharness conformance")
-	if code, done := cutShort(suites.LastRun); done {
+	run := suites.RunWith(&tt, &cfg, suites.Options{ReportDir: *reportDir})
+	if code, done := cutShort(run); done {
 		return code
 	}
 	if expect != nil {
@@ -119,9 +118,9 @@ func run() int {
 				focused = true
 			}
 		}
-		return checkExpect(os.Stdout, suites.LastRun, *expect, focused)
+		return checkExpect(os.Stdout, run, *expect, focused)
 	}
-	if suites.LastRun.Failed() || tt.failed {
+	if run.Failed() || tt.failed {
 		return exitFailed
 	}
 	return exitOK
@@ -157,16 +156,23 @@ func usage() {
 port ranges and command sequencing.
 
 Usage:
-  ftpconform [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
-  ftpconform --list-checks | --list-labels
-  ftpconform --matrix=all [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
+  ftpconform [run] [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
+  ftpconform list | labels
+  ftpconform expect FILES [--verdicts=verdicts.json] [--ftp.* flags]
+  ftpconform matrix SERVERS [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
+  ftpconform mutation SERVER [--mutation-faults=a,b] [--matrix-out=docs]
+
+Commands:
+` + commandHelp() + `
+Each command is also a flag (list = --list-checks, labels = --list-labels,
+expect FILES = --expect=FILES, matrix S = --matrix=S, mutation S = --mutation=S).
 
 Examples:
   ftpconform                                   # test the embedded ftpserverlib server
   ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
   ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
   ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
-  ftpconform --ftp.addr=127.0.0.1:2121 --expect=fixtures/expectations/vsftpd.yaml   # CI: fail on change
+  ftpconform expect fixtures/expectations/vsftpd.yaml --ftp.addr=127.0.0.1:2121   # CI: fail on change
 
 Settings come from flags, then FTPH_* environment variables (FTPH_ADDR,
 FTPH_USER, FTPH_PASSWORD, FTPH_PASV_RANGE, ...), then a --ftp.profile file.

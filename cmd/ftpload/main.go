@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/sink"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Exit codes.
@@ -302,28 +302,15 @@ func parseTarget(s string) (loadgen.Target, error) {
 		}
 		return fmt.Errorf("--target %s: %s; want ftp:// with the user, password, host and port", shown, why)
 	}
-	if !strings.HasPrefix(s, "ftp://") {
-		return loadgen.Target{}, bad("not an ftp:// URL")
+	u, err := target.ParseURL(s)
+	if err != nil {
+		return loadgen.Target{}, bad(err.Error())
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return loadgen.Target{}, bad("not a URL with a host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return loadgen.Target{}, bad("port " + p + " out of range 1-65535")
-		}
-	}
-	t := loadgen.Target{User: "anonymous", Password: "ftpload@"}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "21")
-	}
-	t.Addr = host
-	if u.User != nil {
-		t.User = u.User.Username()
-		if p, ok := u.User.Password(); ok {
-			t.Password = p
+	t := loadgen.Target{Addr: u.Addr, User: "anonymous", Password: "ftpload@"}
+	if u.HasUser {
+		t.User = u.User
+		if u.HasPassword {
+			t.Password = u.Password
 		}
 	}
 	return t, nil

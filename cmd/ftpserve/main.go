@@ -8,9 +8,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ftpharness/ftpharness/target"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -190,12 +190,8 @@ func main() {
 	}
 }
 
+// parseRange reads "lo-hi" by the one range syntax (target.ParseRange).
 func parseRange(s string) (int, int, error) {
-	lo, hi, ok := strings.Cut(s, "-")
-	a, e1 := strconv.Atoi(strings.TrimSpace(lo))
-	b, e2 := strconv.Atoi(strings.TrimSpace(hi))
-	if !ok || e1 != nil || e2 != nil || a <= 0 || b < a || b > 65535 {
-		return 0, 0, fmt.Errorf("bad range %q", s)
-	}
-	return a, b, nil
+	r, err := target.ParseRange(s)
+	return r.Lo, r.Hi, err
 }

@@ -136,12 +136,6 @@ func (d *Docker) Available(ctx context.Context) error {
 	return nil
 }
 
-// ServerVersion is the daemon's version.
-func (d *Docker) ServerVersion(ctx context.Context) (string, error) {
-	out, err := d.docker(ctx, CallTimeout, "version", "--format", "{{.Server.Version}}")
-	return strings.TrimSpace(out), err
-}
-
 // Build builds the image of the Dockerfile in dir as tag.
 func (d *Docker) Build(ctx context.Context, dir, tag string, labels map[string]string) error {
 	args := []string{"build", "-t", tag}

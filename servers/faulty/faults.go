@@ -17,8 +17,6 @@ type Fault struct {
 	b          behaviour
 }
 
-func (f Fault) String() string { return f.Name }
-
 // behaviour is what the proxy does differently; the zero value is the
 // transparent proxy.
 type behaviour struct {

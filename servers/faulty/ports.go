@@ -3,8 +3,7 @@ package faulty
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"github.com/ftpharness/ftpharness/target"
 
 	"github.com/ftpharness/ftpharness/servers"
 )
@@ -31,18 +30,13 @@ func allocRange(n int) (int, int, *lease, error) {
 	return lo, hi, &lease{l}, nil
 }
 
-// parseRange reads "lo-hi".
+// parseRange reads "lo-hi" by the one range syntax (target.ParseRange).
 func parseRange(s string) (int, int, error) {
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
-	if !ok {
-		return 0, 0, fmt.Errorf("faulty: range %q is not lo-hi", s)
+	r, err := target.ParseRange(s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("faulty: %w", err)
 	}
-	lo, e1 := strconv.Atoi(strings.TrimSpace(a))
-	hi, e2 := strconv.Atoi(strings.TrimSpace(b))
-	if e1 != nil || e2 != nil || lo < 1 || hi > 65535 || lo > hi {
-		return 0, 0, fmt.Errorf("faulty: range %q is not lo-hi", s)
-	}
-	return lo, hi, nil
+	return r.Lo, r.Hi, nil
 }
 
 var errExhausted = errors.New("faulty: passive port pool exhausted")

@@ -63,9 +63,6 @@ type Option func(*config)
 // size of the upstream range when known, else servers.DefaultRangeSize.
 func ProxyRange(lo, hi int) Option { return func(c *config) { c.lo, c.hi = lo, hi } }
 
-// RangeSize sets the size of the automatically allocated proxy range.
-func RangeSize(n int) Option { return func(c *config) { c.size = n } }
-
 // UpstreamRange declares the server's passive range. When it has the
 // proxy range's size, the proxy mirrors the server's choices exactly: the
 // server's port lo+k becomes the proxy's port lo'+k, and a port outside the
@@ -139,17 +136,6 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 	return p, nil
 }
 
-// Start starts a proxy in front of upstream with the given faults; it is
-// closed when ctx ends (or by Close).
-func Start(ctx context.Context, upstream string, faults ...Fault) (*Proxy, error) {
-	p, err := New(upstream, WithFaults(faults...))
-	if err != nil {
-		return nil, err
-	}
-	context.AfterFunc(ctx, func() { p.Close() })
-	return p, nil
-}
-
 // StartFor starts a proxy in front of a server described by t, mirroring
 // its passive range (UpstreamRange from t.PasvRange, a proxy range of the
 // same size). Options given later override.
@@ -173,17 +159,11 @@ func StartFor(ctx context.Context, t servers.Target, opts ...Option) (*Proxy, er
 // Addr is the proxy's control address (127.0.0.1:port).
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// Upstream is the server's control address.
-func (p *Proxy) Upstream() string { return p.upstream }
-
 // Range is the proxy's passive range, the one to declare to the suites.
 func (p *Proxy) Range() (lo, hi int) { return p.lo, p.hi }
 
 // RangeString is Range as "lo-hi".
 func (p *Proxy) RangeString() string { return fmt.Sprintf("%d-%d", p.lo, p.hi) }
-
-// Faults are the faults this proxy injects.
-func (p *Proxy) Faults() []Fault { return append([]Fault(nil), p.cfg.faults...) }
 
 // Target is up as seen through the proxy: the proxy's address and passive
 // range, the same credentials and declared address.
@@ -651,11 +631,4 @@ func (p *Proxy) syncLoop() {
 			p.sync()
 		}
 	}
-}
-
-// drop closes l whatever is bound to it (its server side is gone).
-func (p *Proxy) drop(l *plistener) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.unbindLocked(l, func(*binding) bool { return true })
 }

@@ -17,24 +17,6 @@ type reply struct {
 	raw   []byte
 }
 
-func (r reply) multiline() bool { return len(r.lines) > 1 }
-
-// text is the reply text without the code prefix of the first line (enough
-// to find 227/229 arguments).
-func (r reply) text() string {
-	var b bytes.Buffer
-	for i, l := range r.lines {
-		if i == 0 && len(l) >= 4 {
-			l = l[4:]
-		}
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(l)
-	}
-	return b.String()
-}
-
 const (
 	maxReplyLine = 64 << 10
 	maxReplySize = 1 << 20

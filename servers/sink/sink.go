@@ -89,14 +89,6 @@ func Start(opts Options) (*Server, error) {
 // Addr is the control address (host:port).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// PasvRange is "lo-hi", or "" for kernel-chosen ports.
-func (s *Server) PasvRange() string {
-	if s.opts.PasvMin == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d-%d", s.opts.PasvMin, s.opts.PasvMax)
-}
-
 // Close stops the server and closes every session.
 func (s *Server) Close() error {
 	close(s.done)

@@ -106,11 +106,6 @@ func Observe(what string, value any) {
 	AddReportEntry(EntryObserve, s)
 }
 
-// Expectf is Expect with a description that includes the check's context.
-func Expectf(actual any, format string, args ...any) Assertion {
-	return ExpectWithOffset(1, actual, fmt.Sprintf(format, args...))
-}
-
 // Problem fails the spec with msg as the whole failure message, through
 // Gomega (so the check's severity applies: an INTEROP check warns). Use it
 // instead of Ginkgo's Fail, which no severity intercepts.

@@ -86,14 +86,6 @@ func Require(ctx context.Context, feature string) {
 	}
 }
 
-// RequireDeclared skips the spec unless the operator declared feature
-// with --ftp.features.
-func RequireDeclared(feature, why string) {
-	if !Config().Has(feature) {
-		Skip("needs --ftp.features=" + feature + ": " + why)
-	}
-}
-
 // RequireRange skips unless --ftp.pasv-range was given, and returns it.
 func RequireRange() (lo, hi int) {
 	r, ok := Config().PasvPorts()

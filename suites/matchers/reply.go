@@ -54,10 +54,3 @@ func Complete() types.GomegaMatcher {
 		return t.OK(), nil
 	}).WithTemplate("Expected {{.Actual.Cmd}} to complete (1xx then 226/250)\n  got:  {{.Actual.String}}")
 }
-
-// EndWith succeeds when the transfer's final reply has one of codes.
-func EndWith(cs ...int) types.GomegaMatcher {
-	return gcustom.MakeMatcher(func(t ftp.TransferResult) (bool, error) {
-		return t.Final().Is(cs...), nil
-	}).WithTemplate("Expected {{.Actual.Cmd}} to end with {{.Data}}\n  got:  {{.Actual.String}}", codes(cs))
-}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/onsi/gomega/types"
-
 	"github.com/ftpharness/ftpharness/ftp"
 )
 
@@ -51,26 +49,4 @@ func digits3(s string) bool {
 	return len(s) >= 3 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
 }
 
-// BeProperMultiline succeeds when MultilineProblems finds nothing.
-func BeProperMultiline() types.GomegaMatcher { return &multilineMatcher{} }
-
 type multilineMatcher struct{ problems []string }
-
-func (m *multilineMatcher) Match(actual any) (bool, error) {
-	r, ok := actual.(ftp.Reply)
-	if !ok {
-		return false, fmt.Errorf("BeProperMultiline expects an ftp.Reply, got %T", actual)
-	}
-	m.problems = MultilineProblems(r)
-	return len(m.problems) == 0, nil
-}
-
-func (m *multilineMatcher) FailureMessage(actual any) string {
-	r, _ := actual.(ftp.Reply)
-	return fmt.Sprintf("Expected a well-formed multi-line reply (RFC 959 §4.2: first line ddd-, last line ddd<SP> with the same code, digit-led intermediate lines padded)\n  problems: %s\n  raw:  %q", strings.Join(m.problems, "; "), r.Raw)
-}
-
-func (m *multilineMatcher) NegatedFailureMessage(actual any) string {
-	r, _ := actual.(ftp.Reply)
-	return fmt.Sprintf("Expected a malformed multi-line reply\n  raw:  %q", r.Raw)
-}

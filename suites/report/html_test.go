@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpharness/ftpharness/loadgen/charts/browsertest"
+	"github.com/ftpharness/ftpharness/internal/browsertest"
 	"github.com/ftpharness/ftpharness/suites/report"
 )
 
