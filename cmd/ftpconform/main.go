@@ -163,7 +163,7 @@ Usage:
   ftpconform mutation SERVER [--mutation-faults=a,b] [--matrix-out=docs]
 
 Commands:
-` + commandHelp() + `
+`+commandHelp()+`
 Each command is also a flag (list = --list-checks, labels = --list-labels,
 expect FILES = --expect=FILES, matrix S = --matrix=S, mutation S = --mutation=S).
 
