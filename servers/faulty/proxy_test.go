@@ -3,6 +3,7 @@ package faulty
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -230,3 +231,22 @@ func TestConcurrentSessions(t *testing.T) {
 }
 
 var _ = net.IPv4
+
+// The trace (ftpfaulty -v, the mutation runs' proxy.log) shows every
+// command but never the password.
+func TestTraceMasksPassword(t *testing.T) {
+	var mu sync.Mutex
+	var log strings.Builder
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&log, format+"\n", args...)
+	}
+	_, tg := proxied(t, "ftpserverlib", Trace(), WithLogf(logf))
+	login(t, tg)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(log.String(), "PASS ****") || strings.Contains(log.String(), tg.Password) {
+		t.Errorf("trace:\n%s", log.String())
+	}
+}

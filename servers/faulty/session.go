@@ -320,7 +320,8 @@ var transferVerbs = map[string]bool{"RETR": true, "STOR": true, "STOU": true, "A
 func (s *session) command(line []byte) {
 	verb, arg := parseCommand(line)
 	if s.p.cfg.trace {
-		s.logf("> %q", line)
+		// the trace goes to ftpfaulty -v's stderr and test logs: no password
+		s.logf("> %q", ftp.MaskPASS(string(line)))
 	}
 	if verb == "" {
 		// Blank lines get no reply from most servers: no entry.
@@ -518,16 +519,23 @@ func (s *session) track(verb, arg string, code int) {
 	}
 }
 
-// waitData keeps reply order honest across the proxy: a reply the server
-// sent after closing a data connection reaches the client only after the
-// client's side of that data connection is closed too.
+// waitData keeps reply order honest across the proxy: a completion reply
+// the server sent after closing a data connection reaches the client only
+// after the client's side of that data connection is closed too. A
+// preliminary reply (125/150) opens the transfer and is never held: a
+// server that wrote a whole file into the socket buffers and closed before
+// the proxy read its 125 would otherwise wait on a client that reads the
+// data only after the 125 (seen under load: RETR got no reply for 5 s).
 func (s *session) waitData(final bool) {
+	if !final {
+		return
+	}
 	for _, r := range s.relaySnapshot() {
 		if r.aborted.Load() {
 			continue
 		}
 		closed := r.serverClosed()
-		for i := 0; !closed && final && i < 5; i++ {
+		for i := 0; !closed && i < 5; i++ {
 			time.Sleep(time.Millisecond)
 			closed = r.serverClosed()
 		}
