@@ -571,53 +571,17 @@ type driver interface {
 func (a *Attacker) loop(ctx context.Context, scenario string, out chan<- *Result) {
 	stopCtx, cancel := context.WithTimeout(ctx, a.duration)
 	defer cancel()
-	start := a.clock.Now()
+	l := &loopRun{a: a, scenario: scenario, out: out, stop: stopCtx, start: a.clock.Now()}
+	l.remaining.Store(int64(a.count))
 
-	var remaining atomic.Int64
-	remaining.Store(int64(a.count))
-	take := func() bool {
-		if a.count <= 0 {
-			return true
-		}
-		return remaining.Add(-1) >= 0
-	}
-
-	var ticks chan time.Time
 	var pacerDone sync.WaitGroup
 	if a.rate > 0 {
-		ticks = make(chan time.Time)
-		interval := time.Duration(float64(time.Second) / a.rate)
+		l.ticks = make(chan time.Time)
 		pacerDone.Add(1)
 		go func() {
 			defer pacerDone.Done()
-			defer close(ticks)
-			for i := int64(0); ; i++ {
-				if !take() {
-					return
-				}
-				intended := start.Add(time.Duration(i) * interval)
-				if wait := intended.Sub(a.clock.Now()); wait > 0 {
-					if a.clock.Sleep(stopCtx, wait) != nil {
-						return
-					}
-				}
-				select {
-				case ticks <- intended:
-				case <-stopCtx.Done():
-					return
-				}
-			}
+			l.pace()
 		}()
-	}
-	next := func() (time.Time, bool) {
-		if ticks != nil {
-			t, ok := <-ticks
-			return t, ok
-		}
-		if stopCtx.Err() != nil || !take() {
-			return time.Time{}, false
-		}
-		return time.Time{}, true
 	}
 
 	var g errgroup.Group
@@ -625,73 +589,164 @@ func (a *Attacker) loop(ctx context.Context, scenario string, out chan<- *Result
 	for i := 0; i < a.sessions; i++ {
 		idx := i
 		g.Go(func() error {
-			d := a.newDriver(a, idx)
-			defer func() {
-				if d.alive() {
-					a.active.Add(-1)
-				}
-				d.close()
-			}()
-			seed := uint64(start.UnixNano())
-			if a.seeded {
-				seed = a.seed
-			}
-			rng := rand.New(rand.NewPCG(uint64(idx)+1, seed))
-			fails := 0
-			for {
-				intended, ok := next()
-				if !ok {
-					return nil
-				}
-				if !d.alive() {
-					r := d.open(a.hardCtx)
-					r.Session, r.Intended = idx, intended
-					if r.Intended.IsZero() {
-						r.Intended = r.Start
-					}
-					if r.OK() {
-						fails = 0
-						r.Active = int(a.active.Add(1))
-					} else {
-						r.Active = int(a.active.Load())
-					}
-					a.emit(out, r)
-					if !r.OK() {
-						fails++
-						if ticks == nil { // closed loop: back off from a refusing server
-							a.clock.Sleep(stopCtx, time.Duration(min(fails, 20))*10*time.Millisecond)
-						}
-						continue
-					}
-				}
-				op := scenario
-				switch scenario {
-				case Churn:
-					op = "retr"
-					if a.list {
-						op = "list"
-					}
-				case Mixed:
-					op = a.mix.pick(rng)
-				}
-				r := d.do(a.hardCtx, op)
-				r.Session = idx
-				r.Intended = intended
-				if r.Intended.IsZero() {
-					r.Intended = r.Start
-				}
-				if !d.alive() {
-					a.active.Add(-1)
-				}
-				r.Active = int(a.active.Load())
-				a.emit(out, r)
-				if a.think > 0 && ticks == nil {
-					a.clock.Sleep(stopCtx, a.think)
-				}
-			}
+			l.session(idx)
+			return nil
 		})
 	}
 	g.Wait()
 	cancel()
 	pacerDone.Wait()
+}
+
+// loopRun is the state one loop shares between its pacer and its sessions.
+type loopRun struct {
+	a         *Attacker
+	scenario  string
+	out       chan<- *Result
+	stop      context.Context // the run's duration, or its cancellation
+	start     time.Time
+	remaining atomic.Int64   // operations left to start when a count is set
+	ticks     chan time.Time // open loop: the intended start of each operation
+}
+
+// take claims one operation of the count; always true without a count.
+func (l *loopRun) take() bool {
+	if l.a.count <= 0 {
+		return true
+	}
+	return l.remaining.Add(-1) >= 0
+}
+
+// pace sends the intended start of each operation on ticks, at the
+// open-loop rate, until the count or the run ends; then closes ticks.
+func (l *loopRun) pace() {
+	a := l.a
+	defer close(l.ticks)
+	interval := time.Duration(float64(time.Second) / a.rate)
+	for i := int64(0); ; i++ {
+		if !l.take() {
+			return
+		}
+		intended := l.start.Add(time.Duration(i) * interval)
+		if wait := intended.Sub(a.clock.Now()); wait > 0 {
+			if a.clock.Sleep(l.stop, wait) != nil {
+				return
+			}
+		}
+		select {
+		case l.ticks <- intended:
+		case <-l.stop.Done():
+			return
+		}
+	}
+}
+
+// next waits for the next operation a session may start: its intended
+// start in open loop (zero in closed loop), false when the run is over.
+func (l *loopRun) next() (time.Time, bool) {
+	if l.ticks != nil {
+		t, ok := <-l.ticks
+		return t, ok
+	}
+	if l.stop.Err() != nil || !l.take() {
+		return time.Time{}, false
+	}
+	return time.Time{}, true
+}
+
+// loopSession is one worker of a loop: one FTP session, reopened when lost.
+type loopSession struct {
+	*loopRun
+	idx   int
+	d     driver
+	rng   *rand.Rand
+	fails int // consecutive failed logins
+}
+
+// session runs worker idx until the run is over.
+func (l *loopRun) session(idx int) {
+	a := l.a
+	s := &loopSession{loopRun: l, idx: idx, d: a.newDriver(a, idx)}
+	defer func() {
+		if s.d.alive() {
+			a.active.Add(-1)
+		}
+		s.d.close()
+	}()
+	seed := uint64(l.start.UnixNano())
+	if a.seeded {
+		seed = a.seed
+	}
+	s.rng = rand.New(rand.NewPCG(uint64(idx)+1, seed))
+	for {
+		intended, ok := l.next()
+		if !ok {
+			return
+		}
+		if !s.d.alive() && !s.open(intended) {
+			continue
+		}
+		s.do(intended, s.pickOp())
+	}
+}
+
+// open connects and logs in, reporting whether the session is open. In
+// closed loop it backs off from a refusing server.
+func (s *loopSession) open(intended time.Time) bool {
+	a := s.a
+	r := s.d.open(a.hardCtx)
+	r.Session, r.Intended = s.idx, intended
+	if r.Intended.IsZero() {
+		r.Intended = r.Start
+	}
+	if r.OK() {
+		s.fails = 0
+		r.Active = int(a.active.Add(1))
+	} else {
+		r.Active = int(a.active.Load())
+	}
+	a.emit(s.out, r)
+	if !r.OK() {
+		s.fails++
+		if s.ticks == nil { // closed loop: back off from a refusing server
+			a.clock.Sleep(s.stop, time.Duration(min(s.fails, 20))*10*time.Millisecond)
+		}
+		return false
+	}
+	return true
+}
+
+// pickOp is the scenario's next operation.
+func (s *loopSession) pickOp() string {
+	op := s.scenario
+	switch s.scenario {
+	case Churn:
+		op = "retr"
+		if s.a.list {
+			op = "list"
+		}
+	case Mixed:
+		op = s.a.mix.pick(s.rng)
+	}
+	return op
+}
+
+// do runs op on the open session and reports it; in closed loop it then
+// waits the think time.
+func (s *loopSession) do(intended time.Time, op string) {
+	a := s.a
+	r := s.d.do(a.hardCtx, op)
+	r.Session = s.idx
+	r.Intended = intended
+	if r.Intended.IsZero() {
+		r.Intended = r.Start
+	}
+	if !s.d.alive() {
+		a.active.Add(-1)
+	}
+	r.Active = int(a.active.Load())
+	a.emit(s.out, r)
+	if a.think > 0 && s.ticks == nil {
+		a.clock.Sleep(s.stop, a.think)
+	}
 }

@@ -88,19 +88,52 @@ func (a *Attacker) exhaust(ctx context.Context, out chan<- *Result) {
 	stop, stopRamp := context.WithCancel(rampCtx)
 	defer stopRamp()
 
+	rp := &exhaustRamp{a: a, out: out, sum: sum, stopRamp: stopRamp, start: time.Now()}
+	rp.run(stop)
+	sum.Attempts = rp.attempts
+	rp.summarize(ctx, rampCtx)
+	rp.checkFailing()
+	rp.checkHeld()
+
+	// Release everything, then probe until a PASV works in range again.
+	for _, h := range rp.holds {
+		h.c.close()
+	}
+	a.held.Store(0)
+	released := time.Now()
+	if a.hardCtx.Err() != nil {
+		sum.RecoveryLast = "aborted"
+		return
+	}
+	a.recover(sum, released, out)
+}
+
+// exhaustRamp is the state of exhaust's ramp, shared by its sessions under
+// mu while it runs.
+type exhaustRamp struct {
+	a        *Attacker
+	out      chan<- *Result
+	sum      *ExhaustSummary
+	stopRamp context.CancelFunc // ends the ramp: a failure or a client limit
+	start    time.Time
+
+	mu        sync.Mutex
+	attempts  int
+	holds     []held
+	failed    bool
+	failedC   *ctrl // the failing session, kept for the survival check
+	clientLim string
+	baseAddr  net.IP // the address the first held session was given
+}
+
+// run opens sessions at the configured rate and concurrency until stop
+// ends or the maximum number of sessions is reached, and waits for them.
+func (rp *exhaustRamp) run(stop context.Context) {
+	a := rp.a
 	conc := a.sessions
 	if conc <= 0 {
 		conc = DefaultRampConcurrency
 	}
-	var (
-		mu        sync.Mutex
-		holds     []held
-		failed    bool
-		failedC   *ctrl // the failing session, kept for the survival check
-		clientLim string
-		baseAddr  net.IP
-	)
-	start := time.Now()
 	var interval time.Duration
 	if a.rate > 0 {
 		interval = time.Duration(float64(time.Second) / a.rate)
@@ -108,11 +141,10 @@ func (a *Attacker) exhaust(ctx context.Context, out chan<- *Result) {
 
 	var g errgroup.Group
 	g.SetLimit(conc)
-	attempts := 0
 ramp:
-	for i := 0; i < sum.MaxSessions; i++ {
+	for i := 0; i < rp.sum.MaxSessions; i++ {
 		if interval > 0 {
-			if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			if wait := time.Until(rp.start.Add(time.Duration(i) * interval)); wait > 0 {
 				if a.clock.Sleep(stop, wait) != nil {
 					break ramp
 				}
@@ -127,89 +159,97 @@ ramp:
 			if stop.Err() != nil {
 				return nil
 			}
-			mu.Lock()
-			attempts++
-			mu.Unlock()
+			rp.mu.Lock()
+			rp.attempts++
+			rp.mu.Unlock()
 			r, c, ep := a.holdOne(idx)
-			mu.Lock()
-			defer mu.Unlock()
-			if r.OK() && baseAddr == nil && ep.IP != nil && !a.epsv {
-				baseAddr = ep.IP
-			}
-			if r.OK() && !a.epsv && ep.IP != nil && baseAddr != nil && !ep.IP.Equal(baseAddr) && a.pasvAddr == nil {
-				r.Class, r.FailedPhase, r.Err = ClassAddrMismatch, PhasePasv, "advertised "+ep.IP.String()+", earlier sessions got "+baseAddr.String()
-			}
-			if r.OK() {
-				holds = append(holds, held{c: c, port: ep.Port})
-				r.Active = int(a.held.Add(1))
-				a.emit(out, r)
-				return nil
-			}
-			r.Active = int(a.held.Load())
-			a.emit(out, r)
-			mode := modeOf(r.Class)
-			if r.Class == ClassOutOfRange || r.Class == ClassAddrMismatch {
-				// the listener exists: hold it too so it is released with the rest
-				holds = append(holds, held{c: c, port: ep.Port})
-				c = nil
-			}
-			if mode == "" {
-				if r.Class != ClassCanceled && clientLim == "" {
-					clientLim = string(r.Class) + ": " + r.Err
-				}
-				if c != nil {
-					c.close()
-				}
-				stopRamp()
-				return nil
-			}
-			if failed {
-				if c != nil {
-					c.close()
-				}
-				return nil
-			}
-			failed = true
-			stopRamp()
-			sum.TimeToExhaust = time.Since(start).Seconds()
-			sum.FailureMode = mode
-			sum.FailurePhase = r.FailedPhase.String()
-			sum.FailureCode = r.Code
-			sum.FailureReply = r.Reply
-			sum.FailureError = r.Err
-			if r.Class == ClassOutOfRange {
-				sum.FailurePort = r.Port
-				sum.FailureReply = r.Reply
-			}
-			failedC = c
+			rp.mu.Lock()
+			defer rp.mu.Unlock()
+			rp.settle(r, c, ep)
 			return nil
 		})
 	}
 	g.Wait()
-	sum.Attempts = attempts
+}
 
-	// how the ramp ended
-	inRange := 0
-	for _, h := range holds {
-		if a.pasvRange.Contains(h.port) {
-			inRange++
-		}
+// settle records the outcome of one ramp session: held, a client-side
+// limit, or the server's first failure. Called with mu held.
+func (rp *exhaustRamp) settle(r *Result, c *ctrl, ep ftp.Endpoint) {
+	a := rp.a
+	rp.checkAddr(r, ep)
+	if r.OK() {
+		rp.holds = append(rp.holds, held{c: c, port: ep.Port})
+		r.Active = int(a.held.Add(1))
+		a.emit(rp.out, r)
+		return
 	}
-	if a.pasvRange.Set() {
-		// out-of-range listeners are not capacity
-		inRange = 0
-		for _, h := range holds {
-			if h.port >= a.pasvRange.Lo && h.port <= a.pasvRange.Hi {
-				inRange++
-			}
-		}
+	r.Active = int(a.held.Load())
+	a.emit(rp.out, r)
+	mode := modeOf(r.Class)
+	if r.Class == ClassOutOfRange || r.Class == ClassAddrMismatch {
+		// the listener exists: hold it too so it is released with the rest
+		rp.holds = append(rp.holds, held{c: c, port: ep.Port})
+		c = nil
 	}
-	sum.Capacity = inRange
+	if mode == "" {
+		if r.Class != ClassCanceled && rp.clientLim == "" {
+			rp.clientLim = string(r.Class) + ": " + r.Err
+		}
+		if c != nil {
+			c.close()
+		}
+		rp.stopRamp()
+		return
+	}
+	if rp.failed {
+		if c != nil {
+			c.close()
+		}
+		return
+	}
+	rp.fail(r, mode, c)
+}
+
+// checkAddr notes the first PASV address and fails a successful PASV that
+// advertises another (unless the address is overridden, or EPSV is used).
+func (rp *exhaustRamp) checkAddr(r *Result, ep ftp.Endpoint) {
+	a := rp.a
+	if r.OK() && rp.baseAddr == nil && ep.IP != nil && !a.epsv {
+		rp.baseAddr = ep.IP
+	}
+	if r.OK() && !a.epsv && ep.IP != nil && rp.baseAddr != nil && !ep.IP.Equal(rp.baseAddr) && a.pasvAddr == nil {
+		r.Class, r.FailedPhase, r.Err = ClassAddrMismatch, PhasePasv, "advertised "+ep.IP.String()+", earlier sessions got "+rp.baseAddr.String()
+	}
+}
+
+// fail records the server's first failure, r in failure mode mode, stops
+// the ramp and keeps the failing session c for the survival check.
+func (rp *exhaustRamp) fail(r *Result, mode string, c *ctrl) {
+	sum := rp.sum
+	rp.failed = true
+	rp.stopRamp()
+	sum.TimeToExhaust = time.Since(rp.start).Seconds()
+	sum.FailureMode = mode
+	sum.FailurePhase = r.FailedPhase.String()
+	sum.FailureCode = r.Code
+	sum.FailureReply = r.Reply
+	sum.FailureError = r.Err
+	if r.Class == ClassOutOfRange {
+		sum.FailurePort = r.Port
+		sum.FailureReply = r.Reply
+	}
+	rp.failedC = c
+}
+
+// summarize records how the ramp ended: capacity, what stopped it and when.
+func (rp *exhaustRamp) summarize(ctx, rampCtx context.Context) {
+	sum := rp.sum
+	sum.Capacity = rp.capacity()
 	switch {
-	case failed:
+	case rp.failed:
 		sum.StoppedBy = "failure"
 		sum.CapacityReached = true
-	case clientLim != "":
+	case rp.clientLim != "":
 		sum.StoppedBy = "client-limit"
 	case ctx.Err() != nil:
 		sum.StoppedBy = "canceled"
@@ -218,54 +258,71 @@ ramp:
 	default:
 		sum.StoppedBy = "max-sessions"
 	}
-	sum.ClientLimit = clientLim
-	if !failed {
-		sum.TimeToExhaust = time.Since(start).Seconds()
+	sum.ClientLimit = rp.clientLim
+	if !rp.failed {
+		sum.TimeToExhaust = time.Since(rp.start).Seconds()
 	}
-	sum.Banner = a.Banner()
+	sum.Banner = rp.a.Banner()
+}
 
-	// Does the failing session survive? (vsftpd's dies, ftpserverlib's
-	// keeps answering.) Only meaningful for a refused PASV.
-	if failedC != nil {
-		alive, rep := noopAlive(failedC, time.Second)
-		sum.SessionSurvive = &alive
-		sum.SurviveReply = rep
-		failedC.close()
-	}
-	// Are the held sessions still there?
-	if failed && a.hardCtx.Err() == nil {
-		var cg errgroup.Group
-		cg.SetLimit(64)
-		var alive, checked int
-		var cmu sync.Mutex
-		for _, h := range holds {
-			h := h
-			cg.Go(func() error {
-				ok, _ := noopAlive(h.c, 2*time.Second)
-				cmu.Lock()
-				checked++
-				if ok {
-					alive++
-				}
-				cmu.Unlock()
-				return nil
-			})
+// capacity counts the held listeners in the declared range.
+func (rp *exhaustRamp) capacity() int {
+	a := rp.a
+	inRange := 0
+	for _, h := range rp.holds {
+		if a.pasvRange.Contains(h.port) {
+			inRange++
 		}
-		cg.Wait()
-		sum.HeldChecked, sum.HeldAlive = checked, alive
 	}
+	if a.pasvRange.Set() {
+		// out-of-range listeners are not capacity
+		inRange = 0
+		for _, h := range rp.holds {
+			if h.port >= a.pasvRange.Lo && h.port <= a.pasvRange.Hi {
+				inRange++
+			}
+		}
+	}
+	return inRange
+}
 
-	// Release everything, then probe until a PASV works in range again.
-	for _, h := range holds {
-		h.c.close()
-	}
-	a.held.Store(0)
-	released := time.Now()
-	if a.hardCtx.Err() != nil {
-		sum.RecoveryLast = "aborted"
+// checkFailing asks whether the failing session survives (vsftpd's dies,
+// ftpserverlib's keeps answering), then closes it. Only meaningful for a
+// refused PASV.
+func (rp *exhaustRamp) checkFailing() {
+	if rp.failedC == nil {
 		return
 	}
-	a.recover(sum, released, out)
+	alive, rep := noopAlive(rp.failedC, time.Second)
+	rp.sum.SessionSurvive = &alive
+	rp.sum.SurviveReply = rep
+	rp.failedC.close()
+}
+
+// checkHeld counts, after a failure, the held sessions still answering.
+func (rp *exhaustRamp) checkHeld() {
+	if !rp.failed || rp.a.hardCtx.Err() != nil {
+		return
+	}
+	var cg errgroup.Group
+	cg.SetLimit(64)
+	var alive, checked int
+	var cmu sync.Mutex
+	for _, h := range rp.holds {
+		h := h
+		cg.Go(func() error {
+			ok, _ := noopAlive(h.c, 2*time.Second)
+			cmu.Lock()
+			checked++
+			if ok {
+				alive++
+			}
+			cmu.Unlock()
+			return nil
+		})
+	}
+	cg.Wait()
+	rp.sum.HeldChecked, rp.sum.HeldAlive = checked, alive
 }
 
 // noopAlive sends NOOP and reports whether the session answered 2xx.

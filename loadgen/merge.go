@@ -65,98 +65,189 @@ func Merge(reps []*Report, names []string) (*Report, []string, error) {
 	if len(reps) == 0 {
 		return nil, nil, fmt.Errorf("merge: no report")
 	}
-	name := func(i int) string {
-		if i < len(names) && names[i] != "" {
-			return names[i]
-		}
-		return fmt.Sprintf("report %d", i+1)
+	m := &merger{reps: reps, names: names}
+	byIndex, err := m.check()
+	if err != nil {
+		return nil, nil, err
 	}
-	var warns []string
-	warn := func(f string, a ...any) { warns = append(warns, fmt.Sprintf(f, a...)) }
+	n := reps[0].Settings.Shard.Count
+	missing := missingShards(byIndex, n)
+	if len(missing) > 0 {
+		m.warn("%d of %d shards missing: indices %s (the merged report covers only the shards given)", len(missing), n, intList(missing))
+	}
+	order := m.shardOrder(byIndex)
+	m.start(n, missing, order)
+	m.span(order)
+	for _, i := range order {
+		if err := m.add(i); err != nil {
+			return nil, nil, err
+		}
+	}
+	m.finish()
+	return m.out, m.warns, nil
+}
 
-	// checks
-	first := reps[0]
+// merger is the state of one Merge: the reports given, the merged report
+// being built and the sums that are finished once every shard is added.
+type merger struct {
+	reps  []*Report
+	names []string
+	warns []string
+
+	out         *Report
+	st          *Settings // &out.Settings
+	hists       map[string]*hdr.Histogram
+	errs        map[ErrorClass]*ErrorStats
+	errFirst    map[ErrorClass]time.Time // earliest first occurrence, wall clock
+	portCounts  map[int]uint64
+	countsExact bool // every shard that saw ports has ports.counts
+	ps          *SessionStats
+	psWeighted  float64 // sum of mean_bps * sessions
+	tl          []mergedSecond
+	earliestEx  time.Time // when reps[exFrom] exhausted, wall clock
+	exFrom      int       // the shard that exhausted first, -1 if none
+}
+
+// mergedSecond is a merged timeline second, with the sum its mean latency
+// is taken from.
+type mergedSecond struct {
+	Second
+	latSum float64 // mean_ms * ops
+}
+
+// name names report i in errors and warnings.
+func (m *merger) name(i int) string {
+	if i < len(m.names) && m.names[i] != "" {
+		return m.names[i]
+	}
+	return fmt.Sprintf("report %d", i+1)
+}
+
+// warn adds a warning to those Merge returns.
+func (m *merger) warn(f string, a ...any) { m.warns = append(m.warns, fmt.Sprintf(f, a...)) }
+
+// check refuses reports that cannot be merged, warns of lesser differences
+// and maps each shard index to its report.
+func (m *merger) check() (map[int]int, error) {
 	byIndex := map[int]int{}
-	for i, r := range reps {
-		if r == nil {
-			return nil, nil, fmt.Errorf("merge: %s: no report", name(i))
+	for i := range m.reps {
+		if err := m.checkReport(i, byIndex); err != nil {
+			return nil, err
 		}
-		if r.Merged != nil {
-			return nil, nil, fmt.Errorf("merge: %s is already a merged report (of %d shards)", name(i), r.Merged.Shards)
-		}
-		if r.Settings.Shard == nil {
-			return nil, nil, fmt.Errorf("merge: %s is not a shard report (no settings.shard: run ftpload with --shard i/n, --shards or JOB_COMPLETION_INDEX)", name(i))
-		}
-		if r.Schema != first.Schema {
-			return nil, nil, fmt.Errorf("merge: schemas differ: %s is %s, %s is %s", name(0), first.Schema, name(i), r.Schema)
-		}
-		s, f := r.Settings, first.Settings
-		if s.Scenario != f.Scenario {
-			return nil, nil, fmt.Errorf("merge: scenarios differ: %s ran %s, %s ran %s", name(0), f.Scenario, name(i), s.Scenario)
-		}
-		if s.Target != f.Target {
-			return nil, nil, fmt.Errorf("merge: targets differ: %s loaded %s, %s loaded %s", name(0), f.Target, name(i), s.Target)
-		}
-		if s.Shard.Count != f.Shard.Count {
-			return nil, nil, fmt.Errorf("merge: shard counts differ: %s is shard %s, %s is shard %s", name(0), f.Shard, name(i), s.Shard)
-		}
-		if err := s.Shard.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("merge: %s: %v", name(i), err)
-		}
-		if j, dup := byIndex[s.Shard.Index]; dup {
-			return nil, nil, fmt.Errorf("merge: shard index %d twice: %s and %s", s.Shard.Index, name(j), name(i))
-		}
-		byIndex[s.Shard.Index] = i
-		for _, d := range []struct {
-			what string
-			a, b any
-		}{
-			{"user", f.User, s.User}, {"EPSV", f.EPSV, s.EPSV}, {"size", f.Size, s.Size}, {"file", f.File, s.File},
-			{"model", f.Model, s.Model}, {"declared range", f.PasvRange, s.PasvRange}, {"mix", f.Mix, s.Mix},
-		} {
-			if d.a != d.b {
-				warn("%s differs: %v in %s, %v in %s", d.what, d.a, name(0), d.b, name(i))
-			}
+		byIndex[m.reps[i].Settings.Shard.Index] = i
+		m.warnDifferences(i)
+	}
+	return byIndex, nil
+}
+
+// checkReport refuses report i if it cannot be merged with the first or
+// repeats a shard index already in byIndex.
+func (m *merger) checkReport(i int, byIndex map[int]int) error {
+	r, first, name := m.reps[i], m.reps[0], m.name
+	if r == nil {
+		return fmt.Errorf("merge: %s: no report", name(i))
+	}
+	if r.Merged != nil {
+		return fmt.Errorf("merge: %s is already a merged report (of %d shards)", name(i), r.Merged.Shards)
+	}
+	if r.Settings.Shard == nil {
+		return fmt.Errorf("merge: %s is not a shard report (no settings.shard: run ftpload with --shard i/n, --shards or JOB_COMPLETION_INDEX)", name(i))
+	}
+	if r.Schema != first.Schema {
+		return fmt.Errorf("merge: schemas differ: %s is %s, %s is %s", name(0), first.Schema, name(i), r.Schema)
+	}
+	s, f := r.Settings, first.Settings
+	if s.Scenario != f.Scenario {
+		return fmt.Errorf("merge: scenarios differ: %s ran %s, %s ran %s", name(0), f.Scenario, name(i), s.Scenario)
+	}
+	if s.Target != f.Target {
+		return fmt.Errorf("merge: targets differ: %s loaded %s, %s loaded %s", name(0), f.Target, name(i), s.Target)
+	}
+	if s.Shard.Count != f.Shard.Count {
+		return fmt.Errorf("merge: shard counts differ: %s is shard %s, %s is shard %s", name(0), f.Shard, name(i), s.Shard)
+	}
+	if err := s.Shard.Validate(); err != nil {
+		return fmt.Errorf("merge: %s: %v", name(i), err)
+	}
+	if j, dup := byIndex[s.Shard.Index]; dup {
+		return fmt.Errorf("merge: shard index %d twice: %s and %s", s.Shard.Index, name(j), name(i))
+	}
+	return nil
+}
+
+// warnDifferences warns of the settings in which report i differs from the
+// first without making the merge wrong.
+func (m *merger) warnDifferences(i int) {
+	s, f := m.reps[i].Settings, m.reps[0].Settings
+	for _, d := range []struct {
+		what string
+		a, b any
+	}{
+		{"user", f.User, s.User}, {"EPSV", f.EPSV, s.EPSV}, {"size", f.Size, s.Size}, {"file", f.File, s.File},
+		{"model", f.Model, s.Model}, {"declared range", f.PasvRange, s.PasvRange}, {"mix", f.Mix, s.Mix},
+	} {
+		if d.a != d.b {
+			m.warn("%s differs: %v in %s, %v in %s", d.what, d.a, m.name(0), d.b, m.name(i))
 		}
 	}
-	n := first.Settings.Shard.Count
+}
+
+// missingShards lists, ascending, the indices below n that byIndex lacks.
+func missingShards(byIndex map[int]int, n int) []int {
 	var missing []int
 	for i := 0; i < n; i++ {
 		if _, ok := byIndex[i]; !ok {
 			missing = append(missing, i)
 		}
 	}
-	if len(missing) > 0 {
-		warn("%d of %d shards missing: indices %s (the merged report covers only the shards given)", len(missing), n, intList(missing))
-	}
-	// work in shard order
-	order := make([]int, 0, len(reps))
+	return missing
+}
+
+// shardOrder lists the reports by shard index: Merge works in shard order.
+func (m *merger) shardOrder(byIndex map[int]int) []int {
+	order := make([]int, 0, len(m.reps))
 	for _, i := range byIndex {
 		order = append(order, i)
 	}
 	sort.Slice(order, func(a, b int) bool {
-		return reps[order[a]].Settings.Shard.Index < reps[order[b]].Settings.Shard.Index
+		return m.reps[order[a]].Settings.Shard.Index < m.reps[order[b]].Settings.Shard.Index
 	})
+	return order
+}
 
-	out := &Report{
+// start makes the empty merged report: the first report's settings without
+// what is per shard, and the base seed of the run.
+func (m *merger) start(n int, missing, order []int) {
+	m.out = &Report{
 		Schema:   SchemaVersion,
 		Tool:     "ftpload",
-		Settings: first.Settings,
+		Settings: m.reps[0].Settings,
 		Ops:      map[string]OpStats{},
 		Phases:   map[string]LatencyStats{},
-		Merged:   &MergeInfo{Shards: len(reps), ShardCount: n, Missing: missing},
+		Merged:   &MergeInfo{Shards: len(m.reps), ShardCount: n, Missing: missing},
 	}
-	st := &out.Settings
+	st := &m.out.Settings
+	m.st = st
 	st.Shard, st.Seed, st.Command, st.Sources = nil, nil, "", nil
 	st.Sessions, st.Rate, st.Count = 0, 0, 0
-	if s := reps[order[0]].Settings; s.Seed != nil {
+	if s := m.reps[order[0]].Settings; s.Seed != nil {
 		base := *s.Seed - uint64(s.Shard.Index)
 		st.Seed = &base
 	}
+	m.hists = map[string]*hdr.Histogram{}
+	m.errs = map[ErrorClass]*ErrorStats{}
+	m.errFirst = map[ErrorClass]time.Time{}
+	m.portCounts = map[int]uint64{}
+	m.countsExact = true
+	m.exFrom = -1
+}
 
-	// span
+// span sets the merged start (earliest), end (latest), duration and
+// timeline start (earliest).
+func (m *merger) span(order []int) {
+	out := m.out
 	for _, i := range order {
-		r := reps[i]
+		r := m.reps[i]
 		if r.Start.IsZero() {
 			continue
 		}
@@ -174,189 +265,235 @@ func Merge(reps []*Report, names []string) (*Report, []string, error) {
 	if !out.Start.IsZero() {
 		out.Duration = out.End.Sub(out.Start).Seconds()
 	}
+}
 
-	hists := map[string]*hdr.Histogram{}
-	addHist := func(key string, l LatencyStats, who int) error {
-		if l.Count == 0 {
-			return nil
+// add adds report i (one shard) to the merged report.
+func (m *merger) add(i int) error {
+	r := m.reps[i]
+	s := r.Settings
+	st := m.st
+	st.Sessions += s.Sessions
+	st.Rate += s.Rate
+	st.Count += s.Count
+	st.Sources = append(st.Sources, s.Sources...)
+	if st.Banner == "" {
+		st.Banner = s.Banner
+	}
+	m.out.Interrupted = m.out.Interrupted || r.Interrupted
+	run := ShardRun{Index: s.Shard.Index, Name: m.name(i), Start: r.Start, End: r.End, Sessions: s.Sessions, Rate: s.Rate,
+		Count: s.Count, Sources: s.Sources, Seed: s.Seed, Ops: r.Totals.Count, Errors: r.Totals.Errors, Bytes: r.Totals.Bytes}
+	m.out.Merged.Indices = append(m.out.Merged.Indices, s.Shard.Index)
+
+	m.addCounters(r)
+	if err := m.addHists(i); err != nil {
+		return err
+	}
+	m.addErrors(r)
+	m.addPorts(r.Ports)
+	m.addPerSession(r.PerSession)
+	m.addExhaust(i, &run)
+	m.addTimeline(i)
+	m.out.Merged.Runs = append(m.out.Merged.Runs, run)
+	return nil
+}
+
+// addCounters adds r's totals and per-operation counters.
+func (m *merger) addCounters(r *Report) {
+	out := m.out
+	out.Totals.Count += r.Totals.Count
+	out.Totals.OK += r.Totals.OK
+	out.Totals.Errors += r.Totals.Errors
+	out.Totals.Bytes += r.Totals.Bytes
+	for k, v := range r.Ops {
+		o := out.Ops[k]
+		o.Count += v.Count
+		o.OK += v.OK
+		o.Errors += v.Errors
+		o.Bytes += v.Bytes
+		out.Ops[k] = o
+	}
+}
+
+// addHists adds report i's latency histograms (overall, corrected, per
+// phase) to the merged ones.
+func (m *merger) addHists(i int) error {
+	r := m.reps[i]
+	if err := m.addHist("latency", r.Latency, i); err != nil {
+		return err
+	}
+	if err := m.addHist("latency_corrected", r.LatencyCorrected, i); err != nil {
+		return err
+	}
+	for p, l := range r.Phases {
+		if err := m.addHist("phases."+p, l, i); err != nil {
+			return err
 		}
-		if l.HDR == "" {
-			return fmt.Errorf("merge: %s: %s has %d values but no histogram (hdr): cannot merge its percentiles", name(who), key, l.Count)
-		}
-		h, err := hdr.Decode([]byte(l.HDR))
-		if err != nil {
-			return fmt.Errorf("merge: %s: %s histogram: %v", name(who), key, err)
-		}
-		if hists[key] == nil {
-			hists[key] = newHist()
-		}
-		if dropped := hists[key].Merge(h); dropped > 0 {
-			return fmt.Errorf("merge: %s: %s histogram: %d values out of range", name(who), key, dropped)
-		}
+	}
+	return nil
+}
+
+// addHist adds the histogram of l, from report who, to the merged one of key.
+func (m *merger) addHist(key string, l LatencyStats, who int) error {
+	if l.Count == 0 {
 		return nil
 	}
-
-	errs := map[ErrorClass]*ErrorStats{}
-	var errFirst = map[ErrorClass]time.Time{}
-	portCounts := map[int]uint64{}
-	countsExact := true
-	var ps *SessionStats
-	var psWeighted float64
-	type sec struct {
-		Second
-		latSum float64 // mean_ms * ops
+	if l.HDR == "" {
+		return fmt.Errorf("merge: %s: %s has %d values but no histogram (hdr): cannot merge its percentiles", m.name(who), key, l.Count)
 	}
-	var tl []sec
-	var earliestEx time.Time
-	exFrom := -1
-
-	for _, i := range order {
-		r := reps[i]
-		s := r.Settings
-		st.Sessions += s.Sessions
-		st.Rate += s.Rate
-		st.Count += s.Count
-		st.Sources = append(st.Sources, s.Sources...)
-		if st.Banner == "" {
-			st.Banner = s.Banner
-		}
-		out.Interrupted = out.Interrupted || r.Interrupted
-		run := ShardRun{Index: s.Shard.Index, Name: name(i), Start: r.Start, End: r.End, Sessions: s.Sessions, Rate: s.Rate,
-			Count: s.Count, Sources: s.Sources, Seed: s.Seed, Ops: r.Totals.Count, Errors: r.Totals.Errors, Bytes: r.Totals.Bytes}
-		out.Merged.Indices = append(out.Merged.Indices, s.Shard.Index)
-
-		// counters
-		out.Totals.Count += r.Totals.Count
-		out.Totals.OK += r.Totals.OK
-		out.Totals.Errors += r.Totals.Errors
-		out.Totals.Bytes += r.Totals.Bytes
-		for k, v := range r.Ops {
-			o := out.Ops[k]
-			o.Count += v.Count
-			o.OK += v.OK
-			o.Errors += v.Errors
-			o.Bytes += v.Bytes
-			out.Ops[k] = o
-		}
-
-		// histograms
-		if err := addHist("latency", r.Latency, i); err != nil {
-			return nil, nil, err
-		}
-		if err := addHist("latency_corrected", r.LatencyCorrected, i); err != nil {
-			return nil, nil, err
-		}
-		for p, l := range r.Phases {
-			if err := addHist("phases."+p, l, i); err != nil {
-				return nil, nil, err
-			}
-		}
-
-		// errors: sums, and the earliest first occurrence
-		for _, e := range r.Errors {
-			m := errs[e.Class]
-			if m == nil {
-				m = &ErrorStats{Class: e.Class, Codes: map[int]uint64{}, Phases: map[string]uint64{}}
-				errs[e.Class] = m
-			}
-			m.Count += e.Count
-			m.ClientSide = m.ClientSide || e.ClientSide
-			for c, k := range e.Codes {
-				m.Codes[c] += k
-			}
-			for p, k := range e.Phases {
-				m.Phases[p] += k
-			}
-			at := r.Start.Add(secDur(e.First))
-			if f, seen := errFirst[e.Class]; !seen || at.Before(f) {
-				errFirst[e.Class] = at
-				m.FirstPhase, m.FirstError, m.FirstReply = e.FirstPhase, e.FirstError, e.FirstReply
-			}
-		}
-
-		// ports
-		p := r.Ports
-		if p.Seen > 0 {
-			if out.Ports.Seen == 0 || p.Min < out.Ports.Min {
-				out.Ports.Min = p.Min
-			}
-			if p.Max > out.Ports.Max {
-				out.Ports.Max = p.Max
-			}
-			if p.Counts == nil {
-				countsExact = false
-			}
-		}
-		out.Ports.Seen += p.Seen
-		out.Ports.OutOfRange += p.OutOfRange
-		out.Ports.AddrMismatch += p.AddrMismatch
-		out.Ports.Distinct = max(out.Ports.Distinct, p.Distinct)
-		for port, k := range p.Counts {
-			portCounts[port] += k
-		}
-
-		// per-session throughput
-		if q := r.PerSession; q != nil {
-			if ps == nil {
-				ps = &SessionStats{MinBps: q.MinBps}
-			}
-			ps.Sessions += q.Sessions
-			ps.MinBps = math.Min(ps.MinBps, q.MinBps)
-			ps.MaxBps = math.Max(ps.MaxBps, q.MaxBps)
-			psWeighted += q.MeanBps * float64(q.Sessions)
-		}
-
-		// exhaust: the first shard to exhaust, by wall clock
-		if ex := r.Exhaust; ex != nil {
-			c := ex.Capacity
-			run.Capacity = &c
-			at := r.Start.Add(secDur(ex.TimeToExhaust))
-			better := exFrom < 0
-			if !better {
-				prev := reps[exFrom].Exhaust
-				switch {
-				case ex.CapacityReached != prev.CapacityReached:
-					better = ex.CapacityReached
-				default:
-					better = at.Before(earliestEx)
-				}
-			}
-			if better {
-				exFrom, earliestEx = i, at
-			}
-		}
-
-		// timeline on wall-clock seconds
-		if len(r.Timeline) > 0 {
-			d := timelineStart(r).Sub(out.TimelineStart)
-			shift := int(math.Round(d.Seconds()))
-			if d%time.Second != 0 {
-				warn("%s: timeline starts %s after the earliest, not a whole number of seconds (not a v1.2 shard report?): placed %d s later", name(i), d, shift)
-			}
-			for _, t := range r.Timeline {
-				j := t.Second + shift
-				for len(tl) <= j {
-					tl = append(tl, sec{Second: Second{Second: len(tl)}})
-				}
-				m := &tl[j]
-				m.Ops += t.Ops
-				m.Errors += t.Errors
-				m.Bytes += t.Bytes
-				m.latSum += t.MeanMs * float64(t.Ops)
-				m.MaxMs = math.Max(m.MaxMs, t.MaxMs)
-				m.Active += t.Active
-				for c, k := range t.ErrorsByClass {
-					if m.ErrorsByClass == nil {
-						m.ErrorsByClass = map[ErrorClass]uint64{}
-					}
-					m.ErrorsByClass[c] += k
-				}
-			}
-		}
-		out.Merged.Runs = append(out.Merged.Runs, run)
+	h, err := hdr.Decode([]byte(l.HDR))
+	if err != nil {
+		return fmt.Errorf("merge: %s: %s histogram: %v", m.name(who), key, err)
 	}
+	if m.hists[key] == nil {
+		m.hists[key] = newHist()
+	}
+	if dropped := m.hists[key].Merge(h); dropped > 0 {
+		return fmt.Errorf("merge: %s: %s histogram: %d values out of range", m.name(who), key, dropped)
+	}
+	return nil
+}
 
-	// finish
+// addErrors adds r's error classes: sums, and the earliest first occurrence.
+func (m *merger) addErrors(r *Report) {
+	for _, e := range r.Errors {
+		es := m.errs[e.Class]
+		if es == nil {
+			es = &ErrorStats{Class: e.Class, Codes: map[int]uint64{}, Phases: map[string]uint64{}}
+			m.errs[e.Class] = es
+		}
+		es.Count += e.Count
+		es.ClientSide = es.ClientSide || e.ClientSide
+		for c, k := range e.Codes {
+			es.Codes[c] += k
+		}
+		for p, k := range e.Phases {
+			es.Phases[p] += k
+		}
+		at := r.Start.Add(secDur(e.First))
+		if f, seen := m.errFirst[e.Class]; !seen || at.Before(f) {
+			m.errFirst[e.Class] = at
+			es.FirstPhase, es.FirstError, es.FirstReply = e.FirstPhase, e.FirstError, e.FirstReply
+		}
+	}
+}
+
+// addPorts adds a shard's passive-port advertisements.
+func (m *merger) addPorts(p PortStats) {
+	out := m.out
+	if p.Seen > 0 {
+		if out.Ports.Seen == 0 || p.Min < out.Ports.Min {
+			out.Ports.Min = p.Min
+		}
+		if p.Max > out.Ports.Max {
+			out.Ports.Max = p.Max
+		}
+		if p.Counts == nil {
+			m.countsExact = false
+		}
+	}
+	out.Ports.Seen += p.Seen
+	out.Ports.OutOfRange += p.OutOfRange
+	out.Ports.AddrMismatch += p.AddrMismatch
+	out.Ports.Distinct = max(out.Ports.Distinct, p.Distinct)
+	for port, k := range p.Counts {
+		m.portCounts[port] += k
+	}
+}
+
+// addPerSession adds a shard's per-session throughput.
+func (m *merger) addPerSession(q *SessionStats) {
+	if q == nil {
+		return
+	}
+	if m.ps == nil {
+		m.ps = &SessionStats{MinBps: q.MinBps}
+	}
+	ps := m.ps
+	ps.Sessions += q.Sessions
+	ps.MinBps = math.Min(ps.MinBps, q.MinBps)
+	ps.MaxBps = math.Max(ps.MaxBps, q.MaxBps)
+	m.psWeighted += q.MeanBps * float64(q.Sessions)
+}
+
+// addExhaust notes report i's capacity in run and keeps the first shard to
+// exhaust, by wall clock.
+func (m *merger) addExhaust(i int, run *ShardRun) {
+	r := m.reps[i]
+	ex := r.Exhaust
+	if ex == nil {
+		return
+	}
+	c := ex.Capacity
+	run.Capacity = &c
+	at := r.Start.Add(secDur(ex.TimeToExhaust))
+	better := m.exFrom < 0
+	if !better {
+		prev := m.reps[m.exFrom].Exhaust
+		switch {
+		case ex.CapacityReached != prev.CapacityReached:
+			better = ex.CapacityReached
+		default:
+			better = at.Before(m.earliestEx)
+		}
+	}
+	if better {
+		m.exFrom, m.earliestEx = i, at
+	}
+}
+
+// addTimeline lays report i's timeline on the merged wall-clock seconds.
+func (m *merger) addTimeline(i int) {
+	r := m.reps[i]
+	if len(r.Timeline) == 0 {
+		return
+	}
+	d := timelineStart(r).Sub(m.out.TimelineStart)
+	shift := int(math.Round(d.Seconds()))
+	if d%time.Second != 0 {
+		m.warn("%s: timeline starts %s after the earliest, not a whole number of seconds (not a v1.2 shard report?): placed %d s later", m.name(i), d, shift)
+	}
+	for _, t := range r.Timeline {
+		j := t.Second + shift
+		for len(m.tl) <= j {
+			m.tl = append(m.tl, mergedSecond{Second: Second{Second: len(m.tl)}})
+		}
+		s := &m.tl[j]
+		s.Ops += t.Ops
+		s.Errors += t.Errors
+		s.Bytes += t.Bytes
+		s.latSum += t.MeanMs * float64(t.Ops)
+		s.MaxMs = math.Max(s.MaxMs, t.MaxMs)
+		s.Active += t.Active
+		for c, k := range t.ErrorsByClass {
+			if s.ErrorsByClass == nil {
+				s.ErrorsByClass = map[ErrorClass]uint64{}
+			}
+			s.ErrorsByClass[c] += k
+		}
+	}
+}
+
+// finish computes what is known only once every shard is added: ratios,
+// rates, percentiles, the sorted errors, ports, exhaust and timeline.
+func (m *merger) finish() {
+	m.finishTotals()
+	m.finishLatency()
+	m.finishErrors()
+	m.finishPorts()
+	if ps := m.ps; ps != nil {
+		if ps.Sessions > 0 {
+			ps.MeanBps = m.psWeighted / float64(ps.Sessions)
+		}
+		m.out.PerSession = ps
+	}
+	m.finishExhaust()
+	m.finishTimeline()
+	slices.Sort(m.out.Merged.Indices)
+}
+
+// finishTotals sets the success ratio, and the rates over the merged span.
+func (m *merger) finishTotals() {
+	out := m.out
 	if out.Totals.Count > 0 {
 		out.Totals.SuccessRatio = float64(out.Totals.OK) / float64(out.Totals.Count)
 	}
@@ -370,19 +507,30 @@ func Merge(reps []*Report, names []string) (*Report, []string, error) {
 		out.Totals.Rate = float64(opsNoLogin) / out.Duration
 		out.Totals.Throughput = float64(out.Totals.Bytes) / out.Duration
 	}
-	if h := hists["latency"]; h != nil {
+}
+
+// finishLatency takes the percentiles of the merged histograms.
+func (m *merger) finishLatency() {
+	out := m.out
+	if h := m.hists["latency"]; h != nil {
 		out.Latency = summarize(h)
 	}
-	if h := hists["latency_corrected"]; h != nil {
+	if h := m.hists["latency_corrected"]; h != nil {
 		out.LatencyCorrected = summarize(h)
 	}
-	for k, h := range hists {
+	for k, h := range m.hists {
 		if p, ok := strings.CutPrefix(k, "phases."); ok {
 			out.Phases[p] = summarize(h)
 		}
 	}
-	for c, e := range errs {
-		e.First = errFirst[c].Sub(out.Start).Seconds()
+}
+
+// finishErrors lists the error classes, most frequent first, each first
+// occurrence measured from the merged start.
+func (m *merger) finishErrors() {
+	out := m.out
+	for c, e := range m.errs {
+		e.First = m.errFirst[c].Sub(out.Start).Seconds()
 		out.Errors = append(out.Errors, *e)
 	}
 	sort.Slice(out.Errors, func(i, j int) bool {
@@ -391,46 +539,56 @@ func Merge(reps []*Report, names []string) (*Report, []string, error) {
 		}
 		return out.Errors[i].Class < out.Errors[j].Class
 	})
-	out.Ports.Range = st.PasvRange
-	if len(portCounts) > 0 {
-		out.Ports.Counts = portCounts
-		if countsExact {
-			out.Ports.Distinct = len(portCounts)
+}
+
+// finishPorts sets the declared range and the per-port counts, and warns
+// when the distinct count is only a lower bound.
+func (m *merger) finishPorts() {
+	out := m.out
+	out.Ports.Range = m.st.PasvRange
+	if len(m.portCounts) > 0 {
+		out.Ports.Counts = m.portCounts
+		if m.countsExact {
+			out.Ports.Distinct = len(m.portCounts)
 		}
 	}
-	if out.Ports.Seen > 0 && !countsExact {
-		warn("a shard report has no ports.counts (v1.0): ports.distinct is only a lower bound (the largest shard's)")
+	if out.Ports.Seen > 0 && !m.countsExact {
+		m.warn("a shard report has no ports.counts (v1.0): ports.distinct is only a lower bound (the largest shard's)")
 	}
-	if ps != nil {
-		if ps.Sessions > 0 {
-			ps.MeanBps = psWeighted / float64(ps.Sessions)
+}
+
+// finishExhaust takes the exhaust summary of the first shard to exhaust,
+// timed from the merged start, and warns of each shard's capacity.
+func (m *merger) finishExhaust() {
+	if m.exFrom < 0 {
+		return
+	}
+	out := m.out
+	ex := *m.reps[m.exFrom].Exhaust
+	ex.TimeToExhaust = m.earliestEx.Sub(out.Start).Seconds()
+	out.Exhaust = &ex
+	var sum int
+	var caps []int
+	for _, r := range out.Merged.Runs {
+		if r.Capacity != nil {
+			sum += *r.Capacity
+			caps = append(caps, *r.Capacity)
 		}
-		out.PerSession = ps
 	}
-	if exFrom >= 0 {
-		ex := *reps[exFrom].Exhaust
-		ex.TimeToExhaust = earliestEx.Sub(out.Start).Seconds()
-		out.Exhaust = &ex
-		var sum int
-		var caps []int
-		for _, r := range out.Merged.Runs {
-			if r.Capacity != nil {
-				sum += *r.Capacity
-				caps = append(caps, *r.Capacity)
-			}
-		}
-		warn("exhaust: each shard ramped on its own; the capacity shown (%d) is shard %d's, the first to exhaust; the shards held %s (sum %d) when each stopped, not necessarily at once",
-			ex.Capacity, reps[exFrom].Settings.Shard.Index, intList(caps), sum)
-	}
-	out.Timeline = make([]Second, len(tl))
-	for j, t := range tl {
+	m.warn("exhaust: each shard ramped on its own; the capacity shown (%d) is shard %d's, the first to exhaust; the shards held %s (sum %d) when each stopped, not necessarily at once",
+		ex.Capacity, m.reps[m.exFrom].Settings.Shard.Index, intList(caps), sum)
+}
+
+// finishTimeline turns the merged seconds into the report's timeline, each
+// mean latency weighted by operations.
+func (m *merger) finishTimeline() {
+	m.out.Timeline = make([]Second, len(m.tl))
+	for j, t := range m.tl {
 		if t.Ops > 0 {
 			t.MeanMs = t.latSum / float64(t.Ops)
 		}
-		out.Timeline[j] = t.Second
+		m.out.Timeline[j] = t.Second
 	}
-	slices.Sort(out.Merged.Indices)
-	return out, warns, nil
 }
 
 // timelineStart is when r's timeline second 0 begins (Start before v1.2).

@@ -172,165 +172,224 @@ func NewCSVReporter(rep *Report) Reporter {
 // NewTextReporter renders rep for people.
 func NewTextReporter(rep *Report) Reporter {
 	return func(w io.Writer) error {
-		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		s := rep.Settings
-		fmt.Fprintf(tw, "Scenario\t%s (%s loop", s.Scenario, s.Model)
-		if s.Model == "open" {
-			fmt.Fprintf(tw, ", %.6g/s", s.Rate)
-		}
-		fmt.Fprintf(tw, ", %d sessions", s.Sessions)
-		if s.EPSV {
-			fmt.Fprint(tw, ", EPSV")
-		} else {
-			fmt.Fprint(tw, ", PASV")
-		}
-		fmt.Fprintln(tw, ")")
-		target := s.Target
-		if s.Server != "" {
-			target += " (embedded " + s.Server + ")"
-		}
-		// every string below may come from a server (a banner, a reply)
-		// or a saved report: TermSafe keeps escape sequences off the terminal
-		fmt.Fprintf(tw, "Target\t%s as %s\n", TermSafe(target), TermSafe(s.User))
-		if s.Shard != nil {
-			fmt.Fprintf(tw, "Shard\t%s (this run's share of a sharded run; ftpload merge combines the shards)\n", s.Shard)
-		}
-		if mi := rep.Merged; mi != nil {
-			fmt.Fprintf(tw, "Merged\tfrom %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
-			if len(mi.Missing) > 0 {
-				fmt.Fprintf(tw, ", missing %s", intList(mi.Missing))
-			}
-			fmt.Fprintln(tw)
-		}
-		if s.Banner != "" {
-			fmt.Fprintf(tw, "Banner\t%s\n", TermSafe(s.Banner))
-		}
-		if s.PasvRange != "" {
-			fmt.Fprintf(tw, "Passive range\t%s\n", s.PasvRange)
-		}
-		if len(s.Sources) > 0 {
-			fmt.Fprintf(tw, "Sources\t%s\n", TermSafe(strings.Join(s.Sources, " ")))
-		}
-		fmt.Fprintf(tw, "Duration\t%.3fs", rep.Duration)
-		if rep.Interrupted {
-			fmt.Fprint(tw, " (interrupted)")
-		}
-		fmt.Fprintln(tw)
-		t := rep.Totals
-		fmt.Fprintf(tw, "Operations\ttotal %d, ok %d, errors %d, success %.2f%%\n", t.Count, t.OK, t.Errors, 100*t.SuccessRatio)
-		fmt.Fprintf(tw, "Rate\t%.1f ops/s (logins excluded)\n", t.Rate)
-		if t.Bytes > 0 {
-			fmt.Fprintf(tw, "Bytes\t%d (%.1f MB/s aggregate)\n", t.Bytes, t.Throughput/1e6)
-			if ps := rep.PerSession; ps != nil {
-				fmt.Fprintf(tw, "Per session\t%d sessions, min %.1f, mean %.1f, max %.1f MB/s\n", ps.Sessions, ps.MinBps/1e6, ps.MeanBps/1e6, ps.MaxBps/1e6)
-			}
-		}
-		var names []string
-		for k := range rep.Ops {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			o := rep.Ops[k]
-			fmt.Fprintf(tw, "  %s\t%d (ok %d, errors %d)\n", k, o.Count, o.OK, o.Errors)
-		}
-		tw.Flush()
-
-		fmt.Fprintln(w)
-		fmt.Fprintln(tw, "Latency (ms)\tcount\tp50\tp90\tp99\tp99.9\tp99.99\tmax")
-		row := func(name string, l LatencyStats) {
-			if l.Count == 0 {
-				return
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.P9999, l.Max)
-		}
-		row("operation", rep.Latency)
-		if s.Model == "open" {
-			row("  corrected", rep.LatencyCorrected)
-		}
-		for p := Phase(0); p < NumPhases; p++ {
-			row("  "+p.String(), rep.Phases[p.String()])
-		}
-		tw.Flush()
-
-		pst := rep.Ports
-		if pst.Seen > 0 {
-			fmt.Fprintln(w)
-			fmt.Fprintf(tw, "Passive ports\t%d advertised, %d distinct, %d-%d", pst.Seen, pst.Distinct, pst.Min, pst.Max)
-			if pst.Range != "" {
-				fmt.Fprintf(tw, ", %d outside %s", pst.OutOfRange, pst.Range)
-			}
-			fmt.Fprintf(tw, ", %d address mismatches\n", pst.AddrMismatch)
-			tw.Flush()
-		}
-
-		if ex := rep.Exhaust; ex != nil {
-			fmt.Fprintln(w)
-			cap := strconv.Itoa(ex.Capacity)
-			if !ex.CapacityReached {
-				cap = "≥ " + cap + " (not reached: stopped by " + ex.StoppedBy + ")"
-			}
-			if ex.DeclaredRange != "" {
-				cap += fmt.Sprintf(" of %d declared (%s)", ex.RangeSize, ex.DeclaredRange)
-			}
-			fmt.Fprintf(tw, "Capacity\t%s\n", cap)
-			if ex.BusyBefore > 0 {
-				fmt.Fprintf(tw, "Busy before the run\t%d ports of the range were already listening (other sockets)\n", ex.BusyBefore)
-			}
-			fmt.Fprintf(tw, "Failure mode\t%s", ex.FailureMode)
-			if ex.FailurePhase != "" {
-				fmt.Fprintf(tw, " at %s", ex.FailurePhase)
-			}
-			fmt.Fprintln(tw)
-			if ex.FailureReply != "" {
-				fmt.Fprintf(tw, "Failure reply\t%s\n", TermSafe(ex.FailureReply))
-			} else if ex.FailureError != "" {
-				fmt.Fprintf(tw, "Failure\t%s\n", TermSafe(ex.FailureError))
-			}
-			if ex.FailurePort != 0 {
-				fmt.Fprintf(tw, "Failure port\t%d\n", ex.FailurePort)
-			}
-			if ex.SessionSurvive != nil {
-				v := "no, the session died"
-				if *ex.SessionSurvive {
-					v = "yes"
-				}
-				if ex.SurviveReply != "" {
-					v += " (NOOP: " + ex.SurviveReply + ")"
-				}
-				fmt.Fprintf(tw, "Session survives\t%s\n", TermSafe(v))
-			}
-			if ex.HeldChecked > 0 {
-				fmt.Fprintf(tw, "Held sessions alive\t%d of %d\n", ex.HeldAlive, ex.HeldChecked)
-			}
-			fmt.Fprintf(tw, "Time to exhaust\t%.3fs (%d sessions started)\n", ex.TimeToExhaust, ex.Attempts)
-			if ex.Recovered {
-				fmt.Fprintf(tw, "Recovery\t%.3fs after release (%d probes)\n", ex.RecoveryTime, ex.RecoveryAttempts)
-			} else {
-				fmt.Fprintf(tw, "Recovery\tnot recovered (%d probes; last: %s)\n", ex.RecoveryAttempts, TermSafe(ex.RecoveryLast))
-			}
-			if ex.ClientLimit != "" {
-				fmt.Fprintf(tw, "Client limit\t%s (a limit of this machine, not the server's)\n", TermSafe(ex.ClientLimit))
-			}
-			tw.Flush()
-		}
-
-		if len(rep.Errors) > 0 {
-			fmt.Fprintln(w)
-			fmt.Fprintln(tw, "Errors\tcount\tfirst\tphase\texample")
-			for _, e := range rep.Errors {
-				ex := e.FirstReply
-				if ex == "" {
-					ex = e.FirstError
-				}
-				cls := string(e.Class)
-				if e.ClientSide {
-					cls += " (client)"
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", TermSafe(cls), e.Count, e.First, TermSafe(e.FirstPhase), TermSafe(truncate(ex, 100)))
-			}
-			tw.Flush()
-		}
+		t := &textReport{w: w, tw: tabwriter.NewWriter(w, 0, 8, 2, ' ', 0), rep: rep}
+		t.settings()
+		t.totals()
+		t.latency()
+		t.ports()
+		t.exhaustSummary()
+		t.errorClasses()
 		return nil
 	}
+}
+
+// textReport writes one report as text: sections of aligned columns (tw,
+// flushed after each) separated by blank lines written to w.
+type textReport struct {
+	w   io.Writer
+	tw  *tabwriter.Writer
+	rep *Report
+}
+
+// settings writes what was run against what: scenario, target, shard or
+// merge, banner, range, sources and duration (aligned with the totals).
+func (t *textReport) settings() {
+	tw, rep := t.tw, t.rep
+	s := rep.Settings
+	fmt.Fprintf(tw, "Scenario\t%s (%s loop", s.Scenario, s.Model)
+	if s.Model == "open" {
+		fmt.Fprintf(tw, ", %.6g/s", s.Rate)
+	}
+	fmt.Fprintf(tw, ", %d sessions", s.Sessions)
+	if s.EPSV {
+		fmt.Fprint(tw, ", EPSV")
+	} else {
+		fmt.Fprint(tw, ", PASV")
+	}
+	fmt.Fprintln(tw, ")")
+	target := s.Target
+	if s.Server != "" {
+		target += " (embedded " + s.Server + ")"
+	}
+	// every string below may come from a server (a banner, a reply)
+	// or a saved report: TermSafe keeps escape sequences off the terminal
+	fmt.Fprintf(tw, "Target\t%s as %s\n", TermSafe(target), TermSafe(s.User))
+	if s.Shard != nil {
+		fmt.Fprintf(tw, "Shard\t%s (this run's share of a sharded run; ftpload merge combines the shards)\n", s.Shard)
+	}
+	if mi := rep.Merged; mi != nil {
+		fmt.Fprintf(tw, "Merged\tfrom %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
+		if len(mi.Missing) > 0 {
+			fmt.Fprintf(tw, ", missing %s", intList(mi.Missing))
+		}
+		fmt.Fprintln(tw)
+	}
+	if s.Banner != "" {
+		fmt.Fprintf(tw, "Banner\t%s\n", TermSafe(s.Banner))
+	}
+	if s.PasvRange != "" {
+		fmt.Fprintf(tw, "Passive range\t%s\n", s.PasvRange)
+	}
+	if len(s.Sources) > 0 {
+		fmt.Fprintf(tw, "Sources\t%s\n", TermSafe(strings.Join(s.Sources, " ")))
+	}
+	fmt.Fprintf(tw, "Duration\t%.3fs", rep.Duration)
+	if rep.Interrupted {
+		fmt.Fprint(tw, " (interrupted)")
+	}
+	fmt.Fprintln(tw)
+}
+
+// totals writes the operation counts, rate, bytes and the count of each
+// operation, then flushes the first section.
+func (t *textReport) totals() {
+	tw, rep := t.tw, t.rep
+	tot := rep.Totals
+	fmt.Fprintf(tw, "Operations\ttotal %d, ok %d, errors %d, success %.2f%%\n", tot.Count, tot.OK, tot.Errors, 100*tot.SuccessRatio)
+	fmt.Fprintf(tw, "Rate\t%.1f ops/s (logins excluded)\n", tot.Rate)
+	if tot.Bytes > 0 {
+		fmt.Fprintf(tw, "Bytes\t%d (%.1f MB/s aggregate)\n", tot.Bytes, tot.Throughput/1e6)
+		if ps := rep.PerSession; ps != nil {
+			fmt.Fprintf(tw, "Per session\t%d sessions, min %.1f, mean %.1f, max %.1f MB/s\n", ps.Sessions, ps.MinBps/1e6, ps.MeanBps/1e6, ps.MaxBps/1e6)
+		}
+	}
+	var names []string
+	for k := range rep.Ops {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		o := rep.Ops[k]
+		fmt.Fprintf(tw, "  %s\t%d (ok %d, errors %d)\n", k, o.Count, o.OK, o.Errors)
+	}
+	tw.Flush()
+}
+
+// latency writes the latency percentiles: of the operations, corrected
+// (open model) and of each phase.
+func (t *textReport) latency() {
+	tw, rep := t.tw, t.rep
+	fmt.Fprintln(t.w)
+	fmt.Fprintln(tw, "Latency (ms)\tcount\tp50\tp90\tp99\tp99.9\tp99.99\tmax")
+	row := func(name string, l LatencyStats) {
+		if l.Count == 0 {
+			return
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.P9999, l.Max)
+	}
+	row("operation", rep.Latency)
+	if rep.Settings.Model == "open" {
+		row("  corrected", rep.LatencyCorrected)
+	}
+	for p := Phase(0); p < NumPhases; p++ {
+		row("  "+p.String(), rep.Phases[p.String()])
+	}
+	tw.Flush()
+}
+
+// ports writes the passive-port advertisements, if any were seen.
+func (t *textReport) ports() {
+	tw := t.tw
+	pst := t.rep.Ports
+	if pst.Seen == 0 {
+		return
+	}
+	fmt.Fprintln(t.w)
+	fmt.Fprintf(tw, "Passive ports\t%d advertised, %d distinct, %d-%d", pst.Seen, pst.Distinct, pst.Min, pst.Max)
+	if pst.Range != "" {
+		fmt.Fprintf(tw, ", %d outside %s", pst.OutOfRange, pst.Range)
+	}
+	fmt.Fprintf(tw, ", %d address mismatches\n", pst.AddrMismatch)
+	tw.Flush()
+}
+
+// exhaustSummary writes the exhaust summary, if the scenario was exhaust.
+func (t *textReport) exhaustSummary() {
+	tw := t.tw
+	ex := t.rep.Exhaust
+	if ex == nil {
+		return
+	}
+	fmt.Fprintln(t.w)
+	fmt.Fprintf(tw, "Capacity\t%s\n", capacityText(ex))
+	if ex.BusyBefore > 0 {
+		fmt.Fprintf(tw, "Busy before the run\t%d ports of the range were already listening (other sockets)\n", ex.BusyBefore)
+	}
+	fmt.Fprintf(tw, "Failure mode\t%s", ex.FailureMode)
+	if ex.FailurePhase != "" {
+		fmt.Fprintf(tw, " at %s", ex.FailurePhase)
+	}
+	fmt.Fprintln(tw)
+	if ex.FailureReply != "" {
+		fmt.Fprintf(tw, "Failure reply\t%s\n", TermSafe(ex.FailureReply))
+	} else if ex.FailureError != "" {
+		fmt.Fprintf(tw, "Failure\t%s\n", TermSafe(ex.FailureError))
+	}
+	if ex.FailurePort != 0 {
+		fmt.Fprintf(tw, "Failure port\t%d\n", ex.FailurePort)
+	}
+	if ex.SessionSurvive != nil {
+		fmt.Fprintf(tw, "Session survives\t%s\n", TermSafe(surviveText(ex)))
+	}
+	if ex.HeldChecked > 0 {
+		fmt.Fprintf(tw, "Held sessions alive\t%d of %d\n", ex.HeldAlive, ex.HeldChecked)
+	}
+	fmt.Fprintf(tw, "Time to exhaust\t%.3fs (%d sessions started)\n", ex.TimeToExhaust, ex.Attempts)
+	if ex.Recovered {
+		fmt.Fprintf(tw, "Recovery\t%.3fs after release (%d probes)\n", ex.RecoveryTime, ex.RecoveryAttempts)
+	} else {
+		fmt.Fprintf(tw, "Recovery\tnot recovered (%d probes; last: %s)\n", ex.RecoveryAttempts, TermSafe(ex.RecoveryLast))
+	}
+	if ex.ClientLimit != "" {
+		fmt.Fprintf(tw, "Client limit\t%s (a limit of this machine, not the server's)\n", TermSafe(ex.ClientLimit))
+	}
+	tw.Flush()
+}
+
+// capacityText is the exhaust capacity, a lower bound when not reached,
+// with the declared range.
+func capacityText(ex *ExhaustSummary) string {
+	cap := strconv.Itoa(ex.Capacity)
+	if !ex.CapacityReached {
+		cap = "≥ " + cap + " (not reached: stopped by " + ex.StoppedBy + ")"
+	}
+	if ex.DeclaredRange != "" {
+		cap += fmt.Sprintf(" of %d declared (%s)", ex.RangeSize, ex.DeclaredRange)
+	}
+	return cap
+}
+
+// surviveText says whether the failing session survived, with its NOOP
+// reply; ex.SessionSurvive is set.
+func surviveText(ex *ExhaustSummary) string {
+	v := "no, the session died"
+	if *ex.SessionSurvive {
+		v = "yes"
+	}
+	if ex.SurviveReply != "" {
+		v += " (NOOP: " + ex.SurviveReply + ")"
+	}
+	return v
+}
+
+// errorClasses writes the error classes with their first occurrence and example.
+func (t *textReport) errorClasses() {
+	tw, rep := t.tw, t.rep
+	if len(rep.Errors) == 0 {
+		return
+	}
+	fmt.Fprintln(t.w)
+	fmt.Fprintln(tw, "Errors\tcount\tfirst\tphase\texample")
+	for _, e := range rep.Errors {
+		ex := e.FirstReply
+		if ex == "" {
+			ex = e.FirstError
+		}
+		cls := string(e.Class)
+		if e.ClientSide {
+			cls += " (client)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", TermSafe(cls), e.Count, e.First, TermSafe(e.FirstPhase), TermSafe(truncate(ex, 100)))
+	}
+	tw.Flush()
 }
