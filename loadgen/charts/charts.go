@@ -491,128 +491,191 @@ func (s scale) base() float64 {
 	return 0
 }
 
+// scale is the scale of axis a, mapping its range to the pixels p0..p1:
+// the axis' own range, else one from the data (rounded to nice steps on
+// a linear axis), with its ticks.
 func (c *Chart) scale(a Axis, isX bool, p0, p1 float64) scale {
 	lo, hi := a.Min, a.Max
-	if lo == hi {
-		first := true
-		see := func(v float64) {
-			if math.IsNaN(v) || math.IsInf(v, 0) || (a.Log && v <= 0) {
-				return
-			}
-			if first || v < lo {
-				lo = v
-			}
-			if first || v > hi {
-				hi = v
-			}
-			first = false
-		}
-		for _, s := range c.Series {
-			for _, p := range s.Points {
-				if isX {
-					see(p.X)
-					if s.Kind == Bars {
-						bw := s.Bar
-						if bw <= 0 {
-							bw = minGap(s.Points)
-						}
-						see(p.X - bw/2)
-						see(p.X + bw/2)
-					}
-				} else {
-					see(p.Y)
-				}
-			}
-		}
-		if isX {
-			for _, m := range c.Markers {
-				see(m.X)
-			}
-			for _, bd := range c.Bands {
-				see(bd.X0)
-				see(bd.X1)
-			}
-		}
-		for _, n := range c.Notes {
-			if isX {
-				see(n.X)
-			} else {
-				see(n.Y)
-			}
-		}
-		if a.ZeroBase && !a.Log {
-			see(0)
-		}
-		if first {
-			lo, hi = 0, 1
-		}
-		if !isX && !a.Log {
-			if hi > 0 {
-				hi *= 1.08 // headroom for notes
-			}
-		}
+	auto := lo == hi
+	if auto {
+		lo, hi = c.dataRange(a, isX)
 	}
 	s := scale{p0: p0, p1: p1, log: a.Log}
 	if a.Log {
-		if lo <= 0 {
-			lo = 1e-3
-		}
-		if hi <= lo {
-			hi = lo * 10
-		}
-		s.lo, s.hi = math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-		if s.hi == s.lo {
-			s.hi++
-		}
+		s.lo, s.hi = logRange(lo, hi)
 	} else {
-		if hi == lo {
-			if lo == 0 {
-				hi = 1
-			} else {
-				lo, hi = lo-math.Abs(lo)/2, hi+math.Abs(hi)/2
+		s.lo, s.hi = linearRange(lo, hi, auto)
+	}
+	s.ticks = s.axisTicks(a)
+	return s
+}
+
+// extent is the smallest and largest value seen on one axis, skipping
+// NaN, infinities and, on a log axis, values <= 0.
+type extent struct {
+	lo, hi float64
+	none   bool // nothing seen yet
+	log    bool
+}
+
+// see widens the extent to v.
+func (e *extent) see(v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || (e.log && v <= 0) {
+		return
+	}
+	if e.none || v < e.lo {
+		e.lo = v
+	}
+	if e.none || v > e.hi {
+		e.hi = v
+	}
+	e.none = false
+}
+
+// dataRange is the range of axis a from what the chart draws along it
+// (0..1 when nothing), with headroom above a linear Y axis.
+func (c *Chart) dataRange(a Axis, isX bool) (lo, hi float64) {
+	e := &extent{none: true, log: a.Log}
+	c.seePoints(e, isX)
+	if isX {
+		for _, m := range c.Markers {
+			e.see(m.X)
+		}
+		for _, bd := range c.Bands {
+			e.see(bd.X0)
+			e.see(bd.X1)
+		}
+	}
+	for _, n := range c.Notes {
+		if isX {
+			e.see(n.X)
+		} else {
+			e.see(n.Y)
+		}
+	}
+	if a.ZeroBase && !a.Log {
+		e.see(0)
+	}
+	lo, hi = e.lo, e.hi
+	if e.none {
+		lo, hi = 0, 1
+	}
+	if !isX && !a.Log {
+		if hi > 0 {
+			hi *= 1.08 // headroom for notes
+		}
+	}
+	return lo, hi
+}
+
+// seePoints widens e to the series' points along one axis, on X
+// including the edges of bars.
+func (c *Chart) seePoints(e *extent, isX bool) {
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if !isX {
+				e.see(p.Y)
+				continue
+			}
+			e.see(p.X)
+			if s.Kind == Bars {
+				bw := s.Bar
+				if bw <= 0 {
+					bw = minGap(s.Points)
+				}
+				e.see(p.X - bw/2)
+				e.see(p.X + bw/2)
 			}
 		}
-		if a.Min == a.Max {
-			step := niceStep((hi - lo) / 5)
-			lo = math.Floor(lo/step+1e-9) * step
-			hi = math.Ceil(hi/step-1e-9) * step
-		}
-		s.lo, s.hi = lo, hi
 	}
+}
+
+// logRange is the log10 range of a log axis spanning lo..hi, widened to
+// whole decades (at least one).
+func logRange(lo, hi float64) (float64, float64) {
+	if lo <= 0 {
+		lo = 1e-3
+	}
+	if hi <= lo {
+		hi = lo * 10
+	}
+	l, h := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if h == l {
+		h++
+	}
+	return l, h
+}
+
+// linearRange is the range of a linear axis spanning lo..hi, widened
+// when empty and, for a range from the data (nice), to whole tick steps.
+func linearRange(lo, hi float64, nice bool) (float64, float64) {
+	if hi == lo {
+		if lo == 0 {
+			hi = 1
+		} else {
+			lo, hi = lo-math.Abs(lo)/2, hi+math.Abs(hi)/2
+		}
+	}
+	if nice {
+		step := niceStep((hi - lo) / 5)
+		lo = math.Floor(lo/step+1e-9) * step
+		hi = math.Ceil(hi/step-1e-9) * step
+	}
+	return lo, hi
+}
+
+// axisTicks is the ticks of axis a on s: its fixed ticks (labelled by
+// its Format when unlabelled), else 1-2-5 per decade on a log axis, else
+// nice steps.
+func (s scale) axisTicks(a Axis) []Tick {
 	format := a.Format
 	if format == nil {
 		format = Num
 	}
 	if a.Ticks != nil {
+		var ticks []Tick
 		for _, t := range a.Ticks {
 			if t.Label == "" {
 				t.Label = format(t.V)
 			}
-			s.ticks = append(s.ticks, t)
+			ticks = append(ticks, t)
 		}
-		return s
+		return ticks
 	}
 	if a.Log {
-		for e := s.lo; e <= s.hi+1e-9; e++ {
-			for _, m := range []float64{1, 2, 5} {
-				v := m * math.Pow(10, e)
-				if math.Log10(v) > s.hi+1e-9 {
-					break
-				}
-				if m != 1 && s.hi-s.lo > 3 {
-					continue
-				}
-				s.ticks = append(s.ticks, Tick{v, format(v)})
-			}
-		}
-		return s
+		return s.logTicks(format)
 	}
+	return s.linearTicks(format)
+}
+
+// logTicks is 1, 2 and 5 times each power of ten in range (only the
+// powers when it spans more than three decades).
+func (s scale) logTicks(format func(float64) string) []Tick {
+	var ticks []Tick
+	for e := s.lo; e <= s.hi+1e-9; e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if math.Log10(v) > s.hi+1e-9 {
+				break
+			}
+			if m != 1 && s.hi-s.lo > 3 {
+				continue
+			}
+			ticks = append(ticks, Tick{v, format(v)})
+		}
+	}
+	return ticks
+}
+
+// linearTicks is a tick at every multiple of a nice step in range.
+func (s scale) linearTicks(format func(float64) string) []Tick {
+	var ticks []Tick
 	step := niceStep((s.hi - s.lo) / 5)
 	for v := math.Ceil(s.lo/step-1e-9) * step; v <= s.hi+step*1e-6; v += step {
 		vv := math.Round(v/step) * step
-		s.ticks = append(s.ticks, Tick{vv, format(vv)})
+		ticks = append(ticks, Tick{vv, format(vv)})
 	}
-	return s
+	return ticks
 }
 
 func niceStep(raw float64) float64 {
