@@ -1002,119 +1002,170 @@ func portsChart(runs []HTMLRun) *charts.Chart {
 			return portsSpanChart(runs)
 		}
 	}
+	pb := newPortBars(runs)
+	for i, r := range runs {
+		pb.addRun(i, r)
+	}
+	c := pb.c
+	if pb.hi < pb.lo {
+		c.Series = nil
+		return c
+	}
+	pb.markFolds()
+	pb.markGaps()
+	pad := math.Max(1, math.Ceil(float64(pb.hi-pb.lo+1)*0.02))
+	c.X.Min, c.X.Max = float64(pb.lo)-pad, float64(pb.hi+1)+pad
+	return c
+}
+
+// portBars builds the ports chart from per-port counts. The window is
+// the declared ranges with a margin where out-of-range ports nearby show
+// at their place; ports further out are folded into one red bar at each
+// edge (a far port would squash the range).
+type portBars struct {
+	c            *charts.Chart
+	runs         []HTMLRun
+	ranges       []PortRange       // the distinct declared ranges
+	lo, hi       int               // the ports declared and drawn (edge slots included)
+	winLo, winHi int               // ports shown at their place: winLo..winHi
+	w            float64           // bar width: the runs share each port's unit
+	edges        map[int]*portEdge // the folded ports of every run, by edge slot
+	redNamed     bool              // the red bars have their legend entry
+}
+
+// portEdge is the ports of every run folded into one edge slot.
+type portEdge struct {
+	from, to int
+	counts   []string // per run: "name: ×n"
+}
+
+// portFold is the ports of one run folded into one edge slot.
+type portFold struct {
+	n        uint64
+	from, to int
+}
+
+// add folds n advertisements of port p in (ports come in ascending order).
+func (f *portFold) add(p int, n uint64) {
+	f.n += n
+	f.to = p
+	if f.from == 0 {
+		f.from = p
+	}
+}
+
+// newPortBars starts the chart: its titles, the declared ranges as green
+// bands and the window they give.
+func newPortBars(runs []HTMLRun) *portBars {
 	c := &charts.Chart{ID: "chart-ports", Title: "Advertised passive ports across the declared range", Width: 900, Height: 280,
 		Subtitle: "times each port was advertised; green: declared range; amber: ports of it never advertised; red: outside it",
 		X:        charts.Axis{Label: "port", Format: charts.Plain}, Y: charts.Axis{Label: "times advertised", ZeroBase: true}}
 	if len(runs) > 1 {
 		c.Subtitle = "times each port was advertised, one bar per run; green: declared range; amber: ports no run advertised; red: outside it"
 	}
-	// the window: the declared ranges with a margin where out-of-range
-	// ports nearby show at their place; ports further out are folded into
-	// one red bar at each edge (a far port would squash the range)
-	lo, hi := 65536, 0
+	pb := &portBars{c: c, runs: runs, lo: 65536, hi: 0, winLo: 0, winHi: 65536, w: 1 / float64(len(runs)), edges: map[int]*portEdge{}}
+	pb.declare()
+	if len(pb.ranges) > 0 {
+		pad := max(2, int(math.Ceil(float64(pb.hi-pb.lo+1)*0.05)))
+		pb.winLo, pb.winHi = pb.lo-pad+1, pb.hi+pad-1
+	}
+	return pb
+}
+
+// declare adds a band for each distinct declared range and widens lo..hi
+// to the ranges.
+func (pb *portBars) declare() {
 	seenRange := map[string]bool{}
-	var ranges []PortRange
-	for _, r := range runs {
+	for _, r := range pb.runs {
 		ps := r.Report.Ports
 		if pr, err := ParsePortRange(ps.Range); err == nil && pr.Set() {
-			lo, hi = min(lo, pr.Lo), max(hi, pr.Hi)
+			pb.lo, pb.hi = min(pb.lo, pr.Lo), max(pb.hi, pr.Hi)
 			if !seenRange[ps.Range] {
 				seenRange[ps.Range] = true
-				ranges = append(ranges, pr)
-				c.Bands = append(c.Bands, charts.Band{X0: float64(pr.Lo), X1: float64(pr.Hi) + 1, Label: "declared " + ps.Range})
+				pb.ranges = append(pb.ranges, pr)
+				pb.c.Bands = append(pb.c.Bands, charts.Band{X0: float64(pr.Lo), X1: float64(pr.Hi) + 1, Label: "declared " + ps.Range})
 			}
 		}
 	}
-	winLo, winHi := 0, 65536 // ports shown at their place: winLo..winHi
-	if len(ranges) > 0 {
-		pad := max(2, int(math.Ceil(float64(hi-lo+1)*0.05)))
-		winLo, winHi = lo-pad+1, hi+pad-1
+}
+
+// addRun adds run i's bars: in its declared range in the run's colour,
+// outside it in red (one legend entry for every run's red bars).
+func (pb *portBars) addRun(i int, r HTMLRun) {
+	in, out, below, above := pb.place(i, r.Report.Ports)
+	pre := prefix(len(pb.runs) > 1, r.Name)
+	out = pb.addFolds(i, pre, out, below, above)
+	sort.Slice(out, func(a, b int) bool { return out[a].X < out[b].X })
+	pb.c.Series = append(pb.c.Series, charts.Series{Name: pre + "advertised, in range", Kind: charts.Bars, Bar: pb.w, Points: in, Color: runColor(i)})
+	if len(out) > 0 {
+		redName := "advertised, out of range"
+		if pb.redNamed {
+			redName = "" // one legend entry for every run's red bars
+		}
+		pb.redNamed = true
+		pb.c.Series = append(pb.c.Series, charts.Series{Name: redName, Kind: charts.Bars, Bar: pb.w, Points: out, Color: "#cf222e"})
 	}
-	w := 1 / float64(len(runs))
-	type edge struct {
-		from, to int
-		counts   []string
+}
+
+// place turns run i's ports in the window into bars at their place, in or
+// out of its declared range, and folds the ports below and above it.
+func (pb *portBars) place(i int, ps PortStats) (in, out []charts.Point, below, above portFold) {
+	pr, err := ParsePortRange(ps.Range)
+	hasRange := err == nil && pr.Set()
+	ports := make([]int, 0, len(ps.Counts))
+	for p := range ps.Counts {
+		ports = append(ports, p)
 	}
-	edges := map[int]*edge{} // by slot
-	redNamed := false
-	for i, r := range runs {
-		ps := r.Report.Ports
-		pr, err := ParsePortRange(ps.Range)
-		hasRange := err == nil && pr.Set()
-		ports := make([]int, 0, len(ps.Counts))
-		for p := range ps.Counts {
-			ports = append(ports, p)
+	sort.Ints(ports)
+	for _, p := range ports {
+		n := ps.Counts[p]
+		switch {
+		case p < pb.winLo:
+			below.add(p, n)
+			continue
+		case p > pb.winHi:
+			above.add(p, n)
+			continue
 		}
-		sort.Ints(ports)
-		var in, out []charts.Point
-		type fold struct {
-			n        uint64
-			from, to int
-		}
-		var below, above fold
-		for _, p := range ports {
-			n := ps.Counts[p]
-			switch {
-			case p < winLo:
-				below.n += n
-				below.to = p
-				if below.from == 0 {
-					below.from = p
-				}
-				continue
-			case p > winHi:
-				above.n += n
-				above.to = p
-				if above.from == 0 {
-					above.from = p
-				}
-				continue
-			}
-			lo, hi = min(lo, p), max(hi, p)
-			pt := charts.Point{X: float64(p) + w*(float64(i)+0.5), Y: float64(n)}
-			if hasRange && !pr.Contains(p) {
-				out = append(out, pt)
-			} else {
-				in = append(in, pt)
-			}
-		}
-		pre := prefix(len(runs) > 1, r.Name)
-		for _, f := range []struct {
-			fold
-			slot int
-		}{{below, winLo - 1}, {above, winHi + 1}} {
-			if f.n == 0 {
-				continue
-			}
-			lo, hi = min(lo, f.slot), max(hi, f.slot)
-			x := float64(f.slot) + w*(float64(i)+0.5)
-			out = append(out, charts.Point{X: x, Y: float64(f.n)})
-			e := edges[f.slot]
-			if e == nil {
-				e = &edge{from: f.from, to: f.to}
-				edges[f.slot] = e
-			}
-			e.from, e.to = min(e.from, f.from), max(e.to, f.to)
-			e.counts = append(e.counts, pre+"×"+num(float64(f.n)))
-		}
-		sort.Slice(out, func(a, b int) bool { return out[a].X < out[b].X })
-		c.Series = append(c.Series, charts.Series{Name: pre + "advertised, in range", Kind: charts.Bars, Bar: w, Points: in, Color: runColor(i)})
-		if len(out) > 0 {
-			redName := "advertised, out of range"
-			if redNamed {
-				redName = "" // one legend entry for every run's red bars
-			}
-			redNamed = true
-			c.Series = append(c.Series, charts.Series{Name: redName, Kind: charts.Bars, Bar: w, Points: out, Color: "#cf222e"})
+		pb.lo, pb.hi = min(pb.lo, p), max(pb.hi, p)
+		pt := charts.Point{X: float64(p) + pb.w*(float64(i)+0.5), Y: float64(n)}
+		if hasRange && !pr.Contains(p) {
+			out = append(out, pt)
+		} else {
+			in = append(in, pt)
 		}
 	}
-	if hi < lo {
-		c.Series = nil
-		return c
+	return in, out, below, above
+}
+
+// addFolds adds run i's folded ports to out as a red bar at each edge
+// slot, and their ports and count to the edge's marker.
+func (pb *portBars) addFolds(i int, pre string, out []charts.Point, below, above portFold) []charts.Point {
+	for _, f := range []struct {
+		portFold
+		slot int
+	}{{below, pb.winLo - 1}, {above, pb.winHi + 1}} {
+		if f.n == 0 {
+			continue
+		}
+		pb.lo, pb.hi = min(pb.lo, f.slot), max(pb.hi, f.slot)
+		x := float64(f.slot) + pb.w*(float64(i)+0.5)
+		out = append(out, charts.Point{X: x, Y: float64(f.n)})
+		e := pb.edges[f.slot]
+		if e == nil {
+			e = &portEdge{from: f.from, to: f.to}
+			pb.edges[f.slot] = e
+		}
+		e.from, e.to = min(e.from, f.from), max(e.to, f.to)
+		e.counts = append(e.counts, pre+"×"+num(float64(f.n)))
 	}
-	// the folded edges, marked and labelled with the ports they hold
-	for _, slot := range []int{winLo - 1, winHi + 1} {
-		e := edges[slot]
+	return out
+}
+
+// markFolds marks the folded edges, labelled with the ports they hold.
+func (pb *portBars) markFolds() {
+	for _, slot := range []int{pb.winLo - 1, pb.winHi + 1} {
+		e := pb.edges[slot]
 		if e == nil {
 			continue
 		}
@@ -1122,15 +1173,20 @@ func portsChart(runs []HTMLRun) *charts.Chart {
 		if e.to != e.from {
 			ports += "–" + strconv.Itoa(e.to)
 		}
-		c.Markers = append(c.Markers, charts.Marker{X: float64(slot) + 0.5, Color: "#cf222e",
+		pb.c.Markers = append(pb.c.Markers, charts.Marker{X: float64(slot) + 0.5, Color: "#cf222e",
 			Label: fmt.Sprintf("outside, folded here: ports %s %s", ports, strings.Join(e.counts, ", "))})
 	}
-	// gaps: ports of a declared range that no run advertised
+}
+
+// markGaps shades the ports of a declared range that no run advertised,
+// the first band labelled with how many there are.
+func (pb *portBars) markGaps() {
+	c := pb.c
 	gaps := 0
-	for _, pr := range ranges {
+	for _, pr := range pb.ranges {
 		for p := pr.Lo; p <= pr.Hi; p++ {
 			used := false
-			for _, r := range runs {
+			for _, r := range pb.runs {
 				used = used || r.Report.Ports.Counts[p] > 0
 			}
 			if used {
@@ -1150,9 +1206,6 @@ func portsChart(runs []HTMLRun) *charts.Chart {
 			break
 		}
 	}
-	pad := math.Max(1, math.Ceil(float64(hi-lo+1)*0.02))
-	c.X.Min, c.X.Max = float64(lo)-pad, float64(hi+1)+pad
-	return c
 }
 
 const gapColor = "#bf8700"
