@@ -57,7 +57,7 @@ func (m MutationReport) mdIntro(p printf) {
 		100*m.Score, len(m.Killed), m.Killable, m.Server)
 	p("Targeted: %.1f%% (%d of %d) are killed by a fault that declares them; the rest of the kills are collateral\n", 100*m.TargetedScore, len(m.Targeted), m.Killable)
 	p("(e.g. a fault that makes every 227 unparsable fails every check that transfers data).\n\n")
-	p("Over all %d MUST/SHOULD checks of the catalog (`faulty.Score`, whatever their clean verdict): %.1f%%.\n", m.CatalogMS, 100*m.CatalogScore)
+	p("Over all %d MUST/SHOULD checks of the catalog (`matrix.Score`, whatever their clean verdict): %.1f%%.\n", m.CatalogMS, 100*m.CatalogScore)
 	p("Not killable on %s: %d already fail or warn there, %d are skipped.\n\n", m.Server, len(m.AlreadyFailing), len(m.Skipped)+len(m.NotRun))
 }
 
