@@ -263,59 +263,90 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return MutationReport{}, err
 	}
+	p := newMutationPlan(o, faults)
+	o.runAll(ctx, p.runs)
 
-	// The runs: per filter a clean proxy run (and a direct one), then one
-	// per fault.
-	sels := map[string]selection{}
-	filterOf := func(f faulty.Fault) string {
-		sel := selection{Timeout: o.Timeout}
-		if d, ok := faultTimeouts[f.Name]; ok {
-			sel.Timeout = d
-		}
-		if o.Focused {
-			if focusByID[f.Name] {
-				sel.Focus = `\b(` + strings.Join(Declared(f.Name).Kills, "|") + `)\b`
-			} else {
-				sel.Label = LabelFilter(FocusAreas(f))
-			}
-		}
-		k := sel.key(o.Timeout)
-		sels[k] = sel
-		return k
+	m := MutationReport{Schema: MutationSchema, Server: o.Server, Focused: o.Focused, Timeout: o.Timeout.String(), Excluded: o.Exclude}
+	for _, r := range p.runs {
+		m.Runs = append(m.Runs, *r)
 	}
-	var filters []string
-	seen := map[string]bool{}
+	m.Transparency = p.transparency()
+	var outcomes []Outcome
+	m.Faults, outcomes = p.faultOutcomes()
+	m.CatalogScore, _, _ = Score(outcomes)
+	m.score(p)
+	m.Seconds = time.Since(start).Seconds()
+	return m, nil
+}
+
+// mutationPlan is the runs of one mutation matrix: per selection a clean
+// proxy run (and a direct one), then one run per fault.
+type mutationPlan struct {
+	o        MutationOptions
+	faults   []faulty.Fault
+	sels     map[string]selection // by key
+	filters  []string             // selection keys, in first-use order
+	filterOf map[string]string    // fault name -> selection key
+	cleanOf  map[string]*MutationRun
+	directOf map[string]*MutationRun
+	faultRun map[string]*MutationRun
+	runs     []*MutationRun
+}
+
+func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
+	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{},
+		cleanOf: map[string]*MutationRun{}, directOf: map[string]*MutationRun{}, faultRun: map[string]*MutationRun{}}
 	for _, f := range faults {
-		if fl := filterOf(f); !seen[fl] {
-			seen[fl] = true
-			filters = append(filters, fl)
+		k := p.selectionFor(f)
+		if _, ok := p.cleanOf[k]; ok {
+			continue
 		}
-	}
-	mk := func(name, fl, fault string, direct bool) *MutationRun {
-		sel := sels[fl]
-		return &MutationRun{Name: name, Filter: sel.Label, Focus: sel.Focus, Timeout: sel.Timeout.String(), Fault: fault, Direct: direct, sel: sel}
-	}
-	var runs []*MutationRun
-	cleanOf := map[string]*MutationRun{}
-	directOf := map[string]*MutationRun{}
-	for _, fl := range filters {
-		c := mk("clean"+slug(fl), fl, "", false)
-		cleanOf[fl] = c
-		runs = append(runs, c)
+		c := p.run("clean"+slug(k), k, "", false)
+		p.cleanOf[k] = c
+		p.filters = append(p.filters, k)
+		p.runs = append(p.runs, c)
 		if !o.NoDirect {
-			d := mk("direct"+slug(fl), fl, "", true)
-			directOf[fl] = d
-			runs = append(runs, d)
+			d := p.run("direct"+slug(k), k, "", true)
+			p.directOf[k] = d
+			p.runs = append(p.runs, d)
 		}
 	}
-	faultRun := map[string]*MutationRun{}
 	for _, f := range faults {
-		r := mk("fault-"+f.Name, filterOf(f), f.Name, false)
-		faultRun[f.Name] = r
-		runs = append(runs, r)
+		r := p.run("fault-"+f.Name, p.filterOf[f.Name], f.Name, false)
+		p.faultRun[f.Name] = r
+		p.runs = append(p.runs, r)
 	}
+	return p
+}
 
-	// Slow runs first, so that the last ones to finish are short.
+// selectionFor records and returns the key of what f's runs select: its
+// focus areas (or kills) when focused, the timeout it needs.
+func (p *mutationPlan) selectionFor(f faulty.Fault) string {
+	sel := selection{Timeout: p.o.Timeout}
+	if d, ok := faultTimeouts[f.Name]; ok {
+		sel.Timeout = d
+	}
+	if p.o.Focused {
+		if focusByID[f.Name] {
+			sel.Focus = `\b(` + strings.Join(Declared(f.Name).Kills, "|") + `)\b`
+		} else {
+			sel.Label = LabelFilter(FocusAreas(f))
+		}
+	}
+	k := sel.key(p.o.Timeout)
+	p.sels[k] = sel
+	p.filterOf[f.Name] = k
+	return k
+}
+
+func (p *mutationPlan) run(name, key, fault string, direct bool) *MutationRun {
+	sel := p.sels[key]
+	return &MutationRun{Name: name, Filter: sel.Label, Focus: sel.Focus, Timeout: sel.Timeout.String(), Fault: fault, Direct: direct, sel: sel}
+}
+
+// runAll runs every run, o.Parallel at a time, slow ones first so that the
+// last to finish are short; a run's error is kept in it.
+func (o MutationOptions) runAll(ctx context.Context, runs []*MutationRun) {
 	queue := make(chan *MutationRun, len(runs))
 	ordered := append([]*MutationRun(nil), runs...)
 	sort.SliceStable(ordered, func(i, j int) bool { return slowFaults[ordered[i].Fault] > slowFaults[ordered[j].Fault] })
@@ -329,35 +360,40 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		go func() {
 			defer wg.Done()
 			for r := range queue {
-				if ctx.Err() != nil {
-					r.Error = ctx.Err().Error()
-					continue
-				}
-				if o.Progress != nil {
-					o.Progress(r.Name, "start")
-				}
-				err := o.run(ctx, r)
-				if err != nil {
-					r.Error = err.Error()
-				}
-				if o.Progress != nil {
-					ev := fmt.Sprintf("done in %.1fs", r.Seconds)
-					if err != nil {
-						ev = "error: " + err.Error()
-					}
-					o.Progress(r.Name, ev)
-				}
+				o.runReporting(ctx, r)
 			}
 		}()
 	}
 	wg.Wait()
+}
 
-	m := MutationReport{Schema: MutationSchema, Server: o.Server, Focused: o.Focused, Timeout: o.Timeout.String(), Excluded: o.Exclude}
-	for _, r := range runs {
-		m.Runs = append(m.Runs, *r)
+// runReporting runs r, telling o.Progress when it starts and ends.
+func (o MutationOptions) runReporting(ctx context.Context, r *MutationRun) {
+	if ctx.Err() != nil {
+		r.Error = ctx.Err().Error()
+		return
 	}
-	for _, fl := range filters {
-		d, c := directOf[fl], cleanOf[fl]
+	if o.Progress != nil {
+		o.Progress(r.Name, "start")
+	}
+	err := o.run(ctx, r)
+	if err != nil {
+		r.Error = err.Error()
+	}
+	if o.Progress != nil {
+		ev := fmt.Sprintf("done in %.1fs", r.Seconds)
+		if err != nil {
+			ev = "error: " + err.Error()
+		}
+		o.Progress(r.Name, ev)
+	}
+}
+
+// transparency compares each direct run with its clean proxy run.
+func (p *mutationPlan) transparency() []Transparency {
+	var out []Transparency
+	for _, fl := range p.filters {
+		d, c := p.directOf[fl], p.cleanOf[fl]
 		if d == nil {
 			continue
 		}
@@ -366,41 +402,50 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 		case d.Error != "" || c.Error != "":
 			t.Error = strings.TrimSpace(d.Error + " " + c.Error)
 		default:
-			t.Changes = diff(d.Verdicts, c.Verdicts, c.reasons, o.Exclude)
+			t.Changes = diff(d.Verdicts, c.Verdicts, c.reasons, p.o.Exclude)
 			t.Same = len(t.Changes) == 0
 		}
-		m.Transparency = append(m.Transparency, t)
+		out = append(out, t)
 	}
+	return out
+}
+
+// faultOutcomes judges each fault's run against its clean run.
+func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
+	var fos []FaultOutcome
 	var outcomes []Outcome
-	for _, f := range faults {
-		r, c := faultRun[f.Name], cleanOf[filterOf(f)]
+	for _, f := range p.faults {
+		r, c := p.faultRun[f.Name], p.cleanOf[p.filterOf[f.Name]]
 		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, Declared(f.Name).Kills...),
-			Filter: filterOf(f), Seconds: r.Seconds}
+			Filter: p.filterOf[f.Name], Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
 		if r.Error != "" || c.Error != "" {
 			fo.Error = strings.TrimSpace(r.Error + " " + c.Error)
-			m.Faults = append(m.Faults, fo)
+			fos = append(fos, fo)
 			continue
 		}
-		clean, faulted := drop(c.Verdicts, o.Exclude), drop(r.Verdicts, o.Exclude)
+		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
 		out := Evaluate(f, Declared(f.Name).Kills, clean, faulted)
 		outcomes = append(outcomes, out)
 		judge(&fo, f, out, clean, faulted, r.reasons)
-		m.Faults = append(m.Faults, fo)
+		fos = append(fos, fo)
 	}
-	m.CatalogScore, _, _ = Score(outcomes)
+	return fos, outcomes
+}
 
-	// The score: killable = MUST/SHOULD checks that pass clean (on any
-	// clean run that includes them).
+// score fills the score: killable = MUST/SHOULD checks that pass clean (on
+// any clean run that includes them), killed by any fault, targeted by one
+// that declares them.
+func (m *MutationReport) score(p *mutationPlan) {
 	cleanAll := map[string]string{}
-	for _, fl := range filters {
-		for id, v := range cleanOf[fl].Verdicts {
+	for _, fl := range p.filters {
+		for id, v := range p.cleanOf[fl].Verdicts {
 			if cleanAll[id] == "" || cleanAll[id] == "skip" {
 				cleanAll[id] = v
 			}
 		}
 	}
-	if !o.Focused {
+	if !p.o.Focused {
 		m.Clean = cleanAll
 	}
 	killedBy := map[string][]string{}
@@ -418,41 +463,45 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 			continue
 		}
 		m.CatalogMS++
-		if _, ex := o.Exclude[c.ID]; ex {
+		if _, ex := p.o.Exclude[c.ID]; ex {
 			continue
 		}
-		switch cleanAll[c.ID] {
-		case "pass":
-		case "fail", "warn":
-			m.AlreadyFailing = append(m.AlreadyFailing, c.ID)
-			continue
-		case "skip":
-			m.Skipped = append(m.Skipped, c.ID)
-			continue
-		default:
-			m.NotRun = append(m.NotRun, c.ID)
-			continue
-		}
-		m.Killable++
-		for _, f := range declaredBy[c.ID] {
-			if contains(killedBy[c.ID], f) {
-				m.Targeted = append(m.Targeted, c.ID)
-				break
-			}
-		}
-		if len(killedBy[c.ID]) > 0 {
-			m.Killed = append(m.Killed, c.ID)
-			continue
-		}
-		cat, why := survivorReason(c, declaredBy[c.ID])
-		m.Survivors = append(m.Survivors, Survivor{ID: c.ID, Severity: string(c.Severity), Title: c.Title, Category: cat, Reason: why})
+		m.scoreCheck(c, cleanAll[c.ID], killedBy[c.ID], declaredBy[c.ID])
 	}
 	if m.Killable > 0 {
 		m.Score = float64(len(m.Killed)) / float64(m.Killable)
 		m.TargetedScore = float64(len(m.Targeted)) / float64(m.Killable)
 	}
-	m.Seconds = time.Since(start).Seconds()
-	return m, nil
+}
+
+// scoreCheck files one MUST/SHOULD check by its clean verdict and the
+// faults that killed and declared it.
+func (m *MutationReport) scoreCheck(c catalog.Check, clean string, killedBy, declaredBy []string) {
+	switch clean {
+	case "pass":
+	case "fail", "warn":
+		m.AlreadyFailing = append(m.AlreadyFailing, c.ID)
+		return
+	case "skip":
+		m.Skipped = append(m.Skipped, c.ID)
+		return
+	default:
+		m.NotRun = append(m.NotRun, c.ID)
+		return
+	}
+	m.Killable++
+	for _, f := range declaredBy {
+		if contains(killedBy, f) {
+			m.Targeted = append(m.Targeted, c.ID)
+			break
+		}
+	}
+	if len(killedBy) > 0 {
+		m.Killed = append(m.Killed, c.ID)
+		return
+	}
+	cat, why := survivorReason(c, declaredBy)
+	m.Survivors = append(m.Survivors, Survivor{ID: c.ID, Severity: string(c.Severity), Title: c.Title, Category: cat, Reason: why})
 }
 
 // judge fills a fault's row from Evaluate's outcome. A check blocked

@@ -130,6 +130,24 @@ func main() {
 		os.Exit(1)
 	}
 	t := srv.Target()
+	printTarget(t, spec, srv, time.Since(start))
+	if *profile != "" {
+		if err := t.WriteProfile(*profile); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpserve: writing profile: %v\n", err)
+			_ = srv.Stop()
+			os.Exit(1)
+		}
+		fmt.Printf("profile:      %s\n", *profile)
+	}
+	fmt.Println("running; press Ctrl-C to stop")
+	// on success main returns, so its deferred cleanups run (as before)
+	if code := serve(ctx, srv, name, *fromEnv); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// printTarget prints what a client needs to reach the started server.
+func printTarget(t servers.Target, spec servers.Spec, srv servers.Running, took time.Duration) {
 	fmt.Printf("server:       %s\n", t.Server)
 	fmt.Printf("addr:         %s\n", t.Addr)
 	fmt.Printf("user:         %s\n", t.User)
@@ -153,20 +171,16 @@ func main() {
 	if lp := srv.LogPath(); lp != "" {
 		fmt.Printf("log:          %s\n", lp)
 	}
-	fmt.Printf("ready after:  %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Printf("ready after:  %s\n", took.Round(time.Millisecond))
 	fmt.Printf("url:          ftp://%s:%s@%s/\n", t.User, t.Password, t.Addr)
-	if *profile != "" {
-		if err := t.WriteProfile(*profile); err != nil {
-			fmt.Fprintf(os.Stderr, "ftpserve: writing profile: %v\n", err)
-			_ = srv.Stop()
-			os.Exit(1)
-		}
-		fmt.Printf("profile:      %s\n", *profile)
-	}
-	fmt.Println("running; press Ctrl-C to stop")
+}
+
+// serve waits for a stop signal (or, in container mode, the daemon's own
+// exit), stops the server and returns the exit status.
+func serve(ctx context.Context, srv servers.Running, name string, fromEnv bool) int {
 	var exited <-chan struct{}
 	stopFollow := func() {}
-	if *fromEnv {
+	if fromEnv {
 		stopFollow = followLogs(srv)
 		exited = watchDaemon(srv)
 	}
@@ -179,15 +193,16 @@ func main() {
 		failed = true
 	}
 	stopReaping.Store(true)
-	err = srv.Stop()
+	err := srv.Stop()
 	stopFollow()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ftpserve: stop: %v\n", err)
-		os.Exit(1)
+		return 1
 	}
 	if failed {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // parseRange reads "lo-hi" by the one range syntax (target.ParseRange).

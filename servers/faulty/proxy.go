@@ -301,146 +301,191 @@ func (p *Proxy) openPassive(s *session, ips []net.IP, upstream string, upPort in
 	if p.closed {
 		return nil, net.ErrClosed
 	}
-	bind := func(l *plistener) {
-		p.gen++
-		b := &binding{s: s, upstream: upstream, gen: p.gen}
-		if host, port, err := net.SplitHostPort(upstream); err == nil {
-			b.upIP = net.ParseIP(host)
-			b.upPort, _ = strconv.Atoi(port)
-		}
-		l.bindings = append(l.bindings, b)
-	}
-	tryPort := func(port int) *plistener {
-		if l, ok := p.ports[port]; ok {
-			if mode == allocShared {
-				bind(l)
-				return l
-			}
-			// The server handed out this port again: whoever held it
-			// before has lost it (its server-side listener is gone), unless
-			// it was deliberately leaked.
-			if l.leaked || mode != allocMirror || !p.mirrored() {
-				return nil
-			}
-			// Under pasv-port-cooldown a listener may stand in for another
-			// server port (its mirror was cooling): the server did not
-			// hand this one out again, another session still holds it.
-			for _, b := range l.bindings {
-				if b.s != s && b.s.listener == l && b.upstream != upstream {
-					return nil
-				}
-			}
-			for _, b := range l.bindings {
-				if b.s != s && b.s.listener == l {
-					b.s.listener = nil
-				}
-			}
-			// The server listens on a new socket: so does the proxy. A
-			// connection still queued on the old one (a client that
-			// connected and closed at once) belongs to the old listener,
-			// as it would on the server, and must not consume the new
-			// binding.
-			l.bindings = nil
-			delete(p.ports, port)
-			l.closeSockets()
-			nl, err := p.listen(ips, port)
-			if err != nil {
-				return nil
-			}
-			bind(nl)
-			return nl
-		}
-		l, err := p.listen(ips, port)
-		if err != nil {
-			return nil
-		}
-		bind(l)
-		return l
-	}
-	random := func() *plistener {
-		n := p.hi - p.lo + 1
-		start := rand.IntN(n)
-		for i := 0; i < n; i++ {
-			port := p.lo + (start+i)%n
-			if _, busy := p.ports[port]; busy {
-				continue
-			}
-			if l := tryPort(port); l != nil {
-				return l
-			}
-		}
-		return nil
-	}
+	a := passiveAlloc{p: p, s: s, ips: ips, upstream: upstream, mode: mode}
 	var l *plistener
 	switch mode {
 	case allocOutside:
-		l = p.listenOutside(ips)
-		if l != nil {
-			bind(l)
-		}
+		l = a.bound(p.listenOutside(ips))
 	case allocLow:
-		for i := 0; i < 200 && l == nil; i++ {
-			port := p.lowCursor
-			p.lowCursor--
-			if p.lowCursor < 600 {
-				p.lowCursor = 1023
-			}
-			if _, busy := p.ports[port]; !busy {
-				l = tryPort(port)
-			}
-		}
+		l = a.low()
 	case allocSequential:
-		n := p.hi - p.lo + 1
-		for i := 0; i < n && l == nil; i++ {
-			port := p.nextSeq
-			p.nextSeq++
-			if p.nextSeq > p.hi {
-				p.nextSeq = p.lo
-			}
-			if _, busy := p.ports[port]; !busy {
-				l = tryPort(port)
-			}
-		}
+		l = a.sequential()
 	case allocShared:
-		l = tryPort(p.lo)
+		l = a.tryPort(p.lo)
 	case allocEven, allocOdd:
-		// a random free port whose offset in the range has the parity,
-		// else any free one
-		n := p.hi - p.lo + 1
-		want := 0
-		if mode == allocOdd {
-			want = 1
-		}
-		start := rand.IntN(n)
-		for pass := 0; pass < 2 && l == nil; pass++ {
-			for i := 0; i < n && l == nil; i++ {
-				port := p.lo + (start+i)%n
-				if _, busy := p.ports[port]; busy || (pass == 0 && (port-p.lo)%2 != want) {
-					continue
-				}
-				l = p.listenAt(ips, port)
-				if l != nil {
-					bind(l)
-				}
-			}
-		}
+		l = a.parity()
 	default:
-		if p.mirrored() && upPort > 0 {
-			if upPort >= p.cfg.upLo && upPort <= p.cfg.upHi {
-				l = tryPort(p.lo + upPort - p.cfg.upLo)
-			} else {
-				l = p.listenOutside(ips)
-				if l != nil {
-					bind(l)
-				}
-				return l, nilIfFound(l)
-			}
-		}
-		if l == nil {
-			l = random()
-		}
+		l = a.mirror(upPort)
 	}
 	return l, nilIfFound(l)
+}
+
+// passiveAlloc is one passive listener being found for a session under
+// the proxy's lock (openPassive).
+type passiveAlloc struct {
+	p        *Proxy
+	s        *session
+	ips      []net.IP
+	upstream string
+	mode     allocMode
+}
+
+// bound binds the session to l (nil stays nil) and returns it.
+func (a passiveAlloc) bound(l *plistener) *plistener {
+	if l == nil {
+		return nil
+	}
+	p := a.p
+	p.gen++
+	b := &binding{s: a.s, upstream: a.upstream, gen: p.gen}
+	if host, port, err := net.SplitHostPort(a.upstream); err == nil {
+		b.upIP = net.ParseIP(host)
+		b.upPort, _ = strconv.Atoi(port)
+	}
+	l.bindings = append(l.bindings, b)
+	return l
+}
+
+// tryPort binds the session to a listener on port: a new one, the shared
+// one (allocShared), or, when the server handed a mirrored port out again,
+// a fresh one taking over from the session that held it.
+func (a passiveAlloc) tryPort(port int) *plistener {
+	p, s := a.p, a.s
+	l, ok := p.ports[port]
+	if !ok {
+		nl, err := p.listen(a.ips, port)
+		if err != nil {
+			return nil
+		}
+		return a.bound(nl)
+	}
+	if a.mode == allocShared {
+		return a.bound(l)
+	}
+	// The server handed out this port again: whoever held it before has
+	// lost it (its server-side listener is gone), unless it was
+	// deliberately leaked.
+	if l.leaked || a.mode != allocMirror || !p.mirrored() {
+		return nil
+	}
+	// Under pasv-port-cooldown a listener may stand in for another server
+	// port (its mirror was cooling): the server did not hand this one out
+	// again, another session still holds it.
+	for _, b := range l.bindings {
+		if b.s != s && b.s.listener == l && b.upstream != a.upstream {
+			return nil
+		}
+	}
+	for _, b := range l.bindings {
+		if b.s != s && b.s.listener == l {
+			b.s.listener = nil
+		}
+	}
+	// The server listens on a new socket: so does the proxy. A connection
+	// still queued on the old one (a client that connected and closed at
+	// once) belongs to the old listener, as it would on the server, and
+	// must not consume the new binding.
+	l.bindings = nil
+	delete(p.ports, port)
+	l.closeSockets()
+	nl, err := p.listen(a.ips, port)
+	if err != nil {
+		return nil
+	}
+	return a.bound(nl)
+}
+
+// random takes a free port of the range, starting at a random one.
+func (a passiveAlloc) random() *plistener {
+	p := a.p
+	n := p.hi - p.lo + 1
+	start := rand.IntN(n)
+	for i := 0; i < n; i++ {
+		port := p.lo + (start+i)%n
+		if _, busy := p.ports[port]; busy {
+			continue
+		}
+		if l := a.tryPort(port); l != nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// low takes a free port below 1024, counting down.
+func (a passiveAlloc) low() *plistener {
+	p := a.p
+	var l *plistener
+	for i := 0; i < 200 && l == nil; i++ {
+		port := p.lowCursor
+		p.lowCursor--
+		if p.lowCursor < 600 {
+			p.lowCursor = 1023
+		}
+		if _, busy := p.ports[port]; !busy {
+			l = a.tryPort(port)
+		}
+	}
+	return l
+}
+
+// sequential takes the next free port of the range after the last one.
+func (a passiveAlloc) sequential() *plistener {
+	p := a.p
+	var l *plistener
+	n := p.hi - p.lo + 1
+	for i := 0; i < n && l == nil; i++ {
+		port := p.nextSeq
+		p.nextSeq++
+		if p.nextSeq > p.hi {
+			p.nextSeq = p.lo
+		}
+		if _, busy := p.ports[port]; !busy {
+			l = a.tryPort(port)
+		}
+	}
+	return l
+}
+
+// parity takes a random free port whose offset in the range is even
+// (allocEven) or odd (allocOdd), else any free one.
+func (a passiveAlloc) parity() *plistener {
+	p := a.p
+	var l *plistener
+	n := p.hi - p.lo + 1
+	want := 0
+	if a.mode == allocOdd {
+		want = 1
+	}
+	start := rand.IntN(n)
+	for pass := 0; pass < 2 && l == nil; pass++ {
+		for i := 0; i < n && l == nil; i++ {
+			port := p.lo + (start+i)%n
+			if _, busy := p.ports[port]; busy || (pass == 0 && (port-p.lo)%2 != want) {
+				continue
+			}
+			l = a.bound(p.listenAt(a.ips, port))
+		}
+	}
+	return l
+}
+
+// mirror takes the port at the server's offset in the range (a port the
+// server advertised outside its range gets one outside the proxy's), else
+// a random one.
+func (a passiveAlloc) mirror(upPort int) *plistener {
+	p := a.p
+	var l *plistener
+	if p.mirrored() && upPort > 0 {
+		if upPort < p.cfg.upLo || upPort > p.cfg.upHi {
+			return a.bound(p.listenOutside(a.ips))
+		}
+		l = a.tryPort(p.lo + upPort - p.cfg.upLo)
+	}
+	if l == nil {
+		l = a.random()
+	}
+	return l
 }
 
 func nilIfFound(l *plistener) error {
