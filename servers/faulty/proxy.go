@@ -415,36 +415,42 @@ func (a passiveAlloc) random() *plistener {
 // low takes a free port below 1024, counting down.
 func (a passiveAlloc) low() *plistener {
 	p := a.p
-	var l *plistener
-	for i := 0; i < 200 && l == nil; i++ {
+	return a.firstFree(200, func() int {
 		port := p.lowCursor
 		p.lowCursor--
 		if p.lowCursor < 600 {
 			p.lowCursor = 1023
 		}
-		if _, busy := p.ports[port]; !busy {
-			l = a.tryPort(port)
-		}
-	}
-	return l
+		return port
+	})
 }
 
 // sequential takes the next free port of the range after the last one.
 func (a passiveAlloc) sequential() *plistener {
 	p := a.p
-	var l *plistener
-	n := p.hi - p.lo + 1
-	for i := 0; i < n && l == nil; i++ {
+	return a.firstFree(p.hi-p.lo+1, func() int {
 		port := p.nextSeq
 		p.nextSeq++
 		if p.nextSeq > p.hi {
 			p.nextSeq = p.lo
 		}
-		if _, busy := p.ports[port]; !busy {
-			l = a.tryPort(port)
+		return port
+	})
+}
+
+// firstFree binds the first port next gives that is free and can be
+// listened on, trying at most tries ports.
+func (a passiveAlloc) firstFree(tries int, next func() int) *plistener {
+	for i := 0; i < tries; i++ {
+		port := next()
+		if _, busy := a.p.ports[port]; busy {
+			continue
+		}
+		if l := a.tryPort(port); l != nil {
+			return l
 		}
 	}
-	return l
+	return nil
 }
 
 // parity takes a random free port whose offset in the range is even
