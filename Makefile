@@ -33,7 +33,7 @@ test: servers test-deps lint
 	@# the two cores with the 64 MiB transfer tests
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix
 	@# the mutation matrix: every fault of servers/faulty kills the checks it declares
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run TestMutation ./matrix
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix
 	@# order does not matter: the suite twice (--ginkgo.seed 1 and 7) against
 	@# pyftpdlib and through the pasv-port-cooldown proxy, equal verdicts
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix

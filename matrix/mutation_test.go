@@ -45,7 +45,7 @@ func TestMutation(t *testing.T) {
 	if only := os.Getenv("FTPH_MUTATION_FAULTS"); only != "" {
 		faults = strings.Split(only, ",")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	start := time.Now()
 	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
