@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,5 +29,18 @@ func TestCommandArgs(t *testing.T) {
 		if _, err := commandArgs(strings.Fields(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// Into a pipe (a file, a CI log) the output has no ANSI colour codes.
+func TestNoColourIntoAPipe(t *testing.T) {
+	cmd := exec.Command(binary(t), "--ginkgo.focus=PASV-001")
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if bytes.Contains(out, []byte("\x1b[")) {
+		t.Errorf("ANSI codes in piped output:\n%q", out)
 	}
 }

@@ -48,6 +48,10 @@ func run() int {
 	if code, done := parseFlags(args); done {
 		return code
 	}
+	if os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout) {
+		// colour is for a person at a terminal, not for a file or a CI log
+		flag.Set("ginkgo.no-color", "true")
+	}
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
 		return usageError("unexpected argument %q (flags only)", flag.Arg(0))
 	}
@@ -140,6 +144,12 @@ func cutShort(run report.Run) (code int, done bool) {
 		return usageError("the --ginkgo.* filters select no check (IDs: ftpconform --list-checks)"), true
 	}
 	return 0, false
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func allUnselected(run report.Run) bool {
