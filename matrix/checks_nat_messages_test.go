@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/suites/report"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // The NAT/container verdicts, both ways: through each NAT fault the check
@@ -49,7 +49,7 @@ func suitesBinary(t *testing.T) string {
 
 // runChecks runs the checks matching focus against tg and returns their
 // verdicts by ID.
-func runChecks(t *testing.T, tg servers.Target, focus string) map[string]report.Verdict {
+func runChecks(t *testing.T, tg target.Config, focus string) map[string]report.Verdict {
 	t.Helper()
 	bin := suitesBinary(t)
 	dir := t.TempDir()

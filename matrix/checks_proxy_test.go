@@ -9,6 +9,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/faulty"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Checks run through the fault proxy in front of a real server (the tests
@@ -18,7 +19,7 @@ import (
 
 // proxied starts server (stopped when the test ends) and a proxy with
 // opts in front of it, and returns the proxy and the target to test.
-func proxied(t *testing.T, server string, opts ...faulty.Option) (*faulty.Proxy, servers.Target) {
+func proxied(t *testing.T, server string, opts ...faulty.Option) (*faulty.Proxy, target.Config) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -43,7 +44,7 @@ func proxied(t *testing.T, server string, opts ...faulty.Option) (*faulty.Proxy,
 }
 
 // withFault is proxied with the one fault name in front of ftpserverlib.
-func withFault(t *testing.T, name string) (*faulty.Proxy, servers.Target) {
+func withFault(t *testing.T, name string) (*faulty.Proxy, target.Config) {
 	t.Helper()
 	return proxied(t, "ftpserverlib", faulty.WithFaults(faulty.MustLookup(name)))
 }

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/faulty"
 	"github.com/ftpharness/ftpharness/suites/report"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // The re-graded checks, run through the proxy against ftpserverlib (as
@@ -63,7 +63,7 @@ func TestSEC001WaitsOutGrowingDelays(t *testing.T) {
 
 func expectSEC001Fails(t *testing.T, addr string) {
 	t.Helper()
-	tg := servers.Target{Server: "slow-auth", Addr: addr, User: "ftpuser", Password: "right-password"}
+	tg := target.Config{Server: "slow-auth", Addr: addr, User: "ftpuser", Password: "right-password"}
 	got := runChecks(t, tg, `\bSEC-001\b`)
 	expectVerdicts(t, got, map[string]want{
 		"SEC-001": {result: report.Fail, contains: []string{"all 5 were answered", "530 Login incorrect.", "RFC 2577 §5"}},

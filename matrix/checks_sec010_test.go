@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/suites/report"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // SEC-010 against two tiny servers: one dials the PORT address as soon as
@@ -23,7 +23,7 @@ func TestSEC010CountsOnlyArrivalsAfterTheClose(t *testing.T) {
 	}
 	for _, late := range []bool{false, true} {
 		addr := portDialServer(t, late)
-		tg := servers.Target{Server: "port-dial", Addr: addr, User: "ftpuser", Password: "pw"}
+		tg := target.Config{Server: "port-dial", Addr: addr, User: "ftpuser", Password: "pw"}
 		got := runChecks(t, tg, `\bSEC-010\b`)
 		if late {
 			expectVerdicts(t, got, map[string]want{"SEC-010": {result: report.Fail, contains: []string{"after the close", "RFC 959 §4.1.1", "Fix:"}}})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/suites/report"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Options for Run.
@@ -141,7 +142,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 // RunTarget runs the suites against a server that is already running (a
 // container, a remote host) and returns the verdicts; o.Dir/name receives
 // the profile, output and reports as for RunServer.
-func RunTarget(ctx context.Context, o Options, name string, tg servers.Target) (report.Run, error) {
+func RunTarget(ctx context.Context, o Options, name string, tg target.Config) (report.Run, error) {
 	ctx, cancel, dir, err := prepare(ctx, o, name)
 	defer cancel()
 	if err != nil {
@@ -161,7 +162,7 @@ func prepare(ctx context.Context, o Options, name string) (context.Context, cont
 	return ctx, cancel, dir, os.MkdirAll(dir, 0o755)
 }
 
-func runTarget(ctx context.Context, o Options, name, dir string, tg servers.Target) (report.Run, error) {
+func runTarget(ctx context.Context, o Options, name, dir string, tg target.Config) (report.Run, error) {
 	profile := filepath.Join(dir, "profile.yaml")
 	if err := tg.WriteProfile(profile); err != nil {
 		return report.Run{}, err

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // ReadyTimeout bounds how long Start waits for a daemon's 220 greeting
@@ -97,8 +99,8 @@ func (r *resolved) masquerade() string {
 	return r.PasvAddress
 }
 
-func (r *resolved) target(pasv bool) Target {
-	t := Target{Server: r.Name, Addr: r.Addr(), User: r.User, Password: r.Password}
+func (r *resolved) target(pasv bool) target.Config {
+	t := target.Config{Server: r.Name, Addr: r.Addr(), User: r.User, Password: r.Password}
 	if pasv {
 		t.PasvRange = fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax)
 		t.PasvAddress = r.masquerade()
@@ -209,7 +211,7 @@ type daemon struct {
 }
 
 func (d *daemon) Name() string              { return d.r.Name }
-func (d *daemon) Target() Target            { return d.r.target(d.usePasv) }
+func (d *daemon) Target() target.Config     { return d.r.target(d.usePasv) }
 func (d *daemon) PID() int                  { return d.cmd.Process.Pid }
 func (d *daemon) LogPath() string           { return d.logPath }
 func (d *daemon) ReadyAfter() time.Duration { return d.ready }

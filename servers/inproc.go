@@ -15,6 +15,7 @@ import (
 	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/ftpharness/ftpharness/target"
 	"github.com/spf13/afero"
 	goftp "goftp.io/server/v2"
 	goftpfile "goftp.io/server/v2/driver/file"
@@ -38,7 +39,7 @@ type inproc struct {
 }
 
 func (s *inproc) Name() string              { return s.r.Name }
-func (s *inproc) Target() Target            { return s.r.target(true) }
+func (s *inproc) Target() target.Config     { return s.r.target(true) }
 func (s *inproc) PID() int                  { return 0 }
 func (s *inproc) LogPath() string           { return s.logPath }
 func (s *inproc) ReadyAfter() time.Duration { return s.ready }

@@ -7,12 +7,12 @@ package servers
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Spec says how to start a server. Zero values get defaults from Defaults.
@@ -64,17 +64,6 @@ var (
 // server does. Target.PasvAddress is empty then.
 const NoMasquerade = "none"
 
-// Target is what a running server gives the harness: where to connect and
-// what to expect. It mirrors target.Config's fields without importing it.
-type Target struct {
-	Server      string `json:"server" yaml:"server"`
-	Addr        string `json:"addr" yaml:"addr"`
-	User        string `json:"user" yaml:"user"`
-	Password    string `json:"password" yaml:"password"`
-	PasvRange   string `json:"pasv-range,omitempty" yaml:"pasv-range,omitempty"`
-	PasvAddress string `json:"pasv-address,omitempty" yaml:"pasv-address,omitempty"`
-}
-
 // Greeting connects to addr, reads the server's greeting within timeout,
 // sends QUIT and returns the greeting; an error unless it is a 220 reply
 // (the container HEALTHCHECK, `ftpserve health`).
@@ -85,7 +74,9 @@ func Greeting(addr string, timeout time.Duration) (string, error) {
 // Running is a started server.
 type Running interface {
 	Name() string
-	Target() Target
+	// Target is where to connect and what to expect: address, credentials,
+	// passive range and advertised address, Server set to the kind.
+	Target() target.Config
 	// PID is the daemon's process id, or 0 for an in-process server.
 	PID() int
 	// LogPath is where the server's log goes ("" if none).
@@ -133,22 +124,4 @@ func Start(ctx context.Context, name string, spec Spec) (Running, error) {
 		return nil, fmt.Errorf("servers: unknown server %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
 	return s(ctx, spec)
-}
-
-// WriteProfile writes t as a YAML profile the target package reads
-// (--ftp.profile=PATH).
-func (t Target) WriteProfile(path string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# written by ftpharness servers for %s\n", t.Server)
-	fmt.Fprintf(&b, "addr: %q\nuser: %q\npassword: %q\n", t.Addr, t.User, t.Password)
-	if t.PasvRange != "" {
-		fmt.Fprintf(&b, "pasv-range: %q\n", t.PasvRange)
-	}
-	if t.PasvAddress != "" {
-		fmt.Fprintf(&b, "pasv-address: %q\n", t.PasvAddress)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

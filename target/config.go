@@ -53,6 +53,9 @@ type Config struct {
 	Features []string `json:"features,omitempty" yaml:"features,omitempty"`
 	// EmbeddedServer names the server started when Addr is empty.
 	EmbeddedServer string `json:"embedded-server,omitempty" yaml:"embedded-server,omitempty"`
+	// Server names the server software when the harness started it (ftpserve,
+	// the matrix); informational, written into profiles, never read back.
+	Server string `json:"server,omitempty" yaml:"server,omitempty"`
 	// Profile is the path the values were loaded from (informational).
 	Profile string `json:"-" yaml:"-"`
 }

@@ -158,7 +158,7 @@ func loadProfile(path string, cfg *Config) error {
 	for k, v := range raw {
 		fd, ok := byKey[k]
 		if !ok {
-			if k == "server" { // written by servers.Target for information
+			if k == "server" { // written by Config.WriteProfile for information
 				continue
 			}
 			return fmt.Errorf("%s: unknown key %q", path, k)
@@ -179,4 +179,23 @@ func loadProfile(path string, cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// WriteProfile writes the connection fields of c (server, address,
+// credentials, passive range and address) as a YAML profile that
+// --ftp.profile=PATH reads back. The file holds the password: mode 0600.
+func (c Config) WriteProfile(path string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# written by ftpharness for %s\n", c.Server)
+	fmt.Fprintf(&b, "addr: %q\nuser: %q\npassword: %q\n", c.Addr, c.User, c.Password)
+	if c.PasvRange != "" {
+		fmt.Fprintf(&b, "pasv-range: %q\n", c.PasvRange)
+	}
+	if c.PasvAddress != "" {
+		fmt.Fprintf(&b, "pasv-address: %q\n", c.PasvAddress)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

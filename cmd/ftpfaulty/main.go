@@ -16,6 +16,7 @@ import (
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/faulty"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 func usage() {
@@ -85,7 +86,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	up := servers.Target{Addr: *upstream, User: *user, Password: *pass, PasvRange: *upRange}
+	up := target.Config{Addr: *upstream, User: *user, Password: *pass, PasvRange: *upRange}
 	if *server != "" {
 		srv, err := servers.Start(ctx, *server, servers.Spec{})
 		if err != nil {

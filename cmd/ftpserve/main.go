@@ -8,12 +8,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/ftpharness/ftpharness/target"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ftpharness/ftpharness/target"
 
 	"github.com/ftpharness/ftpharness/servers"
 )
@@ -147,7 +148,7 @@ func main() {
 }
 
 // printTarget prints what a client needs to reach the started server.
-func printTarget(t servers.Target, spec servers.Spec, srv servers.Running, took time.Duration) {
+func printTarget(t target.Config, spec servers.Spec, srv servers.Running, took time.Duration) {
 	fmt.Printf("server:       %s\n", t.Server)
 	fmt.Printf("addr:         %s\n", t.Addr)
 	fmt.Printf("user:         %s\n", t.User)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Caps are the capabilities beyond Docker's defaults a server image needs
@@ -151,8 +152,8 @@ func (s *Server) IP() string { return s.Info.IP(s.Spec.Network) }
 // Target is the server as a host client is told about it: the published
 // control port, the host side of the passive range, and the masquerade
 // address the server was given.
-func (s *Server) Target() servers.Target {
-	return servers.Target{
+func (s *Server) Target() target.Config {
+	return target.Config{
 		Server: s.Spec.Name, Addr: s.Addr(), User: s.Spec.User, Password: s.Spec.Password,
 		PasvRange:   fmt.Sprintf("%d-%d", s.HostLo, s.HostHi),
 		PasvAddress: s.Spec.PasvAddress,

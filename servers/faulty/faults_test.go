@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
-	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 func TestRegistry(t *testing.T) {
@@ -166,7 +166,7 @@ func TestPasvAnswers229(t *testing.T) {
 
 // foreignRetr stores a file, then fetches it over a data connection made
 // from 127.0.0.2 and returns what arrived.
-func foreignRetr(t *testing.T, tg servers.Target) ftp.TransferResult {
+func foreignRetr(t *testing.T, tg target.Config) ftp.TransferResult {
 	c := login(t, tg)
 	name := fname(t)
 	if res, _ := xfer(t, c, false, "STOR "+name, []byte("secret\n")); !res.OK() {
@@ -199,7 +199,7 @@ func TestAcceptForeign(t *testing.T) {
 
 // staleConnects reports whether the first of two passive listeners still
 // accepts connections.
-func staleConnects(t *testing.T, tg servers.Target) bool {
+func staleConnects(t *testing.T, tg target.Config) bool {
 	c := login(t, tg)
 	a, _ := mustPassive(t, c, false)
 	mustPassive(t, c, true)
@@ -241,7 +241,7 @@ func TestSharedPort(t *testing.T) {
 }
 
 func TestLeakUnused(t *testing.T) {
-	accepts := func(t *testing.T, tg servers.Target) bool {
+	accepts := func(t *testing.T, tg target.Config) bool {
 		c := login(t, tg)
 		ep, _ := mustPassive(t, c, false)
 		c.Quit(tctx(t))
@@ -374,7 +374,7 @@ func TestLocalAnswers(t *testing.T) {
 }
 
 func TestEPSVAll(t *testing.T) {
-	pasvAfter := func(t *testing.T, tg servers.Target, abor bool) ftp.Reply {
+	pasvAfter := func(t *testing.T, tg target.Config, abor bool) ftp.Reply {
 		c := login(t, tg)
 		if r, err := c.Cmd(tctx(t), "EPSV", "ALL"); err != nil || r.Class() != 2 {
 			t.Fatalf("EPSV ALL: %s %v", r, err)
@@ -473,7 +473,7 @@ func TestReplyFaults(t *testing.T) {
 
 func TestDataFaults(t *testing.T) {
 	data := payload(100000)
-	get := func(t *testing.T, tg servers.Target) (ftp.TransferResult, []byte) {
+	get := func(t *testing.T, tg target.Config) (ftp.TransferResult, []byte) {
 		c := login(t, tg)
 		if res, _ := xfer(t, c, false, "STOR "+fname(t), data); !res.OK() {
 			t.Fatalf("STOR: %s", res)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Proxy is a running fault-injecting FTP proxy.
@@ -139,7 +139,7 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 // StartFor starts a proxy in front of a server described by t, mirroring
 // its passive range (UpstreamRange from t.PasvRange, a proxy range of the
 // same size). Options given later override.
-func StartFor(ctx context.Context, t servers.Target, opts ...Option) (*Proxy, error) {
+func StartFor(ctx context.Context, t target.Config, opts ...Option) (*Proxy, error) {
 	var all []Option
 	if t.PasvRange != "" {
 		lo, hi, err := parseRange(t.PasvRange)
@@ -167,7 +167,7 @@ func (p *Proxy) RangeString() string { return fmt.Sprintf("%d-%d", p.lo, p.hi) }
 
 // Target is up as seen through the proxy: the proxy's address and passive
 // range, the same credentials and declared address.
-func (p *Proxy) Target(up servers.Target) servers.Target {
+func (p *Proxy) Target(up target.Config) target.Config {
 	t := up
 	t.Addr = p.Addr()
 	t.PasvRange = p.RangeString()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // upstreams are started once per test binary and shared (each test uses
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func upstream(t *testing.T, name string) servers.Target {
+func upstream(t *testing.T, name string) target.Config {
 	t.Helper()
 	upMu.Lock()
 	defer upMu.Unlock()
@@ -65,7 +66,7 @@ func upstream(t *testing.T, name string) servers.Target {
 }
 
 // proxied starts a proxy with faults in front of the shared ftpserverlib.
-func proxied(t *testing.T, server string, opts ...Option) (*Proxy, servers.Target) {
+func proxied(t *testing.T, server string, opts ...Option) (*Proxy, target.Config) {
 	t.Helper()
 	up := upstream(t, server)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -78,7 +79,7 @@ func proxied(t *testing.T, server string, opts ...Option) (*Proxy, servers.Targe
 	return p, p.Target(up)
 }
 
-func withFault(t *testing.T, name string, opts ...Option) (*Proxy, servers.Target) {
+func withFault(t *testing.T, name string, opts ...Option) (*Proxy, target.Config) {
 	t.Helper()
 	return proxied(t, "ftpserverlib", append([]Option{WithFaults(MustLookup(name))}, opts...)...)
 }
@@ -89,7 +90,7 @@ func tctx(t *testing.T) context.Context {
 	return ctx
 }
 
-func dial(t *testing.T, tg servers.Target, opts ...ftp.Option) *ftp.Conn {
+func dial(t *testing.T, tg target.Config, opts ...ftp.Option) *ftp.Conn {
 	t.Helper()
 	c, err := ftp.Dial(tctx(t), tg.Addr, append([]ftp.Option{ftp.WithTimeout(5 * time.Second)}, opts...)...)
 	if err != nil {
@@ -99,7 +100,7 @@ func dial(t *testing.T, tg servers.Target, opts ...ftp.Option) *ftp.Conn {
 	return c
 }
 
-func login(t *testing.T, tg servers.Target, opts ...ftp.Option) *ftp.Conn {
+func login(t *testing.T, tg target.Config, opts ...ftp.Option) *ftp.Conn {
 	t.Helper()
 	c := dial(t, tg, opts...)
 	if err := c.Login(tctx(t), tg.User, tg.Password); err != nil {

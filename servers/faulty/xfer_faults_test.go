@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
-	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 func TestASCIIDoubleCR(t *testing.T) {
@@ -32,7 +32,7 @@ func TestASCIIDoubleCR(t *testing.T) {
 
 // heldRetr starts a RETR of a file too big for the socket buffers and reads
 // only its first bytes.
-func heldRetr(t *testing.T, tg servers.Target, name string) (*ftp.Conn, io.ReadCloser) {
+func heldRetr(t *testing.T, tg target.Config, name string) (*ftp.Conn, io.ReadCloser) {
 	t.Helper()
 	c := login(t, tg)
 	nc, _, err := c.OpenPassive(tctx(t), false, ftp.DataOptions{})
