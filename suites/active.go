@@ -278,7 +278,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// command from the user." §3.3: the last PORT or PASV decides where the
 	// data connection is made. A passive listener nobody connected to is not
 	// a data connection: one left open after PORT only warns.
-	Check("ACT-010", func(ctx SpecContext) {
+	Check("ACT-010", Alone, func(ctx SpecContext) {
 		RequireActive()
 		By("PORT then PASV: the transfer uses the passive endpoint")
 		s := Login(ctx)

@@ -103,7 +103,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// RFC 1123 §4.1.2.6: "a new PASV command MUST be issued before each
 	// transfer" in third-party use; servers stop listening after the first
 	// connection, so a second transfer without PASV cannot reuse it.
-	Check("PASV-005", func(ctx SpecContext) {
+	Check("PASV-005", Alone, func(ctx SpecContext) {
 		s := Login(ctx)
 		ep := s.Pasv(ctx, false)
 		nc := s.DialEndpoint(ctx, ep, ftp.DataOptions{})
@@ -136,7 +136,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// newest endpoint must carry the transfer. A listener nobody connected
 	// to is not a data connection: one still accepting after the second
 	// command only warns (INTEROP; no RFC fixes when a listener closes).
-	Check("PASV-006", func(ctx SpecContext) {
+	Check("PASV-006", Alone, func(ctx SpecContext) {
 		pairs := [][2]bool{{false, false}, {true, true}, {false, true}, {true, false}}
 		probe := Login(ctx)
 		if !EPSVImplemented(ctx, probe) {
@@ -372,7 +372,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// next PASV transfer must work. RFC 2428 §3 has the client send ABOR
 	// "to allow the server to close down the listening connection", but no
 	// RFC requires the server to: a listener still accepting only warns.
-	Check("PASV-013", func(ctx SpecContext) {
+	Check("PASV-013", Alone, func(ctx SpecContext) {
 		variants := []bool{false, true}
 		for _, epsv := range variants {
 			s := Login(ctx)

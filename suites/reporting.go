@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -70,20 +71,50 @@ func signalName(s os.Signal) string {
 }
 
 var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
-	r = redactReport(r, framework.Config().Password)
+	lastRun = Finish(r, framework.Config().Password, interruptSignal(), options)
+})
+
+// Finish turns a finished suite's Ginkgo report into the verdicts: the
+// password masked everywhere, the interrupting signal (if any) named, the
+// summary printed unless opts.Quiet, the reports written into
+// opts.ReportDir. A run spread over worker processes finishes here too,
+// with their reports combined (Combine).
+func Finish(r types.Report, password, signal string, opts Options) report.Run {
+	r = redactReport(r, password)
 	run := report.FromGinkgo(r)
-	run.NameSignal(interruptSignal())
-	lastRun = run
-	if !options.Quiet {
+	run.NameSignal(signal)
+	if !opts.Quiet {
 		run.WriteText(os.Stdout)
 	}
-	if options.ReportDir == "" {
-		return
+	if opts.ReportDir != "" {
+		if err := writeReports(opts.ReportDir, r, run); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", opts.ReportDir, err)
+		}
 	}
-	if err := writeReports(options.ReportDir, r, run); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", options.ReportDir, err)
+	return run
+}
+
+// Combine joins the reports of worker processes that each ran a share of
+// the checks (framework.ShardEnv) into one report of the whole run: every
+// spec once, the earliest start, the given wall time.
+func Combine(parts []types.Report, wall time.Duration) types.Report {
+	if len(parts) == 0 {
+		return types.Report{}
 	}
-})
+	out := parts[0]
+	out.SpecReports, out.SpecialSuiteFailureReasons = nil, nil
+	for _, p := range parts {
+		if p.StartTime.Before(out.StartTime) {
+			out.StartTime = p.StartTime
+		}
+		out.SuiteSucceeded = out.SuiteSucceeded && p.SuiteSucceeded
+		out.SpecialSuiteFailureReasons = append(out.SpecialSuiteFailureReasons, p.SpecialSuiteFailureReasons...)
+		out.SpecReports = append(out.SpecReports, p.SpecReports...)
+	}
+	out.RunTime = wall
+	out.EndTime = out.StartTime.Add(wall)
+	return out
+}
 
 func writeReports(dir string, r types.Report, run report.Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

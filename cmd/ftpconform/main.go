@@ -22,6 +22,7 @@ import (
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/suites"
 	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/framework"
 	"github.com/ftpharness/ftpharness/suites/report"
 	"github.com/ftpharness/ftpharness/target"
 )
@@ -40,6 +41,7 @@ func run() int {
 	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
 	reportDir := flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
+	parallel := flag.Int("parallel", 0, "worker processes sharing the server (0: 4, at most a fifth of the declared passive range; 1: one process); checks that need the server alone run after them")
 	flag.Usage = usage
 	args, err := commandArgs(os.Args[1:])
 	if err != nil {
@@ -104,14 +106,24 @@ func run() int {
 	if err := checkWritable(*reportDir); err != nil {
 		return usageError("%v", err)
 	}
-	if !cfg.Embedded() {
+	worker := os.Getenv(framework.ShardEnv) != ""
+	if !cfg.Embedded() && !worker {
 		if err := target.Probe(cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 			return exitUnreachable
 		}
 	}
 	var tt t
-	run := suites.RunWith(&tt, &cfg, suites.Options{ReportDir: *reportDir})
+	var run report.Run
+	if n := parallelism(*parallel, cfg); n > 1 && !worker {
+		run, err = runParallel(cfg, args, n, suites.Options{ReportDir: *reportDir})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		run = suites.RunWith(&tt, &cfg, suites.Options{ReportDir: *reportDir, Quiet: worker})
+	}
 	if code, done := cutShort(run); done {
 		return code
 	}

@@ -57,10 +57,16 @@ func Check(id string, args ...any) bool {
 			body = f
 			continue
 		}
+		if a == Alone {
+			continue // not a Ginkgo decorator: read by inShard
+		}
 		decorators = append(decorators, a)
 	}
 	if body == nil {
 		panic("framework.Check " + id + ": no body func(SpecContext)")
+	}
+	if !inShard(c, args) {
+		return false
 	}
 	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
 	wrapped := func(ctx SpecContext) {

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/suites"
+	"github.com/ftpharness/ftpharness/suites/framework"
+	"github.com/ftpharness/ftpharness/suites/report"
+	"github.com/ftpharness/ftpharness/target"
+)
+
+// The checks are I/O-bound: most of a run is waiting for a server's reply
+// or its timers. With --parallel N the run is spread over N worker
+// processes of this binary (Ginkgo runs one suite per process), each
+// running a share of the checks that may share the server; then one worker
+// runs the checks that need the server alone (pool exhaustion, the port
+// range area). Their reports are combined into one run, judged as if one
+// process had run every check.
+
+// parentOnly are the flags the workers must not see: the parent compares,
+// writes the reports and decides the exit status.
+var parentOnly = map[string]bool{
+	"report-dir": true, "expect": true, "verdicts": true, "parallel": true,
+	"ginkgo.junit-report": true, "ginkgo.json-report": true, "ginkgo.teamcity-report": true,
+}
+
+// workerArgs is args without the parent's flags (-x v, --x v, -x=v, --x=v).
+func workerArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		if !strings.HasPrefix(a, "-") || !parentOnly[name] {
+			out = append(out, a)
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++ // the flag's value
+		}
+	}
+	return out
+}
+
+// parallelism is how many workers share the server: n when given, else 4,
+// and never more than a fifth of the declared passive range (each worker
+// holds a few sessions; pure-ftpd admits half the range per user).
+func parallelism(n int, cfg target.Config) int {
+	if n > 0 {
+		return n
+	}
+	n = 4
+	if r, ok := cfg.PasvPorts(); ok && r.Size()/5 < n {
+		n = max(r.Size()/5, 1)
+	}
+	return n
+}
+
+// runParallel runs the suite in n workers plus a serial one and returns
+// the combined verdicts, reported as opts say.
+func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (report.Run, error) {
+	ctx, sig, stop := interruptible()
+	defer stop()
+	env, cleanup, err := workerEnv(ctx, &cfg)
+	if err != nil {
+		return report.Run{}, err
+	}
+	defer cleanup()
+	tmp, err := os.MkdirTemp("", "ftpconform-workers-")
+	if err != nil {
+		return report.Run{}, err
+	}
+	defer os.RemoveAll(tmp)
+	start := time.Now()
+	w := workers{args: workerArgs(args), env: env, dir: tmp}
+	var shares []framework.Shard
+	for i := 0; i < n; i++ {
+		shares = append(shares, framework.Shard{I: i, N: n})
+	}
+	parts, err := w.run(ctx, shares)
+	if err == nil && ctx.Err() == nil {
+		var alone []types.Report
+		alone, err = w.run(ctx, []framework.Shard{{Serial: true}})
+		parts = append(parts, alone...)
+	}
+	if err != nil {
+		return report.Run{}, err
+	}
+	combined := suites.Combine(parts, time.Since(start))
+	run := suites.Finish(combined, cfg.Password, sig(), opts)
+	return run, writeGinkgoReports(combined)
+}
+
+// interruptible is a context cancelled by SIGINT or SIGTERM (the workers
+// are interrupted in turn and still report), and the name of the signal.
+func interruptible() (context.Context, func() string, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	name := ""
+	go func() {
+		s, ok := <-ch
+		if !ok {
+			return
+		}
+		mu.Lock()
+		name = map[os.Signal]string{os.Interrupt: "SIGINT", syscall.SIGTERM: "SIGTERM"}[s]
+		mu.Unlock()
+		cancel()
+	}()
+	sig := func() string { mu.Lock(); defer mu.Unlock(); return name }
+	return ctx, sig, func() { signal.Stop(ch); close(ch); cancel() }
+}
+
+// workerEnv starts the embedded server when cfg names none (the workers
+// must share one server) and returns the environment that points the
+// workers at it: the password goes through the environment, never onto a
+// command line another user could read.
+func workerEnv(ctx context.Context, cfg *target.Config) ([]string, func(), error) {
+	env := os.Environ()
+	if !cfg.Embedded() {
+		return env, func() {}, nil
+	}
+	root, err := os.MkdirTemp("", "ftpharness-embedded-")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := servers.Start(ctx, cfg.EmbeddedServer, servers.Spec{Root: root, StateDir: filepath.Join(root, ".state")})
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, nil, fmt.Errorf("start the embedded %s server: %w", cfg.EmbeddedServer, err)
+	}
+	t := srv.Target()
+	cfg.Addr, cfg.User, cfg.Password = t.Addr, t.User, t.Password
+	env = append(env, "FTPH_ADDR="+t.Addr, "FTPH_USER="+t.User, "FTPH_PASSWORD="+t.Password)
+	if cfg.PasvRange == "" {
+		cfg.PasvRange = t.PasvRange
+		env = append(env, "FTPH_PASV_RANGE="+t.PasvRange)
+	}
+	return env, func() { srv.Stop(); os.RemoveAll(root) }, nil
+}
+
+// workers start worker processes of this binary.
+type workers struct {
+	args []string
+	env  []string
+	dir  string
+}
+
+// run starts one worker per share, waits for all and returns their reports.
+func (w workers) run(ctx context.Context, shares []framework.Shard) ([]types.Report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	reports := make([][]types.Report, len(shares))
+	errs := make([]error, len(shares))
+	var wg sync.WaitGroup
+	for i, s := range shares {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i], errs[i] = w.one(ctx, exe, s)
+		}()
+	}
+	wg.Wait()
+	var out []types.Report
+	for i := range shares {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out = append(out, reports[i]...)
+	}
+	return out, nil
+}
+
+// one runs the worker for share s; its output goes to a file shown only
+// when the worker wrote no report (it crashed or could not start).
+func (w workers) one(ctx context.Context, exe string, s framework.Shard) ([]types.Report, error) {
+	name := strings.ReplaceAll(s.String(), "/", "-of-")
+	dir := filepath.Join(w.dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	out, err := os.Create(filepath.Join(dir, "output.txt"))
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(exe, append(append([]string{}, w.args...), "--report-dir="+dir)...)
+	cmd.Env = append(append([]string{}, w.env...), framework.ShardEnv+"="+s.String())
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
+	defer stop()
+	_ = cmd.Wait() // its verdicts, not its exit status, say how it went
+	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
+	if err != nil {
+		tail, _ := os.ReadFile(out.Name())
+		return nil, fmt.Errorf("worker %s wrote no report (%v); its output:\n%s", s, cmd.ProcessState, lastLines(string(tail), 20))
+	}
+	var rs []types.Report
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("worker %s: reading its report: %w", s, err)
+	}
+	return rs, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// writeGinkgoReports writes the --ginkgo.*-report files the user asked for
+// from the combined report (the workers were not given them).
+func writeGinkgoReports(r types.Report) error {
+	for name, gen := range map[string]func(types.Report, string) error{
+		"ginkgo.junit-report":    reporters.GenerateJUnitReport,
+		"ginkgo.json-report":     reporters.GenerateJSONReport,
+		"ginkgo.teamcity-report": reporters.GenerateTeamcityReport,
+	} {
+		if path := flagValue(name); path != "" {
+			if err := gen(r, path); err != nil {
+				return fmt.Errorf("--%s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
