@@ -313,11 +313,7 @@ func settingsRows(runs []HTMLRun) []settingRow {
 		{"sources", func(r *Report) string { return strings.Join(r.Settings.Sources, " ") }},
 		{"shard", func(r *Report) string {
 			if mi := r.Merged; mi != nil {
-				s := fmt.Sprintf("merged from %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
-				if len(mi.Missing) > 0 {
-					s += ", missing " + intList(mi.Missing)
-				}
-				return s
+				return "merged " + mi.String()
 			}
 			if r.Settings.Shard != nil {
 				return "shard " + r.Settings.Shard.String() + " of a sharded run"
