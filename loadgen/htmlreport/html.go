@@ -1,4 +1,8 @@
-package loadgen
+// Package htmlreport renders ftpload's load reports as one self-contained
+// HTML page with SVG charts (loadgen/charts). It is kept apart from the
+// engine, as vegeta keeps lib/plot apart from its attacker: it imports
+// loadgen for the Report types, and loadgen does not import it.
+package htmlreport
 
 import (
 	"bytes"
@@ -10,22 +14,23 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/loadgen/charts"
 )
 
-// HTMLRun is one JSON report shown in the HTML page, under a name (the
+// Run is one JSON report shown in the HTML page, under a name (the
 // file's base name, "before", "after"…).
-type HTMLRun struct {
+type Run struct {
 	Name   string
-	Report *Report
+	Report *loadgen.Report
 }
 
-// NewHTMLReporter renders one self-contained HTML page (inline CSS and SVG,
+// NewReporter renders one self-contained HTML page (inline CSS and SVG,
 // no scripts, nothing fetched) for one run or several overlaid: a header
 // sentence per run answering the operator's question, the settings and
 // banners, charts over time, latency percentiles, the advertised ports and
 // the error table with sample raw replies.
-func NewHTMLReporter(runs ...HTMLRun) Reporter {
+func NewReporter(runs ...Run) loadgen.Reporter {
 	return func(w io.Writer) error {
 		if len(runs) == 0 {
 			return fmt.Errorf("html report: no runs")
@@ -43,7 +48,7 @@ func NewHTMLReporter(runs ...HTMLRun) Reporter {
 // Headline is the one sentence that answers the run's question: the pool's
 // capacity and what happened next for exhaust, throughput and latency for
 // the other scenarios.
-func Headline(r *Report) string {
+func Headline(r *loadgen.Report) string {
 	if ex := r.Exhaust; ex != nil {
 		return exhaustHeadline(r, ex)
 	}
@@ -55,7 +60,7 @@ func Headline(r *Report) string {
 		loop = fmt.Sprintf("open loop at %s/s", num(s.Rate))
 	}
 	switch s.Scenario {
-	case Churn:
+	case loadgen.Churn:
 		what := "RETR"
 		if s.Size > 0 {
 			what = fmt.Sprintf("RETR of %s", bytesStr(float64(s.Size)))
@@ -64,7 +69,7 @@ func Headline(r *Report) string {
 			what = "LIST"
 		}
 		fmt.Fprintf(&b, "%s passive cycles/s (PASV, data connect, %s, 226) over %s for %s, %s", num(r.Totals.Rate), what, sess, secs(r.Duration), loop)
-	case Retr, Stor:
+	case loadgen.Retr, loadgen.Stor:
 		fmt.Fprintf(&b, "%s moved %s at %s/s over %s for %s", s.Scenario, bytesStr(float64(r.Totals.Bytes)), bytesStr(r.Totals.Throughput), sess, secs(r.Duration))
 		if ps := r.PerSession; ps != nil && ps.Sessions > 1 {
 			fmt.Fprintf(&b, " (per session %s–%s/s)", bytesStr(ps.MinBps), bytesStr(ps.MaxBps))
@@ -87,7 +92,7 @@ func Headline(r *Report) string {
 	return b.String()
 }
 
-func exhaustHeadline(r *Report, ex *ExhaustSummary) string {
+func exhaustHeadline(r *loadgen.Report, ex *loadgen.ExhaustSummary) string {
 	var b strings.Builder
 	if ex.RangeSize > 0 {
 		fmt.Fprintf(&b, "pool of %s", plural(ex.RangeSize, "port"))
@@ -146,7 +151,7 @@ func exhaustHeadline(r *Report, ex *ExhaustSummary) string {
 	return b.String()
 }
 
-func errorsPhrase(r *Report) string {
+func errorsPhrase(r *loadgen.Report) string {
 	if r.Totals.Errors == 0 {
 		return "no errors"
 	}
@@ -198,7 +203,7 @@ type errorRow struct {
 	Client                                        bool
 }
 
-func buildPage(runs []HTMLRun) htmlPage {
+func buildPage(runs []Run) htmlPage {
 	p := htmlPage{MultiRuns: len(runs) > 1}
 	scen := map[string]bool{}
 	for i, r := range runs {
@@ -236,54 +241,54 @@ func buildPage(runs []HTMLRun) htmlPage {
 func safePage(p *htmlPage) {
 	for i := range p.Runs {
 		r := &p.Runs[i]
-		r.Name, r.Headline, r.Banner = TermSafe(r.Name), TermSafe(r.Headline), TermSafe(r.Banner)
-		r.Command = TermSafe(RedactURLs(r.Command))
+		r.Name, r.Headline, r.Banner = loadgen.TermSafe(r.Name), loadgen.TermSafe(r.Headline), loadgen.TermSafe(r.Banner)
+		r.Command = loadgen.TermSafe(loadgen.RedactURLs(r.Command))
 	}
 	for _, rows := range [][]settingRow{p.Settings, p.Exhaust} {
 		for _, row := range rows {
 			for j := range row.Values {
-				row.Values[j] = TermSafe(row.Values[j])
+				row.Values[j] = loadgen.TermSafe(row.Values[j])
 			}
 		}
 	}
 	for i := range p.Errors {
 		e := &p.Errors[i]
-		e.Run, e.Class, e.Phase, e.Reply = TermSafe(e.Run), TermSafe(e.Class), TermSafe(e.Phase), TermSafe(e.Reply)
+		e.Run, e.Class, e.Phase, e.Reply = loadgen.TermSafe(e.Run), loadgen.TermSafe(e.Class), loadgen.TermSafe(e.Phase), loadgen.TermSafe(e.Reply)
 	}
 	for i := range p.Ports {
-		p.Ports[i] = TermSafe(p.Ports[i])
+		p.Ports[i] = loadgen.TermSafe(p.Ports[i])
 	}
 }
 
-func settingsRows(runs []HTMLRun) []settingRow {
+func settingsRows(runs []Run) []settingRow {
 	type field struct {
 		name string
-		get  func(*Report) string
+		get  func(*loadgen.Report) string
 	}
 	fields := []field{
-		{"scenario", func(r *Report) string { return r.Settings.Scenario }},
-		{"target", func(r *Report) string {
+		{"scenario", func(r *loadgen.Report) string { return r.Settings.Scenario }},
+		{"target", func(r *loadgen.Report) string {
 			t := r.Settings.Target
 			if r.Settings.Server != "" {
 				t += " (" + r.Settings.Server + ", started by ftpload)"
 			}
 			return t
 		}},
-		{"user", func(r *Report) string { return r.Settings.User }},
-		{"load model", func(r *Report) string {
+		{"user", func(r *loadgen.Report) string { return r.Settings.User }},
+		{"load model", func(r *loadgen.Report) string {
 			if r.Settings.Model == "open" {
 				return fmt.Sprintf("open loop, %s/s, pool of %d sessions", num(r.Settings.Rate), r.Settings.Sessions)
 			}
 			return fmt.Sprintf("closed loop, %d sessions", r.Settings.Sessions)
 		}},
-		{"passive command", func(r *Report) string {
+		{"passive command", func(r *loadgen.Report) string {
 			if r.Settings.EPSV {
 				return "EPSV"
 			}
 			return "PASV"
 		}},
-		{"declared passive range", func(r *Report) string { return r.Settings.PasvRange }},
-		{"bounds", func(r *Report) string {
+		{"declared passive range", func(r *loadgen.Report) string { return r.Settings.PasvRange }},
+		{"bounds", func(r *loadgen.Report) string {
 			var s []string
 			if r.Settings.Duration > 0 {
 				s = append(s, "duration "+secs(r.Settings.Duration))
@@ -296,22 +301,22 @@ func settingsRows(runs []HTMLRun) []settingRow {
 			}
 			return strings.Join(s, ", ")
 		}},
-		{"size", func(r *Report) string {
+		{"size", func(r *loadgen.Report) string {
 			if r.Settings.Size == 0 {
 				return ""
 			}
 			return bytesStr(float64(r.Settings.Size))
 		}},
-		{"file", func(r *Report) string { return r.Settings.File }},
-		{"mix", func(r *Report) string { return r.Settings.Mix }},
-		{"think", func(r *Report) string {
+		{"file", func(r *loadgen.Report) string { return r.Settings.File }},
+		{"mix", func(r *loadgen.Report) string { return r.Settings.Mix }},
+		{"think", func(r *loadgen.Report) string {
 			if r.Settings.Think == 0 {
 				return ""
 			}
 			return secs(r.Settings.Think)
 		}},
-		{"sources", func(r *Report) string { return strings.Join(r.Settings.Sources, " ") }},
-		{"shard", func(r *Report) string {
+		{"sources", func(r *loadgen.Report) string { return strings.Join(r.Settings.Sources, " ") }},
+		{"shard", func(r *loadgen.Report) string {
 			if mi := r.Merged; mi != nil {
 				return "merged " + mi.String()
 			}
@@ -320,31 +325,31 @@ func settingsRows(runs []HTMLRun) []settingRow {
 			}
 			return ""
 		}},
-		{"started", func(r *Report) string {
+		{"started", func(r *loadgen.Report) string {
 			if r.Start.IsZero() {
 				return ""
 			}
 			return r.Start.UTC().Format("2006-01-02 15:04:05 MST")
 		}},
-		{"ran for", func(r *Report) string {
+		{"ran for", func(r *loadgen.Report) string {
 			s := secs(r.Duration)
 			if r.Interrupted {
 				s += " (interrupted)"
 			}
 			return s
 		}},
-		{"operations", func(r *Report) string {
+		{"operations", func(r *loadgen.Report) string {
 			t := r.Totals
 			return fmt.Sprintf("%s total, %s ok, %s errors (%.2f%% success)", num(float64(t.Count)), num(float64(t.OK)), num(float64(t.Errors)), 100*t.SuccessRatio)
 		}},
-		{"rate", func(r *Report) string { return num(r.Totals.Rate) + " operations/s (logins excluded)" }},
-		{"bytes", func(r *Report) string {
+		{"rate", func(r *loadgen.Report) string { return num(r.Totals.Rate) + " operations/s (logins excluded)" }},
+		{"bytes", func(r *loadgen.Report) string {
 			if r.Totals.Bytes == 0 {
 				return ""
 			}
 			return fmt.Sprintf("%s (%s/s)", bytesStr(float64(r.Totals.Bytes)), bytesStr(r.Totals.Throughput))
 		}},
-		{"schema", func(r *Report) string { return r.Schema }},
+		{"schema", func(r *loadgen.Report) string { return r.Schema }},
 	}
 	var rows []settingRow
 	for _, f := range fields {
@@ -362,7 +367,7 @@ func settingsRows(runs []HTMLRun) []settingRow {
 	return rows
 }
 
-func exhaustRows(runs []HTMLRun) []settingRow {
+func exhaustRows(runs []Run) []settingRow {
 	has := false
 	for _, r := range runs {
 		has = has || r.Report.Exhaust != nil
@@ -370,7 +375,7 @@ func exhaustRows(runs []HTMLRun) []settingRow {
 	if !has {
 		return nil
 	}
-	get := func(f func(*ExhaustSummary) string) []string {
+	get := func(f func(*loadgen.ExhaustSummary) string) []string {
 		var out []string
 		for _, r := range runs {
 			if r.Report.Exhaust == nil {
@@ -382,7 +387,7 @@ func exhaustRows(runs []HTMLRun) []settingRow {
 		return out
 	}
 	rows := []settingRow{
-		{"capacity", get(func(e *ExhaustSummary) string {
+		{"capacity", get(func(e *loadgen.ExhaustSummary) string {
 			s := strconv.Itoa(e.Capacity)
 			if !e.CapacityReached {
 				s = "≥ " + s + " (not reached: stopped by " + e.StoppedBy + ")"
@@ -392,26 +397,26 @@ func exhaustRows(runs []HTMLRun) []settingRow {
 			}
 			return s
 		})},
-		{"busy before the run", get(func(e *ExhaustSummary) string {
+		{"busy before the run", get(func(e *loadgen.ExhaustSummary) string {
 			if e.BusyBefore < 0 {
 				return "unknown"
 			}
 			return strconv.Itoa(e.BusyBefore)
 		})},
-		{"failure mode", get(func(e *ExhaustSummary) string {
+		{"failure mode", get(func(e *loadgen.ExhaustSummary) string {
 			s := e.FailureMode
 			if e.FailurePhase != "" {
 				s += " at " + e.FailurePhase
 			}
 			return s
 		})},
-		{"failure reply", get(func(e *ExhaustSummary) string {
+		{"failure reply", get(func(e *loadgen.ExhaustSummary) string {
 			if e.FailureReply != "" {
 				return e.FailureReply
 			}
 			return e.FailureError
 		})},
-		{"failing session survives", get(func(e *ExhaustSummary) string {
+		{"failing session survives", get(func(e *loadgen.ExhaustSummary) string {
 			if e.SessionSurvive == nil {
 				return ""
 			}
@@ -424,22 +429,22 @@ func exhaustRows(runs []HTMLRun) []settingRow {
 			}
 			return s
 		})},
-		{"held sessions alive", get(func(e *ExhaustSummary) string {
+		{"held sessions alive", get(func(e *loadgen.ExhaustSummary) string {
 			if e.HeldChecked == 0 {
 				return ""
 			}
 			return fmt.Sprintf("%d of %d", e.HeldAlive, e.HeldChecked)
 		})},
-		{"time to exhaust", get(func(e *ExhaustSummary) string {
+		{"time to exhaust", get(func(e *loadgen.ExhaustSummary) string {
 			return fmt.Sprintf("%s (%d sessions started)", secs(e.TimeToExhaust), e.Attempts)
 		})},
-		{"recovery", get(func(e *ExhaustSummary) string {
+		{"recovery", get(func(e *loadgen.ExhaustSummary) string {
 			if e.Recovered {
 				return fmt.Sprintf("%s after release (%d probes)", secs(e.RecoveryTime), e.RecoveryAttempts)
 			}
 			return fmt.Sprintf("not recovered (%d probes; last: %s)", e.RecoveryAttempts, e.RecoveryLast)
 		})},
-		{"client limit", get(func(e *ExhaustSummary) string { return e.ClientLimit })},
+		{"client limit", get(func(e *loadgen.ExhaustSummary) string { return e.ClientLimit })},
 	}
 	var out []settingRow
 	for _, r := range rows {
@@ -453,11 +458,11 @@ func exhaustRows(runs []HTMLRun) []settingRow {
 	return out
 }
 
-func latencyRows(runs []HTMLRun) []latencyRow {
+func latencyRows(runs []Run) []latencyRow {
 	var out []latencyRow
 	for _, r := range runs {
 		rep := r.Report
-		add := func(name string, l LatencyStats) {
+		add := func(name string, l loadgen.LatencyStats) {
 			if l.Count == 0 {
 				return
 			}
@@ -468,14 +473,14 @@ func latencyRows(runs []HTMLRun) []latencyRow {
 		if rep.Settings.Model == "open" {
 			add("operation, corrected", rep.LatencyCorrected)
 		}
-		for ph := Phase(0); ph < NumPhases; ph++ {
+		for ph := loadgen.Phase(0); ph < loadgen.NumPhases; ph++ {
 			add(ph.String(), rep.Phases[ph.String()])
 		}
 	}
 	return out
 }
 
-func errorRows(runs []HTMLRun) []errorRow {
+func errorRows(runs []Run) []errorRow {
 	var out []errorRow
 	for _, r := range runs {
 		for _, e := range r.Report.Errors {
@@ -499,13 +504,13 @@ func errorRows(runs []HTMLRun) []errorRow {
 	return out
 }
 
-func portsCaption(r HTMLRun) string {
+func portsCaption(r Run) string {
 	ps := r.Report.Ports
 	if ps.Seen == 0 {
 		return r.Name + ": no passive port advertised"
 	}
 	s := fmt.Sprintf("%s: %s advertised, %s distinct, %d–%d", r.Name, num(float64(ps.Seen)), num(float64(ps.Distinct)), ps.Min, ps.Max)
-	if pr, err := ParsePortRange(ps.Range); err == nil && len(ps.Counts) > 0 {
+	if pr, err := loadgen.ParsePortRange(ps.Range); err == nil && len(ps.Counts) > 0 {
 		s += fmt.Sprintf("; declared %s (%d ports)", ps.Range, pr.Size())
 		if ps.OutOfRange > 0 {
 			s += fmt.Sprintf("; %s outside the range", plural(int(ps.OutOfRange), "advertisement"))
@@ -567,7 +572,7 @@ func portsCaption(r HTMLRun) string {
 func runColor(i int) string { return charts.Palette[i%len(charts.Palette)] }
 
 // bucket is how long second s of the timeline lasted (the last is partial).
-func bucket(r *Report, s int) float64 {
+func bucket(r *loadgen.Report, s int) float64 {
 	d := r.Duration - float64(s)
 	if d > 1 || d <= 0 {
 		return 1
@@ -575,13 +580,13 @@ func bucket(r *Report, s int) float64 {
 	return math.Max(d, 0.05)
 }
 
-func buildCharts(runs []HTMLRun) []htmlChart {
+func buildCharts(runs []Run) []htmlChart {
 	var out []htmlChart
 	add := func(c *charts.Chart, caption string, wide bool) {
 		out = append(out, htmlChart{ID: c.ID, Caption: caption, SVG: template.HTML(c.SVG()), Wide: wide})
 	}
 	multi := len(runs) > 1
-	name := func(r HTMLRun, what string) string {
+	name := func(r Run, what string) string {
 		if multi {
 			return r.Name
 		}
@@ -650,7 +655,7 @@ func buildCharts(runs []HTMLRun) []htmlChart {
 	opsTitle, opsY := "Passive cycles per second", "cycles/s"
 	if exhaust {
 		opsTitle, opsY = "Sessions tried per second", "sessions/s"
-	} else if !scenarioIs(runs, Churn) {
+	} else if !scenarioIs(runs, loadgen.Churn) {
 		opsTitle, opsY = "Operations per second", "ops/s"
 	}
 	rate := &charts.Chart{ID: "chart-rate", Title: opsTitle, Width: 440, Subtitle: "completions per second (the last second is partial)",
@@ -691,7 +696,7 @@ func buildCharts(runs []HTMLRun) []htmlChart {
 	return out
 }
 
-func scenarioIs(runs []HTMLRun, s string) bool {
+func scenarioIs(runs []Run, s string) bool {
 	for _, r := range runs {
 		if r.Report.Settings.Scenario != s {
 			return false
@@ -708,7 +713,7 @@ func prefix(multi bool, name string) string {
 }
 
 // firstFailure is when the first server-side error happened.
-func firstFailure(r *Report) (float64, string, bool) {
+func firstFailure(r *loadgen.Report) (float64, string, bool) {
 	best, cls, ok := 0.0, "", false
 	for _, e := range r.Errors {
 		if e.ClientSide {
@@ -717,7 +722,7 @@ func firstFailure(r *Report) (float64, string, bool) {
 		if !ok || e.First < best {
 			best, cls, ok = e.First, string(e.Class), true
 			if e.FirstReply != "" {
-				cls = TermSafe(firstWords(e.FirstReply, 4))
+				cls = loadgen.TermSafe(firstWords(e.FirstReply, 4))
 			}
 		}
 	}
@@ -736,7 +741,7 @@ func firstWords(s string, n int) string {
 // timeline's per-second peaks up to the failure, the capacity at the first
 // failure, the plateau until all sessions are released, the drop, and the
 // recovery.
-func exhaustSeries(r HTMLRun, ex *ExhaustSummary, col string, multi bool, ms []charts.Marker, ns []charts.Note) ([]charts.Point, []charts.Marker, []charts.Note) {
+func exhaustSeries(r Run, ex *loadgen.ExhaustSummary, col string, multi bool, ms []charts.Marker, ns []charts.Note) ([]charts.Point, []charts.Marker, []charts.Note) {
 	rep := r.Report
 	tFail, cls, failed := firstFailure(rep)
 	if !failed || !ex.CapacityReached {
@@ -795,7 +800,7 @@ func exhaustSeries(r HTMLRun, ex *ExhaustSummary, col string, multi bool, ms []c
 	return pts, ms, ns
 }
 
-func errorsChart(runs []HTMLRun) *charts.Chart {
+func errorsChart(runs []Run) *charts.Chart {
 	c := &charts.Chart{ID: "chart-errors", Title: "Errors per second by class", Width: 900,
 		Y:     charts.Axis{Label: "errors/s", ZeroBase: true},
 		Empty: "no errors in this run"}
@@ -824,7 +829,7 @@ func errorsChart(runs []HTMLRun) *charts.Chart {
 		return c
 	}
 	rep := runs[0].Report
-	var classes []ErrorStats
+	var classes []loadgen.ErrorStats
 	for _, e := range rep.Errors {
 		if e.Count > 0 {
 			classes = append(classes, e)
@@ -881,7 +886,7 @@ func errorsChart(runs []HTMLRun) *charts.Chart {
 
 // byClass reports whether the timeline splits every second's errors by
 // class (v1.1 reports).
-func byClass(rep *Report) bool {
+func byClass(rep *loadgen.Report) bool {
 	for _, t := range rep.Timeline {
 		if t.Errors > 0 && t.ErrorsByClass == nil {
 			return false
@@ -890,19 +895,19 @@ func byClass(rep *Report) bool {
 	return true
 }
 
-func classColor(c ErrorClass) string {
+func classColor(c loadgen.ErrorClass) string {
 	switch c {
-	case ClassReply4xx:
+	case loadgen.ClassReply4xx:
 		return "#d55e00"
-	case ClassReply5xx:
+	case loadgen.ClassReply5xx:
 		return "#cf222e"
-	case ClassTimeout:
+	case loadgen.ClassTimeout:
 		return "#8250df"
-	case ClassOutOfRange, ClassAddrMismatch:
+	case loadgen.ClassOutOfRange, loadgen.ClassAddrMismatch:
 		return "#bf3989"
-	case ClassDropped, ClassReset, ClassRefused:
+	case loadgen.ClassDropped, loadgen.ClassReset, loadgen.ClassRefused:
 		return "#953800"
-	case ClassClientAddrLimit, ClassClientFDLimit, ClassCanceled:
+	case loadgen.ClassClientAddrLimit, loadgen.ClassClientFDLimit, loadgen.ClassCanceled:
 		return "#8c959f"
 	}
 	return "#57606a"
@@ -920,7 +925,7 @@ func pctAxis() charts.Axis {
 	return charts.Axis{Label: "percentile (log scale of 1/(1-p))", Ticks: ticks, Min: pctX(50), Max: pctX(99.99)}
 }
 
-func pctSeries(name string, l LatencyStats, col string, dash bool) charts.Series {
+func pctSeries(name string, l loadgen.LatencyStats, col string, dash bool) charts.Series {
 	s := charts.Series{Name: name, Color: col, Dash: dash, Dots: true}
 	for _, q := range pctQuantiles {
 		v := l.Quantile(q)
@@ -932,7 +937,7 @@ func pctSeries(name string, l LatencyStats, col string, dash bool) charts.Series
 	return s
 }
 
-func latencyCharts(runs []HTMLRun) []*charts.Chart {
+func latencyCharts(runs []Run) []*charts.Chart {
 	multi := len(runs) > 1
 	phases := &charts.Chart{ID: "chart-latency", Title: "Latency percentiles by phase", Width: 440, Height: 300,
 		Subtitle: "service time (uncorrected), ms, log scale", X: pctAxis(), Y: charts.Axis{Label: "ms", Log: true},
@@ -945,12 +950,12 @@ func latencyCharts(runs []HTMLRun) []*charts.Chart {
 		open = open || (rep.Settings.Model == "open" && rep.LatencyCorrected.Count > 0)
 		list := []struct {
 			name string
-			l    LatencyStats
+			l    loadgen.LatencyStats
 		}{{"operation", rep.Latency}}
-		for ph := Phase(0); ph < NumPhases; ph++ {
+		for ph := loadgen.Phase(0); ph < loadgen.NumPhases; ph++ {
 			list = append(list, struct {
 				name string
-				l    LatencyStats
+				l    loadgen.LatencyStats
 			}{ph.String(), rep.Phases[ph.String()]})
 		}
 		for _, it := range list {
@@ -992,7 +997,7 @@ func latencyCharts(runs []HTMLRun) []*charts.Chart {
 
 // portsChart draws each port's advertisement count across the declared
 // range when the reports carry per-port counts (v1.1), else the v1.0 spans.
-func portsChart(runs []HTMLRun) *charts.Chart {
+func portsChart(runs []Run) *charts.Chart {
 	for _, r := range runs {
 		if ps := r.Report.Ports; ps.Seen > 0 && len(ps.Counts) == 0 {
 			return portsSpanChart(runs)
@@ -1020,13 +1025,13 @@ func portsChart(runs []HTMLRun) *charts.Chart {
 // edge (a far port would squash the range).
 type portBars struct {
 	c            *charts.Chart
-	runs         []HTMLRun
-	ranges       []PortRange       // the distinct declared ranges
-	lo, hi       int               // the ports declared and drawn (edge slots included)
-	winLo, winHi int               // ports shown at their place: winLo..winHi
-	w            float64           // bar width: the runs share each port's unit
-	edges        map[int]*portEdge // the folded ports of every run, by edge slot
-	redNamed     bool              // the red bars have their legend entry
+	runs         []Run
+	ranges       []loadgen.PortRange // the distinct declared ranges
+	lo, hi       int                 // the ports declared and drawn (edge slots included)
+	winLo, winHi int                 // ports shown at their place: winLo..winHi
+	w            float64             // bar width: the runs share each port's unit
+	edges        map[int]*portEdge   // the folded ports of every run, by edge slot
+	redNamed     bool                // the red bars have their legend entry
 }
 
 // portEdge is the ports of every run folded into one edge slot.
@@ -1052,7 +1057,7 @@ func (f *portFold) add(p int, n uint64) {
 
 // newPortBars starts the chart: its titles, the declared ranges as green
 // bands and the window they give.
-func newPortBars(runs []HTMLRun) *portBars {
+func newPortBars(runs []Run) *portBars {
 	c := &charts.Chart{ID: "chart-ports", Title: "Advertised passive ports across the declared range", Width: 900, Height: 280,
 		Subtitle: "times each port was advertised; green: declared range; amber: ports of it never advertised; red: outside it",
 		X:        charts.Axis{Label: "port", Format: charts.Plain}, Y: charts.Axis{Label: "times advertised", ZeroBase: true}}
@@ -1074,7 +1079,7 @@ func (pb *portBars) declare() {
 	seenRange := map[string]bool{}
 	for _, r := range pb.runs {
 		ps := r.Report.Ports
-		if pr, err := ParsePortRange(ps.Range); err == nil && pr.Set() {
+		if pr, err := loadgen.ParsePortRange(ps.Range); err == nil && pr.Set() {
 			pb.lo, pb.hi = min(pb.lo, pr.Lo), max(pb.hi, pr.Hi)
 			if !seenRange[ps.Range] {
 				seenRange[ps.Range] = true
@@ -1087,7 +1092,7 @@ func (pb *portBars) declare() {
 
 // addRun adds run i's bars: in its declared range in the run's colour,
 // outside it in red (one legend entry for every run's red bars).
-func (pb *portBars) addRun(i int, r HTMLRun) {
+func (pb *portBars) addRun(i int, r Run) {
 	in, out, below, above := pb.place(i, r.Report.Ports)
 	pre := prefix(len(pb.runs) > 1, r.Name)
 	out = pb.addFolds(i, pre, out, below, above)
@@ -1105,8 +1110,8 @@ func (pb *portBars) addRun(i int, r HTMLRun) {
 
 // place turns run i's ports in the window into bars at their place, in or
 // out of its declared range, and folds the ports below and above it.
-func (pb *portBars) place(i int, ps PortStats) (in, out []charts.Point, below, above portFold) {
-	pr, err := ParsePortRange(ps.Range)
+func (pb *portBars) place(i int, ps loadgen.PortStats) (in, out []charts.Point, below, above portFold) {
+	pr, err := loadgen.ParsePortRange(ps.Range)
 	hasRange := err == nil && pr.Set()
 	ports := make([]int, 0, len(ps.Counts))
 	for p := range ps.Counts {
@@ -1208,7 +1213,7 @@ const gapColor = "#bf8700"
 
 // portsSpanChart is the ports chart of v1.0 reports (no per-port counts):
 // the span of advertised ports, which cannot show gaps.
-func portsSpanChart(runs []HTMLRun) *charts.Chart {
+func portsSpanChart(runs []Run) *charts.Chart {
 	c := &charts.Chart{ID: "chart-ports", Title: "Advertised passive ports across the declared range", Width: 900,
 		Height: 90 + 34*len(runs), Subtitle: "green band: declared range; blue: span of advertised ports inside it; red: outside it (a v1.0 report: no per-port counts, gaps unknown)",
 		X: charts.Axis{Label: "port", Format: charts.Plain}}
@@ -1224,7 +1229,7 @@ func portsSpanChart(runs []HTMLRun) *charts.Chart {
 			continue
 		}
 		lo, hi = min(lo, ps.Min), max(hi, ps.Max)
-		pr, err := ParsePortRange(ps.Range)
+		pr, err := loadgen.ParsePortRange(ps.Range)
 		if err != nil {
 			in = append(in, charts.Point{X: float64(ps.Min), Y: y}, charts.Point{X: float64(ps.Max) + 1, Y: y})
 			continue
