@@ -30,13 +30,6 @@ func buildCharts(runs []Run) []htmlChart {
 	add := func(c *charts.Chart, caption string, wide bool) {
 		out = append(out, htmlChart{ID: c.ID, Caption: caption, SVG: template.HTML(c.SVG()), Wide: wide})
 	}
-	multi := len(runs) > 1
-	name := func(r Run, what string) string {
-		if multi {
-			return r.Name
-		}
-		return what
-	}
 	exhaust := false
 	anyBytes := false
 	anyPorts := false
@@ -45,8 +38,36 @@ func buildCharts(runs []Run) []htmlChart {
 		anyBytes = anyBytes || r.Report.Totals.Bytes > 0
 		anyPorts = anyPorts || r.Report.Ports.Seen > 0
 	}
+	timeAxis := runsTimeAxis(runs)
 
-	// time axes: the whole run, not a rounded-up second
+	// 1. held listeners / open sessions
+	add(heldChart(runs, timeAxis, exhaust), "", true)
+
+	// 2. operations per second
+	rate, mbs := perSecondCharts(runs, timeAxis, exhaust, anyBytes)
+	add(rate, "", false)
+	add(mbs, "", false)
+
+	// 3. errors per second
+	errs := errorsChart(runs)
+	errs.X = timeAxis
+	add(errs, "", true)
+
+	// 4. latency percentiles
+	for _, c := range latencyCharts(runs) {
+		add(c, "", false)
+	}
+
+	// 5. advertised ports
+	if anyPorts {
+		add(portsChart(runs), "", true)
+	}
+	return out
+}
+
+// runsTimeAxis is the time axis of the charts over time: the whole run,
+// not a rounded-up second.
+func runsTimeAxis(runs []Run) charts.Axis {
 	tmax := 0.0
 	for _, r := range runs {
 		tmax = math.Max(tmax, r.Report.Duration)
@@ -55,8 +76,22 @@ func buildCharts(runs []Run) []htmlChart {
 	if tmax > 0 {
 		timeAxis.Min, timeAxis.Max = 0, tmax
 	}
+	return timeAxis
+}
 
-	// 1. held listeners / open sessions
+// seriesName is a curve's name: the run's when runs are overlaid, else
+// what it shows.
+func seriesName(runs []Run, r Run, what string) string {
+	if len(runs) > 1 {
+		return r.Name
+	}
+	return what
+}
+
+// heldChart is the open sessions of each second, or for exhaust runs the
+// held listeners with the exhaustion, release and recovery marked.
+func heldChart(runs []Run, timeAxis charts.Axis, exhaust bool) *charts.Chart {
+	multi := len(runs) > 1
 	held := &charts.Chart{ID: "chart-held", Title: "Open sessions over time", Width: 900,
 		X: timeAxis, Y: charts.Axis{Label: "sessions", ZeroBase: true}}
 	if exhaust {
@@ -69,7 +104,7 @@ func buildCharts(runs []Run) []htmlChart {
 	for i, r := range runs {
 		rep := r.Report
 		col := runColor(i)
-		s := charts.Series{Name: name(r, held.Y.Label), Color: col, Dash: i > 0}
+		s := charts.Series{Name: seriesName(runs, r, held.Y.Label), Color: col, Dash: i > 0}
 		if ex := rep.Exhaust; ex != nil {
 			s.Points, held.Markers, held.Notes = exhaustSeries(r, ex, col, multi, held.Markers, held.Notes)
 		} else {
@@ -94,18 +129,21 @@ func buildCharts(runs []Run) []htmlChart {
 		}
 	}
 	held.Y.Min, held.Y.Max = 0, math.Max(1, math.Ceil(peak*1.45))
-	add(held, "", true)
+	return held
+}
 
-	// 2. operations per second
+// perSecondCharts are the operations (or sessions tried) and the MB moved
+// in each second.
+func perSecondCharts(runs []Run, timeAxis charts.Axis, exhaust, anyBytes bool) (rate, mbs *charts.Chart) {
 	opsTitle, opsY := "Passive cycles per second", "cycles/s"
 	if exhaust {
 		opsTitle, opsY = "Sessions tried per second", "sessions/s"
 	} else if !scenarioIs(runs, loadgen.Churn) {
 		opsTitle, opsY = "Operations per second", "ops/s"
 	}
-	rate := &charts.Chart{ID: "chart-rate", Title: opsTitle, Width: 440, Subtitle: "completions per second (the last second is partial)",
+	rate = &charts.Chart{ID: "chart-rate", Title: opsTitle, Width: 440, Subtitle: "completions per second (the last second is partial)",
 		X: timeAxis, Y: charts.Axis{Label: opsY, ZeroBase: true}}
-	mbs := &charts.Chart{ID: "chart-mbs", Title: "Throughput", Width: 440, Subtitle: "payload over data connections",
+	mbs = &charts.Chart{ID: "chart-mbs", Title: "Throughput", Width: 440, Subtitle: "payload over data connections",
 		X: timeAxis, Y: charts.Axis{Label: "MB/s", ZeroBase: true},
 		Empty: "no payload bytes moved in this run"}
 	for i, r := range runs {
@@ -116,29 +154,12 @@ func buildCharts(runs []Run) []htmlChart {
 			ops = append(ops, charts.Point{X: x, Y: float64(t.Ops) / d})
 			mb = append(mb, charts.Point{X: x, Y: float64(t.Bytes) / d / 1e6})
 		}
-		rate.Series = append(rate.Series, charts.Series{Name: name(r, opsY), Points: ops, Color: runColor(i), Dash: i > 0, Dots: true})
+		rate.Series = append(rate.Series, charts.Series{Name: seriesName(runs, r, opsY), Points: ops, Color: runColor(i), Dash: i > 0, Dots: true})
 		if anyBytes {
-			mbs.Series = append(mbs.Series, charts.Series{Name: name(r, "MB/s"), Points: mb, Color: runColor(i), Dash: i > 0, Dots: true})
+			mbs.Series = append(mbs.Series, charts.Series{Name: seriesName(runs, r, "MB/s"), Points: mb, Color: runColor(i), Dash: i > 0, Dots: true})
 		}
 	}
-	add(rate, "", false)
-	add(mbs, "", false)
-
-	// 3. errors per second
-	errs := errorsChart(runs)
-	errs.X = timeAxis
-	add(errs, "", true)
-
-	// 4. latency percentiles
-	for _, c := range latencyCharts(runs) {
-		add(c, "", false)
-	}
-
-	// 5. advertised ports
-	if anyPorts {
-		add(portsChart(runs), "", true)
-	}
-	return out
+	return rate, mbs
 }
 
 func scenarioIs(runs []Run, s string) bool {
