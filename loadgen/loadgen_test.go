@@ -514,3 +514,17 @@ func TestReplyReader(t *testing.T) {
 		t.Errorf("Line %q", got)
 	}
 }
+
+// roundTrip passes a report through its JSON form, as ftpload report does.
+func roundTrip(t *testing.T, rep *Report) *Report {
+	t.Helper()
+	var b bytes.Buffer
+	if err := NewJSONReporter(rep)(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadReport(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}

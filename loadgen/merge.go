@@ -21,6 +21,16 @@ type MergeInfo struct {
 	Runs       []ShardRun `json:"runs"` // one per shard, by index
 }
 
+// String says which shards were merged, as the text report and the HTML
+// page show it: "from 3 shards of 4 (indices 0,1,3), missing 2".
+func (mi *MergeInfo) String() string {
+	s := fmt.Sprintf("from %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
+	if len(mi.Missing) > 0 {
+		s += ", missing " + intList(mi.Missing)
+	}
+	return s
+}
+
 // ShardRun is one merged shard, in brief.
 type ShardRun struct {
 	Index    int       `json:"index"`

@@ -218,11 +218,7 @@ func (t *textReport) settings() {
 		fmt.Fprintf(tw, "Shard\t%s (this run's share of a sharded run; ftpload merge combines the shards)\n", s.Shard)
 	}
 	if mi := rep.Merged; mi != nil {
-		fmt.Fprintf(tw, "Merged\tfrom %d shards of %d (indices %s)", mi.Shards, mi.ShardCount, intList(mi.Indices))
-		if len(mi.Missing) > 0 {
-			fmt.Fprintf(tw, ", missing %s", intList(mi.Missing))
-		}
-		fmt.Fprintln(tw)
+		fmt.Fprintf(tw, "Merged\t%s\n", mi)
 	}
 	if s.Banner != "" {
 		fmt.Fprintf(tw, "Banner\t%s\n", TermSafe(s.Banner))

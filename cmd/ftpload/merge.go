@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ftpharness/ftpharness/loadgen"
+	"github.com/ftpharness/ftpharness/loadgen/htmlreport"
 )
 
 const mergeUsage = `Usage: ftpload merge [-o OUT.json] [--html OUT.html] [--fail-on EXPR] [--quiet] SHARD.json...
@@ -81,7 +82,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *htmlOut != "" {
-		if err := writeTo(*htmlOut, stdout, loadgen.NewHTMLReporter(loadgen.HTMLRun{Name: "merged", Report: rep})); err != nil {
+		if err := writeTo(*htmlOut, stdout, htmlreport.NewReporter(htmlreport.Run{Name: "merged", Report: rep})); err != nil {
 			return fail(exitUsage, "merge: --html: %v", err)
 		}
 	}

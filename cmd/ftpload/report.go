@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ftpharness/ftpharness/loadgen"
+	"github.com/ftpharness/ftpharness/loadgen/htmlreport"
 )
 
 // report re-renders saved JSON reports: the text summary of each, the
@@ -45,13 +46,13 @@ func report(args []string, stdout io.Writer) error {
 	if err := checkOutputs("report: ", "--csv", *csvOut, "--html", *htmlOut); err != nil {
 		return err
 	}
-	var runs []loadgen.HTMLRun
+	var runs []htmlreport.Run
 	for _, file := range files {
 		rep, err := readReport(file)
 		if err != nil {
 			return err
 		}
-		runs = append(runs, loadgen.HTMLRun{Name: runName(file, files), Report: rep})
+		runs = append(runs, htmlreport.Run{Name: runName(file, files), Report: rep})
 	}
 	for i, r := range runs {
 		if len(runs) > 1 {
@@ -70,7 +71,7 @@ func report(args []string, stdout io.Writer) error {
 		}
 	}
 	if *htmlOut != "" {
-		if err := writeTo(*htmlOut, stdout, loadgen.NewHTMLReporter(runs...)); err != nil {
+		if err := writeTo(*htmlOut, stdout, htmlreport.NewReporter(runs...)); err != nil {
 			return fail(exitUsage, "--html: %v", err)
 		}
 	}
