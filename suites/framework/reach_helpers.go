@@ -192,18 +192,3 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	Blocked("PASV-004", msg+fmt.Sprintf(" (reply %q)", raw))
 	return nil
 }
-
-// ExpectAdvertisedPortsReachable probes ProbeSize() PASVs on s (after its
-// transfers) and fails, with the advice, when any advertised port accepted
-// no connection: a range published only in part passes a transfer or two
-// and fails whoever draws an unpublished port.
-func ExpectAdvertisedPortsReachable(ctx context.Context, s *Session) {
-	GinkgoHelper()
-	p := ProbePassivePorts(ctx, s, ProbeSize())
-	if p.Stopped != "" {
-		GinkgoWriter.Printf("reachability probe stopped after %d PASVs: %s\n", p.Tried, p.Stopped)
-	}
-	if len(p.Refused) > 0 {
-		Problem(fmt.Sprintf("after its transfers, %d PASVs: %s", p.Tried, p.Summary(ctx, s)))
-	}
-}
