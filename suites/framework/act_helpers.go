@@ -193,17 +193,6 @@ func DescribeArrivals(as []Arrival) string {
 	return s
 }
 
-// ClosedPort binds a port on ip, closes it and returns it: a port where
-// (barring a race with another process) nothing listens.
-func ClosedPort(ip net.IP) int {
-	GinkgoHelper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
-	Expect(err).NotTo(HaveOccurred())
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
-}
-
 // ActiveXfer runs cmdline over an active data connection: the server must
 // connect to c after its preliminary reply. The data is returned.
 func (s *Session) ActiveXfer(ctx context.Context, c *Catcher, cmdline string, upload io.Reader) (ftp.TransferResult, []byte) {
