@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -289,38 +287,6 @@ func (h *PendingPorts) release() {
 		}()
 	}
 	wg.Wait()
-}
-
-// ListeningPorts returns the TCP ports in LISTEN state on this host, read
-// from /proc/net/tcp and /proc/net/tcp6 (no connection is made, so a
-// listener that would accept and close on contact is not disturbed).
-func ListeningPorts() (map[int]bool, error) {
-	out := map[int]bool{}
-	read := 0
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		read++
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			fs := strings.Fields(line)
-			if len(fs) < 4 || fs[3] != "0A" {
-				continue
-			}
-			i := strings.LastIndexByte(fs[1], ':')
-			if i < 0 {
-				continue
-			}
-			if p, err := strconv.ParseInt(fs[1][i+1:], 16, 32); err == nil {
-				out[int(p)] = true
-			}
-		}
-	}
-	if read == 0 {
-		return nil, errors.New("cannot read /proc/net/tcp")
-	}
-	return out, nil
 }
 
 // MustPassive is TryPassive for a check whose own rule is not the passive
