@@ -384,7 +384,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
 		m := min(size, 32)
-		pool := OpenSessionPoolWaiting(ctx, m, 4, 5*time.Second)
+		pool := openSessionPoolWaiting(ctx, m, 4, 5*time.Second)
 		if pool.Refused != nil {
 			Observe("server limits concurrent clients", fmt.Sprintf("%d of %d sessions opened, then: %v", len(pool.Sessions), m, pool.Refused))
 		}
@@ -646,4 +646,21 @@ func listeningPorts() (map[int]bool, error) {
 		return nil, errors.New("cannot read /proc/net/tcp")
 	}
 	return out, nil
+}
+
+// openSessionPoolWaiting is OpenSessionPool that, while the server turns
+// connections away with a 421 greeting (a client limit that may still count
+// sessions of earlier checks it has not reaped yet), tops the pool up once
+// a second for up to patience.
+func openSessionPoolWaiting(ctx context.Context, n, parallel int, patience time.Duration) *SessionPool {
+	GinkgoHelper()
+	p := OpenSessionPool(ctx, n, parallel)
+	deadline := time.Now().Add(patience)
+	for len(p.Sessions) < n && GreetingRefused(p.Refused) && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		more := OpenSessionPool(ctx, n-len(p.Sessions), parallel)
+		p.Sessions = append(p.Sessions, more.Sessions...)
+		p.Refused = more.Refused
+	}
+	return p
 }

@@ -316,20 +316,3 @@ func BlockOnPassiveFailure(pr PassiveReply) {
 		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
 	}
 }
-
-// OpenSessionPoolWaiting is OpenSessionPool that, while the server turns
-// connections away with a 421 greeting (a client limit that may still count
-// sessions of earlier checks it has not reaped yet), tops the pool up once
-// a second for up to patience.
-func OpenSessionPoolWaiting(ctx context.Context, n, parallel int, patience time.Duration) *SessionPool {
-	GinkgoHelper()
-	p := OpenSessionPool(ctx, n, parallel)
-	deadline := time.Now().Add(patience)
-	for len(p.Sessions) < n && GreetingRefused(p.Refused) && time.Now().Before(deadline) {
-		time.Sleep(time.Second)
-		more := OpenSessionPool(ctx, n-len(p.Sessions), parallel)
-		p.Sessions = append(p.Sessions, more.Sessions...)
-		p.Refused = more.Refused
-	}
-	return p
-}
