@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -135,7 +136,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		held := NewPendingPorts()
 		epsv := EPSVImplemented(ctx, pool.Sessions[0])
 		results := make([]PassiveReply, len(pool.Sessions))
-		EachSession(pool.Sessions, func(i int, s *Session) {
+		eachSession(pool.Sessions, func(i int, s *Session) {
 			results[i] = TryPassive(ctx, s, epsv && i%2 == 1)
 		})
 		owners := map[int][]int{}
@@ -663,4 +664,19 @@ func openSessionPoolWaiting(ctx context.Context, n, parallel int, patience time.
 		p.Refused = more.Refused
 	}
 	return p
+}
+
+// eachSession runs f on every session concurrently and waits; f must not call
+// Expect (it runs off the spec goroutine): return values instead.
+func eachSession(ss []*Session, f func(i int, s *Session)) {
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer wg.Done()
+			f(i, s)
+		}()
+	}
+	wg.Wait()
 }

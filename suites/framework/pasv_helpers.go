@@ -132,21 +132,6 @@ func GreetingRefused(err error) bool { return errors.Is(err, ftp.ErrRefused) }
 // which are not attached automatically on failure).
 func ShowTranscript(s *Session) { attachTranscript(s) }
 
-// EachSession runs f on every session concurrently and waits; f must not call
-// Expect (it runs off the spec goroutine): return values instead.
-func EachSession(ss []*Session, f func(i int, s *Session)) {
-	var wg sync.WaitGroup
-	for i, s := range ss {
-		wg.Add(1)
-		go func() {
-			defer GinkgoRecover()
-			defer wg.Done()
-			f(i, s)
-		}()
-	}
-	wg.Wait()
-}
-
 // PassiveReply is what one PASV/EPSV got: the reply, the endpoint when it
 // parsed, and any error.
 type PassiveReply struct {
