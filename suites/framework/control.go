@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,58 +161,6 @@ func (s *Session) TryNext(ctx context.Context, d time.Duration) (ftp.Reply, erro
 	octx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return s.ReadReply(octx)
-}
-
-// Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
-func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
-	GinkgoHelper()
-	ep, _ := s.PasvReply(ctx, epsv)
-	return ep
-}
-
-// PasvReply is Pasv returning the reply too. A refusal that recovers (the
-// pool is exhausted for now) is waited out within PassiveWaitPerSetup and
-// the run's PassiveWaitBudget — except in RANGE-007, which judges it. A
-// refusal that stays, or a reply that does not parse, blocks the check,
-// naming the check that judges it (which itself fails here).
-func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.Reply) {
-	GinkgoHelper()
-	t := passiveWithWait(ctx, s.Conn, epsv, Config().Timeout, Running() != ExhaustionJudge)
-	if t.Waited > 0 {
-		GinkgoWriter.Printf("passive setup: waited %s over %d attempts for refused passive ports to recover\n", t.Waited.Round(time.Millisecond), t.Tries)
-	}
-	if t.Err == nil {
-		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
-		return t.EP, t.Reply
-	}
-	if t.passiveSetupFailed() {
-		blockOrFail(passiveBlocker(epsv, t))
-	}
-	s.blockOnDrop(t.Err)
-	Expect(t.Err).NotTo(HaveOccurred(), "passive setup (reply %s)", t.Reply)
-	return t.EP, t.Reply
-}
-
-// Data opens a passive data connection (PASV, or EPSV when epsv), dialling
-// the control host with the advertised port.
-func (s *Session) Data(ctx context.Context, epsv bool) net.Conn {
-	GinkgoHelper()
-	ep := s.Pasv(ctx, epsv)
-	return s.DialEndpoint(ctx, ep, ftp.DataOptions{})
-}
-
-// DialEndpoint connects to ep and registers the connection for cleanup.
-func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.DataOptions) net.Conn {
-	GinkgoHelper()
-	octx, cancel := Ctx(ctx)
-	defer cancel()
-	nc, err := s.DialData(octx, ep, opts)
-	if Unreachable(err) {
-		blockOrFail(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err)))
-	}
-	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
-	DeferCleanup(func() { nc.Close() })
-	return nc
 }
 
 // Xfer runs cmdline over a fresh passive data connection. upload nil means
