@@ -169,13 +169,6 @@ func PortList(ps []int) string {
 	return strings.Join(s, ",")
 }
 
-// ExpectNoViolations fails (with every violation listed) when vs is not
-// empty; what names the rule.
-func ExpectNoViolations(vs []string, what string) {
-	GinkgoHelper()
-	Expect(vs).To(BeEmpty(), "%s:\n  %s", what, strings.Join(vs, "\n  "))
-}
-
 // SinkListener listens on ip (port chosen by the kernel), accepts and
 // closes every connection, and is closed when the spec ends. It is the
 // harness-owned target for PORT/EPRT arguments in passive-mode checks, so
