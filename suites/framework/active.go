@@ -205,36 +205,6 @@ type bytesSink struct{ b []byte }
 
 func (w *bytesSink) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
-// Alive reports whether a fresh session can log in and get 200 for NOOP,
-// retrying for up to d (servers that fork per session may briefly refuse
-// while they reap children).
-func Alive(ctx context.Context, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	var last error
-	for {
-		c, err := rawLogin(ctx)
-		if err == nil {
-			octx, cancel := Ctx(ctx)
-			r, err2 := c.Cmd(octx, "NOOP")
-			cancel()
-			c.Close()
-			if err2 == nil && r.Code == 200 {
-				return nil
-			}
-			if err2 != nil {
-				err = err2
-			} else {
-				err = fmt.Errorf("NOOP answered %s", r)
-			}
-		}
-		last = err
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return last
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // SkipUnimplemented skips when a command the RFCs do not make mandatory
 // got 500/502 and FEAT does not list it (a listed feature answering 502 is
 // left for the check to fail).
