@@ -205,15 +205,6 @@ type bytesSink struct{ b []byte }
 
 func (w *bytesSink) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
-// SkipUnimplemented skips when a command the RFCs do not make mandatory
-// got 500/502 and FEAT does not list it (a listed feature answering 502 is
-// left for the check to fail).
-func SkipUnimplemented(ctx context.Context, r ftp.Reply, feature string) {
-	if r.Is(500, 502) && !Feat(ctx).Has(feature) {
-		Skip(fmt.Sprintf("%s is not implemented (%s) and FEAT does not list it: optional (RFC 2428)", feature, r))
-	}
-}
-
 // RequireActive skips checks that need PORT/EPRT to work when the operator
 // declared active mode disabled on purpose.
 func RequireActive() {
