@@ -212,3 +212,31 @@ func RequireActive() {
 		Skip("--ftp.features=no-active: active mode (PORT/EPRT) is disabled on purpose")
 	}
 }
+
+// SinkListener listens on ip (port chosen by the kernel), accepts and
+// closes every connection, and is closed when the spec ends. It is the
+// harness-owned target for PORT/EPRT arguments in passive-mode checks, so
+// a server that (wrongly) connects out reaches only the harness.
+func SinkListener(ip net.IP) net.Listener {
+	GinkgoHelper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip})
+	Expect(err).NotTo(HaveOccurred(), "listen on %s for a PORT/EPRT target", ip)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	DeferCleanup(ln.Close)
+	return ln
+}
+
+// PortArgs returns the PORT and EPRT arguments naming l.
+func PortArgs(l net.Listener) (port, eprt string) {
+	a := l.Addr().(*net.TCPAddr)
+	p, _ := ftp.FormatPORT(a.IP, a.Port)
+	return p, ftp.FormatEPRT(a.IP, a.Port)
+}
