@@ -1,11 +1,9 @@
 package framework
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,39 +159,6 @@ func (s *Session) TryNext(ctx context.Context, d time.Duration) (ftp.Reply, erro
 	octx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return s.ReadReply(octx)
-}
-
-// Xfer runs cmdline over a fresh passive data connection. upload nil means
-// download; the data is returned.
-func (s *Session) Xfer(ctx context.Context, epsv bool, cmdline string, upload []byte) (ftp.TransferResult, []byte) {
-	GinkgoHelper()
-	nc := s.Data(ctx, epsv)
-	var sink bytes.Buffer
-	var up io.Reader
-	if upload != nil {
-		up = bytes.NewReader(upload)
-	}
-	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
-	defer cancel()
-	res := s.Transfer(octx, nc, cmdline, up, &sink)
-	return res, sink.Bytes()
-}
-
-// Put stores data at path (TYPE I, passive) and requires success.
-func (s *Session) Put(ctx context.Context, path string, data []byte) {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	res, _ := s.Xfer(ctx, false, "STOR "+path, data)
-	Expect(res.OK()).To(BeTrue(), "STOR %s: %s", path, res)
-}
-
-// Get retrieves path (TYPE I, passive) and requires success.
-func (s *Session) Get(ctx context.Context, path string) []byte {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	res, data := s.Xfer(ctx, false, "RETR "+path, nil)
-	Expect(res.OK()).To(BeTrue(), "RETR %s: %s", path, res)
-	return data
 }
 
 // IsTimeout reports a deadline error.
