@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/ftpharness/ftpharness/fixtures"
 	"github.com/ftpharness/ftpharness/ftp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -41,4 +42,16 @@ func (s *Session) Get(ctx context.Context, path string) []byte {
 	res, data := s.Xfer(ctx, false, "RETR "+path, nil)
 	Expect(res.OK()).To(BeTrue(), "RETR %s: %s", path, res)
 	return data
+}
+
+// PutStream stores size bytes of fixtures.Reader(seed, size) at path in
+// TYPE I over PASV and requires the transfer to complete.
+func (s *Session) PutStream(ctx context.Context, path string, seed uint64, size int64) {
+	GinkgoHelper()
+	s.Do(ctx, "TYPE", "I")
+	nc := s.Data(ctx, false)
+	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+	defer cancel()
+	res := s.Transfer(octx, nc, "STOR "+path, fixtures.Reader(seed, size), nil)
+	Expect(res.OK()).To(BeTrue(), "STOR %s (%d bytes): %s", path, size, res)
 }

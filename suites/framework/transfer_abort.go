@@ -75,18 +75,6 @@ func BigFileSHA256() string {
 	return bigSHA
 }
 
-// PutStream stores size bytes of fixtures.Reader(seed, size) at path in
-// TYPE I over PASV and requires the transfer to complete.
-func (s *Session) PutStream(ctx context.Context, path string, seed uint64, size int64) {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	nc := s.Data(ctx, false)
-	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
-	defer cancel()
-	res := s.Transfer(octx, nc, "STOR "+path, fixtures.Reader(seed, size), nil)
-	Expect(res.OK()).To(BeTrue(), "STOR %s (%d bytes): %s", path, size, res)
-}
-
 // DialSmallWindow connects to the passive endpoint ep with SO_RCVBUF set
 // to rcvbuf before the handshake, so the advertised window stays small and
 // a server sending a large file blocks on a full socket once the client
