@@ -142,3 +142,18 @@ func isClosedErr(err error) bool {
 	}
 	return false
 }
+
+// Replies reads replies until n have arrived, the connection ends, or d
+// elapses without one; it returns what it got and the error that stopped
+// it (nil when n arrived).
+func (s *Session) Replies(ctx context.Context, n int, d time.Duration) ([]ftp.Reply, error) {
+	var out []ftp.Reply
+	for len(out) < n {
+		r, err := s.TryNext(ctx, d)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -247,18 +247,3 @@ func (s *Session) TelnetSynchBSD(ctx context.Context) {
 	defer cancel()
 	Expect(s.WriteRaw(octx, []byte{TelnetDM})).To(Succeed())
 }
-
-// Replies reads replies until n have arrived, the connection ends, or d
-// elapses without one; it returns what it got and the error that stopped
-// it (nil when n arrived).
-func (s *Session) Replies(ctx context.Context, n int, d time.Duration) ([]ftp.Reply, error) {
-	var out []ftp.Reply
-	for len(out) < n {
-		r, err := s.TryNext(ctx, d)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
