@@ -129,6 +129,22 @@ func (s *Session) MustLogin(ctx context.Context) {
 	Expect(err).To(Succeed(), "login as %s", c.User)
 }
 
+func rawLogin(ctx context.Context) (*ftp.Conn, error) {
+	c := Config()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	watchLiveness(conn, err)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Login(octx, c.User, c.Password); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Do sends one command and returns its reply; a network or framing
 // failure fails the spec (the reply code is for the caller to judge).
 func (s *Session) Do(ctx context.Context, verb string, args ...string) ftp.Reply {
