@@ -142,6 +142,34 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	return PassiveReply{Verb: v, Reply: r, EP: ep, Err: err}
 }
 
+// MustPassive is TryPassive for a check whose own rule is not the passive
+// setup (port ranges, masquerading, privileged ports): a refusal that
+// recovers is waited out, and one that stays, or an unparsable reply,
+// blocks the check naming the check that judges it (PasvReply). Spec
+// goroutine only.
+func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
+	GinkgoHelper()
+	ep, r := s.PasvReply(ctx, epsv)
+	v := "PASV"
+	if epsv {
+		v = "EPSV"
+	}
+	return PassiveReply{Verb: v, Reply: r, EP: ep}
+}
+
+// BlockOnPassiveFailure blocks the check when pr is a failed passive setup
+// made before the check held any port: a check that needs held ports and
+// got none cannot test its own rule. An exhausted pool (a refusal that
+// recovers) is RANGE-007's to judge, any other failure (a refusal, an
+// unparsable reply) PASV-001's or EPSV-001's; without this a check with
+// nothing held would judge nothing and pass.
+func BlockOnPassiveFailure(pr PassiveReply) {
+	GinkgoHelper()
+	if !pr.OK() {
+		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
+	}
+}
+
 // PokePassive connects to ep at the control host and closes at once. Some servers
 // (twisted) stop reading the control connection after PASV until a data
 // connection arrives; poking lets a check issue many PASVs in a row.
@@ -211,32 +239,4 @@ func (h *PendingPorts) release() {
 		}()
 	}
 	wg.Wait()
-}
-
-// MustPassive is TryPassive for a check whose own rule is not the passive
-// setup (port ranges, masquerading, privileged ports): a refusal that
-// recovers is waited out, and one that stays, or an unparsable reply,
-// blocks the check naming the check that judges it (PasvReply). Spec
-// goroutine only.
-func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
-	GinkgoHelper()
-	ep, r := s.PasvReply(ctx, epsv)
-	v := "PASV"
-	if epsv {
-		v = "EPSV"
-	}
-	return PassiveReply{Verb: v, Reply: r, EP: ep}
-}
-
-// BlockOnPassiveFailure blocks the check when pr is a failed passive setup
-// made before the check held any port: a check that needs held ports and
-// got none cannot test its own rule. An exhausted pool (a refusal that
-// recovers) is RANGE-007's to judge, any other failure (a refusal, an
-// unparsable reply) PASV-001's or EPSV-001's; without this a check with
-// nothing held would judge nothing and pass.
-func BlockOnPassiveFailure(pr PassiveReply) {
-	GinkgoHelper()
-	if !pr.OK() {
-		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
-	}
 }
