@@ -197,6 +197,27 @@ func PortList(ps []int) string {
 	return strings.Join(s, ",")
 }
 
+// ShortPortList is PortList of at most n ports ("…" when there are more).
+func ShortPortList(ps []int, n int) string {
+	if len(ps) <= n {
+		return PortList(ps)
+	}
+	return PortList(ps[:n]) + ",…"
+}
+
+// UniqPorts drops repeated ports, keeping the first-seen order.
+func UniqPorts(ps []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // PendingPorts collects passive endpoints a spec leaves pending. When the spec ends
 // each one is connected to once and closed, so a server that keeps a
 // listener until a connection arrives (or its own timeout) releases it and

@@ -214,14 +214,6 @@ func RangeAdvice(sw Software, lo, hi int, outside []int) string {
 		ShortPortList(outside, 8), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
 }
 
-// ShortPortList is PortList of at most n ports ("…" when there are more).
-func ShortPortList(ps []int, n int) string {
-	if len(ps) <= n {
-		return PortList(ps)
-	}
-	return PortList(ps[:n]) + ",…"
-}
-
 // DialFailure renders why a data connection failed in a few words.
 func DialFailure(err error) string {
 	switch {

@@ -141,19 +141,6 @@ func (p PortProbe) Summary(ctx context.Context, s *Session) string {
 	return b.String()
 }
 
-// UniqPorts drops repeated ports, keeping the first-seen order.
-func UniqPorts(ps []int) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // PassiveConn sends PASV on s and connects to the advertised port at the
 // control host. When nothing accepts the connection the spec fails with
 // the advice and a probe of further advertised ports (which of them are
