@@ -17,6 +17,29 @@ import (
 // Helpers that tell whether the ports a server advertises can be reached,
 // the way a client behind the operator's NAT/port publishing reaches them.
 
+// DialFailure renders why a data connection failed in a few words.
+func DialFailure(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case IsTimeout(err):
+		return "no answer: timed out"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route"
+	case err == nil:
+		return "no error"
+	}
+	return err.Error()
+}
+
+// Unreachable reports whether a data connection error means nothing
+// accepted the connection (refused, timed out, no route) rather than a
+// failure of the harness itself.
+func Unreachable(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ECONNREFUSED) || IsTimeout(err) ||
+		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH))
+}
+
 // passiveCode is "227" or "229" for the last passive reply of s.
 func (s *Session) passiveCode() string {
 	if s.lastPassive.Code == 229 {
