@@ -1,5 +1,8 @@
 package framework
 
+// Active mode (PORT/EPRT): listeners the harness owns for the server to
+// connect to, and transfers over them.
+
 import (
 	"context"
 	"fmt"

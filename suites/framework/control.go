@@ -1,5 +1,10 @@
 package framework
 
+// The control session: dial, log in, send a command, read a reply. Bounded
+// reads are in control_read.go, sessions opened together in
+// control_pool.go, FEAT in features.go, the stopped-server breaker in
+// liveness.go.
+
 import (
 	"context"
 	"errors"

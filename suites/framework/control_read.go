@@ -1,5 +1,9 @@
 package framework
 
+// Reading the control connection when a reply may not come, or may not be
+// the only one: bounded reads that classify a silence or a close instead
+// of failing the spec.
+
 import (
 	"context"
 	"errors"

@@ -14,7 +14,12 @@ import (
 	"github.com/ftpharness/ftpharness/ftp"
 )
 
-// Helpers for the passive-mode areas (PASV, EPSV, RANGE, MASQ).
+// The passive data path (PASV, EPSV, RANGE, MASQ): passive setup on a
+// session, the data connection to the advertised endpoint, raw and
+// required passive replies, pending endpoints released at cleanup, and
+// port lists for messages. Whether the advertised ports can be reached is
+// in passive_reach.go, NAT/container advice in passive_nat.go, waiting out
+// a passive pool that ran dry in passive_wait.go.
 
 // Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
 func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {

@@ -1,14 +1,20 @@
 package framework
 
+// Transfers over a passive data connection: Xfer, and Put/Get/PutStream
+// that require the transfer to complete. Transfers held open for
+// ABOR/STAT/QUIT are in transfer_abort.go, the scratch directory in
+// scratch.go, active-mode transfers (ActiveXfer) in active.go.
+
 import (
 	"bytes"
 	"context"
 	"io"
 
-	"github.com/ftpharness/ftpharness/fixtures"
-	"github.com/ftpharness/ftpharness/ftp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/ftpharness/ftpharness/fixtures"
+	"github.com/ftpharness/ftpharness/ftp"
 )
 
 // Xfer runs cmdline over a fresh passive data connection. upload nil means

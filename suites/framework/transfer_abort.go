@@ -1,9 +1,9 @@
 package framework
 
-// Helpers for the transfer (XFER-*) and listing (LIST-*) specs: a large
-// file uploaded once per process, transfers held open on a full socket
-// buffer so ABOR/STAT/QUIT arrive while the server is still sending, and
-// Telnet IP + Synch with real TCP urgent data.
+// Transfers the client holds open for the XFER-* checks of ABOR, STAT and
+// QUIT: a large file uploaded once per process, transfers held open on a
+// full socket buffer so ABOR/STAT/QUIT arrive while the server is still
+// sending, and Telnet IP + Synch with real TCP urgent data.
 
 import (
 	"context"
