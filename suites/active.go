@@ -157,7 +157,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	Check("ACT-005", func(ctx SpecContext) {
 		RequireActive()
 		s := Login(ctx)
-		port := ClosedPort(s.LocalIP())
+		port := actClosedPort(s.LocalIP())
 		arg, err := ftp.FormatPORT(s.LocalIP(), port)
 		Expect(err).NotTo(HaveOccurred())
 		r := s.Do(ctx, "PORT", arg)
@@ -466,4 +466,15 @@ func act522List(text string) ([]string, bool) {
 		return nil, false
 	}
 	return strings.Split(inside, ","), true
+}
+
+// actClosedPort binds a port on ip, closes it and returns it: a port where
+// (barring a race with another process) nothing listens.
+func actClosedPort(ip net.IP) int {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	Expect(err).NotTo(HaveOccurred())
+	p := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return p
 }

@@ -3,12 +3,15 @@ package suites
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -133,7 +136,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		held := NewPendingPorts()
 		epsv := EPSVImplemented(ctx, pool.Sessions[0])
 		results := make([]PassiveReply, len(pool.Sessions))
-		EachSession(pool.Sessions, func(i int, s *Session) {
+		eachSession(pool.Sessions, func(i int, s *Session) {
 			results[i] = TryPassive(ctx, s, epsv && i%2 == 1)
 		})
 		owners := map[int][]int{}
@@ -382,7 +385,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 		lo, hi := RequireRange()
 		size := hi - lo + 1
 		m := min(size, 32)
-		pool := OpenSessionPoolWaiting(ctx, m, 4, 5*time.Second)
+		pool := openSessionPoolWaiting(ctx, m, 4, 5*time.Second)
 		if pool.Refused != nil {
 			Observe("server limits concurrent clients", fmt.Sprintf("%d of %d sessions opened, then: %v", len(pool.Sessions), m, pool.Refused))
 		}
@@ -446,7 +449,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			var stuck, afterAbor []string
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				lp, err := ListeningPorts()
+				lp, err := listeningPorts()
 				if err != nil {
 					GinkgoWriter.Printf("listener check skipped: %v\n", err)
 					break
@@ -612,4 +615,68 @@ func scanPassivePorts(ctx context.Context, seen map[int]bool, lo, hi int) int {
 		PokePassive(ctx, s, pr.EP)
 	}
 	return n
+}
+
+// listeningPorts returns the TCP ports in LISTEN state on this host, read
+// from /proc/net/tcp and /proc/net/tcp6 (no connection is made, so a
+// listener that would accept and close on contact is not disturbed).
+func listeningPorts() (map[int]bool, error) {
+	out := map[int]bool{}
+	read := 0
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		read++
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 4 || fs[3] != "0A" {
+				continue
+			}
+			i := strings.LastIndexByte(fs[1], ':')
+			if i < 0 {
+				continue
+			}
+			if p, err := strconv.ParseInt(fs[1][i+1:], 16, 32); err == nil {
+				out[int(p)] = true
+			}
+		}
+	}
+	if read == 0 {
+		return nil, errors.New("cannot read /proc/net/tcp")
+	}
+	return out, nil
+}
+
+// openSessionPoolWaiting is OpenSessionPool that, while the server turns
+// connections away with a 421 greeting (a client limit that may still count
+// sessions of earlier checks it has not reaped yet), tops the pool up once
+// a second for up to patience.
+func openSessionPoolWaiting(ctx context.Context, n, parallel int, patience time.Duration) *SessionPool {
+	GinkgoHelper()
+	p := OpenSessionPool(ctx, n, parallel)
+	deadline := time.Now().Add(patience)
+	for len(p.Sessions) < n && GreetingRefused(p.Refused) && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		more := OpenSessionPool(ctx, n-len(p.Sessions), parallel)
+		p.Sessions = append(p.Sessions, more.Sessions...)
+		p.Refused = more.Refused
+	}
+	return p
+}
+
+// eachSession runs f on every session concurrently and waits; f must not call
+// Expect (it runs off the spec goroutine): return values instead.
+func eachSession(ss []*Session, f func(i int, s *Session)) {
+	var wg sync.WaitGroup
+	for i, s := range ss {
+		wg.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer wg.Done()
+			f(i, s)
+		}()
+	}
+	wg.Wait()
 }

@@ -190,7 +190,7 @@ func init() {
 		Doc: "227 advertises 127.0.0.2 instead of the address the client dialled (data still works there)",
 		b:   behaviour{advertiseIP: "127.0.0.2"}})
 	// The NAT / container faults: what a client meets when the server runs
-	// in a container behind port publishing (suites/framework/nat_advice.go
+	// in a container behind port publishing (suites/framework/passive_nat.go
 	// names the problem and the server setting in the verdicts).
 	register(Fault{Name: "pasv-advertise-foreign",
 		Doc: "227 advertises 127.77.88.99, an address nothing listens on (a container's own address behind NAT); the port works at the control address",

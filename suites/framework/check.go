@@ -129,3 +129,10 @@ func (noProblem) Match(actual any) (bool, error) {
 }
 func (noProblem) FailureMessage(actual any) string        { s, _ := actual.(string); return s }
 func (noProblem) NegatedFailureMessage(actual any) string { return "expected a problem" }
+
+// ExpectNoViolations fails (with every violation listed) when vs is not
+// empty; what names the rule.
+func ExpectNoViolations(vs []string, what string) {
+	GinkgoHelper()
+	Expect(vs).To(BeEmpty(), "%s:\n  %s", what, strings.Join(vs, "\n  "))
+}

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -93,4 +94,13 @@ func RequireRange() (lo, hi int) {
 		Skip("needs --ftp.pasv-range (the passive range the server is configured with)")
 	}
 	return r.Lo, r.Hi
+}
+
+// SkipUnimplemented skips when a command the RFCs do not make mandatory
+// got 500/502 and FEAT does not list it (a listed feature answering 502 is
+// left for the check to fail).
+func SkipUnimplemented(ctx context.Context, r ftp.Reply, feature string) {
+	if r.Is(500, 502) && !Feat(ctx).Has(feature) {
+		Skip(fmt.Sprintf("%s is not implemented (%s) and FEAT does not list it: optional (RFC 2428)", feature, r))
+	}
 }

@@ -2,8 +2,10 @@ package framework
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -139,4 +141,34 @@ func answers() bool {
 	}
 	replied, _ := lastExchange([]*ftp.Transcript{ftp.TranscriptOf(err)})
 	return replied
+}
+
+// Alive reports whether a fresh session can log in and get 200 for NOOP,
+// retrying for up to d (servers that fork per session may briefly refuse
+// while they reap children).
+func Alive(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	var last error
+	for {
+		c, err := rawLogin(ctx)
+		if err == nil {
+			octx, cancel := Ctx(ctx)
+			r, err2 := c.Cmd(octx, "NOOP")
+			cancel()
+			c.Close()
+			if err2 == nil && r.Code == 200 {
+				return nil
+			}
+			if err2 != nil {
+				err = err2
+			} else {
+				err = fmt.Errorf("NOOP answered %s", r)
+			}
+		}
+		last = err
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return last
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

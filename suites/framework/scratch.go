@@ -70,22 +70,6 @@ func RemoveScratch(ctx context.Context) error {
 	return removeTree(ctx, s, dir, 0)
 }
 
-func rawLogin(ctx context.Context) (*ftp.Conn, error) {
-	c := Config()
-	octx, cancel := Ctx(ctx)
-	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
-	watchLiveness(conn, err)
-	if err != nil {
-		return nil, err
-	}
-	if err := conn.Login(octx, c.User, c.Password); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
-}
-
 func removeTree(ctx context.Context, c *ftp.Conn, dir string, depth int) error {
 	if depth > 4 {
 		return nil

@@ -8,13 +8,11 @@ package framework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
@@ -212,37 +210,6 @@ const shiftedPorts = "the server advertises its own (container-side) ports, so t
 func RangeAdvice(sw Software, lo, hi int, outside []int) string {
 	return fmt.Sprintf("ports %s are outside the declared range %d-%d: if the server runs in a container or behind NAT that maps ports, %s (docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports",
 		ShortPortList(outside, 8), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
-}
-
-// ShortPortList is PortList of at most n ports ("…" when there are more).
-func ShortPortList(ps []int, n int) string {
-	if len(ps) <= n {
-		return PortList(ps)
-	}
-	return PortList(ps[:n]) + ",…"
-}
-
-// DialFailure renders why a data connection failed in a few words.
-func DialFailure(err error) string {
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case IsTimeout(err):
-		return "no answer: timed out"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "no route"
-	case err == nil:
-		return "no error"
-	}
-	return err.Error()
-}
-
-// Unreachable reports whether a data connection error means nothing
-// accepted the connection (refused, timed out, no route) rather than a
-// failure of the harness itself.
-func Unreachable(err error) bool {
-	return err != nil && (errors.Is(err, syscall.ECONNREFUSED) || IsTimeout(err) ||
-		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH))
 }
 
 var (

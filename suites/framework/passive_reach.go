@@ -17,6 +17,29 @@ import (
 // Helpers that tell whether the ports a server advertises can be reached,
 // the way a client behind the operator's NAT/port publishing reaches them.
 
+// DialFailure renders why a data connection failed in a few words.
+func DialFailure(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case IsTimeout(err):
+		return "no answer: timed out"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route"
+	case err == nil:
+		return "no error"
+	}
+	return err.Error()
+}
+
+// Unreachable reports whether a data connection error means nothing
+// accepted the connection (refused, timed out, no route) rather than a
+// failure of the harness itself.
+func Unreachable(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ECONNREFUSED) || IsTimeout(err) ||
+		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH))
+}
+
 // passiveCode is "227" or "229" for the last passive reply of s.
 func (s *Session) passiveCode() string {
 	if s.lastPassive.Code == 229 {
@@ -141,19 +164,6 @@ func (p PortProbe) Summary(ctx context.Context, s *Session) string {
 	return b.String()
 }
 
-// UniqPorts drops repeated ports, keeping the first-seen order.
-func UniqPorts(ps []int) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // PassiveConn sends PASV on s and connects to the advertised port at the
 // control host. When nothing accepts the connection the spec fails with
 // the advice and a probe of further advertised ports (which of them are
@@ -191,19 +201,4 @@ func (s *Session) PassiveConn(ctx context.Context) net.Conn {
 	// PASV-004 judges this; any other check using it is blocked by it
 	Blocked("PASV-004", msg+fmt.Sprintf(" (reply %q)", raw))
 	return nil
-}
-
-// ExpectAdvertisedPortsReachable probes ProbeSize() PASVs on s (after its
-// transfers) and fails, with the advice, when any advertised port accepted
-// no connection: a range published only in part passes a transfer or two
-// and fails whoever draws an unpublished port.
-func ExpectAdvertisedPortsReachable(ctx context.Context, s *Session) {
-	GinkgoHelper()
-	p := ProbePassivePorts(ctx, s, ProbeSize())
-	if p.Stopped != "" {
-		GinkgoWriter.Printf("reachability probe stopped after %d PASVs: %s\n", p.Tried, p.Stopped)
-	}
-	if len(p.Refused) > 0 {
-		Problem(fmt.Sprintf("after its transfers, %d PASVs: %s", p.Tried, p.Summary(ctx, s)))
-	}
 }

@@ -1,9 +1,9 @@
 package framework
 
-// Helpers for the transfer (XFER-*) and listing (LIST-*) specs: a large
-// file uploaded once per process, transfers held open on a full socket
-// buffer so ABOR/STAT/QUIT arrive while the server is still sending, and
-// Telnet IP + Synch with real TCP urgent data.
+// Transfers the client holds open for the XFER-* checks of ABOR, STAT and
+// QUIT: a large file uploaded once per process, transfers held open on a
+// full socket buffer so ABOR/STAT/QUIT arrive while the server is still
+// sending, and Telnet IP + Synch with real TCP urgent data.
 
 import (
 	"context"
@@ -73,18 +73,6 @@ func BigFileSHA256() string {
 		bigSHA = fixtures.SHA256(BigFileSeed, BigFileSize)
 	}
 	return bigSHA
-}
-
-// PutStream stores size bytes of fixtures.Reader(seed, size) at path in
-// TYPE I over PASV and requires the transfer to complete.
-func (s *Session) PutStream(ctx context.Context, path string, seed uint64, size int64) {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	nc := s.Data(ctx, false)
-	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
-	defer cancel()
-	res := s.Transfer(octx, nc, "STOR "+path, fixtures.Reader(seed, size), nil)
-	Expect(res.OK()).To(BeTrue(), "STOR %s (%d bytes): %s", path, size, res)
 }
 
 // DialSmallWindow connects to the passive endpoint ep with SO_RCVBUF set
@@ -258,19 +246,4 @@ func (s *Session) TelnetSynchBSD(ctx context.Context) {
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	Expect(s.WriteRaw(octx, []byte{TelnetDM})).To(Succeed())
-}
-
-// Replies reads replies until n have arrived, the connection ends, or d
-// elapses without one; it returns what it got and the error that stopped
-// it (nil when n arrived).
-func (s *Session) Replies(ctx context.Context, n int, d time.Duration) ([]ftp.Reply, error) {
-	var out []ftp.Reply
-	for len(out) < n {
-		r, err := s.TryNext(ctx, d)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

@@ -1,14 +1,15 @@
 package framework
 
+// Active mode (PORT/EPRT): listeners the harness owns for the server to
+// connect to, and transfers over them.
+
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -193,17 +194,6 @@ func DescribeArrivals(as []Arrival) string {
 	return s
 }
 
-// ClosedPort binds a port on ip, closes it and returns it: a port where
-// (barring a race with another process) nothing listens.
-func ClosedPort(ip net.IP) int {
-	GinkgoHelper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
-	Expect(err).NotTo(HaveOccurred())
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
-}
-
 // ActiveXfer runs cmdline over an active data connection: the server must
 // connect to c after its preliminary reply. The data is returned.
 func (s *Session) ActiveXfer(ctx context.Context, c *Catcher, cmdline string, upload io.Reader) (ftp.TransferResult, []byte) {
@@ -218,142 +208,38 @@ type bytesSink struct{ b []byte }
 
 func (w *bytesSink) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
 
-// ReadOutcome is what came back on a control connection within a bound.
-type ReadOutcome struct {
-	Reply   ftp.Reply
-	Closed  bool  // the server closed (EOF or reset)
-	Timeout bool  // nothing arrived in time
-	Err     error // the raw error when not nil
-}
-
-func (o ReadOutcome) String() string {
-	switch {
-	case o.Closed:
-		return "connection closed by the server"
-	case o.Timeout:
-		return "no reply"
-	case o.Err != nil:
-		return "error: " + o.Err.Error()
-	}
-	return fmt.Sprintf("%s (raw %q)", o.Reply, o.Reply.Raw)
-}
-
-// ReadWithin reads one reply within d and classifies what happened
-// instead of failing the spec.
-func (s *Session) ReadWithin(ctx context.Context, d time.Duration) ReadOutcome {
-	r, err := s.TryNext(ctx, d)
-	return classify(r, err)
-}
-
-// SendWithin sends line and reads one reply within d (for commands that
-// may make the server hang up or stay silent).
-func (s *Session) SendWithin(ctx context.Context, d time.Duration, line string) ReadOutcome {
-	octx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	if err := s.SendLine(octx, line); err != nil {
-		return classify(ftp.Reply{}, err)
-	}
-	r, err := s.ReadReply(octx)
-	return classify(r, err)
-}
-
-// RawWithin writes raw bytes and reads one reply within d.
-func (s *Session) RawWithin(ctx context.Context, d time.Duration, b []byte) ReadOutcome {
-	octx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	if err := s.WriteRaw(octx, b); err != nil {
-		return classify(ftp.Reply{}, err)
-	}
-	r, err := s.ReadReply(octx)
-	return classify(r, err)
-}
-
-// Drain reads every reply that arrives until the connection has been
-// quiet for quiet (bounded by max replies).
-func (s *Session) Drain(ctx context.Context, quiet time.Duration, max int) ([]ftp.Reply, ReadOutcome) {
-	var out []ftp.Reply
-	for i := 0; i < max; i++ {
-		o := s.ReadWithin(ctx, quiet)
-		if o.Closed || o.Timeout || o.Err != nil {
-			return out, o
-		}
-		out = append(out, o.Reply)
-	}
-	return out, ReadOutcome{Timeout: true}
-}
-
-func classify(r ftp.Reply, err error) ReadOutcome {
-	if err == nil {
-		return ReadOutcome{Reply: r}
-	}
-	o := ReadOutcome{Reply: r, Err: err}
-	switch {
-	case IsTimeout(err):
-		o.Timeout = true
-	case isClosedErr(err):
-		o.Closed = true
-	}
-	return o
-}
-
-func isClosedErr(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
-		return true
-	}
-	var pe *ftp.ProtocolError
-	if errors.As(err, &pe) && pe.Kind == "eof-mid-reply" {
-		return true
-	}
-	return false
-}
-
-// Alive reports whether a fresh session can log in and get 200 for NOOP,
-// retrying for up to d (servers that fork per session may briefly refuse
-// while they reap children).
-func Alive(ctx context.Context, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	var last error
-	for {
-		c, err := rawLogin(ctx)
-		if err == nil {
-			octx, cancel := Ctx(ctx)
-			r, err2 := c.Cmd(octx, "NOOP")
-			cancel()
-			c.Close()
-			if err2 == nil && r.Code == 200 {
-				return nil
-			}
-			if err2 != nil {
-				err = err2
-			} else {
-				err = fmt.Errorf("NOOP answered %s", r)
-			}
-		}
-		last = err
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return last
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// SkipUnimplemented skips when a command the RFCs do not make mandatory
-// got 500/502 and FEAT does not list it (a listed feature answering 502 is
-// left for the check to fail).
-func SkipUnimplemented(ctx context.Context, r ftp.Reply, feature string) {
-	if r.Is(500, 502) && !Feat(ctx).Has(feature) {
-		Skip(fmt.Sprintf("%s is not implemented (%s) and FEAT does not list it: optional (RFC 2428)", feature, r))
-	}
-}
-
 // RequireActive skips checks that need PORT/EPRT to work when the operator
 // declared active mode disabled on purpose.
 func RequireActive() {
 	if Config().Has("no-active") {
 		Skip("--ftp.features=no-active: active mode (PORT/EPRT) is disabled on purpose")
 	}
+}
+
+// SinkListener listens on ip (port chosen by the kernel), accepts and
+// closes every connection, and is closed when the spec ends. It is the
+// harness-owned target for PORT/EPRT arguments in passive-mode checks, so
+// a server that (wrongly) connects out reaches only the harness.
+func SinkListener(ip net.IP) net.Listener {
+	GinkgoHelper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: ip})
+	Expect(err).NotTo(HaveOccurred(), "listen on %s for a PORT/EPRT target", ip)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	DeferCleanup(ln.Close)
+	return ln
+}
+
+// PortArgs returns the PORT and EPRT arguments naming l.
+func PortArgs(l net.Listener) (port, eprt string) {
+	a := l.Addr().(*net.TCPAddr)
+	p, _ := ftp.FormatPORT(a.IP, a.Port)
+	return p, ftp.FormatEPRT(a.IP, a.Port)
 }

@@ -1,12 +1,14 @@
 package framework
 
+// The control session: dial, log in, send a command, read a reply. Bounded
+// reads are in control_read.go, sessions opened together in
+// control_pool.go, FEAT in features.go, the stopped-server breaker in
+// liveness.go.
+
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,6 +134,22 @@ func (s *Session) MustLogin(ctx context.Context) {
 	Expect(err).To(Succeed(), "login as %s", c.User)
 }
 
+func rawLogin(ctx context.Context) (*ftp.Conn, error) {
+	c := Config()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	watchLiveness(conn, err)
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Login(octx, c.User, c.Password); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Do sends one command and returns its reply; a network or framing
 // failure fails the spec (the reply code is for the caller to judge).
 func (s *Session) Do(ctx context.Context, verb string, args ...string) ftp.Reply {
@@ -162,91 +180,6 @@ func (s *Session) TryNext(ctx context.Context, d time.Duration) (ftp.Reply, erro
 	octx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return s.ReadReply(octx)
-}
-
-// Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
-func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
-	GinkgoHelper()
-	ep, _ := s.PasvReply(ctx, epsv)
-	return ep
-}
-
-// PasvReply is Pasv returning the reply too. A refusal that recovers (the
-// pool is exhausted for now) is waited out within PassiveWaitPerSetup and
-// the run's PassiveWaitBudget — except in RANGE-007, which judges it. A
-// refusal that stays, or a reply that does not parse, blocks the check,
-// naming the check that judges it (which itself fails here).
-func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.Reply) {
-	GinkgoHelper()
-	t := passiveWithWait(ctx, s.Conn, epsv, Config().Timeout, Running() != ExhaustionJudge)
-	if t.Waited > 0 {
-		GinkgoWriter.Printf("passive setup: waited %s over %d attempts for refused passive ports to recover\n", t.Waited.Round(time.Millisecond), t.Tries)
-	}
-	if t.Err == nil {
-		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
-		return t.EP, t.Reply
-	}
-	if t.passiveSetupFailed() {
-		blockOrFail(passiveBlocker(epsv, t))
-	}
-	s.blockOnDrop(t.Err)
-	Expect(t.Err).NotTo(HaveOccurred(), "passive setup (reply %s)", t.Reply)
-	return t.EP, t.Reply
-}
-
-// Data opens a passive data connection (PASV, or EPSV when epsv), dialling
-// the control host with the advertised port.
-func (s *Session) Data(ctx context.Context, epsv bool) net.Conn {
-	GinkgoHelper()
-	ep := s.Pasv(ctx, epsv)
-	return s.DialEndpoint(ctx, ep, ftp.DataOptions{})
-}
-
-// DialEndpoint connects to ep and registers the connection for cleanup.
-func (s *Session) DialEndpoint(ctx context.Context, ep ftp.Endpoint, opts ftp.DataOptions) net.Conn {
-	GinkgoHelper()
-	octx, cancel := Ctx(ctx)
-	defer cancel()
-	nc, err := s.DialData(octx, ep, opts)
-	if Unreachable(err) {
-		blockOrFail(s.dataOwner(), fmt.Sprintf("data connection to %s: %s", ep, s.portAdvice(ctx, s.DataTarget(ep, opts.Policy), err)))
-	}
-	Expect(err).NotTo(HaveOccurred(), "data connection to %s", ep)
-	DeferCleanup(func() { nc.Close() })
-	return nc
-}
-
-// Xfer runs cmdline over a fresh passive data connection. upload nil means
-// download; the data is returned.
-func (s *Session) Xfer(ctx context.Context, epsv bool, cmdline string, upload []byte) (ftp.TransferResult, []byte) {
-	GinkgoHelper()
-	nc := s.Data(ctx, epsv)
-	var sink bytes.Buffer
-	var up io.Reader
-	if upload != nil {
-		up = bytes.NewReader(upload)
-	}
-	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
-	defer cancel()
-	res := s.Transfer(octx, nc, cmdline, up, &sink)
-	return res, sink.Bytes()
-}
-
-// Put stores data at path (TYPE I, passive) and requires success.
-func (s *Session) Put(ctx context.Context, path string, data []byte) {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	res, _ := s.Xfer(ctx, false, "STOR "+path, data)
-	Expect(res.OK()).To(BeTrue(), "STOR %s: %s", path, res)
-}
-
-// Get retrieves path (TYPE I, passive) and requires success.
-func (s *Session) Get(ctx context.Context, path string) []byte {
-	GinkgoHelper()
-	s.Do(ctx, "TYPE", "I")
-	res, data := s.Xfer(ctx, false, "RETR "+path, nil)
-	Expect(res.OK()).To(BeTrue(), "RETR %s: %s", path, res)
-	return data
 }
 
 // IsTimeout reports a deadline error.
