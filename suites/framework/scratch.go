@@ -84,13 +84,9 @@ func removeTree(ctx context.Context, c *ftp.Conn, dir string, depth int) error {
 	res := c.Transfer(octx, nc, "NLST "+dir, nil, &b)
 	if res.Err == nil {
 		for _, n := range strings.Split(b.String(), "\n") {
-			n = strings.TrimSpace(n)
-			if n == "" || n == "." || n == ".." {
+			p, ok := scratchEntry(dir, n)
+			if !ok {
 				continue
-			}
-			p := n
-			if !strings.HasPrefix(n, dir) {
-				p = path.Join(dir, path.Base(n))
 			}
 			if r, err := c.Cmd(octx, "DELE", p); err == nil && r.Code/100 != 2 {
 				removeTree(ctx, c, p, depth+1)
@@ -99,4 +95,18 @@ func removeTree(ctx context.Context, c *ftp.Conn, dir string, depth int) error {
 	}
 	_, err = c.Cmd(octx, "RMD", dir)
 	return err
+}
+
+// scratchEntry is the path to remove for one NLST line of dir, and false
+// for the lines that name no entry of dir. Servers answer NLST with bare
+// names or with dir/name, and some list dir/. and dir/.. (pure-ftpd): the
+// parent must never be entered, or the cleanup would delete the files
+// beside the scratch directory, in the user's own directory.
+func scratchEntry(dir, line string) (string, bool) {
+	n := strings.TrimRight(strings.TrimSpace(line), "/")
+	base := path.Base(n)
+	if n == "" || base == "." || base == ".." || base == "/" {
+		return "", false
+	}
+	return path.Join(dir, base), true
 }
