@@ -50,8 +50,48 @@ func Ctx(parent context.Context) (context.Context, context.CancelFunc) {
 func Dial(ctx context.Context, opts ...ftp.Option) *Session {
 	GinkgoHelper()
 	s, err := TryDial(ctx, opts...)
+	if GreetingRefused(err) {
+		s, err = awaitGreeting(ctx, err, opts...)
+	}
 	Expect(err).NotTo(HaveOccurred(), "connect to %s", Config().Addr)
 	return s
+}
+
+// A greeting refused with 421 is a limit the server enforces on sessions
+// (pure-ftpd: "10 users (the maximum) are already logged in"), reached
+// because sessions that ended a moment ago are still being torn down by the
+// server, or other sessions of the run are open. A check that needs a
+// session waits for one to free up, GreetingPatience at most; waits that
+// never saw the server admit a session count against GreetingBudget, so a
+// server that refuses every session costs the run a bounded time. The
+// checks about session limits themselves use TryDial and see the 421.
+var (
+	GreetingPatience = 20 * time.Second
+	GreetingBudget   = 60 * time.Second
+	greetingSpent    atomic.Int64 // nanoseconds of unrecovered waiting
+)
+
+func awaitGreeting(ctx context.Context, err error, opts ...ftp.Option) (*Session, error) {
+	left := GreetingBudget - time.Duration(greetingSpent.Load())
+	start := time.Now()
+	deadline := start.Add(min(GreetingPatience, left))
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+		s, e := TryDial(ctx, opts...)
+		if !GreetingRefused(e) {
+			if e == nil {
+				GinkgoWriter.Printf("the server admitted a session after refusing for %s\n", time.Since(start).Round(time.Millisecond))
+			}
+			return s, e
+		}
+		err = e
+	}
+	greetingSpent.Add(int64(time.Since(start)))
+	return nil, err
 }
 
 // TryDial is Dial returning the error instead of failing.
