@@ -87,14 +87,17 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 	defer os.RemoveAll(tmp)
 	start := time.Now()
 	w := workers{args: workerArgs(args), env: env, dir: tmp}
+	// More shares than workers: a worker that drew the slow checks (a
+	// server's wrong-password delays, ABOR windows) keeps one slot busy
+	// while the others work through the remaining shares.
 	var shares []framework.Shard
-	for i := 0; i < n; i++ {
-		shares = append(shares, framework.Shard{I: i, N: n})
+	for i := 0; i < sharesPerWorker*n; i++ {
+		shares = append(shares, framework.Shard{I: i, N: sharesPerWorker * n})
 	}
-	parts, err := w.run(ctx, shares)
+	parts, err := w.run(ctx, shares, n)
 	if err == nil && ctx.Err() == nil {
 		var alone []types.Report
-		alone, err = w.run(ctx, []framework.Shard{{Serial: true}})
+		alone, err = w.run(ctx, []framework.Shard{{Serial: true}}, 1)
 		parts = append(parts, alone...)
 	}
 	if err != nil {
@@ -162,8 +165,13 @@ type workers struct {
 	dir  string
 }
 
-// run starts one worker per share, waits for all and returns their reports.
-func (w workers) run(ctx context.Context, shares []framework.Shard) ([]types.Report, error) {
+// sharesPerWorker is how many shares of the checks each worker slot runs
+// one after the other.
+const sharesPerWorker = 3
+
+// run runs one worker per share, at most slots at a time, and returns their
+// reports.
+func (w workers) run(ctx context.Context, shares []framework.Shard, slots int) ([]types.Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -171,10 +179,16 @@ func (w workers) run(ctx context.Context, shares []framework.Shard) ([]types.Rep
 	reports := make([][]types.Report, len(shares))
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
+	free := make(chan struct{}, slots)
 	for i, s := range shares {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			free <- struct{}{}
+			defer func() { <-free }()
+			if ctx.Err() != nil {
+				return // interrupted: the shares not started stay unreported
+			}
 			reports[i], errs[i] = w.one(ctx, exe, s)
 		}()
 	}
