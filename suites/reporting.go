@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,16 @@ type Options struct {
 	ReportDir string
 	// Quiet suppresses the verdict summary on stdout.
 	Quiet bool
+	// Verbose lists every observation and skip in the verdict summary.
+	Verbose bool
+	// HideGinkgo sends Ginkgo's own reporter (its per-spec stream, every
+	// failure with its timeline, its summary) nowhere: the verdict summary
+	// is the output. The reports still hold everything.
+	HideGinkgo bool
+	// Progress, when set, receives a one-line live progress ("[37/132]
+	// PASV-006 title") that rewrites itself with a carriage return: for a
+	// terminal. The line is cleared before the summary.
+	Progress io.Writer
 }
 
 // options are those of the run in progress (Register).
@@ -70,20 +81,28 @@ func signalName(s os.Signal) string {
 }
 
 var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
+	progress.clear()
 	r = redactReport(r, framework.Config().Password)
 	run := report.FromGinkgo(r)
 	run.NameSignal(interruptSignal())
 	lastRun = run
+	text := report.TextOptions{Verbose: options.Verbose}
+	if options.ReportDir != "" {
+		if err := writeReports(options.ReportDir, r, run); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", options.ReportDir, err)
+		} else {
+			for _, name := range reportFiles {
+				text.Reports = append(text.Reports, filepath.Join(options.ReportDir, name))
+			}
+		}
+	}
 	if !options.Quiet {
-		run.WriteText(os.Stdout)
-	}
-	if options.ReportDir == "" {
-		return
-	}
-	if err := writeReports(options.ReportDir, r, run); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", options.ReportDir, err)
+		run.WriteText(os.Stdout, text)
 	}
 })
+
+// reportFiles are the files writeReports writes.
+var reportFiles = []string{"verdicts.json", "report.html", "junit.xml", "ginkgo.json"}
 
 func writeReports(dir string, r types.Report, run report.Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
