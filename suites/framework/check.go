@@ -82,7 +82,7 @@ func runWithSeverity(c catalog.Check, f func()) {
 	if err == nil {
 		return
 	}
-	msg := strings.TrimSpace(err.Error())
+	msg := strings.TrimSpace(Tidy(err.Error()))
 	if c.Severity == catalog.Interop {
 		Warn("%s (%s): %s", c.ID, c.Cite(), msg)
 	} else {
