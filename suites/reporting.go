@@ -21,7 +21,9 @@ import (
 // Options say how a run reports its verdicts.
 type Options struct {
 	// ReportDir, when set, receives verdicts.json (per-check verdicts),
-	// report.html (failures with transcripts), junit.xml and ginkgo.json.
+	// report.html (failures with transcripts), junit.xml (warnings,
+	// observations and blocked checks marked: Run.MarkJUnit) and
+	// ginkgo.json.
 	ReportDir string
 	// Quiet suppresses the verdict summary on stdout.
 	Quiet bool
@@ -124,7 +126,11 @@ func writeReports(dir string, r types.Report, run report.Run) error {
 	if err := run.WriteHTML(h); err != nil {
 		return err
 	}
-	if err := reporters.GenerateJUnitReport(r, filepath.Join(dir, "junit.xml")); err != nil {
+	junit := filepath.Join(dir, "junit.xml")
+	if err := reporters.GenerateJUnitReport(r, junit); err != nil {
+		return err
+	}
+	if err := run.MarkJUnit(junit); err != nil {
 		return err
 	}
 	return reporters.GenerateJSONReport(r, filepath.Join(dir, "ginkgo.json"))
