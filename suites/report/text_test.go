@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
 )
 
 // The summary a person reads (issue 16 §2): failures first, MUST before
@@ -50,5 +52,22 @@ func TestTextSummaryOrderAndShape(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "XFER-001") {
 		t.Errorf("verbose summary lists a check not selected:\n%s", b.String())
+	}
+}
+
+// A failed suite setup (the embedded server did not start) is said once,
+// and the checks it kept from running are not "not selected" (which
+// ftpconform would take for a filter selecting nothing).
+func TestSetupFailureIsSaid(t *testing.T) {
+	before := spec("", types.SpecStateFailed, "start the embedded ftpserverlib server: listen: address in use")
+	before.LeafNodeType = types.NodeTypeSynchronizedBeforeSuite
+	run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{before, spec("PASV-001 x", types.SpecStateSkipped, "")}})
+	if run.Setup == "" || len(run.Verdicts) != 1 || run.Verdicts[0].Reason != reasonNoSetup {
+		t.Fatalf("setup %q, verdicts %+v", run.Setup, run.Verdicts)
+	}
+	var b strings.Builder
+	run.WriteText(&b)
+	if !strings.Contains(b.String(), "suite setup failed: start the embedded ftpserverlib server: listen: address in use") {
+		t.Errorf("summary:\n%s", b.String())
 	}
 }
