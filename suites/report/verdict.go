@@ -63,9 +63,9 @@ type Run struct {
 	// Stopped is set when the server stopped answering mid-run and the
 	// remaining checks were skipped ("server stopped answering after ID").
 	Stopped string `json:"stopped,omitempty"`
-	// Setup is the failure of a suite-level node (the BeforeSuite that
-	// starts the embedded server or reads the configuration): the checks
-	// it kept from running are skips, not verdicts about the server.
+	// Setup is the failure of the suite's BeforeSuite (it starts the
+	// embedded server and shares the configuration): the checks it kept
+	// from running are skips, not verdicts about the server.
 	Setup string `json:"setup,omitempty"`
 }
 
@@ -114,7 +114,7 @@ func FromGinkgo(r types.Report) Run {
 				wide.add(check, e.StringRepresentation(), id)
 			}
 		}
-		if sr.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && sr.State.Is(types.SpecStateFailureStates) && run.Setup == "" {
+		if sr.LeafNodeType.Is(types.NodeTypeBeforeSuite|types.NodeTypeSynchronizedBeforeSuite) && sr.State.Is(types.SpecStateFailureStates&^types.SpecStateInterrupted) && run.Setup == "" {
 			run.Setup = oneLine(sr.Failure.Message)
 		}
 		if sr.LeafNodeType != types.NodeTypeIt {
