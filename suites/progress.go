@@ -6,56 +6,43 @@ import (
 	"strings"
 	"sync"
 
-	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
+	"github.com/ftpharness/ftpharness/suites/framework"
 )
 
 // progressWidth bounds the live progress line: wider than the terminal it
 // would wrap, and a carriage return no longer rewrites it.
 const progressWidth = 79
 
-// liveProgress is the one-line progress Options.Progress asks for.
+// liveProgress is the one-line progress Options.Progress asks for, fed by
+// framework.OnCheckStart (a ReportBeforeEach node would add itself to
+// every check's timeline in the reports).
 type liveProgress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	done, total int
-	shown       int // width of the line on screen
+	mu       sync.Mutex
+	w        io.Writer
+	n, total int // checks started, selected
+	shown    int // width of the line on screen
 }
 
 var progress liveProgress
 
-var _ = ReportBeforeSuite(func(r Report) {
-	progress.start(options.Progress, r.PreRunStats.SpecsThatWillRun)
-})
-
-var _ = ReportBeforeEach(func(r SpecReport) {
-	if r.State == types.SpecStatePending || r.State == types.SpecStateSkipped && r.Failure.Message == "" {
-		return // not selected
-	}
-	progress.show(r.LeafNodeText)
-})
-
-var _ = ReportAfterEach(func(r SpecReport) {
-	if r.State == types.SpecStatePending || r.State == types.SpecStateSkipped && r.Failure.Message == "" {
-		return
-	}
-	progress.finish()
-})
+func init() { framework.OnCheckStart = progress.show }
 
 func (p *liveProgress) start(w io.Writer, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.w, p.done, p.total, p.shown = w, 0, total, 0
+	p.w, p.n, p.total, p.shown = w, 0, total, 0
 }
 
-// show rewrites the line: checks done of the total, the one running.
-func (p *liveProgress) show(text string) {
+// show rewrites the line: the check starting, its place among those the
+// run selected.
+func (p *liveProgress) show(id, title string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.w == nil {
 		return
 	}
-	line := []rune(fmt.Sprintf("[%d/%d] %s", p.done, p.total, text))
+	p.n++
+	line := []rune(fmt.Sprintf("[%d/%d] %s %s", p.n, p.total, id, title))
 	if len(line) > progressWidth {
 		line = append(line[:progressWidth-3], '.', '.', '.')
 	}
@@ -65,12 +52,6 @@ func (p *liveProgress) show(text string) {
 	}
 	fmt.Fprintf(p.w, "\r%s%s", string(line), pad)
 	p.shown = len(line)
-}
-
-func (p *liveProgress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done++
 }
 
 // clear blanks the line so the summary starts at its left edge.

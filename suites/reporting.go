@@ -52,7 +52,8 @@ var lastRun report.Run
 // only listens too, and only while the suite runs.
 var signals chan os.Signal
 
-var _ = ReportBeforeSuite(func(Report) {
+var _ = ReportBeforeSuite(func(r Report) {
+	progress.start(options.Progress, r.PreRunStats.SpecsThatWillRun)
 	signals = make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 })
