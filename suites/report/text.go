@@ -74,7 +74,7 @@ func (r Run) writeLines(w io.Writer, res Result, keep func(Verdict) bool) {
 		if v.Result != res || (keep != nil && !keep(v)) {
 			continue
 		}
-		reason := v.Reason
+		reason := withoutID(v.ID, v.Reason)
 		if reason == "" {
 			reason = "-"
 		}
@@ -123,4 +123,19 @@ func cut(s string, max int) string {
 		i--
 	}
 	return s[:i] + "..."
+}
+
+// withoutID drops the check's ID that starts a warning's reason (the line
+// names it already): "PASV-008 (RFC 959 §5.4): sent ..." → "RFC 959 §5.4:
+// sent ...".
+func withoutID(id, reason string) string {
+	rest, ok := strings.CutPrefix(reason, id+" (")
+	if !ok {
+		return reason
+	}
+	cite, after, ok := strings.Cut(rest, "): ")
+	if !ok {
+		return reason
+	}
+	return cite + ": " + after
 }

@@ -14,7 +14,7 @@ import (
 func TestTextSummaryOrderAndShape(t *testing.T) {
 	long := strings.Repeat("a long reason\nover lines ", 40)
 	run := Run{Target: "127.0.0.1:21", Seconds: 1.5, Verdicts: []Verdict{
-		{ID: "PASV-008", Severity: "interop", Title: "PASV x", Result: Warn, Reason: "got 227"},
+		{ID: "PASV-008", Severity: "interop", Title: "PASV x", Result: Warn, Reason: "PASV-008 (RFC 959 §5.4): got 227"},
 		{ID: "ACT-004", Severity: "should", Title: "privileged port", Result: Fail, Reason: "got 200"},
 		{ID: "PASV-004", Severity: "must", Title: "data", Result: Blocked, Reason: "blocked by RANGE-007: 425"},
 		{ID: "EPSV-004", Severity: "must", Title: "EPSV 2", Result: Fail, Reason: long},
@@ -29,7 +29,7 @@ func TestTextSummaryOrderAndShape(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	starts := []string{"ftpharness verdicts for 127.0.0.1:21", "FAIL    EPSV-004", "FAIL    ACT-004    should  privileged port: got 200",
-		"BLOCKED PASV-004   must    data: blocked by RANGE-007: 425", "WARN    PASV-008", "1 observation, 1 skipped check (listed with -v",
+		"BLOCKED PASV-004   must    data: blocked by RANGE-007: 425", "WARN    PASV-008   interop PASV x: RFC 959 §5.4: got 227", "1 observation, 1 skipped check (listed with -v",
 		"1 passed, 2 failed, 1 warned, 2 skipped, 1 observed, 1 blocked (8 checks, 1.5s)", "reports: out/verdicts.json, out/junit.xml"}
 	if len(lines) != len(starts) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(starts), b.String())
