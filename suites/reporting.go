@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,10 +22,22 @@ import (
 // Options say how a run reports its verdicts.
 type Options struct {
 	// ReportDir, when set, receives verdicts.json (per-check verdicts),
-	// report.html (failures with transcripts), junit.xml and ginkgo.json.
+	// report.html (failures with transcripts), junit.xml (warnings,
+	// observations and blocked checks marked: Run.MarkJUnit) and
+	// ginkgo.json.
 	ReportDir string
 	// Quiet suppresses the verdict summary on stdout.
 	Quiet bool
+	// Verbose lists every observation and skip in the verdict summary.
+	Verbose bool
+	// HideGinkgo sends Ginkgo's own reporter (its per-spec stream, every
+	// failure with its timeline, its summary) nowhere: the verdict summary
+	// is the output. The reports still hold everything.
+	HideGinkgo bool
+	// Progress, when set, receives a one-line live progress ("[37/132]
+	// PASV-006 title") that rewrites itself with a carriage return: for a
+	// terminal. The line is cleared before the summary.
+	Progress io.Writer
 }
 
 // options are those of the run in progress (Register).
@@ -40,7 +53,8 @@ var lastRun report.Run
 // only listens too, and only while the suite runs.
 var signals chan os.Signal
 
-var _ = ReportBeforeSuite(func(Report) {
+var _ = ReportBeforeSuite(func(r Report) {
+	progress.start(options.Progress, r.PreRunStats.SpecsThatWillRun)
 	signals = make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 })
@@ -71,25 +85,31 @@ func signalName(s os.Signal) string {
 }
 
 var _ = ReportAfterSuite("ftpharness verdicts", func(r Report) {
+	progress.clear()
 	lastRun = Finish(r, framework.Config().Password, interruptSignal(), options)
 })
 
 // Finish turns a finished suite's Ginkgo report into the verdicts: the
 // password masked everywhere, the interrupting signal (if any) named, the
-// summary printed unless opts.Quiet, the reports written into
-// opts.ReportDir. A run spread over worker processes finishes here too,
-// with their reports combined (Combine).
+// reports written into opts.ReportDir, the summary printed unless
+// opts.Quiet. A run spread over worker processes finishes here too, with
+// their reports combined (Combine).
 func Finish(r types.Report, password, signal string, opts Options) report.Run {
 	r = redactReport(r, password)
 	run := report.FromGinkgo(r)
 	run.NameSignal(signal)
-	if !opts.Quiet {
-		run.WriteText(os.Stdout)
-	}
+	text := report.TextOptions{Verbose: opts.Verbose}
 	if opts.ReportDir != "" {
 		if err := writeReports(opts.ReportDir, r, run); err != nil {
 			fmt.Fprintf(os.Stderr, "ftpharness: writing reports to %s: %v\n", opts.ReportDir, err)
+		} else {
+			for _, name := range reportFiles {
+				text.Reports = append(text.Reports, filepath.Join(opts.ReportDir, name))
+			}
 		}
+	}
+	if !opts.Quiet {
+		run.WriteText(os.Stdout, text)
 	}
 	return run
 }
@@ -116,6 +136,9 @@ func Combine(parts []types.Report, wall time.Duration) types.Report {
 	return out
 }
 
+// reportFiles are the files writeReports writes.
+var reportFiles = []string{"verdicts.json", "report.html", "junit.xml", "ginkgo.json"}
+
 func writeReports(dir string, r types.Report, run report.Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -136,7 +159,11 @@ func writeReports(dir string, r types.Report, run report.Run) error {
 	if err := run.WriteHTML(h); err != nil {
 		return err
 	}
-	if err := reporters.GenerateJUnitReport(r, filepath.Join(dir, "junit.xml")); err != nil {
+	junit := filepath.Join(dir, "junit.xml")
+	if err := reporters.GenerateJUnitReport(r, junit); err != nil {
+		return err
+	}
+	if err := run.MarkJUnit(junit); err != nil {
 		return err
 	}
 	return reporters.GenerateJSONReport(r, filepath.Join(dir, "ginkgo.json"))

@@ -22,12 +22,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	. "github.com/onsi/gomega"
 
 	"github.com/ftpharness/ftpharness/servers"
@@ -72,6 +74,13 @@ func RunWith(t GinkgoTestingT, cfg *target.Config, opts ...Options) report.Run {
 	Register(cfg, opts...)
 	RegisterFailHandler(framework.FailHandler)
 	lastRun = report.Run{}
+	if options.HideGinkgo {
+		// Ginkgo's default reporter writes to this writer, read when
+		// RunSpecs creates it
+		stdout := formatter.ColorableStdOut
+		formatter.ColorableStdOut = io.Discard
+		defer func() { formatter.ColorableStdOut = stdout }()
+	}
 	RunSpecs(t, "ftpharness conformance")
 	return lastRun
 }

@@ -13,7 +13,7 @@ var commands = []struct {
 }{
 	{"run", "", "", "run the checks against a server (the default)"},
 	{"list", "list-checks", "", "print the check catalog (ID, severity, RFC, title)"},
-	{"labels", "list-labels", "", "print every label usable with --ginkgo.label-filter"},
+	{"labels", "list-labels", "", "print every label usable with --ginkgo.label-filter and what it means"},
 	{"expect", "expect", "FILES", "run (or with --verdicts, read) and compare the verdicts with expectation file(s): exit 4 on a difference"},
 	{"matrix", "matrix", "SERVERS", "run the suites against local servers (comma list or all), write matrix.md/json"},
 	{"mutation", "mutation", "SERVER", "run the mutation matrix through the fault proxy against a local server"},

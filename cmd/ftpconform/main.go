@@ -5,7 +5,10 @@
 //	ftpconform                       # against the embedded ftpserverlib server
 //	ftpconform --list-checks         # the catalog: ID, severity, RFC, title
 //
-// Every --ginkgo.* flag works too (label filter, JUnit/JSON reports).
+// It prints a one-line live progress on a terminal, then the failures,
+// blocked checks and warnings one line each and the counts; -v adds
+// Ginkgo's own stream. Every --ginkgo.* flag works too (label filter,
+// JUnit/JSON reports; ftpconform --help-ginkgo).
 // Exit status: 0 every check passed (warnings allowed), 1 a MUST/SHOULD
 // check failed, 2 the command line or configuration is wrong, 3 the server
 // could not be reached, refused the login or stopped answering mid-run,
@@ -16,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/ftpharness/ftpharness/matrix"
@@ -39,9 +41,13 @@ func main() {
 func run() int {
 	flags := target.RegisterFlags(flag.CommandLine)
 	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
-	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter and exit")
-	reportDir := flag.String("report-dir", "", "write verdicts.json, junit.xml and ginkgo.json into this directory")
+	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter, with what it means, and exit")
+	reportDir := flag.String("report-dir", "", "write verdicts.json, report.html, junit.xml and ginkgo.json into this directory")
 	parallel := flag.Int("parallel", 0, "worker processes sharing the server (0: 4, at most a fifth of the declared passive range; 1: one process); checks that need the server alone run after them")
+	helpGinkgo := flag.Bool("help-ginkgo", false, "print the --ginkgo.* flags (Ginkgo's own) and exit")
+	var verbose bool
+	flag.BoolVar(&verbose, "verbose", false, "Ginkgo's own stream and summary too (= --ginkgo.v), and every observation and skip in the verdict summary")
+	flag.BoolVar(&verbose, "v", false, "short for --verbose")
 	flag.Usage = usage
 	args, err := commandArgs(os.Args[1:])
 	if err != nil {
@@ -50,10 +56,20 @@ func run() int {
 	if code, done := parseFlags(args); done {
 		return code
 	}
-	if os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout) {
+	if *helpGinkgo {
+		ginkgoUsage(os.Stdout)
+		return exitOK
+	}
+	terminal := isTerminal(os.Stdout)
+	if os.Getenv("NO_COLOR") != "" || !terminal {
 		// colour is for a person at a terminal, not for a file or a CI log
 		flag.Set("ginkgo.no-color", "true")
 	}
+	if verbose {
+		flag.Set("ginkgo.v", "true")
+	}
+	// Ginkgo's stream only when asked for (-v or a --ginkgo.* verbosity)
+	ginkgoStream := verbose || flagValue("ginkgo.v") == "true" || flagValue("ginkgo.vv") == "true" || flagValue("ginkgo.succinct") == "true"
 	if flag.NArg() > 0 && *matrixServers == "" && *mutationServer == "" {
 		return usageError("unexpected argument %q (flags only)", flag.Arg(0))
 	}
@@ -80,7 +96,7 @@ func run() int {
 		w.Flush()
 		return 0
 	case *listLabels:
-		fmt.Println(strings.Join(catalog.Labels(), "\n"))
+		writeLabels(os.Stdout)
 		return 0
 	}
 	cfg, err := flags.Resolve()
@@ -114,15 +130,19 @@ func run() int {
 		}
 	}
 	var tt t
+	opts := suites.Options{ReportDir: *reportDir, Verbose: verbose, HideGinkgo: !ginkgoStream, Quiet: worker}
+	if terminal && !ginkgoStream && !worker {
+		opts.Progress = os.Stdout
+	}
 	var run report.Run
 	if n := parallelism(*parallel, cfg); n > 1 && !worker {
-		run, err = runParallel(cfg, args, n, suites.Options{ReportDir: *reportDir})
+		run, err = runParallel(cfg, args, n, opts)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 			return exitUsage
 		}
 	} else {
-		run = suites.RunWith(&tt, &cfg, suites.Options{ReportDir: *reportDir, Quiet: worker})
+		run = suites.RunWith(&tt, &cfg, opts)
 	}
 	if code, done := cutShort(run); done {
 		return code
@@ -171,59 +191,4 @@ func allUnselected(run report.Run) bool {
 		}
 	}
 	return true
-}
-
-func usage() {
-	fmt.Fprint(os.Stderr, `ftpconform — RFC-cited conformance checks for an FTP server's passive mode,
-port ranges and command sequencing.
-
-Usage:
-  ftpconform [run] [--ftp.* flags] [--ginkgo.* flags] [--report-dir DIR]
-  ftpconform list | labels
-  ftpconform expect FILES [--verdicts=verdicts.json] [--ftp.* flags]
-  ftpconform matrix SERVERS [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
-  ftpconform mutation SERVER [--mutation-faults=a,b] [--matrix-out=docs]
-
-Commands:
-`+commandHelp()+`
-Each command is also a flag (list = --list-checks, labels = --list-labels,
-expect FILES = --expect=FILES, matrix S = --matrix=S, mutation S = --mutation=S).
-
-Examples:
-  ftpconform                                   # test the embedded ftpserverlib server
-  ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
-  ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
-  ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
-  ftpconform expect fixtures/expectations/vsftpd.yaml --ftp.addr=127.0.0.1:2121   # CI: fail on change
-
-Settings come from flags, then FTPH_* environment variables (FTPH_ADDR,
-FTPH_USER, FTPH_PASSWORD, FTPH_PASV_RANGE, ...), then a --ftp.profile file.
-Checks that need a setting you did not give (e.g. RANGE-* without
---ftp.pasv-range) or a feature the server does not advertise are skipped
-with the reason.
-
-Verdicts: MUST/SHOULD rules fail, INTEROP rules warn, OBSERVE rules record;
-a check another check's defect kept from testing its own rule is blocked
-(the reason names that check; never a failure on its own).
-Exit status: 0 no failures, 1 a check failed, 2 bad command line or
-configuration (also: a filter that selects no check, a report path that
-cannot be written), 3 server unreachable, login refused, or the server
-stopped answering mid-run (the remaining checks are skipped), 4 (with
---expect) a verdict differs from the expectation file (known failures
-listed there then exit 0), 130 interrupted by SIGINT/SIGTERM (the running
-check and the rest are skips; the reports are still written).
-
-Flags:
-`)
-	flag.CommandLine.VisitAll(func(f *flag.Flag) {
-		if strings.HasPrefix(f.Name, "ginkgo.") || strings.HasPrefix(f.Name, "test.") {
-			return
-		}
-		def := ""
-		if f.DefValue != "" {
-			def = fmt.Sprintf(" (default %q)", f.DefValue)
-		}
-		fmt.Fprintf(os.Stderr, "  --%s\n      %s%s\n", f.Name, f.Usage, def)
-	})
-	fmt.Fprint(os.Stderr, "\nAll --ginkgo.* flags are accepted too (e.g. --ginkgo.label-filter, --ginkgo.junit-report, --ginkgo.v).\n")
 }

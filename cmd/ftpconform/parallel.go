@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -86,7 +87,10 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 	}
 	defer os.RemoveAll(tmp)
 	start := time.Now()
-	w := workers{args: workerArgs(args), env: env, dir: tmp}
+	w := workers{args: workerArgs(args), env: env, dir: tmp, progress: opts.Progress, total: sharesPerWorker*n + 1}
+	if opts.Verbose {
+		w.stream = os.Stdout
+	}
 	// More shares than workers: a worker that drew the slow checks (a
 	// server's wrong-password delays, ABOR windows) keeps one slot busy
 	// while the others work through the remaining shares.
@@ -163,6 +167,29 @@ type workers struct {
 	args []string
 	env  []string
 	dir  string
+	// progress, when set, gets a line rewritten as shares finish; stream,
+	// when set, each worker's output (Ginkgo's stream with -v) as it ends.
+	progress, stream io.Writer
+	total            int
+	mu               sync.Mutex
+	done             int
+}
+
+// finished notes a worker that ended and shows its output and the progress.
+func (w *workers) finished(s framework.Shard, output string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done++
+	if w.stream != nil {
+		b, _ := os.ReadFile(output)
+		fmt.Fprintf(w.stream, "--- worker %s ---\n%s", s, b)
+	}
+	if w.progress != nil {
+		fmt.Fprintf(w.progress, "\r[%d/%d] shares of the checks done", w.done, w.total)
+		if w.done == w.total {
+			fmt.Fprint(w.progress, "\r"+strings.Repeat(" ", 40)+"\r")
+		}
+	}
 }
 
 // sharesPerWorker is how many shares of the checks each worker slot runs
@@ -171,7 +198,7 @@ const sharesPerWorker = 3
 
 // run runs one worker per share, at most slots at a time, and returns their
 // reports.
-func (w workers) run(ctx context.Context, shares []framework.Shard, slots int) ([]types.Report, error) {
+func (w *workers) run(ctx context.Context, shares []framework.Shard, slots int) ([]types.Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -205,7 +232,7 @@ func (w workers) run(ctx context.Context, shares []framework.Shard, slots int) (
 
 // one runs the worker for share s; its output goes to a file shown only
 // when the worker wrote no report (it crashed or could not start).
-func (w workers) one(ctx context.Context, exe string, s framework.Shard) ([]types.Report, error) {
+func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]types.Report, error) {
 	name := strings.ReplaceAll(s.String(), "/", "-of-")
 	dir := filepath.Join(w.dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -225,6 +252,7 @@ func (w workers) one(ctx context.Context, exe string, s framework.Shard) ([]type
 	stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
 	defer stop()
 	_ = cmd.Wait() // its verdicts, not its exit status, say how it went
+	w.finished(s, out.Name())
 	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
 	if err != nil {
 		tail, _ := os.ReadFile(out.Name())

@@ -41,6 +41,10 @@ func SetConfig(c target.Config) { cfgMu.Lock(); cfg = c; cfgMu.Unlock() }
 // Config is the configuration of the server under test.
 func Config() target.Config { cfgMu.RLock(); defer cfgMu.RUnlock(); return cfg }
 
+// OnCheckStart, when set (before the suite runs), is called as each
+// check's spec begins: the suites' live progress line.
+var OnCheckStart func(id, title string)
+
 // Check registers one spec for catalog entry id. args are Ginkgo
 // decorators followed by the body, func(ctx SpecContext). The spec text is
 // "<ID> <title>", the labels come from the catalog, and the severity
@@ -70,6 +74,9 @@ func Check(id string, args ...any) bool {
 	}
 	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
 	wrapped := func(ctx SpecContext) {
+		if f := OnCheckStart; f != nil {
+			f(c.ID, c.Title)
+		}
 		noteRunning(c.ID)
 		DeferCleanup(func() { noteRunning("") })
 		beginLiveness(c.ID)
@@ -88,7 +95,7 @@ func runWithSeverity(c catalog.Check, f func()) {
 	if err == nil {
 		return
 	}
-	msg := strings.TrimSpace(err.Error())
+	msg := strings.TrimSpace(Tidy(err.Error()))
 	if c.Severity == catalog.Interop {
 		Warn("%s (%s): %s", c.ID, c.Cite(), msg)
 	} else {

@@ -14,15 +14,16 @@ func Sanitize(s string) string {
 	return ftp.Printable(ftp.Redact(s, Config().Password))
 }
 
-// FailHandler is Ginkgo's Fail behind Sanitize; register it with
-// gomega.RegisterFailHandler so a failure message never carries the
-// password or a server's escape sequences to the terminal or the reports.
+// FailHandler is Ginkgo's Fail behind Tidy and Sanitize; register it with
+// gomega.RegisterFailHandler so a failure message is one readable line
+// (no Go value dump) and never carries the password or a server's escape
+// sequences to the terminal or the reports.
 func FailHandler(message string, callerSkip ...int) {
 	skip := 1
 	if len(callerSkip) > 0 {
 		skip += callerSkip[0]
 	}
-	Fail(Sanitize(message), skip)
+	Fail(Sanitize(Tidy(message)), skip)
 }
 
 // FailNow is Ginkgo's Fail for a spec's own message, sanitized (Ginkgo's

@@ -16,7 +16,7 @@ import (
 func BeInPortRange(lo, hi int) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(p int) (bool, error) {
 		return p >= lo && p <= hi, nil
-	}).WithTemplate("Expected passive port {{.Actual}} to lie in the declared range {{.Data}}", fmt.Sprintf("%d-%d", lo, hi))
+	}).WithTemplate("want the passive port {{if .NegatedFailure}}outside{{else}}in{{end}} the declared range {{.Data}}, got {{.Actual}}", fmt.Sprintf("%d-%d", lo, hi))
 }
 
 var protoList = regexp.MustCompile(`^([^()]*)\((\d+(?:,\d+)*)\)[.\s]*$`)
@@ -58,5 +58,5 @@ func Be522Listing(af int) types.GomegaMatcher {
 			}
 		}
 		return false, nil
-	}).WithTemplate("Expected 522 with the supported protocols as \"(prot1,prot2,...)\" ending the text and listing {{.Data}} (RFC 2428 §2-3)\n  got:  {{.Actual.String}}\n  raw:  {{printf \"%q\" .Actual.Raw}}", af)
+	}).WithTemplate("want {{if .NegatedFailure}}anything but {{end}}522 with the supported protocols as \"(prot1,prot2,...)\" ending the text and listing {{.Data}} (RFC 2428 §2-3), got {{printf \"%q\" .Actual.Raw}}", af)
 }

@@ -1,6 +1,6 @@
 // Package matchers holds Gomega matchers for FTP replies and transfers.
-// Their failure messages print the raw reply bytes, so a verdict shows
-// exactly what the server sent.
+// Their failure messages are one line, "want <rule>, got <raw reply
+// bytes quoted>", so a verdict shows exactly what the server sent.
 package matchers
 
 import (
@@ -25,7 +25,7 @@ func codes(cs []int) string {
 func HaveCode(cs ...int) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(r ftp.Reply) (bool, error) {
 		return r.Is(cs...), nil
-	}).WithTemplate("Expected reply code {{.Data}}\n  got:  {{.Actual.String}}\n  raw:  {{printf \"%q\" .Actual.Raw}}", codes(cs))
+	}).WithTemplate("want reply code {{if .NegatedFailure}}other than {{end}}{{.Data}}, got {{printf \"%q\" .Actual.Raw}}", codes(cs))
 }
 
 // HaveClass succeeds when the reply's first digit is one of classes (4 for
@@ -38,19 +38,19 @@ func HaveClass(classes ...int) types.GomegaMatcher {
 			}
 		}
 		return false, nil
-	}).WithTemplate("Expected a {{.Data}}xx reply\n  got:  {{.Actual.String}}\n  raw:  {{printf \"%q\" .Actual.Raw}}", codes(classes))
+	}).WithTemplate("want {{if .NegatedFailure}}no{{else}}a{{end}} {{.Data}}xx reply, got {{printf \"%q\" .Actual.Raw}}", codes(classes))
 }
 
 // BeWellFormed succeeds when the reply has no RFC 959 §4.2 problems.
 func BeWellFormed() types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(r ftp.Reply) (bool, error) {
 		return len(r.Problems) == 0, nil
-	}).WithTemplate("Expected a well-formed reply (RFC 959 §4.2)\n  problems: {{.Actual.Problems}}\n  raw:  {{printf \"%q\" .Actual.Raw}}")
+	}).WithTemplate("want {{if .NegatedFailure}}a malformed{{else}}a well-formed{{end}} reply (RFC 959 §4.2), got {{printf \"%q\" .Actual.Raw}}: {{range $i, $p := .Actual.Problems}}{{if $i}}; {{end}}{{$p}}{{end}}")
 }
 
 // Complete succeeds when a transfer got 1xx then 226/250 and no error.
 func Complete() types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(t ftp.TransferResult) (bool, error) {
 		return t.OK(), nil
-	}).WithTemplate("Expected {{.Actual.Cmd}} to complete (1xx then 226/250)\n  got:  {{.Actual.String}}")
+	}).WithTemplate("want {{.Actual.Cmd}} {{.To}} complete (1xx then 226/250), got {{.Actual.String}}")
 }

@@ -63,6 +63,10 @@ type Run struct {
 	// Stopped is set when the server stopped answering mid-run and the
 	// remaining checks were skipped ("server stopped answering after ID").
 	Stopped string `json:"stopped,omitempty"`
+	// Setup is the failure of the suite's BeforeSuite (it starts the
+	// embedded server and shares the configuration): the checks it kept
+	// from running are skips, not verdicts about the server.
+	Setup string `json:"setup,omitempty"`
 }
 
 // Schema is the version of the JSON layout.
@@ -91,6 +95,7 @@ const (
 const (
 	reasonInterrupted = "interrupted while running"
 	reasonNotRun      = "not run (interrupted)"
+	reasonNoSetup     = "not run (suite setup failed)"
 )
 
 // FromGinkgo builds a Run from a Ginkgo report.
@@ -108,6 +113,9 @@ func FromGinkgo(r types.Report) Run {
 			if check, ok := strings.CutPrefix(e.Name, entryEvidence); ok {
 				wide.add(check, e.StringRepresentation(), id)
 			}
+		}
+		if sr.LeafNodeType.Is(types.NodeTypeBeforeSuite|types.NodeTypeSynchronizedBeforeSuite) && sr.State.Is(types.SpecStateFailureStates&^types.SpecStateInterrupted) && run.Setup == "" {
+			run.Setup = oneLine(sr.Failure.Message)
 		}
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -190,6 +198,9 @@ func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
 func noteStop(run *Run, r types.Report, sr types.SpecReport, v *Verdict) {
 	if run.Stopped == "" && strings.HasPrefix(v.Reason, stoppedPrefix) {
 		run.Stopped = v.Reason
+	}
+	if run.Setup != "" && v.Result == Skip && sr.Failure.Message == "" && selected(r.SuiteConfig, sr) {
+		v.Reason = reasonNoSetup
 	}
 	if !interrupted(r) {
 		return
@@ -339,33 +350,6 @@ func ReadJSON(rd io.Reader) (Run, error) {
 	var r Run
 	err := json.NewDecoder(rd).Decode(&r)
 	return r, err
-}
-
-// WriteText is a reporter: one line per check that did not simply pass,
-// then the totals.
-func (r Run) WriteText(w io.Writer) error {
-	r = r.printable()
-	fmt.Fprintf(w, "\nftpharness verdicts for %s\n", r.Target)
-	for _, v := range r.Verdicts {
-		if v.Result == Pass {
-			continue
-		}
-		reason := v.Reason
-		if reason == "" {
-			reason = "-"
-		}
-		fmt.Fprintf(w, "  %-7s %-10s %-8s %s\n", strings.ToUpper(string(v.Result)), v.ID, v.Severity, reason)
-	}
-	if r.Stopped != "" {
-		fmt.Fprintf(w, "%s: the remaining checks were skipped\n", r.Stopped)
-	}
-	if r.Interrupted != "" {
-		fmt.Fprintf(w, "run %s: the checks not run were skipped\n", r.Interrupted)
-	}
-	c := r.Counts()
-	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d warned, %d skipped, %d observed, %d blocked (%d checks, %.1fs)\n",
-		c[Pass], c[Fail], c[Warn], c[Skip], c[Observe], c[Blocked], len(r.Verdicts), r.Seconds)
-	return err
 }
 
 // runWide describes the checks whose evidence comes from every spec of the
