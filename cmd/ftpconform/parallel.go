@@ -99,7 +99,7 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 		shares = append(shares, framework.Shard{I: i, N: sharesPerWorker * n})
 	}
 	parts, err := w.run(ctx, shares, n)
-	if err == nil && ctx.Err() == nil {
+	if err == nil {
 		var alone []types.Report
 		alone, err = w.run(ctx, []framework.Shard{{Serial: true}}, 1)
 		parts = append(parts, alone...)
@@ -173,13 +173,19 @@ type workers struct {
 	total            int
 	mu               sync.Mutex
 	done             int
+	stopped          string // the first worker's "server stopped answering" reason
 }
 
 // finished notes a worker that ended and shows its output and the progress.
-func (w *workers) finished(s framework.Shard, output string) {
+func (w *workers) finished(s framework.Shard, output string, rs []types.Report) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.done++
+	for _, r := range rs {
+		if stop := report.FromGinkgo(r).Stopped; stop != "" && w.stopped == "" {
+			w.stopped = stop // the shares not started yet are not run
+		}
+	}
 	if w.stream != nil {
 		b, _ := os.ReadFile(output)
 		fmt.Fprintf(w.stream, "--- worker %s ---\n%s", s, b)
@@ -213,9 +219,6 @@ func (w *workers) run(ctx context.Context, shares []framework.Shard, slots int) 
 			defer wg.Done()
 			free <- struct{}{}
 			defer func() { <-free }()
-			if ctx.Err() != nil {
-				return // interrupted: the shares not started stay unreported
-			}
 			reports[i], errs[i] = w.one(ctx, exe, s)
 		}()
 	}
@@ -245,6 +248,11 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	defer out.Close()
 	cmd := exec.Command(exe, append(append([]string{}, w.args...), "--report-dir="+dir)...)
 	cmd.Env = append(append([]string{}, w.env...), framework.ShardEnv+"="+s.String())
+	if reason := w.notRun(ctx); reason != "" {
+		// every check of the share is listed as skipped, none touches
+		// the server
+		cmd.Env = append(cmd.Env, framework.NotRunEnv+"="+reason)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -252,7 +260,6 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
 	defer stop()
 	_ = cmd.Wait() // its verdicts, not its exit status, say how it went
-	w.finished(s, out.Name())
 	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
 	if err != nil {
 		tail, _ := os.ReadFile(out.Name())
@@ -262,7 +269,22 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	if err := json.Unmarshal(b, &rs); err != nil {
 		return nil, fmt.Errorf("worker %s: reading its report: %w", s, err)
 	}
+	w.finished(s, out.Name(), rs)
 	return rs, nil
+}
+
+// notRun is why a share starting now must not run its checks: the server
+// stopped answering in another worker, or the run was interrupted.
+func (w *workers) notRun(ctx context.Context) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped != "" {
+		return w.stopped
+	}
+	if ctx.Err() != nil {
+		return "not run (interrupted)"
+	}
+	return ""
 }
 
 func lastLines(s string, n int) string {

@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,13 @@ func watchLiveness(conn *ftp.Conn, err error) {
 	liveness.mu.Unlock()
 }
 
+// NotRunEnv, set for a worker process of a run spread over workers
+// (ShardEnv), is the reason every check of its share is skipped without
+// touching the server: another worker found the server stopped answering,
+// or the run was interrupted, before this share started. Its report still
+// lists every check of the share, with that reason.
+const NotRunEnv = "FTPH_NOT_RUN"
+
 // beginLiveness is called at the start of every check: it skips the check
 // when the server already stopped answering, and otherwise arranges for
 // the check's sessions to be judged after all its other cleanup ran.
@@ -56,6 +64,9 @@ func beginLiveness(id string) {
 	liveness.mu.Unlock()
 	if stopped != "" {
 		Skip(stopped)
+	}
+	if reason := os.Getenv(NotRunEnv); reason != "" {
+		Skip(reason)
 	}
 	DeferCleanup(func() { endLiveness(id, CurrentSpecReport().State) })
 }

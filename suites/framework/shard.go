@@ -102,3 +102,4 @@ func inShard(c catalog.Check, decorators []any) bool {
 	shareIndex++
 	return !shard.Serial && i%shard.N == shard.I
 }
+
