@@ -102,4 +102,3 @@ func inShard(c catalog.Check, decorators []any) bool {
 	shareIndex++
 	return !shard.Serial && i%shard.N == shard.I
 }
-
