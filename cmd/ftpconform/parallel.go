@@ -57,12 +57,21 @@ func workerArgs(args []string) []string {
 	return out
 }
 
-// parallelism is how many workers share the server: n when given, else 4,
-// and never more than a fifth of the declared passive range (each worker
-// holds a few sessions; pure-ftpd admits half the range per user).
+// parallelism is how many workers share the server: n when given; else 4
+// for the embedded server (an in-process Go server, verdicts proven equal
+// to a one-process run), and 1 for a server given by address. A real
+// server may not take several checks at once the way one process drives
+// it: seen here, twisted's single-threaded accept loop left control
+// connections unanswered (connect timeouts), and pure-ftpd's PASV-005
+// verdict changed with the order the port range area runs in. Never more
+// than a fifth of the declared passive range: each worker holds a few
+// sessions, and pure-ftpd admits half the range per user.
 func parallelism(n int, cfg target.Config) int {
 	if n > 0 {
 		return n
+	}
+	if !cfg.Embedded() {
+		return 1
 	}
 	n = 4
 	if r, ok := cfg.PasvPorts(); ok && r.Size()/5 < n {
@@ -257,10 +266,17 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
-	defer stop()
+	if !w.listOnly(cmd) {
+		stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(os.Interrupt) })
+		defer stop()
+	}
 	_ = cmd.Wait() // its verdicts, not its exit status, say how it went
 	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
+	if err != nil && ctx.Err() != nil && !w.listOnly(cmd) {
+		// the signal came before the worker's own handler was set up:
+		// list its checks as not run
+		return w.one(ctx, exe, s)
+	}
 	if err != nil {
 		tail, _ := os.ReadFile(out.Name())
 		return nil, fmt.Errorf("worker %s wrote no report (%v); its output:\n%s", s, cmd.ProcessState, lastLines(string(tail), 20))
@@ -271,6 +287,16 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	}
 	w.finished(s, out.Name(), rs)
 	return rs, nil
+}
+
+// listOnly reports whether cmd was a worker told not to run its checks.
+func (w *workers) listOnly(cmd *exec.Cmd) bool {
+	for _, kv := range cmd.Env {
+		if strings.HasPrefix(kv, framework.NotRunEnv+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // notRun is why a share starting now must not run its checks: the server
