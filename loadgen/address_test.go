@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/loadgen/fakeftp"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // A server that advertises another host in PASV must not turn the
@@ -32,7 +33,7 @@ func TestStrictAddressNeverDialsAnotherHost(t *testing.T) {
 			}
 			defer s.Close()
 			opts := append([]Option{WithList(true), WithSessions(1), WithCount(10), WithDuration(10 * time.Second), WithTimeout(time.Second)}, c.opts...)
-			a := NewAttacker(Target{Addr: s.Addr(), User: "u", Password: "p"}, opts...)
+			a := NewAttacker(target.Config{Addr: s.Addr(), User: "u", Password: "p"}, opts...)
 			ctx := context.Background()
 			if err := a.Prepare(ctx, Churn); err != nil {
 				t.Fatal(err)

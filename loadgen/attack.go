@@ -3,7 +3,6 @@ package loadgen
 import (
 	"context"
 	"fmt"
-	"github.com/ftpharness/ftpharness/target"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -12,15 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ftpharness/ftpharness/target"
+
 	"golang.org/x/sync/errgroup"
 )
-
-// Target is the server under load.
-type Target struct {
-	Addr     string // host:port
-	User     string
-	Password string
-}
 
 // Scenarios.
 const (
@@ -112,39 +106,6 @@ func (m Mix) pick(r *rand.Rand) string {
 		n -= e.Weight
 	}
 	return m[len(m)-1].Op
-}
-
-// PortRange is an inclusive port range; zero means undeclared.
-type PortRange struct{ Lo, Hi int }
-
-// Set reports whether the range was declared.
-func (p PortRange) Set() bool { return p.Lo > 0 && p.Hi >= p.Lo }
-
-// Size is the number of ports.
-func (p PortRange) Size() int {
-	if !p.Set() {
-		return 0
-	}
-	return p.Hi - p.Lo + 1
-}
-
-// Contains reports whether port is in the range (true when undeclared).
-func (p PortRange) Contains(port int) bool { return !p.Set() || (port >= p.Lo && port <= p.Hi) }
-
-func (p PortRange) String() string {
-	if !p.Set() {
-		return ""
-	}
-	return fmt.Sprintf("%d-%d", p.Lo, p.Hi)
-}
-
-// ParsePortRange reads "lo-hi" by the one range syntax (target.ParseRange).
-func ParsePortRange(s string) (PortRange, error) {
-	r, err := target.ParseRange(s)
-	if err != nil {
-		return PortRange{}, fmt.Errorf("bad port range: %w", err)
-	}
-	return PortRange{r.Lo, r.Hi}, nil
 }
 
 // ParseSources reads "127.0.0.2-127.0.0.9" or a comma list of addresses
@@ -241,7 +202,7 @@ func WithEPSV(on bool) Option { return func(a *Attacker) { a.epsv = on } }
 
 // WithPasvRange declares the server's passive range (out-of-range checks,
 // exhaust's capacity).
-func WithPasvRange(r PortRange) Option { return func(a *Attacker) { a.pasvRange = r } }
+func WithPasvRange(r target.Range) Option { return func(a *Attacker) { a.pasvRange = r } }
 
 // WithPasvAddress sets the address PASV replies should advertise (default:
 // the control connection's peer).
@@ -299,7 +260,7 @@ func WithClock(c Clock) Option { return func(a *Attacker) { a.clock = c } }
 
 // Attacker runs scenarios against one target.
 type Attacker struct {
-	target   Target
+	target   target.Config
 	sessions int
 	rate     float64
 	duration time.Duration
@@ -324,7 +285,7 @@ type Attacker struct {
 	seeded bool
 	err    error // a configuration that cannot run (a shard share)
 
-	pasvRange PortRange
+	pasvRange target.Range
 
 	hardCtx  context.Context
 	hardStop context.CancelFunc
@@ -339,7 +300,7 @@ type Attacker struct {
 }
 
 // NewAttacker returns an Attacker for t with opts applied over the defaults.
-func NewAttacker(t Target, opts ...Option) *Attacker {
+func NewAttacker(t target.Config, opts ...Option) *Attacker {
 	a := &Attacker{target: t, clock: realClock{}}
 	for _, o := range opts {
 		o(a)

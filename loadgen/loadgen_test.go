@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // fakeClock is virtual time: Sleep advances it instead of waiting.
@@ -76,7 +77,7 @@ func (d *fakeDriver) do(ctx context.Context, op string) *Result {
 }
 
 func fakeAttacker(clock Clock, service func(int64) time.Duration, opts ...Option) *Attacker {
-	a := NewAttacker(Target{Addr: "fake"}, append([]Option{WithClock(clock)}, opts...)...)
+	a := NewAttacker(target.Config{Addr: "fake"}, append([]Option{WithClock(clock)}, opts...)...)
 	var n atomic.Int64
 	a.newDriver = func(a *Attacker, idx int) driver {
 		return &fakeDriver{clock: clock, n: &n, service: service}
@@ -466,7 +467,7 @@ func TestParsers(t *testing.T) {
 	if _, err := ParseSources("127.0.0.9-127.0.0.2"); err == nil {
 		t.Error("reversed range accepted")
 	}
-	if pr, err := ParsePortRange("30000-30009"); err != nil || pr.Size() != 10 || !pr.Contains(30009) || pr.Contains(30010) {
+	if pr, err := target.ParseRange("30000-30009"); err != nil || pr.Size() != 10 || !pr.Contains(30009) || pr.Contains(30010) {
 		t.Errorf("range %v %v", pr, err)
 	}
 	for s, want := range map[string]int64{"100": 100, "4KiB": 4096, "10MB": 10e6, "1GiB": 1 << 30, "1.5K": 1536} {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // synthetic results of one run split over 4 shards: result i belongs to
@@ -401,7 +403,7 @@ func TestShardFromEnv(t *testing.T) {
 // The attacker takes its shard's share of the totals.
 func TestAttackerShard(t *testing.T) {
 	ips, _ := ParseSources("127.0.0.2-127.0.0.9")
-	a := NewAttacker(Target{Addr: "127.0.0.1:21"}, WithSessions(10), WithCount(1003), WithRate(1001), WithSources(ips), WithSeed(7), WithShard(Shard{1, 4}))
+	a := NewAttacker(target.Config{Addr: "127.0.0.1:21"}, WithSessions(10), WithCount(1003), WithRate(1001), WithSources(ips), WithSeed(7), WithShard(Shard{1, 4}))
 	if a.Err() != nil {
 		t.Fatal(a.Err())
 	}
@@ -410,12 +412,12 @@ func TestAttackerShard(t *testing.T) {
 		t.Errorf("shard settings %+v", s)
 	}
 	// exhaust's default count is the run's, split
-	a = NewAttacker(Target{Addr: "127.0.0.1:21"}, WithPasvRange(PortRange{31000, 31009}), WithShard(Shard{3, 4}))
+	a = NewAttacker(target.Config{Addr: "127.0.0.1:21"}, WithPasvRange(target.Range{Lo: 31000, Hi: 31009}), WithShard(Shard{3, 4}))
 	if got := a.Settings(Exhaust).Count; got != 5 { // 20 over 4
 		t.Errorf("exhaust shard count %d, want 5", got)
 	}
 	for _, o := range []Option{WithSessions(3), WithCount(2)} {
-		a = NewAttacker(Target{Addr: "127.0.0.1:21"}, WithSessions(8), o, WithShard(Shard{0, 4}))
+		a = NewAttacker(target.Config{Addr: "127.0.0.1:21"}, WithSessions(8), o, WithShard(Shard{0, 4}))
 		if a.Err() == nil {
 			t.Error("an impossible share was accepted")
 		}

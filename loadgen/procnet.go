@@ -5,13 +5,15 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // listeningIn counts the TCP sockets of this machine listening on a port of
 // r (from /proc/net/tcp and tcp6), so exhaust can tell a capacity below the
 // declared range apart from ports some other process already holds. -1 if
 // it cannot tell.
-func listeningIn(r PortRange) int {
+func listeningIn(r target.Range) int {
 	if !r.Set() {
 		return -1
 	}

@@ -8,9 +8,10 @@ import (
 
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/sink"
+	"github.com/ftpharness/ftpharness/target"
 )
 
-func startFSL(t *testing.T, rangeSize int) (Target, PortRange) {
+func startFSL(t *testing.T, rangeSize int) (target.Config, target.Range) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -20,21 +21,21 @@ func startFSL(t *testing.T, rangeSize int) (Target, PortRange) {
 	}
 	t.Cleanup(func() { run.Stop() })
 	tg := run.Target()
-	pr, err := ParsePortRange(tg.PasvRange)
+	pr, err := target.ParseRange(tg.PasvRange)
 	if err != nil {
 		t.Fatalf("range %q: %v", tg.PasvRange, err)
 	}
-	return Target{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
+	return target.Config{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
 }
 
-func startSink(t testing.TB, opts sink.Options) (*sink.Server, Target) {
+func startSink(t testing.TB, opts sink.Options) (*sink.Server, target.Config) {
 	t.Helper()
 	s, err := sink.Start(opts)
 	if err != nil {
 		t.Fatalf("sink: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, Target{Addr: s.Addr(), User: "u", Password: "p"}
+	return s, target.Config{Addr: s.Addr(), User: "u", Password: "p"}
 }
 
 func collect(t testing.TB, a *Attacker, ctx context.Context, scenario string) (*Metrics, []*Result) {
@@ -98,16 +99,16 @@ func TestExhaustSink(t *testing.T) {
 }
 
 // startFSLRangeOnly reserves a free passive block via a stopped ftpserverlib.
-func startFSLRangeOnly(t *testing.T, n int) (Target, PortRange) {
+func startFSLRangeOnly(t *testing.T, n int) (target.Config, target.Range) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: n})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, _ := ParsePortRange(run.Target().PasvRange)
+	pr, _ := target.ParseRange(run.Target().PasvRange)
 	run.Stop()
-	return Target{}, pr
+	return target.Config{}, pr
 }
 
 func TestChurnSink(t *testing.T) {
@@ -135,7 +136,7 @@ func TestChurnSink(t *testing.T) {
 }
 
 // freeRange finds n consecutive free ports below the ephemeral range.
-func freeRange(t testing.TB, n int) (Target, PortRange) {
+func freeRange(t testing.TB, n int) (target.Config, target.Range) {
 	t.Helper()
 	for lo := 20000; lo+n < 32000; lo += n {
 		ok := true
@@ -148,11 +149,11 @@ func freeRange(t testing.TB, n int) (Target, PortRange) {
 			ln.Close()
 		}
 		if ok {
-			return Target{}, PortRange{lo, lo + n - 1}
+			return target.Config{}, target.Range{Lo: lo, Hi: lo + n - 1}
 		}
 	}
 	t.Fatal("no free port block")
-	return Target{}, PortRange{}
+	return target.Config{}, target.Range{}
 }
 
 func TestSourcesSpreadAndBindData(t *testing.T) {

@@ -99,16 +99,30 @@ func (c Config) Has(f string) bool {
 	return false
 }
 
-// Range is an inclusive port range.
+// Range is an inclusive port range; the zero Range is "none declared".
 type Range struct{ Lo, Hi int }
 
-// Size is the number of ports in r.
-func (r Range) Size() int { return r.Hi - r.Lo + 1 }
+// Set reports whether the range was declared.
+func (r Range) Set() bool { return r.Lo > 0 && r.Hi >= r.Lo }
 
-// Contains reports lo <= p <= hi.
-func (r Range) Contains(p int) bool { return p >= r.Lo && p <= r.Hi }
+// Size is the number of ports in r (0 when none is declared).
+func (r Range) Size() int {
+	if !r.Set() {
+		return 0
+	}
+	return r.Hi - r.Lo + 1
+}
 
-func (r Range) String() string { return fmt.Sprintf("%d-%d", r.Lo, r.Hi) }
+// Contains reports lo <= p <= hi; every port is inside an undeclared range.
+func (r Range) Contains(p int) bool { return !r.Set() || (p >= r.Lo && p <= r.Hi) }
+
+// String is "lo-hi", or "" when none is declared.
+func (r Range) String() string {
+	if !r.Set() {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+}
 
 // ParseRange reads "lo-hi" (or a single port).
 func ParseRange(s string) (Range, error) {

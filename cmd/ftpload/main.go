@@ -294,7 +294,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 // parseTarget reads --target. Without a scheme it refuses rather than
 // guess: "host:port" would log in anonymously, "user:pass@host" would not
 // parse as the user meant.
-func parseTarget(s string) (loadgen.Target, error) {
+func parseTarget(s string) (target.Config, error) {
 	bad := func(why string) error {
 		shown := loadgen.RedactURLs(s)
 		if !strings.Contains(s, "://") { // user:pass@host: hidden as a URL would be
@@ -304,9 +304,9 @@ func parseTarget(s string) (loadgen.Target, error) {
 	}
 	u, err := target.ParseURL(s)
 	if err != nil {
-		return loadgen.Target{}, bad(err.Error())
+		return target.Config{}, bad(err.Error())
 	}
-	t := loadgen.Target{Addr: u.Addr, User: "anonymous", Password: "ftpload@"}
+	t := target.Config{Addr: u.Addr, User: "anonymous", Password: "ftpload@"}
 	if u.HasUser {
 		t.User = u.User
 		if u.HasPassword {
@@ -328,9 +328,9 @@ func parseRate(s string) (float64, error) {
 // plan is a run settled from its flags, before any network work.
 type plan struct {
 	opts            []loadgen.Option
-	pr              loadgen.PortRange
+	pr              target.Range
 	thresholds      []loadgen.Threshold
-	tgt             loadgen.Target
+	tgt             target.Config
 	shard           loadgen.Shard
 	jsonOut, csvOut string
 }
@@ -394,10 +394,10 @@ func checkWritable(path string) error {
 // touching the network.
 func settle(scenario string, cfg *config) (*plan, error) {
 	var opts []loadgen.Option
-	var pr loadgen.PortRange
+	var pr target.Range
 	if cfg.pasvRange != "" {
 		var err error
-		if pr, err = loadgen.ParsePortRange(cfg.pasvRange); err != nil {
+		if pr, err = target.ParseRange(cfg.pasvRange); err != nil {
 			return nil, fail(exitUsage, "--pasv-range: %v", err)
 		}
 	}
@@ -466,7 +466,7 @@ func settle(scenario string, cfg *config) (*plan, error) {
 	if err != nil {
 		return nil, fail(exitUsage, "%v", err)
 	}
-	var tgt loadgen.Target
+	var tgt target.Config
 	if cfg.target == "" && !knownServer(cfg.server) {
 		return nil, fail(exitUsage, "--server %q: unknown (known: embedded, sink, %s)", cfg.server, strings.Join(servers.Names(), ", "))
 	}
@@ -495,7 +495,7 @@ func settle(scenario string, cfg *config) (*plan, error) {
 	csvOut := shardPath(cfg.csvOut, shard)
 	if shard.Set() {
 		// the shares must be possible before any server is touched
-		if err := loadgen.NewAttacker(loadgen.Target{}, opts...).Err(); err != nil {
+		if err := loadgen.NewAttacker(target.Config{}, opts...).Err(); err != nil {
 			return nil, fail(exitUsage, "%v", err)
 		}
 	}
@@ -687,28 +687,28 @@ func writeTo(path string, stdout io.Writer, r loadgen.Reporter) error {
 }
 
 // startServer starts a local server for a run without --target.
-func startServer(name string, pr loadgen.PortRange, stderr io.Writer) (loadgen.Target, loadgen.PortRange, func(), error) {
+func startServer(name string, pr target.Range, stderr io.Writer) (target.Config, target.Range, func(), error) {
 	if name == "sink" {
 		opts := sink.Options{PasvMin: pr.Lo, PasvMax: pr.Hi}
 		s, err := sink.Start(opts)
 		if err != nil {
-			return loadgen.Target{}, pr, nil, err
+			return target.Config{}, pr, nil, err
 		}
-		return loadgen.Target{Addr: s.Addr(), User: "ftpload", Password: "ftpload"}, pr, func() { s.Close() }, nil
+		return target.Config{Addr: s.Addr(), User: "ftpload", Password: "ftpload"}, pr, func() { s.Close() }, nil
 	}
 	spec := servers.Spec{PasvMin: pr.Lo, PasvMax: pr.Hi}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	run, err := servers.Start(ctx, name, spec)
 	if err != nil {
-		return loadgen.Target{}, pr, nil, err
+		return target.Config{}, pr, nil, err
 	}
 	t := run.Target()
-	if got, err := loadgen.ParsePortRange(t.PasvRange); err == nil {
+	if got, err := target.ParseRange(t.PasvRange); err == nil {
 		pr = got
 	}
 	fmt.Fprintf(stderr, "ftpload: started %s on %s, passive range %s\n", run.Name(), t.Addr, pr)
-	return loadgen.Target{Addr: t.Addr, User: t.User, Password: t.Password}, pr, func() { run.Stop() }, nil
+	return target.Config{Addr: t.Addr, User: t.User, Password: t.Password}, pr, func() { run.Stop() }, nil
 }
 
 func isTTY(w io.Writer) bool {
@@ -769,9 +769,9 @@ func serveSink(args []string, stderr io.Writer) error {
 	if ip := net.ParseIP(host); err != nil || perr != nil || n < 0 || n > 65535 || ip == nil || !ip.IsLoopback() {
 		return fail(exitUsage, "sink: --addr %q: want a loopback host:port", *addr)
 	}
-	var pr loadgen.PortRange
+	var pr target.Range
 	if *pasv != "" {
-		if pr, err = loadgen.ParsePortRange(*pasv); err != nil {
+		if pr, err = target.ParseRange(*pasv); err != nil {
 			return fail(exitUsage, "sink: %v", err)
 		}
 	}

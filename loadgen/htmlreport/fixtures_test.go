@@ -8,12 +8,13 @@ import (
 	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/sink"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // The reports the page is tested on: real runs against in-process
 // servers, and reports built from results, as loadgen's tests build them.
 
-func startFSL(t *testing.T, rangeSize int) (loadgen.Target, loadgen.PortRange) {
+func startFSL(t *testing.T, rangeSize int) (target.Config, target.Range) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -23,21 +24,21 @@ func startFSL(t *testing.T, rangeSize int) (loadgen.Target, loadgen.PortRange) {
 	}
 	t.Cleanup(func() { run.Stop() })
 	tg := run.Target()
-	pr, err := loadgen.ParsePortRange(tg.PasvRange)
+	pr, err := target.ParseRange(tg.PasvRange)
 	if err != nil {
 		t.Fatalf("range %q: %v", tg.PasvRange, err)
 	}
-	return loadgen.Target{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
+	return target.Config{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
 }
 
-func startSink(t testing.TB, opts sink.Options) loadgen.Target {
+func startSink(t testing.TB, opts sink.Options) target.Config {
 	t.Helper()
 	s, err := sink.Start(opts)
 	if err != nil {
 		t.Fatalf("sink: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return loadgen.Target{Addr: s.Addr(), User: "u", Password: "p"}
+	return target.Config{Addr: s.Addr(), User: "u", Password: "p"}
 }
 
 // runReport runs a scenario and returns its report as ftpload report reads it.

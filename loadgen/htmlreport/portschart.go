@@ -9,6 +9,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/loadgen/charts"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 func portsCaption(r Run) string {
@@ -17,7 +18,7 @@ func portsCaption(r Run) string {
 		return r.Name + ": no passive port advertised"
 	}
 	s := fmt.Sprintf("%s: %s advertised, %s distinct, %d–%d", r.Name, num(float64(ps.Seen)), num(float64(ps.Distinct)), ps.Min, ps.Max)
-	if pr, err := loadgen.ParsePortRange(ps.Range); err == nil && len(ps.Counts) > 0 {
+	if pr, err := target.ParseRange(ps.Range); err == nil && len(ps.Counts) > 0 {
 		s += fmt.Sprintf("; declared %s (%d ports)", ps.Range, pr.Size())
 		if ps.OutOfRange > 0 {
 			s += fmt.Sprintf("; %s outside the range", plural(int(ps.OutOfRange), "advertisement"))
@@ -105,12 +106,12 @@ func portsChart(runs []Run) *charts.Chart {
 type portBars struct {
 	c            *charts.Chart
 	runs         []Run
-	ranges       []loadgen.PortRange // the distinct declared ranges
-	lo, hi       int                 // the ports declared and drawn (edge slots included)
-	winLo, winHi int                 // ports shown at their place: winLo..winHi
-	w            float64             // bar width: the runs share each port's unit
-	edges        map[int]*portEdge   // the folded ports of every run, by edge slot
-	redNamed     bool                // the red bars have their legend entry
+	ranges       []target.Range    // the distinct declared ranges
+	lo, hi       int               // the ports declared and drawn (edge slots included)
+	winLo, winHi int               // ports shown at their place: winLo..winHi
+	w            float64           // bar width: the runs share each port's unit
+	edges        map[int]*portEdge // the folded ports of every run, by edge slot
+	redNamed     bool              // the red bars have their legend entry
 }
 
 // portEdge is the ports of every run folded into one edge slot.
@@ -158,7 +159,7 @@ func (pb *portBars) declare() {
 	seenRange := map[string]bool{}
 	for _, r := range pb.runs {
 		ps := r.Report.Ports
-		if pr, err := loadgen.ParsePortRange(ps.Range); err == nil && pr.Set() {
+		if pr, err := target.ParseRange(ps.Range); err == nil && pr.Set() {
 			pb.lo, pb.hi = min(pb.lo, pr.Lo), max(pb.hi, pr.Hi)
 			if !seenRange[ps.Range] {
 				seenRange[ps.Range] = true
@@ -190,7 +191,7 @@ func (pb *portBars) addRun(i int, r Run) {
 // place turns run i's ports in the window into bars at their place, in or
 // out of its declared range, and folds the ports below and above it.
 func (pb *portBars) place(i int, ps loadgen.PortStats) (in, out []charts.Point, below, above portFold) {
-	pr, err := loadgen.ParsePortRange(ps.Range)
+	pr, err := target.ParseRange(ps.Range)
 	hasRange := err == nil && pr.Set()
 	ports := make([]int, 0, len(ps.Counts))
 	for p := range ps.Counts {
@@ -308,7 +309,7 @@ func portsSpanChart(runs []Run) *charts.Chart {
 			continue
 		}
 		lo, hi = min(lo, ps.Min), max(hi, ps.Max)
-		pr, err := loadgen.ParsePortRange(ps.Range)
+		pr, err := target.ParseRange(ps.Range)
 		if err != nil {
 			in = append(in, charts.Point{X: float64(ps.Min), Y: y}, charts.Point{X: float64(ps.Max) + 1, Y: y})
 			continue
