@@ -18,6 +18,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 
@@ -84,16 +85,7 @@ func run() int {
 	}
 	switch {
 	case *listChecks:
-		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tSEVERITY\tSTAR\tRFC\tTITLE")
-		for _, c := range catalog.All() {
-			star := ""
-			if c.Star {
-				star = "★"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, star, c.Cite(), c.Title)
-		}
-		w.Flush()
+		writeChecks(os.Stdout)
 		return 0
 	case *listLabels:
 		writeLabels(os.Stdout)
@@ -129,20 +121,14 @@ func run() int {
 			return exitUnreachable
 		}
 	}
-	var tt t
 	opts := suites.Options{ReportDir: *reportDir, Verbose: verbose, HideGinkgo: !ginkgoStream, Quiet: worker}
 	if terminal && !ginkgoStream && !worker {
 		opts.Progress = os.Stdout
 	}
-	var run report.Run
-	if n := parallelism(*parallel, cfg); n > 1 && !worker {
-		run, err = runParallel(cfg, args, n, opts)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-			return exitUsage
-		}
-	} else {
-		run = suites.RunWith(&tt, &cfg, opts)
+	run, ginkgoFailed, err := runSuites(cfg, args, parallelism(*parallel, cfg), worker, opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+		return exitUsage
 	}
 	if code, done := cutShort(run); done {
 		return code
@@ -156,10 +142,36 @@ func run() int {
 		}
 		return checkExpect(os.Stdout, run, *expect, focused)
 	}
-	if run.Failed() || tt.failed {
+	if run.Failed() || ginkgoFailed {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// runSuites runs the checks: in this process, or spread over n worker
+// processes (a worker runs its share here).
+func runSuites(cfg target.Config, args []string, n int, worker bool, opts suites.Options) (report.Run, bool, error) {
+	if n > 1 && !worker {
+		run, err := runParallel(cfg, args, n, opts)
+		return run, false, err
+	}
+	var tt t
+	run := suites.RunWith(&tt, &cfg, opts)
+	return run, tt.failed, nil
+}
+
+// writeChecks prints the catalog: ID, severity, star, RFC, title.
+func writeChecks(out io.Writer) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tSEVERITY\tSTAR\tRFC\tTITLE")
+	for _, c := range catalog.All() {
+		star := ""
+		if c.Star {
+			star = "★"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, star, c.Cite(), c.Title)
+	}
+	w.Flush()
 }
 
 // cutShort is the exit status of a run that did not judge the server:
