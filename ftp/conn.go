@@ -135,6 +135,9 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 // when that fails).
 func NewConn(ctx context.Context, nc net.Conn, opts ...Option) (*Conn, error) {
 	o := newOptions(opts)
+	if o.noGreet {
+		return newConn(ctx, nc, o)
+	}
 	ctx, cancel := withDefaultDeadline(ctx, o.timeout)
 	defer cancel()
 	return newConn(ctx, nc, o)

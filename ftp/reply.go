@@ -182,7 +182,8 @@ func (rr *ReplyReader) readLine(raw []byte) ([]byte, int, error) {
 func (rr *ReplyReader) ReadReply() (Reply, error) {
 	var r Reply
 	var raw []byte
-	var lines []int // end offsets of the text of each line in raw
+	var endsBuf [8]int
+	lines := endsBuf[:0] // end offsets of the text of each line in raw
 	first := true
 	code := ""
 	var err error

@@ -88,6 +88,9 @@ func (c *ctrl) readCtx(ctx context.Context) (ftp.Reply, error) {
 // bare is err without ftp.Conn's *OpError wrapping (which carries no
 // transcript here): the network error itself, as reports show it.
 func bare(err error) error {
+	if err == nil {
+		return nil
+	}
 	var oe *ftp.OpError
 	if errors.As(err, &oe) && oe.Reply == nil {
 		return oe.Err
