@@ -23,31 +23,33 @@ type Conn struct {
 	wbuf     []byte
 	tr       *Transcript
 	opts     options
-	greeting Reply
+	greeting *Reply // read by Dial (nil: WithoutGreeting)
 
 	mu       sync.Mutex // guards problems and pair
 	problems []Reply
 	unframed [][]byte // lines that could not start a reply (Unframed)
-	pair     pairing
+	pair     *pairing // with reply pairing only
 	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
 }
 
+// options; the flags are kept together (a Conn carries its options, and
+// a load generator holds thousands of Conns).
 type options struct {
 	timeout   time.Duration
 	localIP   net.IP
-	strict    bool
 	tr        *Transcript
-	noGreet   bool
 	dialer    func(ctx context.Context, network, addr string) (net.Conn, error)
 	extraNote string
-	pairing   bool
 	pairGrace time.Duration
-	noTr      bool // WithoutTranscript
-	noProbs   bool // WithoutProblemLog
 	bufSize   int
 	maxLine   int
 	maxReply  int
-	noKeep    bool
+	strict    bool
+	noGreet   bool
+	pairing   bool
+	noTr      bool // WithoutTranscript
+	noProbs   bool // WithoutProblemLog
+	noKeep    bool // WithoutKeepAlive
 }
 
 // Option configures Dial.
@@ -148,6 +150,7 @@ func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
 	c.rr = NewReplyReader(nc, o.bufSize)
 	c.rr.SetLimits(o.maxLine, o.maxReply)
 	if o.pairing {
+		c.pair = &pairing{}
 		c.pair.owe("greeting")
 	}
 	if o.noGreet {
@@ -163,7 +166,7 @@ func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
 		case r.Code == 120:
 			continue
 		case r.Code == 220:
-			c.greeting = r
+			c.greeting = &r
 			return c, nil
 		case r.Code == 421:
 			nc.Close()
@@ -244,7 +247,12 @@ func (c *Conn) arm(ctx context.Context) func() {
 }
 
 // Greeting is the 220 reply read by Dial.
-func (c *Conn) Greeting() Reply { return c.greeting }
+func (c *Conn) Greeting() Reply {
+	if c.greeting == nil {
+		return Reply{}
+	}
+	return *c.greeting
+}
 
 // Transcript is the session's record.
 func (c *Conn) Transcript() *Transcript { return c.tr }
@@ -258,6 +266,10 @@ func (c *Conn) RemoteIP() net.IP { return c.nc.RemoteAddr().(*net.TCPAddr).IP }
 
 // LocalIP is the control connection's local address.
 func (c *Conn) LocalIP() net.IP { return c.nc.LocalAddr().(*net.TCPAddr).IP }
+
+// SetTimeout changes the default per-operation timeout (not while an
+// operation runs).
+func (c *Conn) SetTimeout(d time.Duration) { c.opts.timeout = d }
 
 // Timeout is the default per-operation timeout.
 func (c *Conn) Timeout() time.Duration { return c.opts.timeout }

@@ -327,13 +327,10 @@ func (rp *exhaustRamp) checkHeld() {
 
 // noopAlive sends NOOP and reports whether the session answered 2xx.
 func noopAlive(c *ctrl, timeout time.Duration) (bool, string) {
-	ctx, cancel := context.WithTimeout(bg, timeout)
-	defer cancel()
-	var r ftp.Reply
-	err := bare(c.c.SendLine(ctx, "NOOP"))
-	if err == nil {
-		r, err = c.readCtx(ctx)
-	}
+	old := c.c.Timeout()
+	c.c.SetTimeout(timeout)
+	defer c.c.SetTimeout(old)
+	r, err := c.cmd("NOOP")
 	if err != nil {
 		if len(r.Raw) > 0 {
 			return false, replyLine(r)

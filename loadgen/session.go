@@ -133,7 +133,7 @@ func (d *ftpDriver) checkEndpoint(ep ftp.Endpoint, r *Result) {
 	if !a.epsv && ep.IP != nil {
 		want := a.pasvAddr
 		if want == nil {
-			want = d.c.remote
+			want = d.c.remote()
 		}
 		r.AddrMismatch = !ep.IP.Equal(want)
 	}

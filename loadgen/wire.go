@@ -31,9 +31,8 @@ var loadOpts = []ftp.Option{ftp.WithoutGreeting(), ftp.WithoutTranscript(), ftp.
 
 // ctrl is a control connection.
 type ctrl struct {
-	c      *ftp.Conn
-	remote net.IP
-	stop   func() bool
+	c    *ftp.Conn
+	stop func() bool
 }
 
 // dialCtrl connects from local (nil: any) to addr. The greeting is not read.
@@ -51,9 +50,6 @@ func dialCtrl(ctx context.Context, hard context.Context, addr string, local net.
 func newCtrl(nc net.Conn, hard context.Context, timeout time.Duration) *ctrl {
 	fc, _ := ftp.NewConn(bg, nc, append(loadOpts[:len(loadOpts):len(loadOpts)], ftp.WithTimeout(timeout))...)
 	c := &ctrl{c: fc}
-	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		c.remote = ta.IP
-	}
 	if hard != nil {
 		c.stop = context.AfterFunc(hard, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	}
@@ -74,10 +70,8 @@ func (c *ctrl) close() {
 func (c *ctrl) send(line string) error { return bare(c.c.SendLine(bg, line)) }
 
 // read reads one complete reply (RFC 959 §4.2, framed by ftp.ReplyReader).
-func (c *ctrl) read() (ftp.Reply, error) { return c.readCtx(bg) }
-
-func (c *ctrl) readCtx(ctx context.Context) (ftp.Reply, error) {
-	r, err := c.c.ReadReply(ctx)
+func (c *ctrl) read() (ftp.Reply, error) {
+	r, err := c.c.ReadReply(bg)
 	if err == nil && (r.Code < 100 || r.Code > 599) {
 		// framed, but not a code a client can act on
 		return r, &ftp.ProtocolError{Kind: "bad-code", Msg: "reply code " + strconv.Itoa(r.Code) + " outside 100-599", Raw: r.Raw}
@@ -181,13 +175,21 @@ func (c *ctrl) passive(epsv bool) (ftp.Endpoint, ftp.Reply, error) {
 		if err != nil {
 			return ftp.Endpoint{}, r, &ftp.ProtocolError{Kind: "bad-229", Msg: err.Error(), Raw: r.Raw}
 		}
-		return ftp.Endpoint{IP: c.remote, Port: p}, r, nil
+		return ftp.Endpoint{IP: c.remote(), Port: p}, r, nil
 	}
 	ep, err := ftp.ParsePASV(r.Text())
 	if err != nil {
 		return ftp.Endpoint{}, r, &ftp.ProtocolError{Kind: "bad-227", Msg: err.Error(), Raw: r.Raw}
 	}
 	return ep, r, nil
+}
+
+// remote is the control connection's peer address.
+func (c *ctrl) remote() net.IP {
+	if ta, ok := c.c.NetConn().RemoteAddr().(*net.TCPAddr); ok {
+		return ta.IP
+	}
+	return nil
 }
 
 // dataAddr is where a data connection to ep goes: by default the control
@@ -199,11 +201,11 @@ func (c *ctrl) passive(epsv bool) (ftp.Endpoint, ftp.Reply, error) {
 // only when the user allowed it (remote); otherwise the cycle fails as
 // address-mismatch and nothing is dialled.
 func (c *ctrl) dataAddr(ep ftp.Endpoint, strict, remote bool) (string, error) {
-	ip := c.remote
-	if strict && ep.IP != nil && !ep.IP.Equal(c.remote) {
+	ip := c.remote()
+	if strict && ep.IP != nil && !ep.IP.Equal(ip) {
 		if !remote {
 			return "", classError{ClassAddrMismatch, "data address " + ep.IP.String() + " advertised, not the control peer " +
-				c.remote.String() + ": not dialled (--allow-remote-data dials it)"}
+				ip.String() + ": not dialled (--allow-remote-data dials it)"}
 		}
 		ip = ep.IP
 	}
