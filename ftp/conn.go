@@ -27,8 +27,8 @@ type Conn struct {
 
 	mu       sync.Mutex // guards problems and pair
 	problems []Reply
-	unframed [][]byte // lines that could not start a reply (Unframed)
-	pair     *pairing // with reply pairing only
+	unframed [][]byte   // lines that could not start a reply (Unframed)
+	pair     *pairing   // with reply pairing only
 	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
 }
 
