@@ -18,12 +18,12 @@ var DefaultTimeout = 10 * time.Second
 // Conn is a control connection.
 type Conn struct {
 	nc       net.Conn
-	rr       *ReplyReader
+	rr       ReplyReader
 	wmu      sync.Mutex // guards wbuf
 	wbuf     []byte
 	tr       *Transcript
-	opts     options
-	greeting *Reply // read by Dial (nil: WithoutGreeting)
+	opts     connOpts // what the Conn needs of its options after Dial
+	greeting *Reply   // read by Dial (nil: WithoutGreeting)
 
 	mu       sync.Mutex // guards problems and pair
 	problems []Reply
@@ -50,6 +50,16 @@ type options struct {
 	noTr      bool // WithoutTranscript
 	noProbs   bool // WithoutProblemLog
 	noKeep    bool // WithoutKeepAlive
+}
+
+// connOpts is the part of the options a Conn consults after Dial (it is
+// kept small: a load generator holds thousands of Conns).
+type connOpts struct {
+	timeout   time.Duration
+	pairGrace time.Duration
+	strict    bool
+	pairing   bool
+	noProbs   bool
 }
 
 // Option configures Dial.
@@ -146,8 +156,8 @@ func NewConn(ctx context.Context, nc net.Conn, opts ...Option) (*Conn, error) {
 }
 
 func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
-	c := &Conn{nc: nc, tr: o.tr, opts: o}
-	c.rr = NewReplyReader(nc, o.bufSize)
+	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs}}
+	c.rr.init(nc, o.bufSize)
 	c.rr.SetLimits(o.maxLine, o.maxReply)
 	if o.pairing {
 		c.pair = &pairing{}

@@ -131,6 +131,12 @@ type ReplyReader struct {
 // that large). Lines and replies are limited to MaxLineLength and
 // MaxReplySize (SetLimits changes them).
 func NewReplyReader(r io.Reader, bufSize int) *ReplyReader {
+	rr := new(ReplyReader)
+	rr.init(r, bufSize)
+	return rr
+}
+
+func (rr *ReplyReader) init(r io.Reader, bufSize int) {
 	if bufSize <= 0 {
 		bufSize = 4096
 	}
@@ -138,7 +144,7 @@ func NewReplyReader(r io.Reader, bufSize int) *ReplyReader {
 	if !ok || br.Size() < bufSize {
 		br = bufio.NewReaderSize(r, bufSize)
 	}
-	return &ReplyReader{br: br, maxLine: MaxLineLength, maxReply: MaxReplySize}
+	*rr = ReplyReader{br: br, maxLine: MaxLineLength, maxReply: MaxReplySize}
 }
 
 // SetLimits bounds one line and one whole reply (values <= 0 keep the
