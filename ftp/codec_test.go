@@ -49,8 +49,8 @@ var realEPSV = []struct {
 // frameLine frames one reply line the way Conn does.
 func frameLine(t *testing.T, line string) Reply {
 	t.Helper()
-	rr := replyReader{br: newTestReader([]byte(line + "\r\n"))}
-	r, err := rr.read()
+	rr := NewReplyReader(newTestReader([]byte(line+"\r\n")), 0)
+	r, err := rr.ReadReply()
 	if err != nil || len(r.Problems) > 0 {
 		t.Fatalf("framing %q: %v %q", line, err, r.Problems)
 	}

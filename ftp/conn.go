@@ -1,7 +1,6 @@
 package ftp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -19,28 +18,48 @@ var DefaultTimeout = 10 * time.Second
 // Conn is a control connection.
 type Conn struct {
 	nc       net.Conn
-	rr       replyReader
+	rr       ReplyReader
+	wmu      sync.Mutex // guards wbuf
+	wbuf     []byte
 	tr       *Transcript
-	opts     options
-	greeting Reply
+	opts     connOpts // what the Conn needs of its options after Dial
+	greeting *Reply   // read by Dial (nil: WithoutGreeting)
 
 	mu       sync.Mutex // guards problems and pair
 	problems []Reply
-	unframed [][]byte // lines that could not start a reply (Unframed)
-	pair     pairing
+	unframed [][]byte   // lines that could not start a reply (Unframed)
+	pair     *pairing   // with reply pairing only
 	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
 }
 
+// options; the flags are kept together (a Conn carries its options, and
+// a load generator holds thousands of Conns).
 type options struct {
 	timeout   time.Duration
 	localIP   net.IP
-	strict    bool
 	tr        *Transcript
-	noGreet   bool
 	dialer    func(ctx context.Context, network, addr string) (net.Conn, error)
 	extraNote string
-	pairing   bool
 	pairGrace time.Duration
+	bufSize   int
+	maxLine   int
+	maxReply  int
+	strict    bool
+	noGreet   bool
+	pairing   bool
+	noTr      bool // WithoutTranscript
+	noProbs   bool // WithoutProblemLog
+	noKeep    bool // WithoutKeepAlive
+}
+
+// connOpts is the part of the options a Conn consults after Dial (it is
+// kept small: a load generator holds thousands of Conns).
+type connOpts struct {
+	timeout   time.Duration
+	pairGrace time.Duration
+	strict    bool
+	pairing   bool
+	noProbs   bool
 }
 
 // Option configures Dial.
@@ -63,31 +82,85 @@ func WithStrictReplies(strict bool) Option { return func(o *options) { o.strict 
 // ReadReply, e.g. to time it or to check SEQ-001 by hand).
 func WithoutGreeting() Option { return func(o *options) { o.noGreet = true } }
 
-// Dial connects to addr and reads the greeting: 220, or 120 followed by 220.
-// A 421 greeting yields an error wrapping ErrRefused.
-func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
+// WithoutTranscript keeps no transcript (a load generator's sessions:
+// the record costs time per line and memory per held session). Errors
+// then carry a nil Transcript.
+func WithoutTranscript() Option { return func(o *options) { o.noTr = true } }
+
+// WithoutProblemLog keeps malformed replies out of Problems (with lenient
+// replies they are returned normally and nothing accumulates).
+func WithoutProblemLog() Option { return func(o *options) { o.noProbs = true } }
+
+// WithReadBuffer sets the size of the control connection's read buffer
+// (default 4096; a load generator holding thousands of sessions uses
+// less).
+func WithReadBuffer(n int) Option { return func(o *options) { o.bufSize = n } }
+
+// WithReplyLimits bounds one reply line and one whole reply (defaults
+// MaxLineLength and MaxReplySize).
+func WithReplyLimits(maxLine, maxReply int) Option {
+	return func(o *options) { o.maxLine, o.maxReply = maxLine, maxReply }
+}
+
+// WithoutKeepAlive makes Dial turn TCP keep-alive off (its setsockopt
+// calls are a measurable part of a short-lived connection).
+func WithoutKeepAlive() Option { return func(o *options) { o.noKeep = true } }
+
+func newOptions(opts []Option) options {
 	o := options{timeout: DefaultTimeout, strict: true}
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.tr == nil {
+	if o.tr == nil && !o.noTr {
 		o.tr = NewTranscript()
 	}
+	return o
+}
+
+// Dial connects to addr and reads the greeting: 220, or 120 followed by 220.
+// A 421 greeting yields an error wrapping ErrRefused.
+func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
+	o := newOptions(opts)
 	ctx, cancel := withDefaultDeadline(ctx, o.timeout)
 	defer cancel()
-	d := net.Dialer{}
-	if o.localIP != nil {
-		d.LocalAddr = &net.TCPAddr{IP: o.localIP}
-	}
 	o.tr.Notef("connect %s", addr)
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	var nc net.Conn
+	var err error
+	if o.noKeep {
+		nc, err = DialTCPNoKeepAlive(ctx, addr, o.localIP)
+	} else {
+		d := net.Dialer{}
+		if o.localIP != nil {
+			d.LocalAddr = &net.TCPAddr{IP: o.localIP}
+		}
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		o.tr.Notef("connect failed: %v", err)
 		return nil, &OpError{Op: "connect", Err: err, Transcript: o.tr}
 	}
-	c := &Conn{nc: nc, tr: o.tr, opts: o}
-	c.rr.br = bufio.NewReaderSize(nc, 4096)
+	return newConn(ctx, nc, o)
+}
+
+// NewConn wraps an already-dialled control connection and, unless
+// WithoutGreeting is given, reads the greeting as Dial does (closing nc
+// when that fails).
+func NewConn(ctx context.Context, nc net.Conn, opts ...Option) (*Conn, error) {
+	o := newOptions(opts)
+	if o.noGreet {
+		return newConn(ctx, nc, o)
+	}
+	ctx, cancel := withDefaultDeadline(ctx, o.timeout)
+	defer cancel()
+	return newConn(ctx, nc, o)
+}
+
+func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
+	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs}}
+	c.rr.init(nc, o.bufSize)
+	c.rr.SetLimits(o.maxLine, o.maxReply)
 	if o.pairing {
+		c.pair = &pairing{}
 		c.pair.owe("greeting")
 	}
 	if o.noGreet {
@@ -103,7 +176,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 		case r.Code == 120:
 			continue
 		case r.Code == 220:
-			c.greeting = r
+			c.greeting = &r
 			return c, nil
 		case r.Code == 421:
 			nc.Close()
@@ -164,6 +237,10 @@ func (c *Conn) arm(ctx context.Context) func() {
 		dl = time.Now().Add(c.opts.timeout)
 	}
 	c.nc.SetDeadline(dl)
+	if ctx.Done() == nil {
+		// never cancelled (context.Background): no watcher to arm
+		return func() {}
+	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(fired)
@@ -180,7 +257,12 @@ func (c *Conn) arm(ctx context.Context) func() {
 }
 
 // Greeting is the 220 reply read by Dial.
-func (c *Conn) Greeting() Reply { return c.greeting }
+func (c *Conn) Greeting() Reply {
+	if c.greeting == nil {
+		return Reply{}
+	}
+	return *c.greeting
+}
 
 // Transcript is the session's record.
 func (c *Conn) Transcript() *Transcript { return c.tr }
@@ -194,6 +276,10 @@ func (c *Conn) RemoteIP() net.IP { return c.nc.RemoteAddr().(*net.TCPAddr).IP }
 
 // LocalIP is the control connection's local address.
 func (c *Conn) LocalIP() net.IP { return c.nc.LocalAddr().(*net.TCPAddr).IP }
+
+// SetTimeout changes the default per-operation timeout (not while an
+// operation runs).
+func (c *Conn) SetTimeout(d time.Duration) { c.opts.timeout = d }
 
 // Timeout is the default per-operation timeout.
 func (c *Conn) Timeout() time.Duration { return c.opts.timeout }
@@ -210,7 +296,11 @@ func (c *Conn) Problems() []Reply {
 // reply is returned as is; read the completion with ReadReply.
 func (c *Conn) Cmd(ctx context.Context, verb string, args ...string) (Reply, error) {
 	line := verb
-	if len(args) > 0 {
+	switch len(args) {
+	case 0:
+	case 1:
+		line += " " + args[0]
+	default:
 		line += " " + strings.Join(args, " ")
 	}
 	if err := c.SendLine(ctx, line); err != nil {
@@ -239,7 +329,14 @@ func (c *Conn) SendLine(ctx context.Context, line string) error {
 		c.noteSent(line)
 	}
 	c.tr.Add(Sent, line)
-	return c.write(ctx, []byte(line+"\r\n"))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf = append(append(c.wbuf[:0], line...), '\r', '\n')
+	err := c.write(ctx, c.wbuf)
+	if cap(c.wbuf) > 512 {
+		c.wbuf = nil // an odd long line: do not keep its buffer
+	}
+	return err
 }
 
 // WriteRaw writes bytes exactly as given (pipelining, split commands,
@@ -281,9 +378,11 @@ func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
 
 func (c *Conn) readReply(ctx context.Context) (Reply, error) {
 	defer c.arm(ctx)()
-	r, err := c.rr.read()
-	for _, l := range r.Lines {
-		c.tr.Add(Received, l)
+	r, err := c.rr.ReadReply()
+	if c.tr != nil {
+		for _, l := range r.Lines {
+			c.tr.Add(Received, l)
+		}
 	}
 	if err != nil {
 		c.tr.Notef("read failed: %v", err)
@@ -291,10 +390,14 @@ func (c *Conn) readReply(ctx context.Context) (Reply, error) {
 		return r, c.wrap("read reply", withCancel(ctx, err))
 	}
 	if len(r.Problems) > 0 {
-		c.tr.Notef("malformed reply: %s", strings.Join(r.Problems, "; "))
-		c.mu.Lock()
-		c.problems = append(c.problems, r)
-		c.mu.Unlock()
+		if c.tr != nil {
+			c.tr.Notef("malformed reply: %s", strings.Join(r.Problems, "; "))
+		}
+		if !c.opts.noProbs {
+			c.mu.Lock()
+			c.problems = append(c.problems, r)
+			c.mu.Unlock()
+		}
 		if c.opts.strict {
 			rc := r
 			return r, &ProtocolError{Kind: "malformed", Msg: strings.Join(r.Problems, "; "), Raw: r.Raw, Reply: &rc, Transcript: c.tr}
@@ -326,7 +429,7 @@ func (c *Conn) noteUnframed(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.unframed) < maxUnframed {
-		c.unframed = append(c.unframed, truncate(pe.Raw, 512))
+		c.unframed = append(c.unframed, bytes.Clone(truncate(pe.Raw, 512)))
 	}
 }
 

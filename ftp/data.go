@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -106,7 +107,18 @@ func (c *Conn) DialData(ctx context.Context, ep Endpoint, opts DataOptions) (net
 // many connections from one source address do not exhaust its ephemeral
 // ports before the destination does.
 func DialTCP(ctx context.Context, addr string, localIP net.IP) (net.Conn, error) {
-	d := net.Dialer{}
+	return dialTCP(ctx, addr, localIP, 0)
+}
+
+// DialTCPNoKeepAlive is DialTCP without TCP keep-alive, whose setsockopt
+// calls are a measurable part of a short-lived connection (a load
+// generator's passive cycle) that never needs it.
+func DialTCPNoKeepAlive(ctx context.Context, addr string, localIP net.IP) (net.Conn, error) {
+	return dialTCP(ctx, addr, localIP, -1)
+}
+
+func dialTCP(ctx context.Context, addr string, localIP net.IP, keepAlive time.Duration) (net.Conn, error) {
+	d := net.Dialer{KeepAlive: keepAlive}
 	if localIP != nil {
 		d.LocalAddr = &net.TCPAddr{IP: localIP}
 		d.Control = func(network, address string, rc syscall.RawConn) error {

@@ -104,13 +104,13 @@ func FuzzReplyReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rr := replyReader{br: newTestReader(data)}
+		rr := NewReplyReader(newTestReader(data), 0)
 		rest := data
 		for n := 0; ; n++ {
 			if n > len(data)+1 {
 				t.Fatalf("more replies (%d) than input bytes", n)
 			}
-			r, err := rr.read()
+			r, err := rr.ReadReply()
 			if err != nil {
 				var pe *ProtocolError
 				if errors.As(err, &pe) {

@@ -125,6 +125,9 @@ func commandName(line string) string {
 func (c *Conn) Unsolicited() []Unsolicited {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pair == nil {
+		return nil
+	}
 	return append([]Unsolicited(nil), c.pair.unsolicited...)
 }
 
@@ -147,7 +150,7 @@ func (c *Conn) noteRaw(b []byte) {
 func (c *Conn) noteRead(r Reply, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := &c.pair
+	p := c.pair
 	var pe *ProtocolError
 	if err != nil && !(errors.As(err, &pe) && pe.Kind == "malformed") {
 		if IsTimeout(err) {

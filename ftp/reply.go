@@ -2,11 +2,9 @@ package ftp
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -77,6 +75,8 @@ type ProtocolError struct {
 	Transcript *Transcript
 }
 
+// Error shows at most 200 bytes of Raw; Raw itself holds every byte read
+// for the reply (bounded by the reader's limits).
 func (e *ProtocolError) Error() string {
 	return fmt.Sprintf("ftp protocol error (%s): %s; raw %q", e.Kind, e.Msg, truncate(e.Raw, 200))
 }
@@ -109,72 +109,128 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
-// replyReader frames replies from a byte stream.
-type replyReader struct {
-	br *bufio.Reader
+// ReplyReader frames replies from a byte stream (RFC 959 §4.2), in the
+// manner of net/textproto's Reader: "ddd-" opens a multi-line reply that
+// ends at "ddd " (or at another code followed by a space, which RFC 959
+// forbids in the middle). Framing failures are returned as
+// *ProtocolError; deviations that still allow framing are listed in
+// Reply.Problems. Conn reads with one; the fault proxy frames with one so
+// that both see replies alike.
+//
+// On every error the returned Reply holds in Raw the bytes read for it (a
+// partial line at EOF included), so a caller that forwards bytes loses
+// none; so does ProtocolError.Raw, bounded by the limits.
+type ReplyReader struct {
+	br       *bufio.Reader
+	maxLine  int
+	maxReply int
 }
 
-// readLine returns one line including its terminator (LF, or CRLF). It
-// refuses lines longer than MaxLineLength.
-func (rr *replyReader) readLine() ([]byte, error) {
-	var line []byte
+// NewReplyReader reads replies from r through a buffer of bufSize bytes
+// (4096 when bufSize <= 0; r itself when it is a *bufio.Reader at least
+// that large). Lines and replies are limited to MaxLineLength and
+// MaxReplySize (SetLimits changes them).
+func NewReplyReader(r io.Reader, bufSize int) *ReplyReader {
+	rr := new(ReplyReader)
+	rr.init(r, bufSize)
+	return rr
+}
+
+func (rr *ReplyReader) init(r io.Reader, bufSize int) {
+	if bufSize <= 0 {
+		bufSize = 4096
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < bufSize {
+		br = bufio.NewReaderSize(r, bufSize)
+	}
+	*rr = ReplyReader{br: br, maxLine: MaxLineLength, maxReply: MaxReplySize}
+}
+
+// SetLimits bounds one line and one whole reply (values <= 0 keep the
+// current limit). A longer line is a *ProtocolError of kind
+// line-too-long whose Raw holds the line so far; reading on continues
+// with the rest of it.
+func (rr *ReplyReader) SetLimits(maxLine, maxReply int) {
+	if maxLine > 0 {
+		rr.maxLine = maxLine
+	}
+	if maxReply > 0 {
+		rr.maxReply = maxReply
+	}
+}
+
+// Buffered is the reader's buffer (to peek or to read what follows the
+// replies).
+func (rr *ReplyReader) Buffered() *bufio.Reader { return rr.br }
+
+// readLine appends one line including its terminator (LF, or CRLF) to raw.
+// It refuses lines longer than maxLine (the bytes read stay in raw).
+func (rr *ReplyReader) readLine(raw []byte) ([]byte, int, error) {
+	start := len(raw)
 	for {
 		chunk, err := rr.br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > MaxLineLength {
-			return line, &ProtocolError{Kind: "line-too-long", Msg: fmt.Sprintf("reply line exceeds %d bytes without a line end", MaxLineLength), Raw: truncate(line, 512)}
+		raw = append(raw, chunk...)
+		if len(raw)-start > rr.maxLine {
+			return raw, start, &ProtocolError{Kind: "line-too-long", Msg: fmt.Sprintf("reply line exceeds %d bytes without a line end", rr.maxLine)}
 		}
 		if err == nil {
-			return line, nil
+			return raw, start, nil
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		return line, err
+		return raw, start, err
 	}
 }
 
-// read frames one reply. Framing failures are returned as *ProtocolError
-// (or the network error); deviations that still allow framing are listed in
-// Reply.Problems.
-func (rr *replyReader) read() (Reply, error) {
+// ReadReply frames one reply.
+func (rr *ReplyReader) ReadReply() (Reply, error) {
 	var r Reply
-	var raw bytes.Buffer
+	var raw []byte
+	var endsBuf [8]int
+	lines := endsBuf[:0] // end offsets of the text of each line in raw
 	first := true
 	code := ""
+	var err error
 	for {
-		line, err := rr.readLine()
-		raw.Write(line)
+		var start int
+		raw, start, err = rr.readLine(raw)
 		if err != nil {
 			var pe *ProtocolError
-			if errors.As(err, &pe) {
-				pe.Raw = truncate(raw.Bytes(), 4096)
-				return r, pe
+			if !errors.As(err, &pe) && (start < len(raw) || !first) && errors.Is(err, io.EOF) {
+				pe = &ProtocolError{Kind: "eof-mid-reply", Msg: "connection closed in the middle of a reply"}
+				err = pe
 			}
-			if len(line) > 0 || !first {
-				if errors.Is(err, io.EOF) {
-					return r, &ProtocolError{Kind: "eof-mid-reply", Msg: "connection closed in the middle of a reply", Raw: raw.Bytes()}
-				}
+			if start < len(raw) {
+				lines = append(lines, -len(raw)) // partial line, no end
+			}
+			r.setLines(raw, lines)
+			if pe != nil {
+				pe.Raw = r.Raw
 			}
 			return r, err
 		}
-		if raw.Len() > MaxReplySize {
-			return r, &ProtocolError{Kind: "reply-too-large", Msg: fmt.Sprintf("reply exceeds %d bytes", MaxReplySize), Raw: truncate(raw.Bytes(), 4096)}
+		if len(raw) > rr.maxReply {
+			err = &ProtocolError{Kind: "reply-too-large", Msg: fmt.Sprintf("reply exceeds %d bytes", rr.maxReply)}
+			break
 		}
-		text := string(line[:len(line)-1])
-		if strings.HasSuffix(text, "\r") {
-			text = text[:len(text)-1]
+		end := len(raw) - 1
+		if end > start && raw[end-1] == '\r' {
+			end--
 		} else {
 			r.Problems = appendOnce(r.Problems, "line ends in LF without CR")
 		}
-		r.Lines = append(r.Lines, text)
+		lines = append(lines, end)
+		text := raw[start:end]
 		if first {
 			first = false
-			if len(text) < 3 || !isCode(text[:3]) || (len(text) > 3 && text[3] != ' ' && text[3] != '-') {
-				return r, &ProtocolError{Kind: "bad-code", Msg: "reply does not start with a three-digit code followed by space or hyphen", Raw: raw.Bytes()}
+			if len(text) < 3 || !isCodeBytes(text) || (len(text) > 3 && text[3] != ' ' && text[3] != '-') {
+				err = &ProtocolError{Kind: "bad-code", Msg: "reply does not start with a three-digit code followed by space or hyphen"}
+				break
 			}
-			code = text[:3]
-			r.Code, _ = strconv.Atoi(code)
+			code = string(text[:3])
+			r.Code = int(text[0]-'0')*100 + int(text[1]-'0')*10 + int(text[2]-'0')
 			if text[0] < '1' || text[0] > '5' {
 				r.Problems = append(r.Problems, fmt.Sprintf("first digit of code %s is not 1-5", code))
 			}
@@ -186,30 +242,74 @@ func (rr *replyReader) read() (Reply, error) {
 			}
 			break
 		}
-		// continuation or last line of a multi-line reply
-		if len(text) >= 4 && text[:3] == code && text[3] == ' ' || text == code {
-			if text == code {
-				r.Problems = append(r.Problems, "last line has the code but no space")
+		if p, done := endOfMulti(text, code); done {
+			if p != "" {
+				r.Problems = append(r.Problems, p)
 			}
 			break
-		}
-		if len(text) >= 4 && isCode(text[:3]) && text[3] == ' ' {
-			// A different code with a space: RFC 959 says intermediate lines
-			// starting with digits must be padded, so this is the end of the
-			// reply with the wrong code.
-			r.Problems = append(r.Problems, fmt.Sprintf("multi-line reply %s- ended with code %s", code, text[:3]))
-			break
-		}
-		// "<same code>-text" continuation lines (pure-ftpd's greeting, many
-		// banners) cannot be confused with the last line and are the
-		// universal practice, so they are not graded as unpadded digits.
-		if len(text) >= 3 && isCode(text[:3]) && !(len(text) >= 4 && text[:3] == code && text[3] == '-') {
-			r.Problems = appendOnce(r.Problems, "intermediate line begins with three digits (RFC 959 §4.2 requires padding)")
+		} else if p != "" {
+			r.Problems = appendOnce(r.Problems, p)
 		}
 	}
-	r.Raw = raw.Bytes()
+	r.setLines(raw, lines)
+	if err != nil {
+		err.(*ProtocolError).Raw = r.Raw
+		return r, err
+	}
 	r.At = time.Now()
 	return r, nil
+}
+
+// endOfMulti grades text, a line after the first of a multi-line reply
+// with code: whether it ends the reply, and the problem it shows if any.
+func endOfMulti(text []byte, code string) (problem string, done bool) {
+	if len(text) >= 4 && string(text[:3]) == code && text[3] == ' ' {
+		return "", true
+	}
+	if string(text) == code {
+		return "last line has the code but no space", true
+	}
+	if len(text) >= 4 && isCodeBytes(text) && text[3] == ' ' {
+		// A different code with a space: RFC 959 says intermediate lines
+		// starting with digits must be padded, so this is the end of the
+		// reply with the wrong code.
+		return fmt.Sprintf("multi-line reply %s- ended with code %s", code, text[:3]), true
+	}
+	// "<same code>-text" continuation lines (pure-ftpd's greeting, many
+	// banners) cannot be confused with the last line and are the
+	// universal practice, so they are not graded as unpadded digits.
+	if len(text) >= 3 && isCodeBytes(text) && !(len(text) >= 4 && string(text[:3]) == code && text[3] == '-') {
+		return "intermediate line begins with three digits (RFC 959 §4.2 requires padding)", false
+	}
+	return "", false
+}
+
+// setLines sets Raw and Lines: one string holds the whole reply and each
+// line is a slice of it (ends: the text end of each line in raw; negative
+// for a last line without a line end).
+func (r *Reply) setLines(raw []byte, ends []int) {
+	r.Raw = raw
+	if len(ends) == 0 {
+		return
+	}
+	s := string(raw)
+	r.Lines = make([]string, len(ends))
+	start := 0
+	for i, e := range ends {
+		if e < 0 {
+			r.Lines[i] = strings.TrimSuffix(s[start:-e], "\r")
+			break
+		}
+		r.Lines[i] = s[start:e]
+		start = e + 1
+		if start < len(s) && s[start-1] == '\r' {
+			start++
+		}
+	}
+}
+
+func isCodeBytes(b []byte) bool {
+	return len(b) >= 3 && b[0] >= '0' && b[0] <= '9' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9'
 }
 
 func appendOnce(list []string, s string) []string {

@@ -132,9 +132,15 @@ func checkFrame(t *testing.T, tc frameCase, strict bool, c *Conn, r Reply, err e
 		if pe.Kind != tc.kind {
 			t.Fatalf("kind %q, want %q (%v)", pe.Kind, tc.kind, err)
 		}
-		want := tc.in // Raw is capped at 4 KiB for oversized input
-		if len(want) > 4096 {
-			want = want[:4096]
+		// Raw holds every byte read for the reply: oversized input up to
+		// the limit (plus at most one buffer), so a proxy forwards it all;
+		// Error shows 200 bytes of it
+		want := tc.in
+		if len(pe.Raw) < len(want) && len(pe.Raw) > MaxLineLength {
+			want = want[:len(pe.Raw)]
+		}
+		if len(pe.Raw) > MaxReplySize+MaxLineLength || len(err.Error()) > 600 {
+			t.Fatalf("Raw %d bytes, error text %d bytes: unbounded", len(pe.Raw), len(err.Error()))
 		}
 		if string(pe.Raw) != want {
 			t.Fatalf("Raw = %q (%d bytes), want %q (%d bytes)", truncate(pe.Raw, 80), len(pe.Raw), truncate([]byte(want), 80), len(want))
@@ -216,9 +222,9 @@ func TestReplyReaderDirect(t *testing.T) {
 			want = append(want, tc)
 		}
 	}
-	rr := replyReader{br: newTestReader(all.Bytes())}
+	rr := NewReplyReader(newTestReader(all.Bytes()), 0)
 	for _, tc := range want {
-		r, err := rr.read()
+		r, err := rr.ReadReply()
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -226,7 +232,7 @@ func TestReplyReaderDirect(t *testing.T) {
 			t.Fatalf("%s: code %d raw %q problems %q", tc.name, r.Code, truncate(r.Raw, 60), r.Problems)
 		}
 	}
-	if _, err := rr.read(); err != io.EOF {
+	if _, err := rr.ReadReply(); err != io.EOF {
 		t.Fatalf("after the last reply: %v, want io.EOF", err)
 	}
 }

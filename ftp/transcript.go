@@ -68,6 +68,9 @@ func (t *Transcript) Add(dir Direction, text string) {
 
 // Notef records a harness note.
 func (t *Transcript) Notef(format string, args ...any) {
+	if t == nil {
+		return
+	}
 	t.Add(Note, fmt.Sprintf(format, args...))
 }
 

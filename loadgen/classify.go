@@ -51,21 +51,13 @@ func Classify(err error) Classified {
 	if err == nil {
 		return Classified{}
 	}
-	var re *ReplyError
-	if errors.As(err, &re) {
-		return Classified{Class: replyClass(re.Code), Code: re.Code, Reply: reply{Code: re.Code, Raw: re.Raw}.Line()}
-	}
 	var fre *ftp.ReplyError
 	if errors.As(err, &fre) {
-		return Classified{Class: replyClass(fre.Reply.Code), Code: fre.Reply.Code, Reply: fre.Reply.String()}
+		return Classified{Class: replyClass(fre.Reply.Code), Code: fre.Reply.Code, Reply: replyLine(fre.Reply)}
 	}
 	var foe *ftp.OpError
 	if errors.As(err, &foe) && foe.Reply != nil && foe.Reply.Code >= 400 {
 		return Classified{Class: replyClass(foe.Reply.Code), Code: foe.Reply.Code, Reply: foe.Reply.String()}
-	}
-	var pe *ProtocolError
-	if errors.As(err, &pe) {
-		return Classified{Class: ClassProtocol, Reply: truncate(pe.Raw, 200)}
 	}
 	var fpe *ftp.ProtocolError
 	if errors.As(err, &fpe) {

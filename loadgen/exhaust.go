@@ -327,17 +327,17 @@ func (rp *exhaustRamp) checkHeld() {
 
 // noopAlive sends NOOP and reports whether the session answered 2xx.
 func noopAlive(c *ctrl, timeout time.Duration) (bool, string) {
-	old := c.timeout
-	c.timeout = timeout
-	defer func() { c.timeout = old }()
+	old := c.c.Timeout()
+	c.c.SetTimeout(timeout)
+	defer c.c.SetTimeout(old)
 	r, err := c.cmd("NOOP")
 	if err != nil {
-		if r.Raw != "" {
-			return false, r.Line()
+		if len(r.Raw) > 0 {
+			return false, replyLine(r)
 		}
 		return false, string(Classify(err).Class) + ": " + err.Error()
 	}
-	return r.Code/100 == 2, r.Line()
+	return r.Code/100 == 2, replyLine(r)
 }
 
 // holdOne opens session idx: connect, greeting, login, PASV/EPSV. On
@@ -359,10 +359,10 @@ func (a *Attacker) holdOne(idx int) (*Result, *ctrl, ftp.Endpoint) {
 	r.SetPhase(PhasePasv, r.End.Sub(t0))
 	if err != nil {
 		r.fail(PhasePasv, err)
-		if r.Reply == "" && rep.Raw != "" {
-			r.Reply = rep.Line()
+		if r.Reply == "" && len(rep.Raw) > 0 {
+			r.Reply = replyLine(rep)
 		}
-		var re *ReplyError
+		var re *ftp.ReplyError
 		if errors.As(err, &re) {
 			return r, c, ep // the session may survive: keep it for the check
 		}
@@ -372,7 +372,7 @@ func (a *Attacker) holdOne(idx int) (*Result, *ctrl, ftp.Endpoint) {
 	d.checkEndpoint(ep, r)
 	if r.OutOfRange {
 		r.Class, r.FailedPhase = ClassOutOfRange, PhasePasv
-		r.Reply = rep.Line()
+		r.Reply = replyLine(rep)
 		r.Err = "advertised port " + itoa(ep.Port) + " outside the declared range " + a.pasvRange.String()
 	}
 	return r, c, ep
@@ -435,7 +435,7 @@ func (a *Attacker) recover(sum *ExhaustSummary, released time.Time, out chan<- *
 			}
 			r.OutOfRange = true
 			r.Class, r.FailedPhase, r.Err = ClassOutOfRange, PhasePasv, "port "+itoa(ep.Port)+" outside "+a.pasvRange.String()
-			sum.RecoveryLast = rep.Line()
+			sum.RecoveryLast = replyLine(rep)
 		} else {
 			r.fail(PhasePasv, err)
 			sum.RecoveryLast = "pasv: " + firstNonEmpty(r.Reply, r.Err)

@@ -243,11 +243,11 @@ func TestClassify(t *testing.T) {
 		want ErrorClass
 		code int
 	}{
-		{&ReplyError{Cmd: "PASV", Code: 421, Raw: "421 Could not listen\r\n"}, ClassReply4xx, 421},
-		{&ReplyError{Cmd: "PASV", Code: 500, Raw: "500 OOPS: vsf_sysutil_bind\r\n"}, ClassReply5xx, 500},
-		{&ReplyError{Cmd: "EPSV", Code: 227, Raw: "227 x\r\n"}, ClassUnexpected, 227},
+		{&ftp.ReplyError{Cmd: "PASV", Reply: ftp.Reply{Code: 421, Raw: []byte("421 Could not listen\r\n")}}, ClassReply4xx, 421},
+		{&ftp.ReplyError{Cmd: "PASV", Reply: ftp.Reply{Code: 500, Raw: []byte("500 OOPS: vsf_sysutil_bind\r\n")}}, ClassReply5xx, 500},
+		{&ftp.ReplyError{Cmd: "EPSV", Reply: ftp.Reply{Code: 227, Raw: []byte("227 x\r\n")}}, ClassUnexpected, 227},
 		{&ftp.ReplyError{Cmd: "PASV", Reply: ftp.Reply{Code: 425, Lines: []string{"425 no"}}}, ClassReply4xx, 425},
-		{&ProtocolError{What: "x"}, ClassProtocol, 0},
+		{&ftp.ProtocolError{Kind: "bad-code"}, ClassProtocol, 0},
 		{&ftp.ProtocolError{Kind: "malformed"}, ClassProtocol, 0},
 		{opErr(syscall.ECONNREFUSED), ClassRefused, 0},
 		{opErr(syscall.ECONNRESET), ClassReset, 0},
@@ -267,6 +267,9 @@ func TestClassify(t *testing.T) {
 		if got.Class != c.want || got.Code != c.code {
 			t.Errorf("Classify(%v) = %+v, want %s %d", c.err, got, c.want, c.code)
 		}
+	}
+	if got := Classify(cases[0].err).Reply; got != "421 Could not listen" {
+		t.Errorf("sample reply %q", got)
 	}
 	if Classify(nil).Class != "" {
 		t.Error("nil error classified")
@@ -494,24 +497,21 @@ func TestReplyReader(t *testing.T) {
 		{"227 Entering Passive Mode (127,0,0,1,117,53)\n", 227, false}, // missing CR tolerated
 		{"hello\r\n", 0, true},
 		{"22", 0, true},
-		{"230-a\r\n", 230, true}, // EOF mid-reply
+		{"230-a\r\n", 230, true},   // EOF mid-reply
+		{"620 six\r\n", 620, true}, // not a code a client can act on
+		{"220x\r\n", 0, true},
 	}
 	for _, c := range cases {
 		a, b := net.Pipe()
 		go func() { b.Write([]byte(c.in)); b.Close() }()
-		cc := &ctrl{nc: a, timeout: time.Second}
-		cc.br = newReader(a)
+		cc := newCtrl(a, nil, time.Second)
 		r, err := cc.read()
 		if (err != nil) != c.err || (!c.err && r.Code != c.code) {
 			t.Errorf("%q: code %d err %v", c.in, r.Code, err)
 		}
 		a.Close()
 	}
-	r := reply{Code: 227, Raw: "227 Entering Passive Mode (1,2,3,4,5,6).\r\n"}
-	if r.Text() != "Entering Passive Mode (1,2,3,4,5,6)." {
-		t.Errorf("Text %q", r.Text())
-	}
-	if got := (reply{Raw: "220-a\r\n220 b\r\n"}).Line(); got != "220-a | 220 b" {
+	if got := replyLine(ftp.Reply{Raw: []byte("220-a\r\n220 b\r\n")}); got != "220-a | 220 b" {
 		t.Errorf("Line %q", got)
 	}
 }

@@ -65,7 +65,7 @@ func (d *ftpDriver) open(hard context.Context) *Result {
 		return r
 	}
 	if a.Banner() == "" {
-		a.banner.Store(g.Line())
+		a.banner.Store(replyLine(g))
 	}
 	err = c.login(a.target.User, a.target.Password)
 	if err == nil {
@@ -111,7 +111,7 @@ func (d *ftpDriver) do(hard context.Context, op string) *Result {
 	}
 	if err != nil {
 		r.fail(phase, err)
-		var re *ReplyError
+		var re *ftp.ReplyError
 		var ce classError
 		if !errors.As(err, &re) && !errors.As(err, &ce) {
 			// the control connection is in an unknown state: start over
@@ -133,7 +133,7 @@ func (d *ftpDriver) checkEndpoint(ep ftp.Endpoint, r *Result) {
 	if !a.epsv && ep.IP != nil {
 		want := a.pasvAddr
 		if want == nil {
-			want = d.c.remote
+			want = d.c.remote()
 		}
 		r.AddrMismatch = !ep.IP.Equal(want)
 	}
@@ -180,7 +180,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		return PhaseFirstByte, err
 	}
 	if pre.Code/100 != 1 {
-		return PhaseFirstByte, &ReplyError{Cmd: verbOf(line), Code: pre.Code, Raw: pre.Raw}
+		return PhaseFirstByte, &ftp.ReplyError{Cmd: verbOf(line), Reply: pre}
 	}
 	dl := time.Now().Add(a.timeout)
 	dc.SetDeadline(dl)
@@ -232,7 +232,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		return PhaseFinalReply, err
 	}
 	if fin.Code != 226 && fin.Code != 250 {
-		return PhaseFinalReply, &ReplyError{Cmd: verbOf(line), Code: fin.Code, Raw: fin.Raw}
+		return PhaseFinalReply, &ftp.ReplyError{Cmd: verbOf(line), Reply: fin}
 	}
 	return PhaseFinalReply, nil
 }
@@ -299,7 +299,7 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 			return nil
 		}
 	} else if a.file != "" {
-		return fmt.Errorf("file %q: SIZE: %s", name, rep.Line())
+		return fmt.Errorf("file %q: SIZE: %s", name, replyLine(rep))
 	}
 	if a.shard.Sharded() && a.shard.Index > 0 {
 		// shard 0 uploads it: the others wait for it rather than all
@@ -351,7 +351,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 		return PhaseFirstByte, err
 	}
 	if pre.Code/100 != 1 {
-		return PhaseFirstByte, &ReplyError{Cmd: "STOR", Code: pre.Code, Raw: pre.Raw}
+		return PhaseFirstByte, &ftp.ReplyError{Cmd: "STOR", Reply: pre}
 	}
 	for size > 0 {
 		n := int64(len(d.buf))
@@ -371,7 +371,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 		return PhaseFinalReply, err
 	}
 	if fin.Code != 226 && fin.Code != 250 {
-		return PhaseFinalReply, &ReplyError{Cmd: "STOR", Code: fin.Code, Raw: fin.Raw}
+		return PhaseFinalReply, &ftp.ReplyError{Cmd: "STOR", Reply: fin}
 	}
 	return PhaseFinalReply, nil
 }
@@ -389,7 +389,7 @@ func (d *ftpDriver) waitFile(ctx context.Context, name string, size int64) error
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("shard %s: %s (%d bytes) for RETR: shard 0 did not upload it within %v (SIZE: %s)", d.a.shard, name, size, 6*d.a.timeout, rep.Line())
+			return fmt.Errorf("shard %s: %s (%d bytes) for RETR: shard 0 did not upload it within %v (SIZE: %s)", d.a.shard, name, size, 6*d.a.timeout, replyLine(rep))
 		}
 		if err := d.a.clock.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return err

@@ -111,7 +111,7 @@ func (s *session) run() {
 	defer s.logf("ended")
 	s.push(&entry{verb: "", at: time.Now()}) // the greeting
 
-	replies := make(chan reply)
+	replies := make(chan ftp.Reply)
 	go s.readUpstream(replies)
 	go s.readClient()
 	s.writeLoop(replies)
@@ -202,22 +202,33 @@ func (s *session) relaySnapshot() []*relay {
 // ---------------------------------------------------------------------
 // client -> server
 
-func (s *session) readUpstream(out chan<- reply) {
+func (s *session) readUpstream(out chan<- ftp.Reply) {
 	defer close(out)
-	br := bufio.NewReaderSize(s.uc, 64<<10)
+	rr := ftp.NewReplyReader(s.uc, 64<<10)
 	for {
-		r, err := readReply(br)
-		if len(r.raw) > 0 {
+		r, err := rr.ReadReply()
+		if len(r.Raw) > 0 {
 			select {
 			case out <- r:
 			case <-s.done:
 				return
 			}
 		}
-		if err != nil {
+		if err != nil && !framingOnly(err) {
 			return
 		}
 	}
+}
+
+// framingOnly reports a reply the reader could not frame as a whole but
+// whose bytes it returned (a first line without a code, an over-long line
+// or reply, forwarded in pieces with code 0 or the code it began with):
+// the proxy forwards those bytes as the server sent them and reads on.
+// Anything else (EOF, also in the middle of a reply, a network error)
+// ends the session once the bytes read are forwarded.
+func framingOnly(err error) bool {
+	var pe *ftp.ProtocolError
+	return errors.As(err, &pe) && (pe.Kind == "bad-code" || pe.Kind == "line-too-long" || pe.Kind == "reply-too-large")
 }
 
 func (s *session) readClient() {
@@ -431,7 +442,7 @@ func (s *session) forward(b []byte) {
 // ---------------------------------------------------------------------
 // server -> client
 
-func (s *session) writeLoop(replies <-chan reply) {
+func (s *session) writeLoop(replies <-chan ftp.Reply) {
 	for {
 		if h := s.head(); h != nil && h.local != nil {
 			s.send(h.local, h)
@@ -451,13 +462,13 @@ func (s *session) writeLoop(replies <-chan reply) {
 	}
 }
 
-func (s *session) onReply(r reply) {
+func (s *session) onReply(r ftp.Reply) {
 	b := s.p.b
 	if s.p.cfg.trace {
-		s.logf("< %q", r.raw)
+		s.logf("< %q", r.Raw)
 	}
 	h := s.head()
-	final := r.code/100 != 1
+	final := r.Code/100 != 1
 	if h != nil {
 		if final {
 			s.pop(h)
@@ -469,20 +480,20 @@ func (s *session) onReply(r reply) {
 	if h != nil {
 		verb, arg = h.verb, h.arg
 	}
-	s.track(verb, arg, r.code)
+	s.track(verb, arg, r.Code)
 
-	out := r.raw
+	out := r.Raw
 	switch {
-	case r.code == 227 || r.code == 229:
+	case r.Code == 227 || r.Code == 229:
 		out = s.rewritePassive(h, r)
-	case (r.code == 421 || r.code == 425) && (verb == "PASV" || verb == "EPSV") && b.exhaust != exhaust4xx:
+	case (r.Code == 421 || r.Code == 425) && (verb == "PASV" || verb == "EPSV") && b.exhaust != exhaust4xx:
 		out = s.exhausted(verb == "EPSV", "", 0)
-	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.code/100 == 2:
-		s.logf("dropping %q", r.lines[0])
+	case b.no226 && h != nil && transferVerbs[verb] && h.prelim && r.Code/100 == 2:
+		s.logf("dropping %q", r.Lines[0])
 		out = nil
-	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.code == 212 || r.code == 213):
+	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.Code == 212 || r.Code == 213):
 		out = recode(r, 211)
-	case b.doubleError && (r.code == 500 || r.code == 501):
+	case b.doubleError && (r.Code == 500 || r.Code == 501):
 		out = append(append([]byte(nil), out...), out...)
 	}
 	if final && (verb == "PASV" || verb == "EPSV") {
@@ -598,7 +609,7 @@ func changeLastCode(raw []byte) []byte {
 		return raw
 	}
 	last := lines[len(lines)-1]
-	if len(last) < 3 || !isCode(string(last[:3])) {
+	if len(last) < 3 || !digits3(last) {
 		return raw
 	}
 	out := append([]byte(nil), raw[:len(raw)-len(last)]...)
@@ -655,23 +666,23 @@ func (s *session) listenIPs(adv net.IP) []net.IP {
 
 // rewritePassive turns the server's 227/229 into one pointing at a proxy
 // listener that relays to the server's.
-func (s *session) rewritePassive(h *entry, r reply) []byte {
+func (s *session) rewritePassive(h *entry, r ftp.Reply) []byte {
 	b := s.p.b
-	epsv := r.code == 229
-	raw := string(r.raw)
+	epsv := r.Code == 229
+	raw := string(r.Raw)
 	var upPort int
 	var span [2]int
 	adv := s.localIP
 	if epsv {
 		p, sp, ok := findEPSV(raw)
 		if !ok {
-			return r.raw // unparseable: the client will not parse it either
+			return r.Raw // unparseable: the client will not parse it either
 		}
 		upPort, span = p, sp
 	} else {
 		ip, p, sp, ok := findPASV(raw)
 		if !ok {
-			return r.raw
+			return r.Raw
 		}
 		upPort, span = p, sp
 		if up := net.ParseIP(s.upHost); !ip.Equal(up) {
@@ -886,4 +897,24 @@ func findEPSV(text string) (int, [2]int, bool) {
 		i = i + 1 + k
 	}
 	return 0, [2]int{}, false
+}
+
+// recode gives r another code: every line that starts with r's code and
+// a space or hyphen (the first and last of a multi-line reply) gets code
+// instead; the line ends stay as the server sent them.
+func recode(r ftp.Reply, code int) []byte {
+	old, nw := strconv.Itoa(r.Code), []byte(strconv.Itoa(code))
+	lines := bytes.SplitAfter(r.Raw, []byte("\n"))
+	var out []byte
+	for _, l := range lines {
+		if len(l) > 3 && string(l[:3]) == old && (l[3] == ' ' || l[3] == '-') {
+			l = append(append([]byte(nil), nw...), l[3:]...)
+		}
+		out = append(out, l...)
+	}
+	return out
+}
+
+func digits3(b []byte) bool {
+	return len(b) >= 3 && b[0] >= '0' && b[0] <= '9' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9'
 }
