@@ -59,13 +59,12 @@ func workerArgs(args []string) []string {
 
 // parallelism is how many workers share the server: n when given; else 4
 // for the embedded server (an in-process Go server, verdicts proven equal
-// to a one-process run), and 1 for a server given by address. A real
-// server may not take several checks at once the way one process drives
-// it: seen here, twisted's single-threaded accept loop left control
-// connections unanswered (connect timeouts), and pure-ftpd's PASV-005
-// verdict changed with the order the port range area runs in. Never more
-// than a fifth of the declared passive range: each worker holds a few
-// sessions, and pure-ftpd admits half the range per user.
+// to a one-process run), and 1 for a server given by address: a real
+// server keeps state a moment after a session ends, and the checks that
+// run alone after the parallel phase may meet it (pure-ftpd: RANGE-002
+// found its lowest port still held once). Never more than a fifth of the
+// declared passive range: each worker holds a few sessions, and pure-ftpd
+// admits half the range per user.
 func parallelism(n int, cfg target.Config) int {
 	if n > 0 {
 		return n
