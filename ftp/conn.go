@@ -38,8 +38,6 @@ type options struct {
 	timeout   time.Duration
 	localIP   net.IP
 	tr        *Transcript
-	dialer    func(ctx context.Context, network, addr string) (net.Conn, error)
-	extraNote string
 	pairGrace time.Duration
 	bufSize   int
 	maxLine   int
