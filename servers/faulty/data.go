@@ -116,9 +116,11 @@ func (l *plistener) handle(dc *net.TCPConn) {
 		src = s.clientIP
 	}
 	ctx, cancel := context.WithTimeout(l.p.ctx, l.p.cfg.dialTO)
+	s.relaysDialing.Add(1) // until the relay is registered (waitData)
 	uc, err := ftp.DialTCP(ctx, b.upstream, src)
 	cancel()
 	if err != nil {
+		s.relaysDialing.Add(-1)
 		// The server no longer listens there: neither does the proxy.
 		l.p.logf("session %d: data %s -> %s: %v", s.id, peer, b.upstream, err)
 		l.p.mu.Lock()
@@ -141,6 +143,7 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	r := newRelay(s, dc, uc.(*net.TCPConn))
 	r.activeClose = func() { l.p.timeWait(l.port) }
 	s.addRelay(r)
+	s.relaysDialing.Add(-1)
 	r.run()
 	s.removeRelay(r)
 }

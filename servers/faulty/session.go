@@ -52,6 +52,9 @@ type session struct {
 	// reply is not rewritten yet: while one is out, the server may be
 	// handing out a port again (see plistener.superseded)
 	pendingPassive atomic.Int32
+	// relaysDialing counts data connections accepted from the client whose
+	// upstream dial has not yet ended in a registered relay.
+	relaysDialing atomic.Int32
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -540,6 +543,11 @@ func (s *session) track(verb, arg string, code int) {
 func (s *session) waitData(final bool) {
 	if !final {
 		return
+	}
+	// A relay whose upstream dial just returned may not be registered yet,
+	// while the server already sent its data, closed and replied.
+	for i := 0; s.relaysDialing.Load() > 0 && i < 100; i++ {
+		time.Sleep(time.Millisecond)
 	}
 	for _, r := range s.relaySnapshot() {
 		if r.aborted.Load() {
