@@ -114,6 +114,10 @@ func TestStorCleanup(t *testing.T) {
 	if got := files(t, root); len(got) != 0 {
 		t.Errorf("after the run: %v, want none", got)
 	}
+	// the sink keeps nothing and says DELE worked: no cleanup line
+	if code, out, stderr = runCLI(t, "stor", "--server", "sink", "--count", "4", "--size", "1KiB", "--quiet"); code != 0 || stderr != "" {
+		t.Errorf("stor on the sink: exit %d\n%s\n%s", code, out, stderr)
+	}
 	// retr: the file the run uploaded goes too
 	code, out, stderr = runCLI(t, "retr", "--target", url, "--sessions", "2", "--count", "4", "--size", "3000", "--duration", "20s", "--quiet")
 	if code != 0 || stderr != "" {

@@ -554,6 +554,7 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 	defer sig.stop()
 
 	if err := a.Prepare(ctx, scenario); err != nil {
+		cleanup(a, cfg, sig, stderr) // a RETR file it began to upload
 		if sig.interrupted.Load() {
 			return fail(exitInterrupted, "interrupted while preparing the run: %v", err)
 		}
@@ -574,12 +575,19 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 	if err := writeReports(rep, cfg, p, stdout); err != nil {
 		return err
 	}
-	if !cfg.keepFiles {
-		if res := a.Cleanup(sig.cleanupCtx); res.Err != "" {
-			fmt.Fprintln(stderr, "ftpload: cleanup:", oneLine(res.String()), "(the run's results stand)")
-		}
-	}
+	cleanup(a, cfg, sig, stderr)
 	return verdict(rep, p.thresholds)
+}
+
+// cleanup removes the files the run uploaded unless --keep-files; a
+// failure is one line on stderr, never the run's exit status.
+func cleanup(a *loadgen.Attacker, cfg *config, sig *signalWatch, stderr io.Writer) {
+	if cfg.keepFiles {
+		return
+	}
+	if res := a.Cleanup(sig.cleanupCtx); res.Err != "" {
+		fmt.Fprintln(stderr, "ftpload: cleanup:", oneLine(res.String()), "(the run's results stand)")
+	}
 }
 
 // signalWatch turns SIGINT/SIGTERM into a drain (the first) and an abort
