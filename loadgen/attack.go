@@ -297,6 +297,10 @@ type Attacker struct {
 	newDriver func(a *Attacker, idx int) driver // tests replace the FTP session
 
 	current string // scenario being run
+
+	// what this run created on the server, for Cleanup
+	uploaded string                        // the RETR file Prepare uploaded
+	stored   atomic.Pointer[[]atomic.Bool] // per session: sent a STOR
 }
 
 // NewAttacker returns an Attacker for t with opts applied over the defaults.
@@ -534,6 +538,7 @@ func (a *Attacker) loop(ctx context.Context, scenario string, out chan<- *Result
 	defer cancel()
 	l := &loopRun{a: a, scenario: scenario, out: out, stop: stopCtx, start: a.clock.Now()}
 	l.remaining.Store(int64(a.count))
+	a.resetStored(a.sessions)
 
 	var pacerDone sync.WaitGroup
 	if a.rate > 0 {

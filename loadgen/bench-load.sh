@@ -34,7 +34,7 @@ echo "== churn against the sink (cycles/s)"
 "$BIN" churn --target $T --pasv-range 23000-31999 --sessions 16 --duration 5s --quiet --json $J/ch.json
 python3 -c "import json;r=json.load(open('$J/ch.json'));print('%.0f cycles/s, p99 %.2f ms' % (r['totals']['rate_per_s'], r['latency']['p99_ms']))"
 
-echo "== exhaust, 1000-port range, embedded ftpserverlib"
+echo "== exhaust, 1000-port range, embedded ftpserverlib v0.32.3"
 "$BIN" exhaust --pasv-range 22000-22999 --sessions 64 --quiet --json $J/ex.json
 python3 -c "import json;e=json.load(open('$J/ex.json'))['exhaust'];print('capacity %d (busy before %d), %s, %.3fs to exhaust' % (e['capacity'], e['busy_before'], e['failure_mode'], e['time_to_exhaust_s']))"
 

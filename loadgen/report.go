@@ -57,7 +57,7 @@ type Settings struct {
 	Scenario  string   `json:"scenario"`
 	Target    string   `json:"target"` // host:port
 	User      string   `json:"user"`
-	Server    string   `json:"server,omitempty"` // embedded server kind, when ftpload started one
+	Server    string   `json:"server,omitempty"` // the server ftpload started (no --target), e.g. "ftpserverlib v0.32.3", "vsftpd"
 	Banner    string   `json:"banner,omitempty"`
 	PasvRange string   `json:"pasv_range,omitempty"`
 	EPSV      bool     `json:"epsv"`
@@ -209,7 +209,7 @@ func (t *textReport) settings() {
 	fmt.Fprintln(tw, ")")
 	target := s.Target
 	if s.Server != "" {
-		target += " (embedded " + s.Server + ")"
+		target += " (" + serverKind(s.Server) + ")"
 	}
 	// every string below may come from a server (a banner, a reply)
 	// or a saved report: TermSafe keeps escape sequences off the terminal
@@ -388,4 +388,16 @@ func (t *textReport) errorClasses() {
 		fmt.Fprintf(tw, "%s\t%d\t%.3fs\t%s\t%s\n", TermSafe(cls), e.Count, e.First, TermSafe(e.FirstPhase), TermSafe(truncate(ex, 100)))
 	}
 	tw.Flush()
+}
+
+// serverKind says what the server ftpload started was: one running in
+// its own process (ftpserverlib, goftp, the sink) is embedded; a daemon
+// (vsftpd, proftpd, ...) is not.
+func serverKind(server string) string {
+	name, _, _ := strings.Cut(server, " ")
+	switch name {
+	case "ftpserverlib", "goftp", "sink":
+		return "embedded " + server
+	}
+	return server + ", started by ftpload"
 }

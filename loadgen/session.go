@@ -170,10 +170,13 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	case "list":
 		line = "LIST"
 	case "stor":
-		line = fmt.Sprintf("STOR ftpload-stor-%d.bin", d.idx)
+		line = "STOR " + a.storName(d.idx)
 	}
 	if err := c.send(line); err != nil {
 		return PhaseFirstByte, err
+	}
+	if op == "stor" {
+		a.markStored(d.idx) // the file may exist from here on
 	}
 	pre, err := c.read()
 	if err != nil {
@@ -312,6 +315,7 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 	a.size = size
 	defer func() { a.size = saved }()
 	up := &Result{Start: time.Now()}
+	a.uploaded = name // created by this run from here on (Cleanup)
 	ph, err := d.upload(ctx, "STOR "+name, size, up)
 	if err != nil {
 		return fmt.Errorf("uploading %s (%d bytes) for RETR: %s: %v", name, size, ph, err)

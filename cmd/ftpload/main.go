@@ -31,6 +31,7 @@ const (
 	exitThreshold   = 1
 	exitUsage       = 2
 	exitUnreachable = 3
+	exitInterrupted = 130 // 128 + SIGINT, as a shell reports a command it interrupted
 )
 
 const usage = `ftpload: FTP passive-mode load generator
@@ -58,15 +59,33 @@ Scenarios:
   mixed    a weighted command mix (--mix) over long-lived sessions with --think time.
 
 With no --target, ftpload starts a server itself on 127.0.0.1 (--server:
-embedded = ftpserverlib in-process (default), sink = a minimal in-process
-FTP sink, or a local daemon: vsftpd, proftpd, pure-ftpd, pyftpdlib, twisted,
-inetutils, goftp) with --pasv-range or a free 20-port range.
+embedded = ftpserverlib v0.32.3 in-process (default), sink = a minimal
+in-process FTP sink, goftp in-process, or a local daemon: vsftpd, proftpd,
+pure-ftpd, pyftpdlib, twisted, inetutils) with --pasv-range or a free
+20-port range.
 
 Load models: closed loop by default (--sessions N, each starting its next
 operation when the last one ends); open loop with --rate R/s (operations start
 on schedule; latency is also reported from the intended start, corrected for
 coordinated omission). Every run is bounded by --duration (default 10s) and/or
 --count.
+
+Progress goes to stderr: on a terminal one live line; elsewhere (a CI log)
+one plain line every 10 s, e.g.
+  ftpload: 20.0s sessions 16 ops 81234 4061/s 0.0 MB/s errors 0
+(exhaust: held and errors); none with --quiet.
+
+Files: at the end ftpload removes the files this run uploaded (DELE each on
+one fresh session, bounded by twice --timeout): stor's ftpload-stor-N.bin,
+one per session (ftpload-stor-I-N.bin in shard I; mixed with stor too), and
+the file RETR reads, ftpload-SIZE.bin, when this run uploaded it (absent or
+of another size) - not one that was there already, nor --file, nor the one
+shard 0 uploads for every shard of a sharded run. A failure is one line on
+stderr and never changes the exit status. --keep-files keeps them.
+
+Interrupts: the first SIGINT/SIGTERM stops starting operations and lets
+those in flight finish; a second aborts them (and the cleanup). The reports
+are written either way.
 
 Sharding (one run over several generators, e.g. a Kubernetes Indexed Job):
 --shard I/N makes this process shard I of N; or --shards N (env FTPH_SHARDS,
@@ -108,8 +127,12 @@ Examples:
   ftpload merge -o all.json --html all.html shard-0.json shard-1.json shard-2.json shard-3.json
 
 Exit status: 0 ok, 1 a --fail-on threshold was broken (named on stderr),
-2 usage or configuration error, 3 the target could not be reached or
-refused the login.
+2 usage or configuration error (also: a report could not be written),
+3 the target could not be reached or refused the login, 130 the run was
+interrupted (SIGINT/SIGTERM; its reports are written). An interrupted run's
+numbers cover part of it, so 130 comes before 3 (no session logged in) and
+1 (a broken threshold, still named on stderr); a report that could not be
+written keeps 2. A failed cleanup never changes the status.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -120,7 +143,7 @@ var notifySignals = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, sy
 type config struct {
 	target, server, pasvRange, pasvAddr, rate, size, source, file, mix string
 	jsonOut, csvOut, failOn, shard                                     string
-	epsv, strict, list, quiet, allowRemote, allowRemoteData            bool
+	epsv, strict, list, quiet, allowRemote, allowRemoteData, keepFiles bool
 	sessions, count, shards                                            int
 	seed                                                               uint64
 	duration, timeout, think, recovery                                 time.Duration
@@ -153,7 +176,8 @@ func flags(cfg *config, name string) *flag.FlagSet {
 	fs.StringVar(&cfg.jsonOut, "json", "", "write the JSON report to `FILE` (- for stdout)")
 	fs.StringVar(&cfg.csvOut, "csv", "", "write the per-second timeline as CSV to `FILE`")
 	fs.StringVar(&cfg.failOn, "fail-on", "", "exit 1 when a condition `EXPR` holds, e.g. 'errors>0,p99.pasv>50ms,throughput<500MB/s,capacity<1000'")
-	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress line and no text summary")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "no progress lines and no text summary")
+	fs.BoolVar(&cfg.keepFiles, "keep-files", false, "leave the files this run uploaded on the server (default: DELE them at the end)")
 	fs.StringVar(&cfg.shard, "shard", "", "run shard `I/N` of a sharded run (0-based): its share of --sessions, --count, --rate and --source, seed --seed+I")
 	fs.IntVar(&cfg.shards, "shards", 0, "shard count `N`; the index comes from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); env FTPH_SHARDS")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "base random `SEED` (mixed's choices; shard I uses SEED+I; default: from the clock, 0 when sharded)")
@@ -504,9 +528,10 @@ func settle(scenario string, cfg *config) (*plan, error) {
 }
 
 // execute runs a settled plan: starts the server when there is no
-// --target, runs the scenario, writes the reports, checks thresholds.
+// --target, runs the scenario, writes the reports, removes the files the
+// run uploaded, checks thresholds.
 func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) error {
-	opts, pr, thresholds, tgt, shard, jsonOut, csvOut := p.opts, p.pr, p.thresholds, p.tgt, p.shard, p.jsonOut, p.csvOut
+	opts, pr, tgt := p.opts, p.pr, p.tgt
 	var err error
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -518,81 +543,148 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 			return fail(exitUnreachable, "starting %s: %v", cfg.server, err)
 		}
 		defer cleanup()
-		serverName = cfg.server
-		if serverName == "embedded" {
-			serverName = "ftpserverlib"
-		}
+		serverName = serverLabel(cfg.server)
 	}
 	opts = append(opts, loadgen.WithPasvRange(pr))
 	a := loadgen.NewAttacker(tgt, opts...)
 
+	// SIGINT/SIGTERM: stop starting work and drain; a second one aborts
+	// (the run, or the cleanup after it).
+	sig := watchSignals(a, stop, stderr)
+	defer sig.stop()
+
 	if err := a.Prepare(ctx, scenario); err != nil {
+		cleanup(a, cfg, sig, stderr) // a RETR file it began to upload
+		if sig.interrupted.Load() {
+			return fail(exitInterrupted, "interrupted while preparing the run: %v", err)
+		}
 		if errors.Is(err, loadgen.ErrUnreachable) || errors.Is(err, loadgen.ErrLoginRefused) {
 			return fail(exitUnreachable, "%v", err)
 		}
 		return fail(exitUsage, "%v", err)
 	}
 
-	// SIGINT/SIGTERM: stop starting work and drain; a second one aborts.
+	rep, err := runAttack(ctx, a, scenario, cfg, p.shard, stderr)
+	if err != nil {
+		return err
+	}
+	rep.Settings.Server = serverName
+	rep.Settings.Command = cfg.command
+	rep.Interrupted = sig.interrupted.Load()
+
+	if err := writeReports(rep, cfg, p, stdout); err != nil {
+		return err
+	}
+	cleanup(a, cfg, sig, stderr)
+	return verdict(rep, p.thresholds)
+}
+
+// cleanup removes the files the run uploaded unless --keep-files; a
+// failure is one line on stderr, never the run's exit status.
+func cleanup(a *loadgen.Attacker, cfg *config, sig *signalWatch, stderr io.Writer) {
+	if cfg.keepFiles {
+		return
+	}
+	if res := a.Cleanup(sig.cleanupCtx); res.Err != "" {
+		fmt.Fprintln(stderr, "ftpload: cleanup:", oneLine(res.String()), "(the run's results stand)")
+	}
+}
+
+// signalWatch turns SIGINT/SIGTERM into a drain (the first) and an abort
+// (any later one: the run's operations in flight and the cleanup).
+type signalWatch struct {
+	interrupted atomic.Bool
+	cleanupCtx  context.Context
+	stop        func()
+}
+
+func watchSignals(a *loadgen.Attacker, drain func(), stderr io.Writer) *signalWatch {
+	w := &signalWatch{}
+	var abortCleanup func()
+	w.cleanupCtx, abortCleanup = context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	notifySignals(sigs)
-	defer signal.Stop(sigs)
-	var interrupted atomic.Bool
+	w.stop = func() { signal.Stop(sigs); abortCleanup() }
 	go func() {
 		n := 0
 		for range sigs {
 			n++
-			interrupted.Store(true)
+			w.interrupted.Store(true)
 			if n == 1 {
 				fmt.Fprintln(stderr, "\nftpload: interrupted: draining (again to abort)")
-				stop()
+				drain()
 			} else {
 				a.Abort()
+				abortCleanup()
 			}
 		}
 	}()
+	return w
+}
 
+// runAttack runs the scenario, showing progress on stderr, and returns
+// its report (without the CLI's own settings).
+func runAttack(ctx context.Context, a *loadgen.Attacker, scenario string, cfg *config, shard loadgen.Shard, stderr io.Writer) (*loadgen.Report, error) {
 	begin := time.Now()
 	results, err := a.Attack(ctx, scenario)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return nil, fail(exitUsage, "%v", err)
 	}
 	m := loadgen.NewMetrics(begin)
 	if shard.Set() {
 		m.AlignTimeline() // shards' timelines share wall-clock seconds
 	}
-	progress := !cfg.quiet && isTTY(stderr)
 	done := make(chan struct{})
-	if progress {
-		go showProgress(a, scenario, begin, stderr, done)
+	var shown chan struct{}
+	if !cfg.quiet {
+		shown = make(chan struct{})
+		go func() {
+			defer close(shown)
+			showProgress(a, scenario, begin, stderr, isTTY(stderr), done)
+		}()
 	}
 	for r := range results {
 		m.Add(r)
 	}
 	m.Close()
 	close(done)
-	if progress {
-		time.Sleep(10 * time.Millisecond) // let the progress line end its line
+	if shown != nil {
+		<-shown // the progress line ends before anything else is written
 	}
+	return m.Report(a.Settings(scenario)), nil
+}
 
-	settings := a.Settings(scenario)
-	settings.Server = serverName
-	settings.Command = cfg.command
-	rep := m.Report(settings)
-	rep.Interrupted = interrupted.Load()
-
-	if jsonOut != "" {
-		if err := writeTo(jsonOut, stdout, loadgen.NewJSONReporter(rep)); err != nil {
+// writeReports writes the JSON and CSV reports and the text summary.
+func writeReports(rep *loadgen.Report, cfg *config, p *plan, stdout io.Writer) error {
+	if p.jsonOut != "" {
+		if err := writeTo(p.jsonOut, stdout, loadgen.NewJSONReporter(rep)); err != nil {
 			return fail(exitUsage, "--json: %v", err)
 		}
 	}
-	if csvOut != "" {
-		if err := writeTo(csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
+	if p.csvOut != "" {
+		if err := writeTo(p.csvOut, stdout, loadgen.NewCSVReporter(rep)); err != nil {
 			return fail(exitUsage, "--csv: %v", err)
 		}
 	}
 	if !cfg.quiet && cfg.jsonOut != "-" {
 		loadgen.NewTextReporter(rep)(stdout)
+	}
+	return nil
+}
+
+// verdict is the exit of a run whose reports are written: 130 when it was
+// interrupted (its numbers cover only part of the run, so neither a
+// threshold nor "no session could log in" is its verdict; a broken
+// threshold is still named), else 3 when no session could log in, else 1
+// when a threshold is broken.
+func verdict(rep *loadgen.Report, thresholds []loadgen.Threshold) error {
+	if rep.Interrupted {
+		msg := "interrupted: the report covers the run up to the interrupt"
+		var ee *exitError
+		if err := checkThresholds(thresholds, rep); errors.As(err, &ee) && ee.code == exitThreshold {
+			msg += "; " + ee.msg
+		}
+		return fail(exitInterrupted, "%s", msg)
 	}
 	if reachedNothing(rep) {
 		return fail(exitUnreachable, "no session could log in: %s", firstError(rep))
@@ -707,7 +799,7 @@ func startServer(name string, pr target.Range, stderr io.Writer) (target.Config,
 	if got, err := target.ParseRange(t.PasvRange); err == nil {
 		pr = got
 	}
-	fmt.Fprintf(stderr, "ftpload: started %s on %s, passive range %s\n", run.Name(), t.Addr, pr)
+	fmt.Fprintf(stderr, "ftpload: started %s on %s, passive range %s\n", serverLabel(run.Name()), t.Addr, pr)
 	return target.Config{Addr: t.Addr, User: t.User, Password: t.Password}, pr, func() { run.Stop() }, nil
 }
 
@@ -720,8 +812,19 @@ func isTTY(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func showProgress(a *loadgen.Attacker, scenario string, begin time.Time, w io.Writer, done <-chan struct{}) {
-	t := time.NewTicker(250 * time.Millisecond)
+// progressEvery is the interval of the plain progress lines written
+// when stderr is not a terminal (a CI log); tests shorten it.
+var progressEvery = 10 * time.Second
+
+// showProgress writes the run's live counters to w until done: on a
+// terminal one line rewritten in place 4 times a second, elsewhere one
+// plain line (no carriage return, no escape sequence) every progressEvery.
+func showProgress(a *loadgen.Attacker, scenario string, begin time.Time, w io.Writer, tty bool, done <-chan struct{}) {
+	every := progressEvery
+	if tty {
+		every = 250 * time.Millisecond
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var lastOps, lastBytes int64
 	last := begin
@@ -735,23 +838,43 @@ func showProgress(a *loadgen.Attacker, scenario string, begin time.Time, w io.Wr
 		rate := float64(s.Ops-lastOps) / dt
 		mbs := float64(s.Bytes-lastBytes) / dt / 1e6
 		lastOps, lastBytes, last = s.Ops, s.Bytes, now
-		if scenario == loadgen.Exhaust {
-			fmt.Fprintf(w, "\r%6.1fs  held %d  errors %d\x1b[K", now.Sub(begin).Seconds(), s.Held, s.Errors)
-			return
+		el := now.Sub(begin).Seconds()
+		switch {
+		case tty && scenario == loadgen.Exhaust:
+			fmt.Fprintf(w, "\r%6.1fs  held %d  errors %d\x1b[K", el, s.Held, s.Errors)
+		case tty:
+			fmt.Fprintf(w, "\r%6.1fs  sessions %d  ops %d  %.0f/s  %.1f MB/s  errors %d\x1b[K", el, s.Active, s.Ops, rate, mbs, s.Errors)
+		case scenario == loadgen.Exhaust:
+			fmt.Fprintf(w, "ftpload: %.1fs held %d errors %d\n", el, s.Held, s.Errors)
+		default:
+			fmt.Fprintf(w, "ftpload: %.1fs sessions %d ops %d %.0f/s %.1f MB/s errors %d\n", el, s.Active, s.Ops, rate, mbs, s.Errors)
 		}
-		fmt.Fprintf(w, "\r%6.1fs  sessions %d  ops %d  %.0f/s  %.1f MB/s  errors %d\x1b[K",
-			now.Sub(begin).Seconds(), s.Active, s.Ops, rate, mbs, s.Errors)
 	}
 	for {
 		select {
 		case <-t.C:
 			line()
 		case <-done:
-			line()
-			fmt.Fprintln(w)
+			if tty { // the last state, then end the line
+				line()
+				fmt.Fprintln(w)
+			}
 			return
 		}
 	}
+}
+
+// embeddedVersion is the version of ftpserverlib (go.mod) that serves
+// as the embedded server.
+const embeddedVersion = "v0.32.3"
+
+// serverLabel names the server --server started, for the report:
+// ftpserverlib with its version.
+func serverLabel(name string) string {
+	if name == "embedded" || name == "ftpserverlib" {
+		return "ftpserverlib " + embeddedVersion
+	}
+	return name
 }
 
 // serveSink runs the minimal FTP sink in this process until SIGINT, so a

@@ -120,8 +120,8 @@ func TestInterruptDrainsAndReports(t *testing.T) {
 	if el := time.Since(t0); el > 5*time.Second {
 		t.Fatalf("interrupt: run took %v", el)
 	}
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	if code != exitInterrupted || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, out, stderr)
 	}
 	f, err := os.Open(js)
 	if err != nil {

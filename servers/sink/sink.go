@@ -1,9 +1,10 @@
 // Package sink is a minimal in-process FTP server that answers the
 // commands the load generator sends (USER, PASS, TYPE, PASV, EPSV, RETR,
-// STOR, LIST, SIZE, CWD, PWD, NOOP, QUIT) as cheaply as it can, so the
+// STOR, DELE, LIST, SIZE, CWD, PWD, NOOP, QUIT) as cheaply as it can, so the
 // generator's own ceiling can be measured. It serves no files: RETR of
 // "ftpload-N.bin" sends N zero bytes (Options.FileSize for other names),
-// STOR discards what it receives, LIST sends one line. Any user and
+// STOR discards what it receives (so DELE, the generator's cleanup, has
+// nothing to remove and says it did), LIST sends one line. Any user and
 // password are accepted. It listens on loopback only.
 package sink
 
@@ -219,6 +220,8 @@ func (s *Server) session(c net.Conn) {
 					}
 				}
 			})
+		case "DELE":
+			ss.reply("250 Deleted")
 		case "QUIT":
 			ss.reply("221 Bye")
 			return
