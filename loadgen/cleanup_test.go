@@ -9,25 +9,13 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/servertest"
 	"github.com/ftpharness/ftpharness/target"
 )
 
 // startFSLRoot starts ftpserverlib serving root.
 func startFSLRoot(t *testing.T, root string) (target.Config, target.Range) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: 10, Root: root})
-	if err != nil {
-		t.Fatalf("start ftpserverlib: %v", err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	tg := run.Target()
-	pr, err := target.ParseRange(tg.PasvRange)
-	if err != nil {
-		t.Fatalf("range %q: %v", tg.PasvRange, err)
-	}
-	return target.Config{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
+	return servertest.Start(t, "ftpserverlib", servers.Spec{PasvMax: 10, Root: root})
 }
 
 func dirNames(t *testing.T, dir string) []string {

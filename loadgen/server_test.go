@@ -7,25 +7,13 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/servertest"
 	"github.com/ftpharness/ftpharness/servers/sink"
 	"github.com/ftpharness/ftpharness/target"
 )
 
 func startFSL(t *testing.T, rangeSize int) (target.Config, target.Range) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: rangeSize})
-	if err != nil {
-		t.Fatalf("start ftpserverlib: %v", err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	tg := run.Target()
-	pr, err := target.ParseRange(tg.PasvRange)
-	if err != nil {
-		t.Fatalf("range %q: %v", tg.PasvRange, err)
-	}
-	return target.Config{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
+	return servertest.Start(t, "ftpserverlib", servers.Spec{PasvMax: rangeSize})
 }
 
 func startSink(t testing.TB, opts sink.Options) (*sink.Server, target.Config) {

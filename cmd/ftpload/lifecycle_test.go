@@ -15,6 +15,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/servertest"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -70,15 +71,7 @@ func TestProgressOnPipe(t *testing.T) {
 
 // startRoot starts ftpserverlib serving root and returns its URL.
 func startRoot(t *testing.T, root string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: 10, Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	tg := run.Target()
+	tg, _ := servertest.Start(t, "ftpserverlib", servers.Spec{PasvMax: 10, Root: root})
 	return "ftp://" + tg.User + ":" + tg.Password + "@" + tg.Addr
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/loadgen"
 	"github.com/ftpharness/ftpharness/servers"
+	"github.com/ftpharness/ftpharness/servers/servertest"
 	"github.com/ftpharness/ftpharness/servers/sink"
 	"github.com/ftpharness/ftpharness/target"
 )
@@ -15,20 +16,7 @@ import (
 // servers, and reports built from results, as loadgen's tests build them.
 
 func startFSL(t *testing.T, rangeSize int) (target.Config, target.Range) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	run, err := servers.Start(ctx, "ftpserverlib", servers.Spec{PasvMax: rangeSize})
-	if err != nil {
-		t.Fatalf("start ftpserverlib: %v", err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	tg := run.Target()
-	pr, err := target.ParseRange(tg.PasvRange)
-	if err != nil {
-		t.Fatalf("range %q: %v", tg.PasvRange, err)
-	}
-	return target.Config{Addr: tg.Addr, User: tg.User, Password: tg.Password}, pr
+	return servertest.Start(t, "ftpserverlib", servers.Spec{PasvMax: rangeSize})
 }
 
 func startSink(t testing.TB, opts sink.Options) target.Config {
