@@ -114,6 +114,9 @@ func run() int {
 	if err := checkWritable(*reportDir); err != nil {
 		return usageError("%v", err)
 	}
+	if err := framework.ShardError(); err != nil {
+		return usageError("%v", err)
+	}
 	worker := os.Getenv(framework.ShardEnv) != ""
 	if !cfg.Embedded() && !worker {
 		if err := target.Probe(cfg); err != nil {

@@ -46,18 +46,20 @@ func ParseShard(v string) (Shard, error) {
 	return Shard{I: i, N: n}, nil
 }
 
-// shard is this process's share, read once at registration.
-var shard, sharded = func() (Shard, bool) {
-	v := os.Getenv(ShardEnv)
-	if v == "" {
-		return Shard{}, false
+// shard is this process's share, read once at registration; a malformed
+// value runs every check and is reported by ShardError.
+var shard, shardErr = ParseShard(os.Getenv(ShardEnv))
+
+var sharded = os.Getenv(ShardEnv) != "" && shardErr == nil
+
+// ShardError is the error of a malformed ShardEnv, for the program to
+// report before it runs anything.
+func ShardError() error {
+	if os.Getenv(ShardEnv) == "" {
+		return nil
 	}
-	s, err := ParseShard(v)
-	if err != nil {
-		panic(err)
-	}
-	return s, true
-}()
+	return shardErr
+}
 
 // shareIndex counts the shareable checks in registration order (file order,
 // then order in the file: the same in every worker).
