@@ -24,7 +24,7 @@ var flagGroups = []struct {
 		"ftp.scratch-dir", "ftp.timeout"}},
 	{"TLS", []string{"ftp.tls"}},
 	{"Output", []string{"verbose", "report-dir", "list-checks", "list-labels", "help-ginkgo"}},
-	{"Speed", []string{"parallel"}},
+	{"Speed", []string{"workers"}},
 	{"Selection (Ginkgo's filters; labels: ftpconform labels)", []string{
 		"ginkgo.label-filter", "ginkgo.focus", "ginkgo.skip"}},
 	{"Expectations", []string{"expect", "verdicts"}},

@@ -44,7 +44,9 @@ func run() int {
 	listChecks := flag.Bool("list-checks", false, "print the check catalog (ID, severity, RFC, title) and exit")
 	listLabels := flag.Bool("list-labels", false, "print every label usable with --ginkgo.label-filter, with what it means, and exit")
 	reportDir := flag.String("report-dir", "", "write verdicts.json, report.html, junit.xml and ginkgo.json into this directory")
-	parallel := flag.Int("parallel", 0, "worker processes sharing the server (0: 4 for the embedded server, 1 for a server given by address; at most a fifth of the declared passive range); the checks that need the server alone run after them")
+	// not --parallel: Ginkgo takes any -parallel argument for go test's
+	// flag and refuses to run
+	workers := flag.Int("workers", 0, "worker processes sharing the server (0: 4 for the embedded server, 1 for a server given by address; at most a fifth of the declared passive range); the checks that need the server alone run after them")
 	helpGinkgo := flag.Bool("help-ginkgo", false, "print the --ginkgo.* flags (Ginkgo's own) and exit")
 	var verbose bool
 	flag.BoolVar(&verbose, "verbose", false, "Ginkgo's own stream and summary too (= --ginkgo.v), and every observation and skip in the verdict summary")
@@ -128,7 +130,7 @@ func run() int {
 	if terminal && !ginkgoStream && !worker {
 		opts.Progress = os.Stdout
 	}
-	run, ginkgoFailed, err := runSuites(cfg, args, parallelism(*parallel, cfg), worker, opts)
+	run, ginkgoFailed, err := runSuites(cfg, args, parallelism(*workers, cfg), worker, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 		return exitUsage

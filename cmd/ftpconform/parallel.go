@@ -25,7 +25,7 @@ import (
 )
 
 // The checks are I/O-bound: most of a run is waiting for a server's reply
-// or its timers. With --parallel N the run is spread over N worker
+// or its timers. With --workers N the run is spread over N worker
 // processes of this binary (Ginkgo runs one suite per process), each
 // running a share of the checks that may share the server; then one worker
 // runs the checks that need the server alone (pool exhaustion, the port
@@ -35,7 +35,7 @@ import (
 // parentOnly are the flags the workers must not see: the parent compares,
 // writes the reports and decides the exit status.
 var parentOnly = map[string]bool{
-	"report-dir": true, "expect": true, "verdicts": true, "parallel": true,
+	"report-dir": true, "expect": true, "verdicts": true, "workers": true,
 	"ginkgo.junit-report": true, "ginkgo.json-report": true, "ginkgo.teamcity-report": true,
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // ShardEnv names the part of the suite a worker process runs when
-// ftpconform spreads a run over several processes (--parallel): "i/n" is
+// ftpconform spreads a run over several processes (--workers): "i/n" is
 // the i-th (0-based) of n shares of the checks that may share the server
 // with others, "serial" is the rest, run alone afterwards. Unset: every
 // check.
@@ -69,7 +69,7 @@ var shareIndex int
 // its session gave up (superseded, aborted, already used) to see whether the
 // server still listens there: while other sessions run, the kernel may hand
 // that port to one of them, and the check would find their listener. With
-// --parallel it runs with the Serial checks.
+// --workers it runs with the Serial checks.
 var Alone = aloneDecorator{}
 
 type aloneDecorator struct{}
