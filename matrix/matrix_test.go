@@ -39,7 +39,7 @@ func TestExpectations(t *testing.T) {
 		names = strings.Split(only, ",")
 	}
 	m := matrix.Run(ctx, matrix.Options{
-		Binary: bin, Servers: names, Dir: out, Parallel: 2,
+		Binary: bin, Servers: names, Dir: out, Parallel: 2, Args: workerArgs(),
 		Progress: func(s, ev string) { t.Logf("[%5.1fs] %s: %s", time.Since(start).Seconds(), s, ev) },
 	})
 	for _, s := range m.Servers {
@@ -64,7 +64,7 @@ func TestExpectations(t *testing.T) {
 				for _, mm := range mismatches {
 					t.Logf("%s: first run: %s", s, mm)
 				}
-				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute}, s)
+				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute, Args: workerArgs()}, s)
 				if err != nil {
 					t.Fatalf("%s: re-run: %v", s, err)
 				}
@@ -81,4 +81,15 @@ func TestExpectations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// workerArgs spreads each server's run over FTPH_MATRIX_WORKERS worker
+// processes (default 4; ftpconform --workers), the way a user speeds up a
+// run: the verdicts must not depend on it.
+func workerArgs() []string {
+	n := os.Getenv("FTPH_MATRIX_WORKERS")
+	if n == "" {
+		n = "4"
+	}
+	return []string{"--workers=" + n}
 }

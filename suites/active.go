@@ -75,7 +75,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// servers (those running on ports greater than 1023) vulnerable to
 	// bounce attacks"; RFC 959 §3.2 itself describes third-party transfers.
 	// Servers that allow no FXP refuse a PORT/EPRT naming another host.
-	Check("ACT-003", func(ctx SpecContext) {
+	Check("ACT-003", Slow, func(ctx SpecContext) {
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares third-party PORT targets allowed")
 		}

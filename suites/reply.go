@@ -321,7 +321,7 @@ var _ = Describe("REPLY", Label("reply"), func() {
 	// be altered"). Malformed commands are where servers were seen
 	// answering twice; every session of the run is watched too (the
 	// verdict adds what the other checks saw).
-	Check("REPLY-006", func(ctx SpecContext) {
+	Check("REPLY-006", Slow, func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		var bad []string
 		for _, p := range replyProvocations {

@@ -31,7 +31,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	// longest delay seen so far tripled, as delays may grow), so a server that follows the
 	// suggestion is never cut short, and counts only the attempts the
 	// server actually answered.
-	Check("SEC-001", func(ctx SpecContext) {
+	Check("SEC-001", Slow, func(ctx SpecContext) {
 		a := &secAttempts{s: Dial(ctx), start: time.Now()}
 		for a.answered < 5 {
 			r, ok := a.step(ctx, "USER "+Config().User)
@@ -406,7 +406,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	// close. (Closing right after the PORT line, as pyftpdlib's
 	// test_port_race_condition does, cannot tell a server that connects on
 	// PORT before it reads the close from one that connects after it.)
-	Check("SEC-010", func(ctx SpecContext) {
+	Check("SEC-010", Slow, func(ctx SpecContext) {
 		type probe struct {
 			how      string
 			c        *Catcher

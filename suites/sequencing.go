@@ -100,7 +100,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 
 	// RFC 959 §5.4: PASS "530" (not logged in); a failed login restarts the
 	// USER/PASS sequence (§4.2) — the session itself stays open.
-	Check("SEQ-005", func(ctx SpecContext) {
+	Check("SEQ-005", Slow, func(ctx SpecContext) {
 		s := seqDial(ctx)
 		Expect(s.Do(ctx, "USER", Config().User)).To(HaveCode(331))
 		r, err := s.TryCmd(ctx, "PASS "+Config().Password+"-wrong")
@@ -530,7 +530,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 
 	// RFC 1123 §4.1.2.10: the server must keep reading "until a complete
 	// command line (terminated by CRLF) has been received".
-	Check("SEQ-021", func(ctx SpecContext) {
+	Check("SEQ-021", Slow, func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		if tc, ok := s.NetConn().(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
@@ -620,7 +620,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	// the check verifies the server does not drop a session idle for 2 s,
 	// and that any idle timeout the server declares (greeting, STAT, HELP)
 	// is at least 5 minutes.
-	Check("SEQ-024", func(ctx SpecContext) {
+	Check("SEQ-024", Slow, func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		var declared []string
 		texts := []string{s.Greeting().Text()}
@@ -655,7 +655,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 
 	// Policy: ProFTPD rnfr_during_xfer_bug3492 refuses RNFR while a transfer
 	// runs; others defer or serve the command. Recorded for RNFR, DELE, MKD.
-	Check("SEQ-025", func(ctx SpecContext) {
+	Check("SEQ-025", Slow, func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		big := Name(ctx, "seq025-big")
 		payload := fixtures.Bytes(25, 24<<20)

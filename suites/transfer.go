@@ -318,7 +318,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// data connection closes and the control connection stays in sync.
 	// Deferring warns: the client waits for the whole file. XFER-013 varies
 	// the attention sequence.
-	Check("XFER-012", func(ctx SpecContext) {
+	Check("XFER-012", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 		s := Login(ctx)
 		x := s.HeldRetr(ctx, big, 64<<10)
@@ -345,7 +345,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// during data transfer." So deferring warns, and a server whose plain
 	// ABOR gets 500/502 (RFC 1123 §4.1.5: ABOR is MAY) is skipped. A plain
 	// ABOR mid-transfer is XFER-024.
-	Check("XFER-013", func(ctx SpecContext) {
+	Check("XFER-013", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 		var failed, deferred []string
 		By("with nothing in progress: plain ABOR (is ABOR implemented?), then IAC IP, IAC DM (DM urgent), ABOR")
@@ -396,7 +396,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// 1123 §4.1.3.3 only asks that ABOR be "accept[ed] and defer[red]".
 	// Many clients send a bare ABOR, though, and wait for a 426 that such a
 	// server sends only once the whole file is out (ProFTPD abor_only_*).
-	Check("XFER-024", func(ctx SpecContext) {
+	Check("XFER-024", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 		s := Login(ctx)
 		x := s.HeldRetr(ctx, big, 64<<10)
@@ -438,7 +438,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// that arrives during data transfer." The status may therefore come
 	// before or after the transfer's 226, but it must come, and the
 	// transfer must not suffer.
-	Check("XFER-015", func(ctx SpecContext) {
+	Check("XFER-015", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 		s := Login(ctx)
 		x := s.HeldRetr(ctx, big, 64<<10)
@@ -502,7 +502,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// RFC 959 §4.1.1 QUIT: "If file transfer is in progress, the
 	// connection will remain open for result response and the server will
 	// then close it."
-	Check("XFER-017", func(ctx SpecContext) {
+	Check("XFER-017", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 
 		By("QUIT during a RETR")
@@ -672,7 +672,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// connection (pyftpdlib test_data_timeout; ProFTPD TimeoutStalled).
 	// Servers' stall timeouts are usually minutes, so a quiet result is
 	// the common one.
-	Check("XFER-023", func(ctx SpecContext) {
+	Check("XFER-023", Slow, func(ctx SpecContext) {
 		big := BigFile(ctx)
 		s := Login(ctx)
 		x := s.HeldRetr(ctx, big, 64<<10)

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/framework"
 )
 
 // flagGroups order --help: the project's flags by what they are about;
@@ -141,6 +142,8 @@ var labelDoc = map[string]string{
 	"should":  "severity: an RFC SHOULD; a breach fails the check (exit 1)",
 	"interop": "severity: what clients rely on beyond the RFC text; a breach warns",
 	"observe": "severity: policy or behaviour recorded, never a failure",
+	"slow":    "waits on purpose (the server's wrong-password delays, ABOR or STAT while a transfer streams, stalls, idle timeouts); --workers starts them first; '!slow' makes a quick run",
+	"alone":   "needs the server to itself (passive pool exhaustion, the port range area, ports a session gave up); with --workers they run after the others",
 }
 
 // areaDoc says what each area label covers.
@@ -185,6 +188,10 @@ func writeLabels(out io.Writer) {
 	fmt.Fprintln(w, "LABEL\tCHECKS\tMEANING")
 	for _, l := range severities {
 		fmt.Fprintf(w, "%s\t%d\t%s\n", l, count[l], labelDoc[l])
+	}
+	for _, l := range []string{framework.LabelSlow, framework.LabelAlone} {
+		// set where the checks are written, not in the catalog
+		fmt.Fprintf(w, "%s\t-\t%s\n", l, labelDoc[l])
 	}
 	for _, l := range areas {
 		doc := areaDoc[l]

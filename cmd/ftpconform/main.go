@@ -46,7 +46,7 @@ func run() int {
 	reportDir := flag.String("report-dir", "", "write verdicts.json, report.html, junit.xml and ginkgo.json into this directory")
 	// not --parallel: Ginkgo takes any -parallel argument for go test's
 	// flag and refuses to run
-	workers := flag.Int("workers", 0, "worker processes sharing the server (0: 4 for the embedded server, 1 for a server given by address; at most a fifth of the declared passive range); the checks that need the server alone run after them")
+	workers := flag.Int("workers", 0, "worker processes sharing the server (0: 4, at most a fifth of the declared passive range, 2 when no range is declared; 1: one process); the slow checks start first, the checks that need the server alone run after the others")
 	helpGinkgo := flag.Bool("help-ginkgo", false, "print the --ginkgo.* flags (Ginkgo's own) and exit")
 	var verbose bool
 	flag.BoolVar(&verbose, "verbose", false, "Ginkgo's own stream and summary too (= --ginkgo.v), and every observation and skip in the verdict summary")

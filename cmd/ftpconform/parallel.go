@@ -58,19 +58,17 @@ func workerArgs(args []string) []string {
 }
 
 // parallelism is how many workers share the server: n when given; else 4
-// for the embedded server (an in-process Go server, verdicts proven equal
-// to a one-process run), and 1 for a server given by address: a real
-// server keeps state a moment after a session ends, and the checks that
-// run alone after the parallel phase may meet it (pure-ftpd: RANGE-002
-// found its lowest port still held once). Never more than a fifth of the
-// declared passive range: each worker holds a few sessions, and pure-ftpd
-// admits half the range per user.
+// (verdicts proven equal to a one-process run against every server on tap:
+// TestExpectations runs that way), never more than a fifth of the declared
+// passive range (each worker holds a few sessions, and pure-ftpd admits
+// half the range per user), and 2 when no range is declared: the pool
+// size is unknown.
 func parallelism(n int, cfg target.Config) int {
 	if n > 0 {
 		return n
 	}
-	if !cfg.Embedded() {
-		return 1
+	if !cfg.Embedded() && cfg.PasvRange == "" {
+		return 2
 	}
 	n = 4
 	if r, ok := cfg.PasvPorts(); ok && r.Size()/5 < n {
@@ -95,29 +93,41 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 	}
 	defer os.RemoveAll(tmp)
 	start := time.Now()
-	w := workers{args: workerArgs(args), env: env, dir: tmp, progress: opts.Progress, total: sharesPerWorker*n + 1}
+	w := workers{args: workerArgs(args), env: env, dir: tmp, progress: opts.Progress}
 	if opts.Verbose {
 		w.stream = os.Stdout
 	}
-	// More shares than workers: a worker that drew the slow checks (a
-	// server's wrong-password delays, ABOR windows) keeps one slot busy
-	// while the others work through the remaining shares.
-	var shares []framework.Shard
-	for i := 0; i < sharesPerWorker*n; i++ {
-		shares = append(shares, framework.Shard{I: i, N: sharesPerWorker * n})
-	}
-	parts, err := w.run(ctx, shares, n)
-	if err == nil {
-		var alone []types.Report
-		alone, err = w.run(ctx, []framework.Shard{{Serial: true}}, 1)
-		parts = append(parts, alone...)
-	}
+	parts, err := w.runAll(ctx, n)
 	if err != nil {
 		return report.Run{}, err
 	}
 	combined := suites.Combine(parts, time.Since(start))
 	run := suites.Finish(combined, cfg.Password, sig(), opts)
 	return run, writeGinkgoReports(combined)
+}
+
+// runAll plans the shares, runs them n at a time, then the checks that
+// need the server alone, and returns every worker's report.
+func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	checks, listed, err := w.plan(ctx, exe)
+	if err != nil || len(checks) == 0 {
+		return listed, err
+	}
+	shares, hasAlone := sharesFor(checks, n)
+	w.total = len(shares)
+	if hasAlone {
+		w.total++
+	}
+	parts, err := w.run(ctx, exe, shares, n)
+	if err != nil || !hasAlone {
+		return parts, err
+	}
+	alone, err := w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1)
+	return append(parts, alone...), err
 }
 
 // interruptible is a context cancelled by SIGINT or SIGTERM (the workers
@@ -212,11 +222,7 @@ const sharesPerWorker = 3
 
 // run runs one worker per share, at most slots at a time, and returns their
 // reports.
-func (w *workers) run(ctx context.Context, shares []framework.Shard, slots int) ([]types.Report, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
+func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int) ([]types.Report, error) {
 	reports := make([][]types.Report, len(shares))
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
@@ -241,11 +247,19 @@ func (w *workers) run(ctx context.Context, shares []framework.Shard, slots int) 
 	return out, nil
 }
 
-// one runs the worker for share s; its output goes to a file shown only
-// when the worker wrote no report (it crashed or could not start).
+// one runs the worker for share s: its checks, or when another worker
+// found the server stopped answering or the run was interrupted, a list of
+// them skipped with that reason.
 func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]types.Report, error) {
-	name := strings.ReplaceAll(s.String(), "/", "-of-")
-	dir := filepath.Join(w.dir, name)
+	return w.start(ctx, exe, s, w.notRun(ctx))
+}
+
+// start runs the worker for share s (with notRun set: lists its checks as
+// skipped with that reason, touching no server); its output goes to a file
+// shown only when the worker wrote no report (it crashed or could not
+// start).
+func (w *workers) start(ctx context.Context, exe string, s framework.Shard, notRun string) ([]types.Report, error) {
+	dir := filepath.Join(w.dir, shareName(s))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -256,10 +270,8 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	defer out.Close()
 	cmd := exec.Command(exe, append(append([]string{}, w.args...), "--report-dir="+dir)...)
 	cmd.Env = append(append([]string{}, w.env...), framework.ShardEnv+"="+s.String())
-	if reason := w.notRun(ctx); reason != "" {
-		// every check of the share is listed as skipped, none touches
-		// the server
-		cmd.Env = append(cmd.Env, framework.NotRunEnv+"="+reason)
+	if notRun != "" {
+		cmd.Env = append(cmd.Env, framework.NotRunEnv+"="+notRun)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -284,7 +296,9 @@ func (w *workers) one(ctx context.Context, exe string, s framework.Shard) ([]typ
 	if err := json.Unmarshal(b, &rs); err != nil {
 		return nil, fmt.Errorf("worker %s: reading its report: %w", s, err)
 	}
-	w.finished(s, out.Name(), rs)
+	if !s.Plan {
+		w.finished(s, out.Name(), rs)
+	}
 	return rs, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpharness/ftpharness/suites/framework"
 )
 
 // The parent's own flags never reach a worker, in any spelling.
@@ -49,5 +51,37 @@ func TestParallelVerdictsEqualOneProcess(t *testing.T) {
 	}
 	if !reflect.DeepEqual(one, par) {
 		t.Errorf("verdicts differ:\none process %v\n3 workers   %v", one, par)
+	}
+}
+
+// The slow checks start first, each in a share of its own; the checks that
+// need the server alone are in no share (the serial worker runs them); the
+// others are spread over the remaining shares, each exactly once.
+func TestSharesSlowFirstAloneApart(t *testing.T) {
+	checks := []plannedCheck{{ID: "A-1"}, {ID: "S-1", Slow: true}, {ID: "R-1", Alone: true}, {ID: "A-2"}, {ID: "S-2", Slow: true, Alone: true}, {ID: "A-3"}, {ID: "S-3", Slow: true}}
+	shares, hasAlone := sharesFor(checks, 1)
+	if !hasAlone {
+		t.Error("hasAlone false with R-1 and S-2 alone")
+	}
+	var got []string
+	for _, s := range shares {
+		got = append(got, s.String())
+	}
+	want := []string{"ids:S-1", "ids:S-3", "ids:A-1", "ids:A-2", "ids:A-3"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("shares %v, want %v", got, want)
+	}
+	if shares, hasAlone := sharesFor(checks[:1], 4); hasAlone || len(shares) != 1 {
+		t.Errorf("one check, 4 workers: %v (alone %v), want one share", shares, hasAlone)
+	}
+}
+
+// A share's spelling in the environment reads back as the same share.
+func TestShardRoundTrip(t *testing.T) {
+	for _, s := range []framework.Shard{{Serial: true}, {Plan: true}, framework.ShardOf("PASV-001", "EPSV-002"), {I: 2, N: 5}} {
+		back, err := framework.ParseShard(s.String())
+		if err != nil || back.String() != s.String() {
+			t.Errorf("%s read back as %s (%v)", s, back, err)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/ftpharness/ftpharness/suites/catalog"
+	"github.com/ftpharness/ftpharness/suites/framework"
 )
 
 // Exit statuses (documented in usage).
@@ -74,9 +75,14 @@ func checkLabelFilter(filter string) error {
 	if err != nil {
 		return fmt.Errorf("--ginkgo.label-filter %q: %s", filter, labelFilterProblem(err))
 	}
+	// slow and alone are set where a check is written: a check may carry
+	// either, both or neither
+	extra := [][]string{nil, {framework.LabelSlow}, {framework.LabelAlone}, {framework.LabelSlow, framework.LabelAlone}}
 	for _, c := range catalog.All() {
-		if match(c.Labels()) {
-			return nil
+		for _, e := range extra {
+			if match(append(c.Labels(), e...)) {
+				return nil
+			}
 		}
 	}
 	return fmt.Errorf("--ginkgo.label-filter %q selects no check (labels: ftpconform --list-labels)", filter)

@@ -73,6 +73,9 @@ func Check(id string, args ...any) bool {
 		return false
 	}
 	decorators = append(decorators, Label(c.Labels()...), SpecTimeout(MaxSpecDuration))
+	if mustRunAlone(c, args) {
+		decorators = append(decorators, Label(LabelAlone))
+	}
 	wrapped := func(ctx SpecContext) {
 		if f := OnCheckStart; f != nil {
 			f(c.ID, c.Title)

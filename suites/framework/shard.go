@@ -3,6 +3,7 @@ package framework
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,30 +13,58 @@ import (
 )
 
 // ShardEnv names the part of the suite a worker process runs when
-// ftpconform spreads a run over several processes (--workers): "i/n" is
-// the i-th (0-based) of n shares of the checks that may share the server
-// with others, "serial" is the rest, run alone afterwards. Unset: every
+// ftpconform spreads a run over several processes (--workers): "ids:A,B"
+// the named checks among those that may share the server with others,
+// "i/n" the i-th (0-based) of n shares of them, "serial" the rest, run
+// alone afterwards, and "plan" every check (with NotRunEnv set: listed,
+// not run, so the parent learns the checks and their labels). Unset: every
 // check.
 const ShardEnv = "FTPH_SHARD"
 
 // Shard is what one worker process runs.
 type Shard struct {
-	Serial bool // the checks that must have the server to themselves
-	I, N   int  // else: share I of N of the others
+	Serial bool            // the checks that must have the server to themselves
+	Plan   bool            // every check (to be listed, not run)
+	IDs    map[string]bool // else: these checks,
+	I, N   int             // or share I of N of the others
+}
+
+// ShardOf is the share running the checks ids.
+func ShardOf(ids ...string) Shard {
+	s := Shard{IDs: map[string]bool{}}
+	for _, id := range ids {
+		s.IDs[id] = true
+	}
+	return s
 }
 
 // String is the ShardEnv spelling of s.
 func (s Shard) String() string {
-	if s.Serial {
+	switch {
+	case s.Serial:
 		return "serial"
+	case s.Plan:
+		return "plan"
+	case s.IDs != nil:
+		ids := make([]string, 0, len(s.IDs))
+		for id := range s.IDs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		return "ids:" + strings.Join(ids, ",")
 	}
 	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
 // ParseShard reads the ShardEnv spelling.
 func ParseShard(v string) (Shard, error) {
-	if v == "serial" {
+	switch {
+	case v == "serial":
 		return Shard{Serial: true}, nil
+	case v == "plan":
+		return Shard{Plan: true}, nil
+	case strings.HasPrefix(v, "ids:"):
+		return ShardOf(strings.Split(strings.TrimPrefix(v, "ids:"), ",")...), nil
 	}
 	a, b, ok := strings.Cut(v, "/")
 	i, err1 := strconv.Atoi(a)
@@ -74,6 +103,20 @@ var Alone = aloneDecorator{}
 
 type aloneDecorator struct{}
 
+// Slow marks a check that waits on purpose for a while: the server's own
+// delays (wrong passwords), a transfer streaming while the check acts
+// (ABOR, STAT, QUIT mid-transfer), a stall or an idle timeout. It is the
+// label "slow": --workers starts these first, each in its own worker, so
+// that they overlap the rest instead of trailing the run, and
+// --ginkgo.label-filter='!slow' leaves them out of a quick run.
+var Slow = Label(LabelSlow)
+
+// The labels a run spread over workers plans by.
+const (
+	LabelSlow  = "slow"
+	LabelAlone = "alone" // runs with the server to itself (Serial, Alone, port-range)
+)
+
 // mustRunAlone reports the checks that change or measure server-wide state:
 // Serial specs (they exhaust the passive pool), Alone ones, and the passive
 // port range area, whose port spread and pool counts another session's ports would
@@ -94,11 +137,14 @@ func mustRunAlone(c catalog.Check, decorators []any) bool {
 
 // inShard reports whether this process registers check c.
 func inShard(c catalog.Check, decorators []any) bool {
-	if !sharded {
+	if !sharded || shard.Plan {
 		return true
 	}
 	if mustRunAlone(c, decorators) {
 		return shard.Serial
+	}
+	if shard.IDs != nil {
+		return shard.IDs[c.ID]
 	}
 	i := shareIndex
 	shareIndex++

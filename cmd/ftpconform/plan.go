@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/ftpharness/ftpharness/suites/framework"
+)
+
+// plannedCheck is one check a run spread over workers will run.
+type plannedCheck struct {
+	ID          string
+	Slow, Alone bool
+}
+
+// plan lists the checks the run selects, with their labels, from a worker
+// told to list them without touching the server (framework.NotRunEnv);
+// its report is returned too: when the filters select nothing, it is the
+// run's report (every check unselected).
+func (w *workers) plan(ctx context.Context, exe string) ([]plannedCheck, []types.Report, error) {
+	rs, err := w.start(ctx, exe, framework.Shard{Plan: true}, "plan")
+	if err != nil {
+		return nil, nil, err
+	}
+	return plannedChecks(rs), rs, nil
+}
+
+// plannedChecks reads a plan worker's report: every check it listed (a
+// check a --ginkgo.* filter leaves out was never started and carries no
+// skip reason: it is left out here too).
+func plannedChecks(rs []types.Report) []plannedCheck {
+	var out []plannedCheck
+	for _, r := range rs {
+		for _, s := range r.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt || s.Failure.Message == "" {
+				continue
+			}
+			id, _, _ := strings.Cut(s.LeafNodeText, " ")
+			labels := map[string]bool{}
+			for _, l := range s.Labels() {
+				labels[l] = true
+			}
+			out = append(out, plannedCheck{ID: id, Slow: labels[framework.LabelSlow], Alone: labels[framework.LabelAlone]})
+		}
+	}
+	return out
+}
+
+// sharesFor splits the checks that may share the server into the shares
+// the workers run, n at a time, in order: each slow check in a share of
+// its own, first, so the long waits overlap each other and the rest
+// (longest first, as a scheduler packing jobs does); then the others in
+// sharesPerWorker shares per worker. The checks that need the server alone
+// are the serial share, not here; hasAlone says whether there are any.
+func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone bool) {
+	var rest []string
+	for _, c := range checks {
+		switch {
+		case c.Alone:
+			hasAlone = true
+		case c.Slow:
+			shares = append(shares, framework.ShardOf(c.ID))
+		default:
+			rest = append(rest, c.ID)
+		}
+	}
+	k := min(sharesPerWorker*n, len(rest))
+	for i := 0; i < k; i++ {
+		var ids []string
+		for j := i; j < len(rest); j += k {
+			ids = append(ids, rest[j])
+		}
+		shares = append(shares, framework.ShardOf(ids...))
+	}
+	return shares, hasAlone
+}
+
+// shareName names a share's directory and progress: "serial", "plan", or
+// its first check and how many more.
+func shareName(s framework.Shard) string {
+	if s.IDs == nil {
+		return strings.ReplaceAll(s.String(), "/", "-of-")
+	}
+	ids := strings.Split(strings.TrimPrefix(s.String(), "ids:"), ",")
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return fmt.Sprintf("%s-and-%d", ids[0], len(ids)-1)
+}
