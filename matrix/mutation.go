@@ -720,8 +720,11 @@ func (o MutationOptions) run(ctx context.Context, r *MutationRun) error {
 		return err
 	}
 	defer out.Close()
+	// one process per run: the runs already go o.Parallel at a time, the
+	// faults' declarations (tolerated order effects) were measured so, and
+	// a seed fixes the order of one process only
 	args := []string{"--ftp.profile=" + profile, "--report-dir=" + dir, "--ginkgo.no-color", "--ginkgo.seed=" + o.Seed,
-		"--ftp.timeout=" + r.sel.Timeout.String()}
+		"--ftp.timeout=" + r.sel.Timeout.String(), "--workers=1"}
 	if r.Filter != "" {
 		args = append(args, "--ginkgo.label-filter="+r.Filter)
 	}

@@ -170,22 +170,27 @@ func ephemeralRange() (lo, hi int) {
 	return
 }
 
-// pasvCandidates returns the aligned chunk starts usable for a block of n ports.
+// pasvCandidates returns the aligned chunk starts usable for a block of n
+// ports: those outside the kernel's ephemeral range first (no client
+// socket can take a port there), shuffled, then the others, shuffled. The
+// part outside is small (30000-32767 by default): a few large blocks, or
+// small ones spread over it, fill it while other servers run.
 func pasvCandidates(n int) []int {
 	chunks := (n + pasvChunk - 1) / pasvChunk
 	width := chunks * pasvChunk
 	elo, ehi := ephemeralRange()
-	var all, outside []int
+	var outside, inside []int
 	for s := PasvPortMin; s+width-1 <= PasvPortMax; s += pasvChunk {
-		all = append(all, s)
 		if s+width-1 < elo || s > ehi {
 			outside = append(outside, s)
+		} else {
+			inside = append(inside, s)
 		}
 	}
-	if len(outside) >= 50 {
-		return outside
+	for _, c := range [][]int{outside, inside} {
+		rand.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
 	}
-	return all
+	return append(outside, inside...)
 }
 
 // allocPasvRange picks and locks n consecutive free ports.
@@ -197,10 +202,9 @@ func allocPasvRange(n int, lease *portLease) (int, int, error) {
 	if len(cands) == 0 {
 		return 0, 0, fmt.Errorf("servers: passive range of %d ports does not fit", n)
 	}
-	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
 	chunks := (n + pasvChunk - 1) / pasvChunk
 	for i, s := range cands {
-		if i >= 200 {
+		if i >= 400 {
 			break
 		}
 		var got []*os.File
