@@ -218,7 +218,7 @@ func ParseURL(s string) (FTPURL, error) {
 	scheme, _, ok := strings.Cut(s, "://")
 	mode, known := schemes[strings.ToLower(scheme)]
 	if !ok || !known {
-		return FTPURL{}, errors.New("not an ftp://, ftpes:// or ftps:// URL")
+		return FTPURL{}, errors.New("not an ftp:// URL (nor ftpes:// or ftps://)")
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
