@@ -50,7 +50,10 @@ func (c *Conn) HandshakeData(ctx context.Context, nc net.Conn) (*tls.ConnectionS
 	if dl, ok := ctx.Deadline(); ok {
 		tc.SetDeadline(dl)
 	}
-	cfg := c.tls.cfg
+	cfg := &tls.Config{} // a connection the caller wrapped without WithTLS
+	if c.tls != nil {
+		cfg = c.tls.cfg
+	}
 	if err := tc.HandshakeContext(ctx); err != nil {
 		err = explainTLS(withCancel(ctx, err), cfg)
 		c.tr.Notef("tls data handshake failed: %v", err)
