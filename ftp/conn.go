@@ -282,8 +282,9 @@ func (c *Conn) Greeting() Reply {
 // Transcript is the session's record.
 func (c *Conn) Transcript() *Transcript { return c.tr }
 
-// NetConn is the underlying connection, for checks that must misbehave
-// (urgent data, half-close, abrupt reset).
+// NetConn is the control stream, for checks that must misbehave
+// (urgent data, half-close, abrupt reset): a *tls.Conn while the control
+// connection is TLS (TCPConn is the socket under it).
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // RemoteIP is the control connection's peer address.
