@@ -3,6 +3,7 @@ package ftp
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,7 @@ type Conn struct {
 	unframed [][]byte   // lines that could not start a reply (Unframed)
 	pair     *pairing   // with reply pairing only
 	rmu      sync.Mutex // one reader at a time (taken only with reply pairing)
+	tls      *tlsState  // with WithTLS only
 }
 
 // options; the flags are kept together (a Conn carries its options, and
@@ -48,6 +50,9 @@ type options struct {
 	noTr      bool // WithoutTranscript
 	noProbs   bool // WithoutProblemLog
 	noKeep    bool // WithoutKeepAlive
+	tlsMode   TLSMode
+	tlsCfg    *tls.Config // WithTLS
+	tlsHost   string      // host dialled: the default ServerName
 }
 
 // connOpts is the part of the options a Conn consults after Dial (it is
@@ -122,6 +127,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Conn, error) {
 	ctx, cancel := withDefaultDeadline(ctx, o.timeout)
 	defer cancel()
 	o.tr.Notef("connect %s", addr)
+	o.tlsHost, _, _ = net.SplitHostPort(addr)
 	var nc net.Conn
 	var err error
 	if o.noKeep {
@@ -161,6 +167,13 @@ func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
 		c.pair = &pairing{}
 		c.pair.owe("greeting")
 	}
+	if o.tlsCfg != nil {
+		c.tls = newTLSState(o, nc)
+		if err := c.startTLS(ctx, o.tlsMode, false); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
 	if o.noGreet {
 		return c, nil
 	}
@@ -175,6 +188,10 @@ func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
 			continue
 		case r.Code == 220:
 			c.greeting = &r
+			if err := c.startTLS(ctx, o.tlsMode, true); err != nil {
+				c.nc.Close()
+				return nil, err
+			}
 			return c, nil
 		case r.Code == 421:
 			nc.Close()
@@ -265,8 +282,9 @@ func (c *Conn) Greeting() Reply {
 // Transcript is the session's record.
 func (c *Conn) Transcript() *Transcript { return c.tr }
 
-// NetConn is the underlying connection, for checks that must misbehave
-// (urgent data, half-close, abrupt reset).
+// NetConn is the control stream, for checks that must misbehave
+// (urgent data, half-close, abrupt reset): a *tls.Conn while the control
+// connection is TLS (TCPConn is the socket under it).
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // RemoteIP is the control connection's peer address.

@@ -47,6 +47,12 @@ type DataOptions struct {
 	// play a foreign peer). The port is chosen by the kernel; with
 	// IP_BIND_ADDRESS_NO_PORT the source port is shared across destinations.
 	LocalIP net.IP
+	// Clear keeps the data connection cleartext even under PROT P (to see
+	// what a server does with one).
+	Clear bool
+	// NoResume makes a TLS data connection a full handshake instead of
+	// resuming the control session (servers requiring reuse refuse it).
+	NoResume bool
 }
 
 // Passive sends PASV (or EPSV when epsv is true) and parses the reply. The
@@ -89,7 +95,8 @@ func (c *Conn) DataTarget(ep Endpoint, policy AddrPolicy) string {
 }
 
 // DialData opens a data connection to ep under opts, bounded by ctx (or the
-// Conn's default timeout).
+// Conn's default timeout). Under PROT P it is the TLS client side (see
+// WrapData), its handshake left for the transfer.
 func (c *Conn) DialData(ctx context.Context, ep Endpoint, opts DataOptions) (net.Conn, error) {
 	ctx, cancel := withDefaultDeadline(ctx, c.opts.timeout)
 	defer cancel()
@@ -100,7 +107,7 @@ func (c *Conn) DialData(ctx context.Context, ep Endpoint, opts DataOptions) (net
 		return nil, &OpError{Op: "data connect " + addr, Err: err, Transcript: c.tr}
 	}
 	c.tr.Notef("data connected %s -> %s", nc.LocalAddr(), addr)
-	return nc, nil
+	return c.wrapData(nc, opts), nil
 }
 
 // DialTCP dials addr from localIP (if set) with IP_BIND_ADDRESS_NO_PORT so

@@ -3,6 +3,7 @@ package ftp
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +25,8 @@ type TransferResult struct {
 	// Err is a network or protocol failure, or a *ReplyError when the
 	// server refused or failed the transfer.
 	Err error
+	// TLS is the data connection's TLS state (nil: cleartext).
+	TLS *tls.ConnectionState
 }
 
 // Final is the last reply of the exchange (zero Reply if none).
@@ -105,6 +108,12 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 		// e.g. Transfer(ctx, nil, ...) to see how a server treats a
 		// transfer without a data connection, and it answered 1xx anyway
 		err = &OpError{Op: "data connection", Err: errors.New("no data connection to transfer over"), Transcript: c.tr}
+	}
+	if err == nil {
+		res.TLS, err = c.HandshakeData(ctx, data)
+		if err != nil {
+			data.Close()
+		}
 	}
 	if err != nil {
 		res.Err = err

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ftpharness/ftpharness/servers/tlscert"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -64,6 +65,8 @@ type resolved struct {
 	ownRoot      bool
 	startedAt    time.Time
 	cleanupFuncs []func()
+	ca           *tlscert.Authority // with Spec.TLS only
+	tlsFiles     tlscert.Files
 }
 
 // Addr is the address clients of this process dial: the listen address,
@@ -101,6 +104,9 @@ func (r *resolved) masquerade() string {
 
 func (r *resolved) target(pasv bool) target.Config {
 	t := target.Config{Server: r.Name, Addr: r.Addr(), User: r.User, Password: r.Password}
+	if r.ca != nil {
+		t.TLS, t.TLSCA = r.tlsMode().String(), r.tlsFiles.CA
+	}
 	if pasv {
 		t.PasvRange = fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax)
 		t.PasvAddress = r.masquerade()
@@ -189,6 +195,9 @@ func resolve(name string, spec Spec) (*resolved, error) {
 	}
 	if err := os.MkdirAll(r.Root, 0o755); err != nil {
 		return fail(err)
+	}
+	if err := r.setupTLS(); err != nil {
+		return fail(fmt.Errorf("servers: TLS certificates: %w", err))
 	}
 	return r, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	ftpserver "github.com/fclairamb/ftpserverlib"
+	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/target"
 	"github.com/spf13/afero"
 	goftp "goftp.io/server/v2"
@@ -24,6 +25,7 @@ import (
 func init() {
 	Register("ftpserverlib", startFtpserverlib)
 	Register("goftp", startGoftp)
+	tlsCapable["ftpserverlib"] = true
 }
 
 // inproc is a Running for a server served by goroutines of this process.
@@ -72,6 +74,7 @@ func openLog(r *resolved) (*os.File, string, error) {
 
 type fslDriver struct {
 	settings *ftpserver.Settings
+	tls      *tls.Config // nil: no TLS
 	user     string
 	pass     string
 	root     string
@@ -83,8 +86,15 @@ func (d *fslDriver) ClientConnected(cc ftpserver.ClientContext) (string, error) 
 	return "ftpharness ftpserverlib ready", nil
 }
 func (d *fslDriver) ClientDisconnected(cc ftpserver.ClientContext) {}
+
+// GetTLSConfig returns the same Config every time, so data connections
+// can resume the control connection's session (Go keeps ticket keys per
+// Config).
 func (d *fslDriver) GetTLSConfig() (*tls.Config, error) {
-	return nil, errors.New("TLS not configured")
+	if d.tls == nil {
+		return nil, errors.New("TLS not configured")
+	}
+	return d.tls, nil
 }
 func (d *fslDriver) AuthUser(cc ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	fs := afero.NewBasePathFs(afero.NewOsFs(), d.root)
@@ -113,6 +123,13 @@ func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
 		PassiveTransferPortRange: ftpserver.PortRange{Start: r.PasvMin, End: r.PasvMax},
 		Banner:                   "ftpharness ftpserverlib ready",
 	}
+	var tlsCfg *tls.Config
+	if r.ca != nil {
+		tlsCfg = r.ca.ServerConfig()
+		if r.tlsMode() == ftp.TLSImplicit {
+			settings.TLSRequired = ftpserver.ImplicitEncryption
+		}
+	}
 	if r.Tweak != nil {
 		r.Tweak(settings)
 	}
@@ -121,7 +138,7 @@ func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
 		r.release()
 		return nil, err
 	}
-	srv := ftpserver.NewFtpServer(&fslDriver{settings: settings, user: r.User, pass: r.Password, root: r.Root, anon: r.Anonymous})
+	srv := ftpserver.NewFtpServer(&fslDriver{settings: settings, tls: tlsCfg, user: r.User, pass: r.Password, root: r.Root, anon: r.Anonymous})
 	srv.Logger = slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := srv.Listen(); err != nil {
 		lf.Close()

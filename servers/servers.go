@@ -42,6 +42,12 @@ type Spec struct {
 	StateDir string
 	// Anonymous enables read-only anonymous access where the server can.
 	Anonymous bool
+	// TLS is the FTPS mode: "" or "off", "explicit" (AUTH TLS) or
+	// "implicit" (TLS before the greeting). A test CA and a server
+	// certificate for 127.0.0.1, ::1 and localhost are made at start;
+	// Target carries the mode and the CA file. Only some servers can
+	// (ftpserverlib so far); the others refuse.
+	TLS string
 	// Tweak lets a caller adjust an in-process server's settings (for tests
 	// that need a deliberately different configuration). Ignored by daemons.
 	// ftpserverlib passes *ftpserver.Settings, goftp passes *server.Options.
@@ -122,6 +128,9 @@ func Start(ctx context.Context, name string, spec Spec) (Running, error) {
 	mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("servers: unknown server %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if err := checkTLS(name, spec); err != nil {
+		return nil, err
 	}
 	return s(ctx, spec)
 }

@@ -22,7 +22,9 @@ type Config struct {
 	// Addr is host:port of the control connection. Empty means: start the
 	// embedded server (EmbeddedServer) and test that.
 	Addr string `json:"addr" yaml:"addr"`
-	// URL is ftp://user:pass@host:port; it fills Addr, User and Password.
+	// URL is ftp://user:pass@host:port (ftpes:// explicit FTPS, ftps://
+	// implicit FTPS, port 990 by default); it fills Addr, User and Password
+	// (and TLS for ftpes/ftps).
 	URL string `json:"url,omitempty" yaml:"url,omitempty"`
 	// User and Password log in a user with write access to ScratchDir.
 	User     string `json:"user" yaml:"user"`
@@ -45,8 +47,15 @@ type Config struct {
 	ScratchDir string `json:"scratch-dir,omitempty" yaml:"scratch-dir,omitempty"`
 	// Timeout bounds each network operation. Default 10s.
 	Timeout time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
-	// TLS mode: only "off" for now.
+	// TLS is the FTPS mode: "off", "explicit" (AUTH TLS) or "implicit"
+	// (TLS before the greeting).
 	TLS string `json:"tls,omitempty" yaml:"tls,omitempty"`
+	// TLSCA is a PEM file of CA certificates the server's certificate must
+	// chain to (empty: the system pool).
+	TLSCA string `json:"tls-ca,omitempty" yaml:"tls-ca,omitempty"`
+	// TLSInsecure skips certificate verification (recorded in transcripts
+	// and to be said in the verdicts).
+	TLSInsecure bool `json:"tls-insecure,omitempty" yaml:"tls-insecure,omitempty"`
 	// Features the operator declares (comma list in flags): "fxp" (foreign
 	// data peers and third-party PORT allowed), "multiplex" (passive ports
 	// shared across client IPs), "no-active" (PORT/EPRT disabled on purpose).
@@ -175,6 +184,12 @@ func (c *Config) applyURL() error {
 		return fmt.Errorf("--ftp.url: %q is not ftp://user:pass@host:port (%v)", redactURL(c.URL), err)
 	}
 	c.Addr = u.Addr
+	if u.TLS != "off" {
+		if c.TLS != "" && c.TLS != "off" && c.TLS != u.TLS {
+			return fmt.Errorf("--ftp.url: %s:// is %s FTPS but --ftp.tls is %s", u.Scheme, u.TLS, c.TLS)
+		}
+		c.TLS = u.TLS
+	}
 	if u.HasUser {
 		c.User = u.User
 		if u.HasPassword {
@@ -186,17 +201,24 @@ func (c *Config) applyURL() error {
 
 // FTPURL is what an ftp://user:pass@host:port URL names.
 type FTPURL struct {
-	Addr                 string // host:port (port 21 when the URL has none)
+	Scheme               string // ftp, ftpes or ftps (lower case)
+	TLS                  string // off (ftp), explicit (ftpes) or implicit (ftps)
+	Addr                 string // host:port (port 21 when the URL has none, 990 for ftps)
 	User, Password       string
 	HasUser, HasPassword bool
 }
 
-// ParseURL reads ftp://[user[:pass]@]host[:port], the one URL syntax of
-// the project (ftpconform --ftp.url, ftpload --target). Its error says
-// what is wrong and never holds the password.
+// schemes maps URL schemes to TLS modes, as FileZilla and lftp name them.
+var schemes = map[string]string{"ftp": "off", "ftpes": "explicit", "ftps": "implicit"}
+
+// ParseURL reads ftp://[user[:pass]@]host[:port] (or ftpes://, ftps://),
+// the one URL syntax of the project (ftpconform --ftp.url, ftpload
+// --target). Its error says what is wrong and never holds the password.
 func ParseURL(s string) (FTPURL, error) {
-	if len(s) < 6 || !strings.EqualFold(s[:6], "ftp://") {
-		return FTPURL{}, errors.New("not an ftp:// URL")
+	scheme, _, ok := strings.Cut(s, "://")
+	mode, known := schemes[strings.ToLower(scheme)]
+	if !ok || !known {
+		return FTPURL{}, errors.New("not an ftp:// URL (nor ftpes:// or ftps://)")
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
@@ -207,9 +229,13 @@ func ParseURL(s string) (FTPURL, error) {
 			return FTPURL{}, fmt.Errorf("port %s out of range 1-65535", p)
 		}
 	}
-	f := FTPURL{Addr: u.Host}
+	f := FTPURL{Scheme: strings.ToLower(scheme), TLS: mode, Addr: u.Host}
 	if u.Port() == "" {
-		f.Addr = net.JoinHostPort(u.Hostname(), "21")
+		port := "21"
+		if mode == "implicit" {
+			port = "990"
+		}
+		f.Addr = net.JoinHostPort(u.Hostname(), port)
 	}
 	if u.User != nil {
 		f.User, f.HasUser = u.User.Username(), true
@@ -265,8 +291,8 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		return fmt.Errorf("--ftp.timeout: must be positive, got %v", c.Timeout)
 	}
-	if c.TLS != "" && c.TLS != "off" {
-		return fmt.Errorf("--ftp.tls: only \"off\" is supported so far, got %q", c.TLS)
+	if err := c.validateTLS(); err != nil {
+		return err
 	}
 	for _, f := range c.Features {
 		f = strings.TrimSpace(f)

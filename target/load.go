@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ type field struct {
 	flag, env, help string
 	get             func(*Config) string
 	set             func(*Config, string) error
+	boolean         bool // --flag alone means true
 }
 
 func str(p func(*Config) *string) (func(*Config) string, func(*Config, string) error) {
@@ -39,7 +41,18 @@ var fields = func() []field {
 		mk("foreign-source", "loopback source address used to play a foreign data peer", func(c *Config) *string { return &c.ForeignSource }),
 		mk("third-party", "loopback address where the harness catches bounce (PORT/EPRT) connections", func(c *Config) *string { return &c.ThirdParty }),
 		mk("scratch-dir", "server directory under which checks create their files", func(c *Config) *string { return &c.ScratchDir }),
-		mk("tls", "TLS mode (off)", func(c *Config) *string { return &c.TLS }),
+		mk("tls", "FTPS mode: off, explicit (AUTH TLS) or implicit (TLS before the greeting); ftpes:// and ftps:// URLs set it", func(c *Config) *string { return &c.TLS }),
+		mk("tls-ca", "PEM file of the CA the server certificate must chain to (default: the system pool)", func(c *Config) *string { return &c.TLSCA }),
+		{flag: "ftp.tls-insecure", env: "FTPH_TLS_INSECURE", help: "do not verify the server certificate (said in transcripts and reports)", boolean: true,
+			get: func(c *Config) string { return strconv.FormatBool(c.TLSInsecure) },
+			set: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("%q is not true or false", v)
+				}
+				c.TLSInsecure = b
+				return nil
+			}},
 		mk("embedded-server", "server started in-process when no target is given (ftpserverlib, goftp)", func(c *Config) *string { return &c.EmbeddedServer }),
 		{flag: "ftp.timeout", env: "FTPH_TIMEOUT", help: "deadline for each network operation",
 			get: func(c *Config) string { return c.Timeout.String() },
@@ -82,11 +95,23 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	for _, fd := range fields {
 		dv := fd.get(&def)
 		help := fd.help + " [$" + fd.env + "]"
-		f.values[fd.flag] = fs.String(fd.flag, dv, help)
+		v := &strFlag{s: dv, boolean: fd.boolean}
+		fs.Var(v, fd.flag, help)
+		f.values[fd.flag] = &v.s
 	}
 	f.profile = fs.String("ftp.profile", "", "profile file (YAML or JSON) with the same keys as the flags without the ftp. prefix [$FTPH_PROFILE]")
 	return f
 }
+
+// strFlag is a flag's text; a boolean one may be given alone (--flag).
+type strFlag struct {
+	s       string
+	boolean bool
+}
+
+func (f *strFlag) String() string     { return f.s }
+func (f *strFlag) Set(v string) error { f.s = v; return nil }
+func (f *strFlag) IsBoolFlag() bool   { return f.boolean }
 
 // Resolve builds the Config: defaults < profile < FTPH_* environment <
 // flags set on the command line. Call after fs.Parse. The result is
@@ -182,7 +207,7 @@ func loadProfile(path string, cfg *Config) error {
 }
 
 // WriteProfile writes the connection fields of c (server, address,
-// credentials, passive range and address) as a YAML profile that
+// credentials, passive range and address, TLS mode and trust) as a YAML profile that
 // --ftp.profile=PATH reads back. The file holds the password: mode 0600.
 func (c Config) WriteProfile(path string) error {
 	var b strings.Builder
@@ -193,6 +218,15 @@ func (c Config) WriteProfile(path string) error {
 	}
 	if c.PasvAddress != "" {
 		fmt.Fprintf(&b, "pasv-address: %q\n", c.PasvAddress)
+	}
+	if c.FTPS() {
+		fmt.Fprintf(&b, "tls: %q\n", c.TLS)
+	}
+	if c.TLSCA != "" {
+		fmt.Fprintf(&b, "tls-ca: %q\n", c.TLSCA)
+	}
+	if c.TLSInsecure {
+		b.WriteString("tls-insecure: true\n")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err

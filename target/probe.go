@@ -16,7 +16,11 @@ func Probe(c Config) error {
 	// No context deadline: each operation (connect+greeting, USER, PASS)
 	// gets the configured timeout of its own.
 	ctx := context.Background()
-	conn, err := ftp.Dial(ctx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	opts, err := c.DialOptions()
+	if err != nil {
+		return err
+	}
+	conn, err := ftp.Dial(ctx, c.Addr, append(opts, ftp.WithStrictReplies(false))...)
 	if err != nil {
 		return dialProblem(c, err)
 	}
@@ -40,6 +44,9 @@ func dialProblem(c Config, err error) error {
 	if errors.As(err, &op) && op.Op == "connect" {
 		return fmt.Errorf("cannot reach the server at %s (--ftp.addr): %v", c.Addr, op.Err)
 	}
+	if p := tlsProblem(c, err); p != nil {
+		return p
+	}
 	if op != nil && op.Reply != nil {
 		return fmt.Errorf("%s greeted with %s, not 220 (is it an FTP server, and does it accept this client?)", c.Addr, op.Reply)
 	}
@@ -48,4 +55,17 @@ func dialProblem(c Config, err error) error {
 		return fmt.Errorf("%s greeted with something that is not an FTP reply (is it an FTP server?): %v", c.Addr, pe)
 	}
 	return fmt.Errorf("%s accepted the connection but sent no FTP greeting within %v (is it an FTP server?): %v", c.Addr, c.Timeout, err)
+}
+
+// tlsProblem explains a failed start of FTPS (nil for another failure).
+func tlsProblem(c Config, err error) error {
+	var op *ftp.OpError
+	var re *ftp.ReplyError
+	switch {
+	case errors.As(err, &re) && re.Cmd == "AUTH":
+		return fmt.Errorf("%s refused AUTH TLS: %s (does it speak explicit FTPS? --ftp.tls=%s)", c.Addr, re.Reply, c.TLS)
+	case errors.As(err, &op) && op.Op == "tls handshake":
+		return fmt.Errorf("TLS handshake with %s (%s) failed: %v", c.Addr, c.TLSNote(), op.Err)
+	}
+	return nil
 }

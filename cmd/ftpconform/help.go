@@ -23,7 +23,7 @@ var flagGroups = []struct {
 		"ftp.url", "ftp.addr", "ftp.user", "ftp.password", "ftp.profile", "ftp.embedded-server",
 		"ftp.pasv-range", "ftp.pasv-address", "ftp.features", "ftp.foreign-source", "ftp.third-party",
 		"ftp.scratch-dir", "ftp.timeout"}},
-	{"TLS", []string{"ftp.tls"}},
+	{"TLS", []string{"ftp.tls", "ftp.tls-ca", "ftp.tls-insecure"}},
 	{"Output", []string{"verbose", "report-dir", "list-checks", "list-labels", "help-ginkgo"}},
 	{"Speed", []string{"workers"}},
 	{"Selection (Ginkgo's filters; labels: ftpconform labels)", []string{

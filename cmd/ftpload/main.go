@@ -330,6 +330,9 @@ func parseTarget(s string) (target.Config, error) {
 	if err != nil {
 		return target.Config{}, bad(err.Error())
 	}
+	if u.TLS != "off" {
+		return target.Config{}, bad(u.Scheme + ":// (FTPS) is not supported by ftpload yet")
+	}
 	t := target.Config{Addr: u.Addr, User: "anonymous", Password: "ftpload@"}
 	if u.HasUser {
 		t.User = u.User

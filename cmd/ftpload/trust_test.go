@@ -44,6 +44,7 @@ func TestUsageErrorsOneLine(t *testing.T) {
 		{[]string{"churn", "--server", "sink", "--sessions", "0"}, "--sessions 0"},
 		{[]string{"churn", "--target", "127.0.0.1:2121"}, "not an ftp:// URL"},
 		{[]string{"churn", "--target", "u:pw123@127.0.0.1:2121"}, "not an ftp:// URL"},
+		{[]string{"churn", "--target", "ftpes://u:pw123@127.0.0.1:2121"}, "ftpes:// (FTPS) is not supported by ftpload yet"},
 		{[]string{"churn", "--server", "sink", "--count", "5", "--json", filepath.Join(dir, "missing", "run.json")}, "--json"},
 		{[]string{"churn", "--server", "sink", "--count", "5", "--csv", dir}, "--csv"},
 		{[]string{"churn", "--server", "sink", "--allow-remote-data"}, "--strict-address"},

@@ -49,6 +49,7 @@ Environment:
 Examples:
   ftpserve vsftpd --port 2121 --pasv-range 30000-30019
   ftpserve ftpserverlib --profile /tmp/embedded.yaml
+  ftpserve ftpserverlib --tls --profile /tmp/ftps.yaml   # then ftpconform --ftp.profile=/tmp/ftps.yaml
   curl ftp://ftpuser:ftppass@127.0.0.1:2121/
 `)
 }
@@ -71,7 +72,9 @@ func main() {
 		state    = flag.String("state-dir", "", "directory for config, pid and logs (default: a fresh temp dir)")
 		anon     = flag.Bool("anonymous", true, "allow read-only anonymous login where the server can")
 		profile  = flag.String("profile", "", "also write the target as a YAML profile to this `file`")
+		tlsMode  = &tlsFlag{mode: "off"}
 	)
+	flag.Var(tlsMode, "tls", "FTPS: --tls (= explicit, AUTH TLS) or --tls=implicit (TLS before the greeting); a test CA is made at start and printed (ftpserverlib only so far)")
 	// Accept NAME before or after the flags.
 	args := os.Args[1:]
 	var name string
@@ -108,7 +111,7 @@ func main() {
 	}
 	spec := servers.Spec{
 		Port: *port, ListenAddress: *listen, PasvAddress: *pasvAddr, User: *user, Password: *pass,
-		Root: *root, StateDir: *state, Anonymous: *anon,
+		Root: *root, StateDir: *state, Anonymous: *anon, TLS: tlsMode.mode,
 	}
 	if *pasv != "" {
 		a, b, err := parseRange(*pasv)
@@ -173,7 +176,32 @@ func printTarget(t target.Config, spec servers.Spec, srv servers.Running, took t
 		fmt.Printf("log:          %s\n", lp)
 	}
 	fmt.Printf("ready after:  %s\n", took.Round(time.Millisecond))
-	fmt.Printf("url:          ftp://%s:%s@%s/\n", t.User, t.Password, t.Addr)
+	scheme := "ftp"
+	if t.FTPS() {
+		fmt.Printf("tls:          %s\n", t.TLS)
+		fmt.Printf("tls-ca:       %s\n", t.TLSCA)
+		scheme = map[string]string{"explicit": "ftpes", "implicit": "ftps"}[t.TLS]
+	}
+	fmt.Printf("url:          %s://%s:%s@%s/\n", scheme, t.User, t.Password, t.Addr)
+}
+
+// tlsFlag is --tls: alone it means explicit.
+type tlsFlag struct{ mode string }
+
+func (f *tlsFlag) String() string   { return f.mode }
+func (f *tlsFlag) IsBoolFlag() bool { return true }
+func (f *tlsFlag) Set(v string) error {
+	switch v {
+	case "true", "explicit":
+		f.mode = "explicit"
+	case "implicit":
+		f.mode = "implicit"
+	case "false", "off":
+		f.mode = "off"
+	default:
+		return fmt.Errorf("%q is not explicit, implicit or off", v)
+	}
+	return nil
 }
 
 // serve waits for a stop signal (or, in container mode, the daemon's own
