@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ftpharness/ftpharness/servers/tlscert"
+	"github.com/ftpharness/ftpharness/ftp/tlscert"
 	"github.com/ftpharness/ftpharness/target"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/ftpharness/ftpharness/ftp"
-	"github.com/ftpharness/ftpharness/servers/tlscert"
+	"github.com/ftpharness/ftpharness/ftp/tlscert"
 )
 
 // tlsCapable names the servers that start with Spec.TLS (set by their

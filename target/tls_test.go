@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/ftp"
-	"github.com/ftpharness/ftpharness/servers/tlscert"
+	"github.com/ftpharness/ftpharness/ftp/tlscert"
 )
 
 func TestURLSchemes(t *testing.T) {
