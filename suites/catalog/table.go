@@ -138,19 +138,23 @@ SEC-008||security|interop||CWD and RETR are confined to the user's root
 SEC-009||security|interop||connect-and-reset bursts do not stop the server serving others
 SEC-010||security|should|959§4.1.1|PORT, then a close of the control connection: no data connection arrives after the close
 TLS-001||ftps|must|4217§4|AUTH TLS answers 234 and a handshake follows
-TLS-002||ftps|should|2228§8.2|a second AUTH TLS answers 503
+TLS-002||ftps|should|2228§3,2228§8.2|a second AUTH TLS answers 503
 TLS-003||ftps|must|4217§9,2228|PBSZ and PROT before AUTH answer 503
 TLS-004||ftps|must|4217§9|PROT P protects the data channel, PROT C clears it
 TLS-005||ftps|should|2228§8.2|PROT S, E and X answer 504/536
 TLS-006||ftps|must|4217§6|FEAT lists AUTH TLS, PBSZ and PROT
 TLS-007||ftps|must|4217§4.2|AUTH TLS after USER requires a new login
-TLS-008||ftps|should|4217§9|a TLS-required policy refuses clear USER and PROT C transfers
+TLS-008||ftps|should|4217§4.2,4217§10.2|a TLS-required policy refuses clear USER and PROT C transfers
 TLS-009||ftps|observe||record data-channel TLS session resumption
 TLS-010||ftps|should|4217§5|CCC answers 533 on plaintext
 TLS-011||ftps|must|4217§13|REIN under TLS answers inside TLS, then clears it
-HOST-001||host|must|7151§3|HOST before USER answers 220 (or 500/502)
-HOST-002||host|must|7151§3|HOST after login answers 503
+TLS-012||ftps|must|8996§2,8996§3|TLS 1.0 and 1.1 are refused; TLS 1.2 or 1.3 is accepted
+TLS-013||ftps|interop|4217§15.1.1,6125|the control-channel certificate chains to the declared CA (else subject, dates and name are reported)
+TLS-014||ftps|observe||record implicit FTPS (TLS before the greeting) and whether the passive checks hold under it
+TLS-015||ftps|should|4217§10.2|PROT P data connections work with the control TLS session resumed and fresh, or refuse the fresh one naming session reuse
+HOST-001||host|must|7151§3.1,7151§3.2,7151§3.3|HOST before USER answers 220 (or 500/502 when not implemented)
+HOST-002||host|must|7151§3,7151§3.3|HOST after login answers 503
 HOST-003||host|must|7151§3.1|HOST with a port answers 501
-HOST-004||host|must|7151§3.1|HOST naming an unknown host answers 504
-HOST-005||host|must|7151§3|the last HOST wins and REIN resets it
+HOST-004||host|must|7151§3.1,7151§3.2,7151§3.3|HOST naming an unknown host or another address answers 504, then is ignored or the connection closed
+HOST-005||host|must|7151§3,7151§3.2.1,7151§3.3|the last HOST wins, REIN resets it, and USER without HOST is accepted
 `
