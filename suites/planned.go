@@ -75,9 +75,10 @@ var _ = Describe("FTPS (planned)", Label("ftps"), func() {
 	// http servers"; RFC 6125 says how a client verifies that identity.
 	Planned("TLS-013")
 
-	// No RFC rule (OBSERVE): implicit FTPS (TLS before the greeting) is
-	// de-facto practice (FileZilla, curl ftps://); RFC 4217 defines only
-	// AUTH TLS on the normal control port.
+	// RFC 4217 §4: "The server listens on the normal FTP control port
+	// {FTP-PORT} and the session initiation is not secured at all":
+	// implicit FTPS (TLS before the greeting) is outside it, de-facto
+	// practice (FileZilla, curl ftps://), so it is only recorded.
 	Planned("TLS-014")
 
 	// RFC 4217 §10.2: "Should the server not like the TLS negotiation, then
