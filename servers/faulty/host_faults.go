@@ -11,11 +11,11 @@ import (
 type hostFault uint8
 
 const (
-	hostOK200       hostFault = 1 << iota // the server's 220 to HOST is passed on as 200
-	hostAfterLogin                        // HOST after login is answered 220 by the proxy
-	hostPortOK                            // HOST naming a port is answered 220 by the proxy
-	hostUnknownOK                         // the server's 504 to HOST is passed on as 220
-	hostRepeat503                         // a second HOST before login is answered 503 by the proxy
+	hostOK200      hostFault = 1 << iota // the server's 220 to HOST is passed on as 200
+	hostAfterLogin                       // HOST after login is answered 220 by the proxy
+	hostPortOK                           // HOST naming a port is answered 220 by the proxy
+	hostUnknownOK                        // the server's 504 to HOST is passed on as 220
+	hostRepeat503                        // a second HOST before login is answered 503 by the proxy
 )
 
 // HOST faults: one RFC 7151 rule each, made by rewriting or answering the
