@@ -73,7 +73,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// describes the bounce attack, but its §3 only suggests refusing ports
 	// below 1024 and adds "Note that this still leaves non-well known
 	// servers (those running on ports greater than 1023) vulnerable to
-	// bounce attacks"; RFC 959 §3.2 itself describes third-party transfers.
+	// bounce attacks"; the base FTP protocol itself allows third-party transfers.
 	// Servers that allow no FXP refuse a PORT/EPRT naming another host.
 	Check("ACT-003", Slow, func(ctx SpecContext) {
 		if Config().Has("fxp") {
@@ -153,7 +153,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 
 	// RFC 959 §5.4: PORT → 200 (the list has no connection errors for it);
 	// transfer commands: "425 Can't open data connection", or 125/150 then
-	// 425/426. §4.2.1: the control connection is not affected.
+	// 425/426. The control connection is not affected.
 	Check("ACT-005", func(ctx SpecContext) {
 		RequireActive()
 		s := Login(ctx)
@@ -333,7 +333,8 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 
 	// RFC 1123 §4.1.2.12: "the server-FTP MUST ... [use] the same IP
 	// address as the control connection" for data connections on a
-	// multihomed host; port 20 (L-1) is the RFC 959 default source port.
+	// multihomed host; port 20 (L-1, the control port minus one) is the
+	// classic default source port.
 	Check("ACT-011", func(ctx SpecContext) {
 		RequireActive()
 		s := Login(ctx)

@@ -79,9 +79,10 @@ var _ = Describe("FEAT", Label("feat"), func() {
 	// ... the server-PI ... MUST include in its response a list of all
 	// extended commands it supports"; RFC 3659 §3.3/§4.3/§5.4/§7.8 (MDTM,
 	// SIZE, REST STREAM — "MUST NOT be listed unless" supported —, MLST),
-	// RFC 4217 §6 (AUTH TLS), RFC 7151 §3 (HOST). Not probed: EPSV (RFC
-	// 2428 defines no FEAT label; EPSV-009 warns) and UTF8 (RFC 2640 does
-	// not make OPTS UTF8 ON the test of it).
+	// RFC 4217 §6 (AUTH TLS), RFC 7151 §3.4 (HOST: "a server-FTP process that
+	// supports the HOST command MUST include a line containing the single
+	// word "HOST""). Not probed: EPSV (no FEAT label is defined for it;
+	// EPSV-009 warns) and UTF8 (OPTS UTF8 ON is not the test of it).
 	Check("FEAT-003", func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		fr := s.Do(ctx, "FEAT")
@@ -151,8 +152,8 @@ var _ = Describe("FEAT", Label("feat"), func() {
 	// RFC 2389 §4: "opts-bad = "451" SP response-message CRLF / "501" SP
 	// response-message CRLF" and "Where no OPTS behavior is defined for a
 	// particular command there are no options available for that command":
-	// OPTS naming no command is refused with 501 (or 451). RFC 2640 defines
-	// no OPTS UTF8 behaviour, so its reply is only recorded.
+	// OPTS naming no command is refused with 501 (or 451). OPTS UTF8 ON has
+	// no defined reply to test, so its reply is only recorded.
 	Check("FEAT-004", func(ctx SpecContext) {
 		s := seqLogin(ctx)
 		fr := s.Do(ctx, "FEAT")

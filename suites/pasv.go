@@ -101,8 +101,10 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	})
 
 	// RFC 1123 §4.1.2.6: "a new PASV command MUST be issued before each
-	// transfer" in third-party use; servers stop listening after the first
-	// connection, so a second transfer without PASV cannot reuse it.
+	// transfer" in third-party use; RFC 959 §3.3: "The User-PI may request
+	// the server side to identify a non-default server side data port with
+	// the PASV command". Servers stop listening after the first connection,
+	// so a second transfer without PASV cannot reuse it.
 	Check("PASV-005", Alone, listenerServesTwice)
 
 	// RFC 959 §3.2: "The server MUST close the data connection under the
@@ -214,7 +216,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		Expect(r).To(HaveCode(501, 500), "sent `PASV x` (PASV takes no argument, RFC 959 §5.3.1), got %q; RFC 959 §5.4 refuses a syntax error with 501 or 500; fix: refuse PASV with an argument instead of ignoring it", r.Raw)
 	})
 
-	// RFC 959 leaves a data-setup command during a transfer unspecified;
+	// No RFC rule: RFC 959 leaves a data-setup command during a transfer unspecified;
 	// ProFTPD answers 450 (*_during_xfer_bug3487), pyftpdlib drops the old
 	// data channel. Recorded: the reply, and whether the running RETR still
 	// ended 226 with replies in order.
@@ -315,7 +317,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		Expect(got.Bytes()).To(Equal(content), "the legitimate client's data")
 	})
 
-	// RFC 959 does not bound how long a passive listener waits; servers
+	// No RFC rule: RFC 959 does not bound how long a passive listener waits; servers
 	// time it out (pyftpdlib 425, twisted an unsolicited 550 after 10 s).
 	// Recorded: what arrives while nobody connects, and whether the
 	// control connection still answers NOOP.
@@ -514,7 +516,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		Expect(r.Code).NotTo(Equal(229), "PASV answered with an EPSV reply: %q", r.Raw)
 	})
 
-	// Interoperability: operators' firewall rules for passive FTP open an
+	// No RFC rule (interoperability): operators' firewall rules for passive FTP open an
 	// unprivileged high-port range; RFC 2577 §3 likewise treats ports below
 	// 1024 as privileged. Every advertised passive port must be above 1023.
 	Check("PASV-018", func(ctx SpecContext) {

@@ -175,7 +175,8 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	})
 
 	// RFC 2389 §3 (FEAT is meant for discovery before login), RFC 7151 §3
-	// (HOST "MUST be sent before USER"), RFC 4217 §4 (AUTH precedes USER):
+	// ("If a HOST command is sent, it MUST be issued before the user is
+	// authenticated"), RFC 4217 §4 (AUTH precedes USER):
 	// these commands, and NOOP/SYST/HELP/STAT/QUIT, are served before login.
 	Check("SEQ-007", func(ctx SpecContext) {
 		s := seqDial(ctx)
@@ -562,7 +563,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	// "ALLO 200; 202; 500, 501, 504, 421, 530", "HELP 211, 214; 500, 501,
 	// 502, 421". RFC 1123 §4.1.2.13 puts NOOP, SYST and HELP in the minimum
 	// implementation a server MUST support, so they must succeed. ALLO is
-	// not in it: §4.1.3 says it "should be treated as a NOOP" where no
+	// not in it: RFC 959 §4.1.3 says it "should be treated as a NOOP" where no
 	// storage is reserved, so a refusal from its row (500, 501, 504) only
 	// warns; a code outside the row fails.
 	Check("SEQ-022", func(ctx SpecContext) {

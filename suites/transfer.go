@@ -64,8 +64,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// representation ... The receiver will convert the data from the
 	// standard form to his own internal form", with "<CRLF> ... to denote
 	// the end of a line of text". A CRLF split across TCP segments is still
-	// one line end (TCP keeps no write boundaries; RFC 1123 §4.1.2.10 says
-	// as much of the control connection), so text sent in TYPE A and
+	// one line end (TCP keeps no write boundaries), so text sent in TYPE A and
 	// fetched back in TYPE A is the same text, with no CR gained or lost.
 	Check("XFER-003", func(ctx SpecContext) {
 		s := Login(ctx)
@@ -336,7 +335,7 @@ var _ = Describe("XFER", Label("transfer"), func() {
 	// bytes, however urgent data split them, must not spoil the ABOR
 	// behind them: it gets the legal XFER-012 answer during a transfer
 	// (426 then 226, or the transfer's 226/250 then 225/226) and 225/226
-	// with nothing running (§4.1.3, §5.4), and the control connection
+	// with nothing running (RFC 959 §4.1.3, §5.4), and the control connection
 	// stays in sync. Acting at once is not required: RFC 959
 	// §4.1 only "tentatively recommend[s]" IP and Synch and says "Some
 	// servers may not be able to monitor the control and data connections

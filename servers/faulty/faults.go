@@ -59,6 +59,7 @@ type behaviour struct {
 	aborHeld      bool // every ABOR, Telnet IP + Synch or not, waits for the running download to end
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
+	host          hostFault
 }
 
 type allocMode int
@@ -180,6 +181,7 @@ func merge(fs []Fault) behaviour {
 		b.aborHeld = b.aborHeld || x.aborHeld
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
+		b.host |= x.host
 	}
 	return b
 }

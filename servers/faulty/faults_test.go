@@ -25,6 +25,7 @@ func TestRegistry(t *testing.T) {
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session", "abor-deferred",
+		"host-ok-200", "host-after-login-accepted", "host-port-accepted", "host-unknown-accepted", "host-repeat-refused",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

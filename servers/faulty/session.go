@@ -39,6 +39,7 @@ type session struct {
 	queue    []*entry
 	kick     chan struct{}
 	loggedIn bool
+	hosts    int // HOST commands before login (host-repeat-refused)
 	epsvAll  bool
 	forgot   bool // seq-epsv-all-forgotten: an ABOR or failed transfer happened
 	prevVerb string
@@ -374,6 +375,9 @@ func (s *session) command(line []byte) {
 		return
 	}
 	fwd := line
+	if verb == "HOST" && b.host != 0 {
+		e.local = s.hostCommand(arg)
+	}
 	switch {
 	case b.unknown200 && !knownVerbs[verb] && alpha(verb) && len(line) < 512:
 		e.local = []byte("200 Command okay.\r\n")
@@ -496,6 +500,8 @@ func (s *session) onReply(r ftp.Reply) {
 		out = nil
 	case b.statPath211 && verb == "STAT" && strings.TrimSpace(arg) != "" && (r.Code == 212 || r.Code == 213):
 		out = recode(r, 211)
+	case verb == "HOST" && b.host != 0 && hostReply(b.host, r) != nil:
+		out = hostReply(b.host, r)
 	case b.doubleError && (r.Code == 500 || r.Code == 501):
 		out = append(append([]byte(nil), out...), out...)
 	}
@@ -525,7 +531,7 @@ func (s *session) track(verb, arg string, code int) {
 	case (verb == "USER" || verb == "PASS") && code == 230:
 		s.loggedIn = true
 	case verb == "REIN" && code/100 == 2:
-		s.loggedIn, s.epsvAll, s.forgot = false, false, false
+		s.loggedIn, s.epsvAll, s.forgot, s.hosts = false, false, false, 0
 	case verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL") && code/100 == 2:
 		s.epsvAll = true
 	case transferVerbs[verb] && code >= 400 && s.epsvAll:

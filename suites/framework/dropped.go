@@ -24,9 +24,9 @@ var sessionDroppers = map[string]string{"ABOR": "XFER-012"}
 // failure, not a block.
 var judgeOwnDrop = map[string]bool{"XFER-013": true, "XFER-024": true}
 
-// closedByServer reports an error that means the server closed (or reset)
+// ClosedByServer reports an error that means the server closed (or reset)
 // the control connection.
-func closedByServer(err error) bool {
+func ClosedByServer(err error) bool {
 	if err == nil {
 		return false
 	}
@@ -95,7 +95,7 @@ func duringTransfer(entries []ftp.Entry) bool {
 // closed by the server right after a command another check judges.
 func (s *Session) blockOnDrop(err error) {
 	GinkgoHelper()
-	if !closedByServer(err) || judgeOwnDrop[Running()] {
+	if !ClosedByServer(err) || judgeOwnDrop[Running()] {
 		return
 	}
 	if owner, ev := dropBlocker(s.Transcript().Entries()); owner != "" {

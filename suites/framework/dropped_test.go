@@ -37,7 +37,7 @@ func TestDropBlocker(t *testing.T) {
 			t.Errorf("%s: evidence %q does not name ABOR", c.name, ev)
 		}
 	}
-	if !closedByServer(&ftp.OpError{Op: "read reply", Err: io.EOF}) || closedByServer(errors.New("i/o timeout")) {
-		t.Error("closedByServer: EOF is a close, a timeout is not")
+	if !ClosedByServer(&ftp.OpError{Op: "read reply", Err: io.EOF}) || ClosedByServer(errors.New("i/o timeout")) {
+		t.Error("ClosedByServer: EOF is a close, a timeout is not")
 	}
 }
