@@ -27,17 +27,15 @@ test-deps:
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
-	@# matrix's quick tests (the long runs below each get their own lane)
-	$(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix
 	@# the long runs side by side (they wait on servers' timers far more than
-	@# they use the CPU): every local server's verdicts against
-	@# fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
+	@# they use the CPU): matrix's quick tests, every local server's verdicts
+	@# against fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
 	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
 	@# verdicts; the mutation matrix (every fault of servers/faulty kills the
 	@# checks it declares); the suites against the server images in Docker
 	@# (skipped without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "containers: $(MAKE) --no-print-directory test-containers"
 
