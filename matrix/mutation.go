@@ -68,6 +68,10 @@ type MutationOptions struct {
 	Reuse bool
 	// Seed is --ginkgo.seed for every run (default Seed).
 	Seed string
+	// WholeClean compares every focused run by areas with one clean run of
+	// the whole suite (per server) instead of a clean run of its own
+	// areas: fewer runs, and the score's killable checks are all known.
+	WholeClean bool
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -244,28 +248,65 @@ func LabelFilter(areas []string) string { return strings.Join(areas, " || ") }
 
 // Mutation runs the mutation matrix against one server.
 func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
+	ms, err := Mutations(ctx, o, []string{o.withDefaults().Server})
+	if err != nil {
+		return MutationReport{}, err
+	}
+	return ms[0], nil
+}
+
+// Mutations runs the mutation matrix against several servers at once: the
+// runs of every server's plan share one pool of o.Parallel workers (the
+// servers' runs interleaved, slow ones first), each server's files under
+// o.Dir/<server> when there is more than one. One report per server.
+func Mutations(ctx context.Context, o MutationOptions, servers []string) ([]MutationReport, error) {
 	start := time.Now()
+	var plans []*mutationPlan
+	for _, srv := range servers {
+		so := o
+		so.Server = srv
+		if len(servers) > 1 {
+			so.Dir = filepath.Join(o.Dir, srv)
+		}
+		p, err := prepareMutation(so)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	runPlans(ctx, plans, o.Parallel)
+	var out []MutationReport
+	for _, p := range plans {
+		m := p.report()
+		m.Seconds = time.Since(start).Seconds()
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// prepareMutation checks o's faults and builds the plan of runs.
+func prepareMutation(o MutationOptions) (*mutationPlan, error) {
 	o = o.withDefaults()
 	if len(o.Faults) == 0 {
 		o.Faults = faulty.Names()
-	}
-	if o.Parallel < 1 {
-		o.Parallel = 2
 	}
 	var faults []faulty.Fault
 	for _, n := range o.Faults {
 		f, ok := faulty.Lookup(n)
 		if !ok {
-			return MutationReport{}, fmt.Errorf("unknown fault %q (known: %s)", n, strings.Join(faulty.Names(), ", "))
+			return nil, fmt.Errorf("unknown fault %q (known: %s)", n, strings.Join(faulty.Names(), ", "))
 		}
 		faults = append(faults, f)
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return MutationReport{}, err
+		return nil, err
 	}
-	p := newMutationPlan(o, faults)
-	o.runAll(ctx, p.runs)
+	return newMutationPlan(o, faults), nil
+}
 
+// report judges the plan's runs.
+func (p *mutationPlan) report() MutationReport {
+	o := p.o
 	m := MutationReport{Schema: MutationSchema, Server: o.Server, Focused: o.Focused, Timeout: o.Timeout.String(), Excluded: o.Exclude}
 	for _, r := range p.runs {
 		m.Runs = append(m.Runs, *r)
@@ -275,8 +316,7 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	m.Faults, outcomes = p.faultOutcomes()
 	m.CatalogScore, _, _ = Score(outcomes)
 	m.score(p)
-	m.Seconds = time.Since(start).Seconds()
-	return m, nil
+	return m
 }
 
 // mutationPlan is the runs of one mutation matrix: per selection a clean
@@ -287,6 +327,7 @@ type mutationPlan struct {
 	sels     map[string]selection // by key
 	filters  []string             // selection keys, in first-use order
 	filterOf map[string]string    // fault name -> selection key
+	baseOf   map[string]string    // fault name -> the selection key of its clean run
 	cleanOf  map[string]*MutationRun
 	directOf map[string]*MutationRun
 	faultRun map[string]*MutationRun
@@ -294,10 +335,11 @@ type mutationPlan struct {
 }
 
 func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
-	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{},
+	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{}, baseOf: map[string]string{},
 		cleanOf: map[string]*MutationRun{}, directOf: map[string]*MutationRun{}, faultRun: map[string]*MutationRun{}}
 	for _, f := range faults {
-		k := p.selectionFor(f)
+		k := p.baseline(p.selectionFor(f))
+		p.baseOf[f.Name] = k
 		if _, ok := p.cleanOf[k]; ok {
 			continue
 		}
@@ -317,6 +359,23 @@ func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
 		p.runs = append(p.runs, r)
 	}
 	return p
+}
+
+// baseline is the selection of the clean run a fault's run of selection
+// k is compared with. With WholeClean, a focused run by areas at the
+// default timeout is compared with the one whole-suite clean run (the
+// verdicts do not depend on which checks run beside: TestSeedsAgree);
+// otherwise, and for a run by check IDs or another timeout (data-no-226),
+// with a clean run of the same selection.
+func (p *mutationPlan) baseline(k string) string {
+	sel := p.sels[k]
+	if !p.o.WholeClean || sel.Focus != "" || sel.Timeout != p.o.Timeout {
+		return k
+	}
+	whole := selection{Timeout: p.o.Timeout}
+	key := whole.key(p.o.Timeout)
+	p.sels[key] = whole
+	return key
 }
 
 // selectionFor records and returns the key of what f's runs select: its
@@ -344,27 +403,62 @@ func (p *mutationPlan) run(name, key, fault string, direct bool) *MutationRun {
 	return &MutationRun{Name: name, Filter: sel.Label, Focus: sel.Focus, Timeout: sel.Timeout.String(), Fault: fault, Direct: direct, sel: sel}
 }
 
-// runAll runs every run, o.Parallel at a time, slow ones first so that the
-// last to finish are short; a run's error is kept in it.
-func (o MutationOptions) runAll(ctx context.Context, runs []*MutationRun) {
-	queue := make(chan *MutationRun, len(runs))
-	ordered := append([]*MutationRun(nil), runs...)
-	sort.SliceStable(ordered, func(i, j int) bool { return slowFaults[ordered[i].Fault] > slowFaults[ordered[j].Fault] })
-	for _, r := range ordered {
-		queue <- r
+// job is one run with the options of its server's plan.
+type job struct {
+	o MutationOptions
+	r *MutationRun
+}
+
+// runPlans runs the runs of every plan, parallel at a time (default 2):
+// the plans' runs interleaved, the slow faults first, then the whole-suite
+// clean runs, so that the last to finish are short; a run's error is kept
+// in it.
+func runPlans(ctx context.Context, plans []*mutationPlan, parallel int) {
+	if parallel < 1 {
+		parallel = 2
+	}
+	var jobs []job
+	for i := 0; ; i++ {
+		added := false
+		for _, p := range plans {
+			if i < len(p.runs) {
+				jobs = append(jobs, job{p.o, p.runs[i]})
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	sort.SliceStable(jobs, func(i, j int) bool { return runRank(jobs[i].r) > runRank(jobs[j].r) })
+	queue := make(chan job, len(jobs))
+	for _, j := range jobs {
+		queue <- j
 	}
 	close(queue)
 	var wg sync.WaitGroup
-	for w := 0; w < o.Parallel; w++ {
+	for w := 0; w < parallel; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range queue {
-				o.runReporting(ctx, r)
+			for j := range queue {
+				j.o.runReporting(ctx, j.r)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// runRank orders the runs: the slow faults, then whole-suite runs, then
+// the rest.
+func runRank(r *MutationRun) int {
+	if n, ok := slowFaults[r.Fault]; ok {
+		return 10 + n
+	}
+	if r.Filter == "" && r.Focus == "" {
+		return 5
+	}
+	return 0
 }
 
 // runReporting runs r, telling o.Progress when it starts and ends.
@@ -373,8 +467,12 @@ func (o MutationOptions) runReporting(ctx context.Context, r *MutationRun) {
 		r.Error = ctx.Err().Error()
 		return
 	}
+	name := r.Name
+	if o.Server != "" {
+		name = o.Server + "/" + r.Name
+	}
 	if o.Progress != nil {
-		o.Progress(r.Name, "start")
+		o.Progress(name, "start")
 	}
 	err := o.run(ctx, r)
 	if err != nil {
@@ -385,7 +483,7 @@ func (o MutationOptions) runReporting(ctx context.Context, r *MutationRun) {
 		if err != nil {
 			ev = "error: " + err.Error()
 		}
-		o.Progress(r.Name, ev)
+		o.Progress(name, ev)
 	}
 }
 
@@ -415,7 +513,7 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 	var fos []FaultOutcome
 	var outcomes []Outcome
 	for _, f := range p.faults {
-		r, c := p.faultRun[f.Name], p.cleanOf[p.filterOf[f.Name]]
+		r, c := p.faultRun[f.Name], p.cleanOf[p.baseOf[f.Name]]
 		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, Declared(f.Name).Kills...),
 			Filter: p.filterOf[f.Name], Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
@@ -425,6 +523,7 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 			continue
 		}
 		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
+		clean = only(clean, faulted) // the whole-suite baseline: the checks the fault's run selected
 		out := Evaluate(f, Declared(f.Name).Kills, clean, faulted)
 		outcomes = append(outcomes, out)
 		judge(&fo, f, out, clean, faulted, r.reasons)
@@ -631,6 +730,17 @@ func slug(filter string) string {
 	}
 	f := strings.NewReplacer("||", " ", `\b`, "", "(", "", ")", "", "|", " ", ",", " ", "focus", "", "timeout", "").Replace(filter)
 	return "-" + strings.Join(strings.Fields(f), "+")
+}
+
+// only keeps the verdicts of a for the checks b has.
+func only(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(b))
+	for id, v := range a {
+		if _, ok := b[id]; ok {
+			out[id] = v
+		}
+	}
+	return out
 }
 
 func drop(v map[string]string, exclude map[string]string) map[string]string {

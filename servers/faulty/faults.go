@@ -59,6 +59,11 @@ type behaviour struct {
 	aborHeld      bool // every ABOR, Telnet IP + Synch or not, waits for the running download to end
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
+	// rewrites (rewrite.go)
+	commands      []cmdRewrite   // what the server gets instead of a command
+	replies       []replyRewrite // what the client gets instead of a reply
+	greetAgain    bool           // the greeting is repeated to a silent client
+	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
 }
 
 type allocMode int
@@ -180,6 +185,10 @@ func merge(fs []Fault) behaviour {
 		b.aborHeld = b.aborHeld || x.aborHeld
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
+		b.commands = append(b.commands, x.commands...)
+		b.replies = append(b.replies, x.replies...)
+		b.greetAgain = b.greetAgain || x.greetAgain
+		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen
 	}
 	return b
 }

@@ -25,6 +25,8 @@ func TestRegistry(t *testing.T) {
 		"data-truncate", "data-flip-byte", "data-early-226", "data-no-226",
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session", "abor-deferred",
+		"seq-args-ignored", "seq-rest-garbage-zero", "seq-port-refusal-200", "seq-pass-refusal-230", "seq-user-unknown-530",
+		"seq-greeting-repeated", "seq-quit-keeps-open", "seq-type-refusal-200", "seq-rnfr-missing-350", "reply-pwd-250", "reply-257-unquoted",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())
