@@ -61,6 +61,7 @@ type behaviour struct {
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 	// rewrites (rewrite.go)
 	commands      []cmdRewrite   // what the server gets instead of a command
+	answers       []localAnswer  // commands the proxy answers itself
 	replies       []replyRewrite // what the client gets instead of a reply
 	greetAgain    bool           // the greeting is repeated to a silent client
 	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
@@ -186,6 +187,7 @@ func merge(fs []Fault) behaviour {
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 		b.commands = append(b.commands, x.commands...)
+		b.answers = append(b.answers, x.answers...)
 		b.replies = append(b.replies, x.replies...)
 		b.greetAgain = b.greetAgain || x.greetAgain
 		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen

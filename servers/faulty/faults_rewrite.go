@@ -13,6 +13,9 @@ func init() {
 	register(Fault{Name: "seq-port-refusal-200",
 		Doc: "a PORT or EPRT the server refuses (500, 501, 504, 522: a third-party address, a privileged port, a malformed argument) is answered 200; the server still has no data address",
 		b:   behaviour{replies: []replyRewrite{refusedAs("PORT EPRT", []int{500, 501, 504, 522}, "200 PORT command successful.")}}})
+	register(Fault{Name: "active-port-dropped",
+		Doc: "once logged in, PORT and EPRT are answered 200 by the proxy and never reach the server: the transfer that follows has no data address",
+		b:   behaviour{answers: []localAnswer{portDropped}}})
 	register(Fault{Name: "seq-pass-refusal-230",
 		Doc: "a PASS the server refuses (503 without USER, 530 wrong password) is answered 230 (the server itself is still not logged in)",
 		b:   behaviour{replies: []replyRewrite{refusedAs("PASS", []int{503, 530}, "230 User logged in, proceed.")}}})

@@ -16,6 +16,10 @@ import (
 // cmdRewrite changes the command line the server gets: ok false leaves it.
 type cmdRewrite func(verb, arg string) (line string, ok bool)
 
+// localAnswer answers a command in the server's place (it never reaches
+// the server): nil lets it through.
+type localAnswer func(verb, arg string, loggedIn bool) []byte
+
 // replyRewrite changes the server's reply to one command: nil leaves it.
 type replyRewrite func(c call) []byte
 
@@ -40,6 +44,16 @@ func argsIgnored(verb, arg string) (string, bool) {
 		return "EPSV\r\n", true
 	}
 	return "", false
+}
+
+// portDropped: once logged in, PORT and EPRT are answered 200 and never
+// reach the server, which has no data address for the transfer that
+// follows (the proxy connects nowhere).
+func portDropped(verb, _ string, loggedIn bool) []byte {
+	if !loggedIn || (verb != "PORT" && verb != "EPRT") {
+		return nil
+	}
+	return []byte("200 " + verb + " command successful.\r\n")
 }
 
 // restGarbageZero: a REST marker that is not all digits reaches the server
@@ -134,6 +148,18 @@ func (s *session) rewriteReply(verb, arg string, r ftp.Reply) []byte {
 	for _, rw := range s.p.b.replies {
 		if out := rw(c); out != nil {
 			s.logf("rewrote %q to %q", r.Lines[0], bytes.TrimRight(out, "\r\n"))
+			return out
+		}
+	}
+	return nil
+}
+
+// answerLocally is the first local answer of the session's faults to a
+// command, or nil.
+func (s *session) answerLocally(verb, arg string, loggedIn bool) []byte {
+	for _, a := range s.p.b.answers {
+		if out := a(verb, arg, loggedIn); out != nil {
+			s.logf("answered %s locally: %q", verb, bytes.TrimRight(out, "\r\n"))
 			return out
 		}
 	}

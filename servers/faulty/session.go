@@ -391,7 +391,9 @@ func (s *session) command(line []byte) {
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
 	default:
-		if l, ok := s.rewriteCommand(verb, arg); ok {
+		if a := s.answerLocally(verb, arg, loggedIn); a != nil {
+			e.local = a
+		} else if l, ok := s.rewriteCommand(verb, arg); ok {
 			fwd = l
 		}
 	}
