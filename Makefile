@@ -75,9 +75,10 @@ bench-load:
 matrix: build servers
 	$(BIN)/ftpconform --matrix=all --matrix-out=docs --matrix-expect=fixtures/expectations
 
-## mutation: run the suites through the fault proxy once per fault; write docs/mutation.{md,json}
+## mutation: run the suites through the fault proxy once per fault (focused, as TestMutation) on
+## pyftpdlib and vsftpd; write docs/mutation-pyftpdlib.{md,json} and docs/mutation-vsftpd.{md,json}
 mutation: build servers
-	$(BIN)/ftpconform --mutation=pyftpdlib --matrix-out=docs
+	$(BIN)/ftpconform --mutation=pyftpdlib,vsftpd --mutation-focused --matrix-parallel=3 --matrix-out=docs
 
 ## docs: regenerate the README screenshots from real runs
 docs:

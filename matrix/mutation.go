@@ -219,7 +219,7 @@ type MutationReport struct {
 	Runs           []MutationRun `json:"runs"`
 }
 
-// MutationSchema is the version of docs/mutation.json's layout.
+// MutationSchema is the version of docs/mutation-SERVER.json's layout.
 const MutationSchema = 1
 
 // FocusAreas are the catalog areas a fault's focused run covers: the
