@@ -53,14 +53,14 @@ func runPlans(ctx context.Context, plans []*mutationPlan, parallel int) {
 	wg.Wait()
 }
 
-// runRank orders the runs: the slow faults, then whole-suite runs, then
-// the rest.
+// runRank orders the runs: the slow faults and the whole-suite clean
+// runs (slowFaults), then the rest.
 func runRank(r *MutationRun) int {
 	if n, ok := slowFaults[r.Fault]; ok {
-		return 10 + n
+		return n
 	}
-	if r.Filter == "" && r.Focus == "" {
-		return 5
+	if r.Fault == "" && r.Filter == "" && r.Focus == "" {
+		return 55
 	}
 	return 0
 }

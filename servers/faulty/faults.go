@@ -65,6 +65,7 @@ type behaviour struct {
 	replies       []replyRewrite // what the client gets instead of a reply
 	greetAgain    bool           // the greeting is repeated to a silent client
 	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
+	quitDrops     bool           // QUIT during a download: 221 at once, then close
 }
 
 type allocMode int
@@ -191,6 +192,7 @@ func merge(fs []Fault) behaviour {
 		b.replies = append(b.replies, x.replies...)
 		b.greetAgain = b.greetAgain || x.greetAgain
 		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen
+		b.quitDrops = b.quitDrops || x.quitDrops
 	}
 	return b
 }

@@ -34,6 +34,24 @@ func init() {
 	register(Fault{Name: "seq-rnfr-missing-350",
 		Doc: "RNFR the server refuses with 450/550 (no such file) is answered 350",
 		b:   behaviour{replies: []replyRewrite{refusedAs("RNFR", []int{450, 550}, "350 Requested file action pending further information.")}}})
+	register(Fault{Name: "seq-opts-refusal-200",
+		Doc: "an OPTS the server refuses (500, 501, 502, 504: an unknown command or option) is answered 200",
+		b:   behaviour{replies: []replyRewrite{refusedAs("OPTS", []int{500, 501, 502, 504}, "200 OPTS command successful.")}}})
+	register(Fault{Name: "seq-unimplemented-200",
+		Doc: "a 502 (command not implemented) is passed on as 200",
+		b:   behaviour{replies: []replyRewrite{refusedAs(allVerbs, []int{502}, "200 Command okay.")}}})
+	register(Fault{Name: "seq-type-params-504",
+		Doc: "TYPE with a second parameter (TYPE A N, TYPE L 8) is answered 504 by the proxy, as by a server that knows only TYPE A and TYPE I",
+		b:   behaviour{answers: []localAnswer{typeParams504}}})
+	register(Fault{Name: "list-missing-501",
+		Doc: "LIST, NLST, MLSD or MLST of a missing path refused with 450/550 is answered 501 (a syntax error) instead",
+		b:   behaviour{replies: []replyRewrite{refusedAs("LIST NLST MLSD MLST", []int{450, 550}, "501 Syntax error in parameters or arguments.")}}})
+	register(Fault{Name: "data-failure-226",
+		Doc: "a transfer the server reports failed (425 no data connection, 426 connection closed) is answered 226",
+		b:   behaviour{replies: []replyRewrite{failedTransfer226}}})
+	register(Fault{Name: "xfer-quit-drops-transfer",
+		Doc: "QUIT while a download runs is answered 221 by the proxy at once and the connection closed, with no reply for the transfer",
+		b:   behaviour{quitDrops: true}})
 	register(Fault{Name: "reply-pwd-250",
 		Doc: "a successful PWD/XPWD is answered 250 instead of 257 (same text)",
 		b:   behaviour{replies: []replyRewrite{pwd250}}})

@@ -56,6 +56,15 @@ func portDropped(verb, _ string, loggedIn bool) []byte {
 	return []byte("200 " + verb + " command successful.\r\n")
 }
 
+// typeParams504: TYPE with a second parameter (TYPE A N, TYPE L 8) is
+// refused 504 by the proxy, as a server that knows only TYPE A and TYPE I.
+func typeParams504(verb, arg string, _ bool) []byte {
+	if verb != "TYPE" || len(strings.Fields(arg)) < 2 {
+		return nil
+	}
+	return []byte("504 Command not implemented for that parameter.\r\n")
+}
+
 // restGarbageZero: a REST marker that is not all digits reaches the server
 // as REST 0, as a server that reads it with atoi.
 func restGarbageZero(verb, arg string) (string, bool) {
@@ -75,11 +84,15 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// refusedAs answers a refusal (one of codes) of one of verbs with line.
+// allVerbs makes refusedAs apply to every command.
+const allVerbs = "*"
+
+// refusedAs answers a refusal (one of codes) of one of verbs (a space
+// separated list, or allVerbs) with line.
 func refusedAs(verbs string, codes []int, line string) replyRewrite {
 	vs := strings.Fields(verbs)
 	return func(c call) []byte {
-		if !contains(vs, c.verb) || !c.r.Is(codes...) {
+		if (verbs != allVerbs && !contains(vs, c.verb)) || c.verb == "" || !c.r.Is(codes...) {
 			return nil
 		}
 		return []byte(line + "\r\n")
@@ -93,6 +106,15 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// failedTransfer226: a transfer the server reports failed (425 no data
+// connection, 426 connection closed) is answered 226 instead.
+func failedTransfer226(c call) []byte {
+	if !transferVerbs[c.verb] || !c.r.Is(425, 426) {
+		return nil
+	}
+	return []byte("226 Transfer complete.\r\n")
 }
 
 // unknownUser530: USER naming another account than the proxy's is

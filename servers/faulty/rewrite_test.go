@@ -111,3 +111,19 @@ func TestQuitKeepsOpen(t *testing.T) {
 		t.Error("the connection closed after 221; want it held open")
 	}
 }
+
+func TestMoreRewrites(t *testing.T) {
+	if typeParams504("TYPE", "A N", true) == nil || typeParams504("TYPE", "I", true) != nil {
+		t.Error("seq-type-params-504: TYPE A N must be refused, TYPE I let through")
+	}
+	any502 := refusedAs(allVerbs, []int{502}, "200 Command okay.")
+	if got := any502(call{verb: "SITE", r: reply(t, "502 Not implemented.\r\n")}); string(got) != "200 Command okay.\r\n" {
+		t.Errorf("seq-unimplemented-200: got %q", got)
+	}
+	if got := failedTransfer226(call{verb: "LIST", r: reply(t, "425 Can't open data connection.\r\n")}); string(got) != "226 Transfer complete.\r\n" {
+		t.Errorf("data-failure-226: got %q", got)
+	}
+	if got := failedTransfer226(call{verb: "CWD", r: reply(t, "425 x\r\n")}); got != nil {
+		t.Errorf("data-failure-226 on CWD: got %q", got)
+	}
+}

@@ -370,6 +370,12 @@ func (s *session) command(line []byte) {
 		}
 	}
 	s.mu.Unlock()
+	if b.quitDrops && verb == "QUIT" && s.relaying() {
+		s.logf("xfer-quit-drops-transfer: QUIT during a transfer, 221 and close")
+		s.cc.Write([]byte("221 Goodbye.\r\n"))
+		s.shutdown()
+		return
+	}
 	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || s.relaying()) {
 		// the transfer may be over at the server (fast servers fill the
 		// socket buffers) while the client is still reading it
