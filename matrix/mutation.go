@@ -841,32 +841,15 @@ func survivorReason(c catalog.Check, declaredBy []string) (category, reason stri
 // survivorHints explain individual survivors (category, what fault would
 // kill it); areaHints the rest by area.
 var survivorHints = map[string][2]string{
-	"PASV-008":  {SurvivorNoFault, "no fault accepts PASV with an argument (answering it 227 would kill it)"},
-	"EPSV-005":  {SurvivorNoFault, "no fault accepts EPSV with a garbage argument (answering it 229 would kill it)"},
-	"ACT-001":   {SurvivorNoFault, "the proxy relays PORT untouched and the server connects to the client directly, past the proxy: no fault refuses PORT or drops active data"},
-	"ACT-003":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a third-party address (the proxy would have to answer 200 and connect there itself)"},
-	"ACT-004":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a privileged port (answering 200 would kill it)"},
-	"ACT-006":   {SurvivorNoFault, "the proxy relays EPRT untouched and active data bypasses it: no fault refuses EPRT or drops active data"},
-	"ACT-007":   {SurvivorNoFault, "no fault refuses EPRT with a delimiter other than |"},
-	"SEQ-001":   {SurvivorNoFault, "no fault rewrites the greeting (e.g. 230 or 200 instead of 220)"},
-	"SEQ-002":   {SurvivorNoFault, "no fault rewrites USER/PASS replies (e.g. 230 to USER)"},
-	"SEQ-003":   {SurvivorNoFault, "no fault accepts PASS without USER (answering 230 would kill it)"},
-	"SEQ-005":   {SurvivorNoFault, "no fault accepts a wrong password or refuses the retry"},
-	"SEQ-010":   {SurvivorNoFault, "no fault answers QUIT without 221 or keeps the connection open after it"},
-	"SEQ-014":   {SurvivorNoFault, "no fault accepts unimplemented TYPE/MODE/STRU parameters with 200"},
-	"SEQ-018":   {SurvivorNoFault, "no fault answers RNFR of a missing file 350"},
-	"REPLY-005": {SurvivorNoFault, "no fault rewrites the 257 path quoting"},
-	"FEAT-002":  {SurvivorNoFault, "no fault accepts FEAT with an argument"},
-	"XFER-008":  {SurvivorNoFault, "no fault accepts a malformed REST marker with 350"},
-	"SEC-002":   {SurvivorNoFault, "no fault answers USER of an unknown user differently (530 would kill it)"},
+	"SEC-010": {SurvivorOutOfReach, "the server connects to the PORT address itself, past the proxy: only a proxy that dialled the client's data port after the control connection closed could emulate the late connection, and the proxy dials nothing on a client's behalf"},
 }
 
 var areaHints = map[string]string{
-	"active":     "active data connections go from the server to the client directly, past the proxy; no fault rewrites PORT/EPRT replies",
-	"sequencing": "no fault rewrites this command's reply code",
+	"active":     "active data connections go from the server to the client directly, past the proxy; only PORT/EPRT commands and replies can be faulted",
+	"sequencing": "no fault rewrites this command or its reply",
 	"security":   "no fault rewrites this reply or changes what reaches the server",
-	"feat":       "no fault rewrites FEAT/OPTS/SIZE/MDTM replies",
-	"listing":    "no fault rewrites listings or MLST/MLSD replies",
+	"feat":       "no fault rewrites this FEAT/OPTS/SIZE/MDTM reply",
+	"listing":    "no fault rewrites this listing or MLST/MLSD reply",
 	"transfer":   "no fault rewrites this transfer command's reply",
 	"reply":      "no fault rewrites this reply's text",
 }
