@@ -1,7 +1,9 @@
 package matrix
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/servers/faulty"
@@ -72,5 +74,22 @@ func TestJudgeDeclaredCascade(t *testing.T) {
 	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
 	if len(fo.Missed) != 1 || fo.OK {
 		t.Errorf("missed %v, ok %v; want PASV-004 missed", fo.Missed, fo.OK)
+	}
+}
+
+// A run's directory name stays short however many check IDs its focus
+// lists (data-no-226 selects 33), and distinct selections stay distinct.
+func TestSlugBounded(t *testing.T) {
+	var ids []string
+	for i := 0; i < 40; i++ {
+		ids = append(ids, fmt.Sprintf("XFER-%03d", i))
+	}
+	a := slug(`focus \b(` + strings.Join(ids, "|") + `)\b, timeout 2s`)
+	b := slug(`focus \b(` + strings.Join(ids[1:], "|") + `)\b, timeout 2s`)
+	if len(a) > maxSlug || len(b) > maxSlug || a == b {
+		t.Errorf("slugs %q (%d) and %q (%d): want distinct, at most %d bytes", a, len(a), b, len(b), maxSlug)
+	}
+	if got := slug("pasv || transfer"); got != "-pasv+transfer" {
+		t.Errorf("short slug: %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -649,8 +650,19 @@ func slug(filter string) string {
 		return ""
 	}
 	f := strings.NewReplacer("||", " ", `\b`, "", "(", "", ")", "", "|", " ", ",", " ", "focus", "", "timeout", "").Replace(filter)
-	return "-" + strings.Join(strings.Fields(f), "+")
+	s := "-" + strings.Join(strings.Fields(f), "+")
+	if len(s) > maxSlug {
+		// a directory name must stay under 255 bytes: cut, and keep it
+		// unique with a hash of the whole selection
+		h := fnv.New32a()
+		h.Write([]byte(s))
+		s = fmt.Sprintf("%s-%08x", s[:maxSlug-9], h.Sum32())
+	}
+	return s
 }
+
+// maxSlug bounds a run name's selection suffix.
+const maxSlug = 100
 
 // only keeps the verdicts of a for the checks b has.
 func only(a, b map[string]string) map[string]string {
