@@ -43,9 +43,6 @@ func init() {
 	register(Fault{Name: "seq-type-params-504",
 		Doc: "TYPE with a second parameter (TYPE A N, TYPE L 8) is answered 504 by the proxy, as by a server that knows only TYPE A and TYPE I",
 		b:   behaviour{answers: []localAnswer{typeParams504}}})
-	register(Fault{Name: "list-missing-501",
-		Doc: "LIST, NLST, MLSD or MLST of a missing path refused with 450/550 is answered 501 (a syntax error) instead",
-		b:   behaviour{replies: []replyRewrite{refusedAs("LIST NLST MLSD MLST", []int{450, 550}, "501 Syntax error in parameters or arguments.")}}})
 	register(Fault{Name: "data-failure-226",
 		Doc: "a transfer the server reports failed (425 no data connection, 426 connection closed) is answered 226",
 		b:   behaviour{replies: []replyRewrite{failedTransfer226}}})
