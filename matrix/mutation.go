@@ -141,6 +141,7 @@ type Change struct {
 // FaultOutcome is one fault's row of the matrix.
 type FaultOutcome struct {
 	Fault      string   `json:"fault"`
+	Server     string   `json:"server,omitempty"`
 	Doc        string   `json:"doc"`
 	Conformant bool     `json:"conformant,omitempty"`
 	Declared   []string `json:"declared"`
@@ -232,7 +233,7 @@ const MutationSchema = 1
 func FocusAreas(f faulty.Fault) []string {
 	set := map[string]bool{}
 	d := Declared(f.Name)
-	for _, id := range d.Kills {
+	for _, id := range AllKills(f.Name) {
 		if c, ok := catalog.Get(id); ok {
 			set[c.Area] = true
 		}
@@ -392,7 +393,7 @@ func (p *mutationPlan) selectionFor(f faulty.Fault) string {
 	}
 	if p.o.Focused {
 		if focusByID[f.Name] {
-			sel.Focus = `\b(` + strings.Join(Declared(f.Name).Kills, "|") + `)\b`
+			sel.Focus = `\b(` + strings.Join(AllKills(f.Name), "|") + `)\b`
 		} else {
 			sel.Label = LabelFilter(FocusAreas(f))
 		}
@@ -435,7 +436,8 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 	var outcomes []Outcome
 	for _, f := range p.faults {
 		r, c := p.faultRun[f.Name], p.cleanOf[p.baseOf[f.Name]]
-		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, Declared(f.Name).Kills...),
+		d := DeclaredOn(f.Name, p.o.Server)
+		fo := FaultOutcome{Fault: f.Name, Server: p.o.Server, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, d.Kills...),
 			Filter: p.filterOf[f.Name], Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
 		if r.Error != "" || c.Error != "" {
@@ -445,7 +447,7 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 		}
 		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
 		clean = only(clean, faulted) // the whole-suite baseline: the checks the fault's run selected
-		out := Evaluate(f, Declared(f.Name).Kills, clean, faulted)
+		out := Evaluate(f, d.Kills, clean, faulted)
 		outcomes = append(outcomes, out)
 		judge(&fo, f, out, clean, faulted, r.reasons)
 		fos = append(fos, fo)
@@ -548,14 +550,14 @@ func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reason
 	// and killed; the fault's one defect fails once, in its owner.
 	blockedByKill := func(id string) bool {
 		by := report.BlockedBy(reasons[id])
-		return faulted[id] == string(report.Blocked) && contains(Declared(f.Name).Kills, by) && contains(out.Killed, by)
+		return faulted[id] == string(report.Blocked) && contains(DeclaredOn(f.Name, fo.Server).Kills, by) && contains(out.Killed, by)
 	}
 	for _, id := range out.Unexpected {
 		if blockedByKill(id) {
 			fo.Blocked = append(fo.Blocked, id)
 			continue
 		}
-		if _, ok := Tolerated(f.Name, id); ok {
+		if _, ok := Tolerated(f.Name, fo.Server, id); ok {
 			fo.Masked = append(fo.Masked, id)
 			continue
 		}

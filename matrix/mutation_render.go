@@ -147,7 +147,7 @@ func (m MutationReport) mdFaults(p printf) {
 	var masked []string
 	for _, f := range m.Faults {
 		for _, id := range f.Masked {
-			why, _ := Tolerated(f.Fault, id)
+			why, _ := Tolerated(f.Fault, m.Server, id)
 			masked = append(masked, fmt.Sprintf("- `%s` %s: %s\n", f.Fault, id, why))
 		}
 	}

@@ -120,7 +120,7 @@ func checkFault(t *testing.T, server string, f matrix.FaultOutcome) {
 		t.Logf("declared kills that do not pass on %s, so cannot be killed here: %v", server, f.Untestable)
 	}
 	for _, id := range f.Masked {
-		why, _ := matrix.Tolerated(f.Fault, id)
+		why, _ := matrix.Tolerated(f.Fault, server, id)
 		t.Logf("tolerated change of %s: %s", id, why)
 	}
 	if len(f.Blocked) > 0 {
