@@ -78,7 +78,7 @@ matrix: build servers
 ## mutation: run the suites through the fault proxy once per fault (focused, as TestMutation) on
 ## pyftpdlib and vsftpd; write docs/mutation-pyftpdlib.{md,json} and docs/mutation-vsftpd.{md,json}
 mutation: build servers
-	$(BIN)/ftpconform --mutation=pyftpdlib,vsftpd --mutation-focused --matrix-parallel=3 --matrix-out=docs
+	$(BIN)/ftpconform --mutation=pyftpdlib,vsftpd --mutation-focused --matrix-parallel=4 --matrix-out=docs
 
 ## docs: regenerate the README screenshots from real runs
 docs:

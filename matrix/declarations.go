@@ -22,6 +22,9 @@ type Declaration struct {
 	// Tolerated are undeclared verdict changes that do not fail the
 	// matrix, by check ID, each with its reason.
 	Tolerated map[string]string `yaml:"tolerated"`
+	// Focus is how a focused run selects checks: by the areas of the kills
+	// (default), or FocusKills: the kills themselves, by check ID.
+	Focus string `yaml:"focus"`
 	// Servers adds kills and tolerated changes on one server only (by
 	// server name): a rule the server keeps in a way the fault does not
 	// reach elsewhere. A declared kill that does not pass clean on a
@@ -53,6 +56,9 @@ func parseDeclarations(data []byte) (map[string]Declaration, error) {
 		if _, ok := faulty.Lookup(n); !ok {
 			problems = append(problems, fmt.Sprintf("%s: no such fault in servers/faulty", n))
 		}
+		if d.Focus != "" && (d.Focus != FocusKills || len(d.Kills) == 0) {
+			problems = append(problems, fmt.Sprintf("%s: focus %q: only %q, for a fault that declares kills", n, d.Focus, FocusKills))
+		}
 		ids := append([]string{}, d.Kills...)
 		for id := range d.Tolerated {
 			ids = append(ids, id)
@@ -83,6 +89,13 @@ func Declared(name string) Declaration {
 	return d[name]
 }
 
+// FocusKills (focus: kills) makes a fault's focused run select its
+// declared kills by check ID instead of their areas: for data-no-226,
+// whose every transfer waits out the completion reply, and for faults
+// that rewrite one command or reply, whose kills an area run found (`ftpconform
+// --mutation` without --mutation-focused re-checks them on the whole suite).
+const FocusKills = "kills"
+
 // DeclaredOn is the declaration of the fault named name on server: the
 // common one with the server's additions ("" for the common one alone).
 func DeclaredOn(name, server string) Declaration {
@@ -91,7 +104,7 @@ func DeclaredOn(name, server string) Declaration {
 	if !ok {
 		return d
 	}
-	out := Declaration{Kills: append(append([]string{}, d.Kills...), add.Kills...), Areas: d.Areas, Tolerated: map[string]string{}}
+	out := Declaration{Kills: append(append([]string{}, d.Kills...), add.Kills...), Areas: d.Areas, Focus: d.Focus, Tolerated: map[string]string{}}
 	for id, why := range d.Tolerated {
 		out.Tolerated[id] = why
 	}

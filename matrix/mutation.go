@@ -125,11 +125,6 @@ var faultTimeouts = map[string]time.Duration{"data-no-226": 2 * time.Second}
 var slowFaults = map[string]int{"pasv-port-cooldown": 70, "pasv-leak-unused": 60, "data-no-226": 50, "reply-stall": 40,
 	"pasv-shared-port": 30, "reply-split-segments": 20, "abor-deferred": 20, "data-early-226": 10}
 
-// focusByID are faults whose focused run selects only their declared kills
-// (--ginkgo.focus) instead of whole areas: every check of those areas
-// would wait out the completion reply.
-var focusByID = map[string]bool{"data-no-226": true}
-
 // Change is one check whose verdict differs between two runs.
 type Change struct {
 	ID      string `json:"id"`
@@ -368,14 +363,14 @@ func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
 }
 
 // baseline is the selection of the clean run a fault's run of selection
-// k is compared with. With WholeClean, a focused run by areas at the
-// default timeout is compared with the one whole-suite clean run (the
-// verdicts do not depend on which checks run beside: TestSeedsAgree);
-// otherwise, and for a run by check IDs or another timeout (data-no-226),
-// with a clean run of the same selection.
+// k is compared with. With WholeClean, a focused run (by areas or check
+// IDs) at the default timeout is compared with the one whole-suite clean
+// run (the verdicts do not depend on which checks run beside:
+// TestSeedsAgree); otherwise, and at another timeout (data-no-226), with a
+// clean run of the same selection.
 func (p *mutationPlan) baseline(k string) string {
 	sel := p.sels[k]
-	if !p.o.WholeClean || sel.Focus != "" || sel.Timeout != p.o.Timeout {
+	if !p.o.WholeClean || sel.Timeout != p.o.Timeout {
 		return k
 	}
 	whole := selection{Timeout: p.o.Timeout}
@@ -392,7 +387,7 @@ func (p *mutationPlan) selectionFor(f faulty.Fault) string {
 		sel.Timeout = d
 	}
 	if p.o.Focused {
-		if focusByID[f.Name] {
+		if Declared(f.Name).Focus == FocusKills {
 			sel.Focus = `\b(` + strings.Join(AllKills(f.Name), "|") + `)\b`
 		} else {
 			sel.Label = LabelFilter(FocusAreas(f))
