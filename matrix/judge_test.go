@@ -68,7 +68,15 @@ func TestJudgeDeclaredCascade(t *testing.T) {
 	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || len(fo.Missed) != 0 || !fo.OK {
 		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked, nothing missed, ok", fo.Blocked, fo.Missed, fo.OK)
 	}
-	// blocked by a declared check the fault did not kill: still missed
+	// blocked by a declared check the fault made worse (warn → fail): the
+	// cascade too
+	clean["PASV-002"] = "warn"
+	fo = FaultOutcome{}
+	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
+	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || !fo.OK {
+		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked by the worse PASV-002", fo.Blocked, fo.Missed, fo.OK)
+	}
+	// blocked by a declared check the fault did not change: still missed
 	clean["PASV-002"] = "fail"
 	fo = FaultOutcome{}
 	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)

@@ -522,9 +522,11 @@ func (m *MutationReport) scoreCheck(c catalog.Check, clean string, killedBy, dec
 }
 
 // judge fills a fault's row from Evaluate's outcome. A check blocked
-// by one of the fault's declared kills that it killed (framework.Blocked:
-// "blocked by PASV-001: ...") is the suite keeping one defect to one
-// failure: not a kill, not unexpected, not missed (Blocked); a change
+// by one of the fault's declared kills that it killed, or made worse
+// (RANGE-008 warns on vsftpd and fails with pasv-leak-unused)
+// (framework.Blocked: "blocked by PASV-001: ..."), is the suite keeping
+// one defect to one failure: not a kill, not unexpected, not missed
+// (Blocked); a change
 // Tolerated names is masked; the rest are unexpected inside the fault's
 // focus areas and collateral outside them.
 func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reasons map[string]string) {
@@ -545,7 +547,7 @@ func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reason
 	// and killed; the fault's one defect fails once, in its owner.
 	blockedByKill := func(id string) bool {
 		by := report.BlockedBy(reasons[id])
-		return faulted[id] == string(report.Blocked) && contains(DeclaredOn(f.Name, fo.Server).Kills, by) && contains(out.Killed, by)
+		return faulted[id] == string(report.Blocked) && contains(DeclaredOn(f.Name, fo.Server).Kills, by) && worse(clean[by], faulted[by])
 	}
 	for _, id := range out.Unexpected {
 		if blockedByKill(id) {
@@ -577,6 +579,12 @@ func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reason
 	}
 	fo.Changes = diff(clean, faulted, reasons, nil)
 	fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
+}
+
+// worse reports whether a check's verdict got worse from clean to
+// faulted: a kill, or a warning that became a failure.
+func worse(clean, faulted string) bool {
+	return Killed(clean, faulted) || (clean == "warn" && faulted == "fail")
 }
 
 // withDefaults fills in the defaults one run needs.

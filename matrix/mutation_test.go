@@ -56,6 +56,9 @@ func TestMutation(t *testing.T) {
 	start := time.Now()
 	ms, err := matrix.Mutations(ctx, matrix.MutationOptions{
 		Binary: bin, Dir: out, Parallel: mutationParallel, Focused: true, WholeClean: true, Faults: faults,
+		// FTPH_MUTATION_REUSE=1 with FTPH_MUTATION_OUT: judge the runs already
+		// there again (after correcting a declaration) instead of running them
+		Reuse: os.Getenv("FTPH_MUTATION_REUSE") == "1",
 		// transparency (direct vs clean proxy) is checked on the whole suite by
 		// `make mutation`; here it would cost a minute of the time budget
 		NoDirect: true,
