@@ -441,7 +441,10 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 			continue
 		}
 		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
-		clean = only(clean, faulted) // the whole-suite baseline: the checks the fault's run selected
+		if p.baseOf[f.Name] != p.filterOf[f.Name] {
+			// the whole-suite baseline: the checks the fault's run selected
+			clean = sameRun(only(clean, faulted), faulted)
+		}
 		out := Evaluate(f, d.Kills, clean, faulted)
 		outcomes = append(outcomes, out)
 		judge(&fo, f, out, clean, faulted, r.reasons)
@@ -668,6 +671,23 @@ func slug(filter string) string {
 
 // maxSlug bounds a run name's selection suffix.
 const maxSlug = 100
+
+// runWide are checks whose verdict sums up what every check of the run
+// saw (REPLY-006: an extra reply in any session), so a focused run that
+// leaves out the check that saw one passes where the whole suite failed.
+var runWide = map[string]bool{"REPLY-006": true}
+
+// sameRun takes, for a run-wide check that is not worse in the focused
+// faulted run than in the whole-suite clean run, the faulted verdict as
+// the clean one: only what the fault made worse counts.
+func sameRun(clean, faulted map[string]string) map[string]string {
+	for id := range runWide {
+		if c, ok := clean[id]; ok && !worse(c, faulted[id]) {
+			clean[id] = faulted[id]
+		}
+	}
+	return clean
+}
 
 // only keeps the verdicts of a for the checks b has.
 func only(a, b map[string]string) map[string]string {
