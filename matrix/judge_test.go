@@ -105,11 +105,11 @@ func TestSlugBounded(t *testing.T) {
 // A server's additions (servers: in mutations.yaml) count on that server
 // only; a focused run selects every server's kills.
 func TestDeclaredOn(t *testing.T) {
-	const f = "seq-unimplemented-200"
-	if !contains(DeclaredOn(f, "vsftpd").Kills, "SEQ-012") || contains(DeclaredOn(f, "pyftpdlib").Kills, "SEQ-012") {
-		t.Errorf("%s: SEQ-012 must be a kill on vsftpd only: vsftpd %v, pyftpdlib %v", f, DeclaredOn(f, "vsftpd").Kills, DeclaredOn(f, "pyftpdlib").Kills)
+	const f = "pasv-shared-port"
+	if !contains(DeclaredOn(f, "vsftpd").Kills, "RANGE-008") || contains(DeclaredOn(f, "pyftpdlib").Kills, "RANGE-008") {
+		t.Errorf("%s: RANGE-008 must be a kill on vsftpd only: vsftpd %v, pyftpdlib %v", f, DeclaredOn(f, "vsftpd").Kills, DeclaredOn(f, "pyftpdlib").Kills)
 	}
-	if all := AllKills(f); !contains(all, "SEQ-012") || !contains(all, "SEQ-009") {
+	if all := AllKills(f); !contains(all, "RANGE-008") || !contains(all, "RANGE-002") {
 		t.Errorf("%s: AllKills %v", f, all)
 	}
 }

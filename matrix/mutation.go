@@ -878,7 +878,8 @@ func survivorReason(c catalog.Check, declaredBy []string) (category, reason stri
 // survivorHints explain individual survivors (category, what fault would
 // kill it); areaHints the rest by area.
 var survivorHints = map[string][2]string{
-	"SEC-010": {SurvivorOutOfReach, "the server connects to the PORT address itself, past the proxy: only a proxy that dialled the client's data port after the control connection closed could emulate the late connection, and the proxy dials nothing on a client's behalf"},
+	"LIST-006": {SurvivorOutOfReach, "vsftpd starts a listing of a missing path (150) and sends an empty one, which the check accepts; only listing data the server never sent would make it warn, and the proxy invents no data"},
+	"SEC-010":  {SurvivorOutOfReach, "the server connects to the PORT address itself, past the proxy: only a proxy that dialled the client's data port after the control connection closed could emulate the late connection, and the proxy dials nothing on a client's behalf"},
 }
 
 var areaHints = map[string]string{

@@ -38,8 +38,8 @@ func init() {
 		Doc: "an OPTS the server refuses (500, 501, 502, 504: an unknown command or option) is answered 200",
 		b:   behaviour{replies: []replyRewrite{refusedAs("OPTS", []int{500, 501, 502, 504}, "200 OPTS command successful.")}}})
 	register(Fault{Name: "seq-unimplemented-200",
-		Doc: "a 502 (command not implemented) is passed on as 200",
-		b:   behaviour{replies: []replyRewrite{refusedAs(allVerbs, []int{502}, "200 Command okay.")}}})
+		Doc: "a known command the server does not implement (502, or 500 not understood) is answered 200",
+		b:   behaviour{replies: []replyRewrite{unimplemented200}}})
 	register(Fault{Name: "seq-type-params-504",
 		Doc: "TYPE with a second parameter (TYPE A N, TYPE L 8) is answered 504 by the proxy, as by a server that knows only TYPE A and TYPE I",
 		b:   behaviour{answers: []localAnswer{typeParams504}}})

@@ -117,6 +117,15 @@ func failedTransfer226(c call) []byte {
 	return []byte("226 Transfer complete.\r\n")
 }
 
+// unimplemented200: a known command the server does not implement (502,
+// or 500 not understood) is answered 200.
+func unimplemented200(c call) []byte {
+	if !knownVerbs[c.verb] || !c.r.Is(500, 502) {
+		return nil
+	}
+	return []byte("200 Command okay.\r\n")
+}
+
 // unknownUser530: USER naming another account than the proxy's is
 // answered 530, as a server that tells which names exist.
 func unknownUser530(c call) []byte {

@@ -116,9 +116,15 @@ func TestMoreRewrites(t *testing.T) {
 	if typeParams504("TYPE", "A N", true) == nil || typeParams504("TYPE", "I", true) != nil {
 		t.Error("seq-type-params-504: TYPE A N must be refused, TYPE I let through")
 	}
-	any502 := refusedAs(allVerbs, []int{502}, "200 Command okay.")
-	if got := any502(call{verb: "SITE", r: reply(t, "502 Not implemented.\r\n")}); string(got) != "200 Command okay.\r\n" {
-		t.Errorf("seq-unimplemented-200: got %q", got)
+	for _, c := range []struct{ verb, resp, want string }{
+		{"SITE", "502 Not implemented.\r\n", "200 Command okay.\r\n"},
+		{"ACCT", "500 Command \"ACCT\" not understood.\r\n", "200 Command okay.\r\n"},
+		{"XYZZ", "500 Unknown command.\r\n", ""},
+		{"CWD", "550 No such directory.\r\n", ""},
+	} {
+		if got := unimplemented200(call{verb: c.verb, r: reply(t, c.resp)}); string(got) != c.want {
+			t.Errorf("seq-unimplemented-200, %s answered %q: got %q, want %q", c.verb, c.resp, got, c.want)
+		}
 	}
 	if got := failedTransfer226(call{verb: "LIST", r: reply(t, "425 Can't open data connection.\r\n")}); string(got) != "226 Transfer complete.\r\n" {
 		t.Errorf("data-failure-226: got %q", got)
