@@ -53,8 +53,9 @@ func (m MutationReport) mdIntro(p printf) {
 	p("fault, and once per fault (`--ftp.timeout=%s`, `--ginkgo.seed=%s`). A fault *kills* a check when the\n", m.Timeout, Seed)
 	p("check passes on the clean proxy run and fails (MUST/SHOULD) or warns (INTEROP) with the fault.\n\n")
 	if m.Focused {
-		p("**Focused run**: each fault ran only the areas of its declared kills (label filter shown per fault), compared with\n")
-		p("one clean run of the whole suite; a change outside those areas is not seen, so collateral kills are not counted.\n\n")
+		p("**Focused run**: each fault ran only the areas of its declared kills, or those kills alone (`focus: kills` in\n")
+		p("fixtures/mutations.yaml; selection shown per fault), compared with one clean run of the whole suite; a change\n")
+		p("outside the selection is not seen, so collateral kills are not counted.\n\n")
 	}
 
 	p("## Score\n\n")
