@@ -31,8 +31,9 @@ test: servers test-deps lint
 	@# they use the CPU): matrix's quick tests, every local server's verdicts
 	@# against fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
 	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
-	@# verdicts; the mutation matrix (every fault of servers/faulty kills the
-	@# checks it declares); the suites against the server images in Docker
+	@# verdicts; the mutation matrix on pyftpdlib and vsftpd (every fault of
+	@# servers/faulty kills the checks it declares where they pass clean, nothing
+	@# else changes, each server scores 95 % or more); the suites against the server images in Docker
 	@# (skipped without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
 	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
@@ -73,9 +74,10 @@ bench-load:
 matrix: build servers
 	$(BIN)/ftpconform --matrix=all --matrix-out=docs --matrix-expect=fixtures/expectations
 
-## mutation: run the suites through the fault proxy once per fault; write docs/mutation.{md,json}
+## mutation: run the suites through the fault proxy once per fault (focused, as TestMutation) on
+## pyftpdlib and vsftpd; write docs/mutation-pyftpdlib.{md,json} and docs/mutation-vsftpd.{md,json}
 mutation: build servers
-	$(BIN)/ftpconform --mutation=pyftpdlib --matrix-out=docs
+	$(BIN)/ftpconform --mutation=pyftpdlib,vsftpd --mutation-focused --matrix-parallel=4 --matrix-out=docs
 
 ## docs: regenerate the README screenshots from real runs
 docs:

@@ -1,7 +1,9 @@
 package matrix
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/servers/faulty"
@@ -66,11 +68,48 @@ func TestJudgeDeclaredCascade(t *testing.T) {
 	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || len(fo.Missed) != 0 || !fo.OK {
 		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked, nothing missed, ok", fo.Blocked, fo.Missed, fo.OK)
 	}
-	// blocked by a declared check the fault did not kill: still missed
+	// blocked by a declared check the fault made worse (warn → fail): the
+	// cascade too
+	clean["PASV-002"] = "warn"
+	fo = FaultOutcome{}
+	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
+	if !reflect.DeepEqual(fo.Blocked, []string{"PASV-004"}) || !fo.OK {
+		t.Errorf("blocked %v, missed %v, ok %v; want PASV-004 blocked by the worse PASV-002", fo.Blocked, fo.Missed, fo.OK)
+	}
+	// blocked by a declared check the fault did not change: still missed
 	clean["PASV-002"] = "fail"
 	fo = FaultOutcome{}
 	judge(&fo, f, Evaluate(f, Declared(f.Name).Kills, clean, faulted), clean, faulted, reasons)
 	if len(fo.Missed) != 1 || fo.OK {
 		t.Errorf("missed %v, ok %v; want PASV-004 missed", fo.Missed, fo.OK)
+	}
+}
+
+// A run's directory name stays short however many check IDs its focus
+// lists (data-no-226 selects 33), and distinct selections stay distinct.
+func TestSlugBounded(t *testing.T) {
+	var ids []string
+	for i := 0; i < 40; i++ {
+		ids = append(ids, fmt.Sprintf("XFER-%03d", i))
+	}
+	a := slug(`focus \b(` + strings.Join(ids, "|") + `)\b, timeout 2s`)
+	b := slug(`focus \b(` + strings.Join(ids[1:], "|") + `)\b, timeout 2s`)
+	if len(a) > maxSlug || len(b) > maxSlug || a == b {
+		t.Errorf("slugs %q (%d) and %q (%d): want distinct, at most %d bytes", a, len(a), b, len(b), maxSlug)
+	}
+	if got := slug("pasv || transfer"); got != "-pasv+transfer" {
+		t.Errorf("short slug: %q", got)
+	}
+}
+
+// A server's additions (servers: in mutations.yaml) count on that server
+// only; a focused run selects every server's kills.
+func TestDeclaredOn(t *testing.T) {
+	const f = "pasv-shared-port"
+	if !contains(DeclaredOn(f, "vsftpd").Kills, "RANGE-008") || contains(DeclaredOn(f, "pyftpdlib").Kills, "RANGE-008") {
+		t.Errorf("%s: RANGE-008 must be a kill on vsftpd only: vsftpd %v, pyftpdlib %v", f, DeclaredOn(f, "vsftpd").Kills, DeclaredOn(f, "pyftpdlib").Kills)
+	}
+	if all := AllKills(f); !contains(all, "RANGE-008") || !contains(all, "RANGE-002") {
+		t.Errorf("%s: AllKills %v", f, all)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,10 @@ type MutationOptions struct {
 	Reuse bool
 	// Seed is --ginkgo.seed for every run (default Seed).
 	Seed string
+	// WholeClean compares every focused run by areas with one clean run of
+	// the whole suite (per server) instead of a clean run of its own
+	// areas: fewer runs, and the score's killable checks are all known.
+	WholeClean bool
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -113,13 +118,12 @@ func (s selection) key(def time.Duration) string {
 // completion reply, which at 5s makes a full run last over half an hour.
 var faultTimeouts = map[string]time.Duration{"data-no-226": 2 * time.Second}
 
-// slowFaults rank the faults whose runs take longest (scheduled first).
-var slowFaults = map[string]int{"data-no-226": 4, "reply-stall": 3, "reply-split-segments": 2, "data-early-226": 1}
-
-// focusByID are faults whose focused run selects only their declared kills
-// (--ginkgo.focus) instead of whole areas: every check of those areas
-// would wait out the completion reply.
-var focusByID = map[string]bool{"data-no-226": true}
+// slowFaults rank the faults whose runs take longest (scheduled first; a
+// whole-suite clean run ranks 55): focused on pyftpdlib, pasv-port-cooldown
+// and pasv-leak-unused wait out the starved pool (190 s), data-no-226 every
+// 226 (165 s), reply-stall its stalls (110 s).
+var slowFaults = map[string]int{"pasv-port-cooldown": 70, "pasv-leak-unused": 60, "data-no-226": 50, "reply-stall": 40,
+	"pasv-shared-port": 30, "reply-split-segments": 20, "abor-deferred": 20, "data-early-226": 10}
 
 // Change is one check whose verdict differs between two runs.
 type Change struct {
@@ -132,6 +136,7 @@ type Change struct {
 // FaultOutcome is one fault's row of the matrix.
 type FaultOutcome struct {
 	Fault      string   `json:"fault"`
+	Server     string   `json:"server,omitempty"`
 	Doc        string   `json:"doc"`
 	Conformant bool     `json:"conformant,omitempty"`
 	Declared   []string `json:"declared"`
@@ -215,7 +220,7 @@ type MutationReport struct {
 	Runs           []MutationRun `json:"runs"`
 }
 
-// MutationSchema is the version of docs/mutation.json's layout.
+// MutationSchema is the version of docs/mutation-SERVER.json's layout.
 const MutationSchema = 1
 
 // FocusAreas are the catalog areas a fault's focused run covers: the
@@ -223,7 +228,7 @@ const MutationSchema = 1
 func FocusAreas(f faulty.Fault) []string {
 	set := map[string]bool{}
 	d := Declared(f.Name)
-	for _, id := range d.Kills {
+	for _, id := range AllKills(f.Name) {
 		if c, ok := catalog.Get(id); ok {
 			set[c.Area] = true
 		}
@@ -244,28 +249,65 @@ func LabelFilter(areas []string) string { return strings.Join(areas, " || ") }
 
 // Mutation runs the mutation matrix against one server.
 func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
+	ms, err := Mutations(ctx, o, []string{o.withDefaults().Server})
+	if err != nil {
+		return MutationReport{}, err
+	}
+	return ms[0], nil
+}
+
+// Mutations runs the mutation matrix against several servers at once: the
+// runs of every server's plan share one pool of o.Parallel workers (the
+// servers' runs interleaved, slow ones first), each server's files under
+// o.Dir/<server> when there is more than one. One report per server.
+func Mutations(ctx context.Context, o MutationOptions, servers []string) ([]MutationReport, error) {
 	start := time.Now()
+	var plans []*mutationPlan
+	for _, srv := range servers {
+		so := o
+		so.Server = srv
+		if len(servers) > 1 {
+			so.Dir = filepath.Join(o.Dir, srv)
+		}
+		p, err := prepareMutation(so)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	runPlans(ctx, plans, o.Parallel)
+	var out []MutationReport
+	for _, p := range plans {
+		m := p.report()
+		m.Seconds = time.Since(start).Seconds()
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// prepareMutation checks o's faults and builds the plan of runs.
+func prepareMutation(o MutationOptions) (*mutationPlan, error) {
 	o = o.withDefaults()
 	if len(o.Faults) == 0 {
 		o.Faults = faulty.Names()
-	}
-	if o.Parallel < 1 {
-		o.Parallel = 2
 	}
 	var faults []faulty.Fault
 	for _, n := range o.Faults {
 		f, ok := faulty.Lookup(n)
 		if !ok {
-			return MutationReport{}, fmt.Errorf("unknown fault %q (known: %s)", n, strings.Join(faulty.Names(), ", "))
+			return nil, fmt.Errorf("unknown fault %q (known: %s)", n, strings.Join(faulty.Names(), ", "))
 		}
 		faults = append(faults, f)
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return MutationReport{}, err
+		return nil, err
 	}
-	p := newMutationPlan(o, faults)
-	o.runAll(ctx, p.runs)
+	return newMutationPlan(o, faults), nil
+}
 
+// report judges the plan's runs.
+func (p *mutationPlan) report() MutationReport {
+	o := p.o
 	m := MutationReport{Schema: MutationSchema, Server: o.Server, Focused: o.Focused, Timeout: o.Timeout.String(), Excluded: o.Exclude}
 	for _, r := range p.runs {
 		m.Runs = append(m.Runs, *r)
@@ -275,8 +317,7 @@ func Mutation(ctx context.Context, o MutationOptions) (MutationReport, error) {
 	m.Faults, outcomes = p.faultOutcomes()
 	m.CatalogScore, _, _ = Score(outcomes)
 	m.score(p)
-	m.Seconds = time.Since(start).Seconds()
-	return m, nil
+	return m
 }
 
 // mutationPlan is the runs of one mutation matrix: per selection a clean
@@ -287,6 +328,7 @@ type mutationPlan struct {
 	sels     map[string]selection // by key
 	filters  []string             // selection keys, in first-use order
 	filterOf map[string]string    // fault name -> selection key
+	baseOf   map[string]string    // fault name -> the selection key of its clean run
 	cleanOf  map[string]*MutationRun
 	directOf map[string]*MutationRun
 	faultRun map[string]*MutationRun
@@ -294,10 +336,11 @@ type mutationPlan struct {
 }
 
 func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
-	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{},
+	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{}, baseOf: map[string]string{},
 		cleanOf: map[string]*MutationRun{}, directOf: map[string]*MutationRun{}, faultRun: map[string]*MutationRun{}}
 	for _, f := range faults {
-		k := p.selectionFor(f)
+		k := p.baseline(p.selectionFor(f))
+		p.baseOf[f.Name] = k
 		if _, ok := p.cleanOf[k]; ok {
 			continue
 		}
@@ -319,6 +362,23 @@ func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
 	return p
 }
 
+// baseline is the selection of the clean run a fault's run of selection
+// k is compared with. With WholeClean, a focused run (by areas or check
+// IDs) at the default timeout is compared with the one whole-suite clean
+// run (the verdicts do not depend on which checks run beside:
+// TestSeedsAgree); otherwise, and at another timeout (data-no-226), with a
+// clean run of the same selection.
+func (p *mutationPlan) baseline(k string) string {
+	sel := p.sels[k]
+	if !p.o.WholeClean || sel.Timeout != p.o.Timeout {
+		return k
+	}
+	whole := selection{Timeout: p.o.Timeout}
+	key := whole.key(p.o.Timeout)
+	p.sels[key] = whole
+	return key
+}
+
 // selectionFor records and returns the key of what f's runs select: its
 // focus areas (or kills) when focused, the timeout it needs.
 func (p *mutationPlan) selectionFor(f faulty.Fault) string {
@@ -327,8 +387,8 @@ func (p *mutationPlan) selectionFor(f faulty.Fault) string {
 		sel.Timeout = d
 	}
 	if p.o.Focused {
-		if focusByID[f.Name] {
-			sel.Focus = `\b(` + strings.Join(Declared(f.Name).Kills, "|") + `)\b`
+		if Declared(f.Name).Focus == FocusKills {
+			sel.Focus = `\b(` + strings.Join(AllKills(f.Name), "|") + `)\b`
 		} else {
 			sel.Label = LabelFilter(FocusAreas(f))
 		}
@@ -342,51 +402,6 @@ func (p *mutationPlan) selectionFor(f faulty.Fault) string {
 func (p *mutationPlan) run(name, key, fault string, direct bool) *MutationRun {
 	sel := p.sels[key]
 	return &MutationRun{Name: name, Filter: sel.Label, Focus: sel.Focus, Timeout: sel.Timeout.String(), Fault: fault, Direct: direct, sel: sel}
-}
-
-// runAll runs every run, o.Parallel at a time, slow ones first so that the
-// last to finish are short; a run's error is kept in it.
-func (o MutationOptions) runAll(ctx context.Context, runs []*MutationRun) {
-	queue := make(chan *MutationRun, len(runs))
-	ordered := append([]*MutationRun(nil), runs...)
-	sort.SliceStable(ordered, func(i, j int) bool { return slowFaults[ordered[i].Fault] > slowFaults[ordered[j].Fault] })
-	for _, r := range ordered {
-		queue <- r
-	}
-	close(queue)
-	var wg sync.WaitGroup
-	for w := 0; w < o.Parallel; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range queue {
-				o.runReporting(ctx, r)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// runReporting runs r, telling o.Progress when it starts and ends.
-func (o MutationOptions) runReporting(ctx context.Context, r *MutationRun) {
-	if ctx.Err() != nil {
-		r.Error = ctx.Err().Error()
-		return
-	}
-	if o.Progress != nil {
-		o.Progress(r.Name, "start")
-	}
-	err := o.run(ctx, r)
-	if err != nil {
-		r.Error = err.Error()
-	}
-	if o.Progress != nil {
-		ev := fmt.Sprintf("done in %.1fs", r.Seconds)
-		if err != nil {
-			ev = "error: " + err.Error()
-		}
-		o.Progress(r.Name, ev)
-	}
 }
 
 // transparency compares each direct run with its clean proxy run.
@@ -415,8 +430,9 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 	var fos []FaultOutcome
 	var outcomes []Outcome
 	for _, f := range p.faults {
-		r, c := p.faultRun[f.Name], p.cleanOf[p.filterOf[f.Name]]
-		fo := FaultOutcome{Fault: f.Name, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, Declared(f.Name).Kills...),
+		r, c := p.faultRun[f.Name], p.cleanOf[p.baseOf[f.Name]]
+		d := DeclaredOn(f.Name, p.o.Server)
+		fo := FaultOutcome{Fault: f.Name, Server: p.o.Server, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, d.Kills...),
 			Filter: p.filterOf[f.Name], Seconds: r.Seconds}
 		sort.Strings(fo.Declared)
 		if r.Error != "" || c.Error != "" {
@@ -425,7 +441,11 @@ func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 			continue
 		}
 		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
-		out := Evaluate(f, Declared(f.Name).Kills, clean, faulted)
+		if p.baseOf[f.Name] != p.filterOf[f.Name] {
+			// the whole-suite baseline: the checks the fault's run selected
+			clean = sameRun(only(clean, faulted), faulted)
+		}
+		out := Evaluate(f, d.Kills, clean, faulted)
 		outcomes = append(outcomes, out)
 		judge(&fo, f, out, clean, faulted, r.reasons)
 		fos = append(fos, fo)
@@ -505,9 +525,11 @@ func (m *MutationReport) scoreCheck(c catalog.Check, clean string, killedBy, dec
 }
 
 // judge fills a fault's row from Evaluate's outcome. A check blocked
-// by one of the fault's declared kills that it killed (framework.Blocked:
-// "blocked by PASV-001: ...") is the suite keeping one defect to one
-// failure: not a kill, not unexpected, not missed (Blocked); a change
+// by one of the fault's declared kills that it killed, or made worse
+// (RANGE-008 warns on vsftpd and fails with pasv-leak-unused)
+// (framework.Blocked: "blocked by PASV-001: ..."), is the suite keeping
+// one defect to one failure: not a kill, not unexpected, not missed
+// (Blocked); a change
 // Tolerated names is masked; the rest are unexpected inside the fault's
 // focus areas and collateral outside them.
 func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reasons map[string]string) {
@@ -528,14 +550,14 @@ func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reason
 	// and killed; the fault's one defect fails once, in its owner.
 	blockedByKill := func(id string) bool {
 		by := report.BlockedBy(reasons[id])
-		return faulted[id] == string(report.Blocked) && contains(Declared(f.Name).Kills, by) && contains(out.Killed, by)
+		return faulted[id] == string(report.Blocked) && contains(DeclaredOn(f.Name, fo.Server).Kills, by) && worse(clean[by], faulted[by])
 	}
 	for _, id := range out.Unexpected {
 		if blockedByKill(id) {
 			fo.Blocked = append(fo.Blocked, id)
 			continue
 		}
-		if _, ok := Tolerated(f.Name, id); ok {
+		if _, ok := Tolerated(f.Name, fo.Server, id); ok {
 			fo.Masked = append(fo.Masked, id)
 			continue
 		}
@@ -560,6 +582,12 @@ func judge(fo *FaultOutcome, f faulty.Fault, out Outcome, clean, faulted, reason
 	}
 	fo.Changes = diff(clean, faulted, reasons, nil)
 	fo.OK = len(fo.Missed) == 0 && len(fo.Unexpected) == 0 && len(fo.Violations) == 0
+}
+
+// worse reports whether a check's verdict got worse from clean to
+// faulted: a kill, or a warning that became a failure.
+func worse(clean, faulted string) bool {
+	return Killed(clean, faulted) || (clean == "warn" && faulted == "fail")
 }
 
 // withDefaults fills in the defaults one run needs.
@@ -630,7 +658,46 @@ func slug(filter string) string {
 		return ""
 	}
 	f := strings.NewReplacer("||", " ", `\b`, "", "(", "", ")", "", "|", " ", ",", " ", "focus", "", "timeout", "").Replace(filter)
-	return "-" + strings.Join(strings.Fields(f), "+")
+	s := "-" + strings.Join(strings.Fields(f), "+")
+	if len(s) > maxSlug {
+		// a directory name must stay under 255 bytes: cut, and keep it
+		// unique with a hash of the whole selection
+		h := fnv.New32a()
+		h.Write([]byte(s))
+		s = fmt.Sprintf("%s-%08x", s[:maxSlug-9], h.Sum32())
+	}
+	return s
+}
+
+// maxSlug bounds a run name's selection suffix.
+const maxSlug = 100
+
+// runWide are checks whose verdict sums up what every check of the run
+// saw (REPLY-006: an extra reply in any session), so a focused run that
+// leaves out the check that saw one passes where the whole suite failed.
+var runWide = map[string]bool{"REPLY-006": true}
+
+// sameRun takes, for a run-wide check that is not worse in the focused
+// faulted run than in the whole-suite clean run, the faulted verdict as
+// the clean one: only what the fault made worse counts.
+func sameRun(clean, faulted map[string]string) map[string]string {
+	for id := range runWide {
+		if c, ok := clean[id]; ok && !worse(c, faulted[id]) {
+			clean[id] = faulted[id]
+		}
+	}
+	return clean
+}
+
+// only keeps the verdicts of a for the checks b has.
+func only(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(b))
+	for id, v := range a {
+		if _, ok := b[id]; ok {
+			out[id] = v
+		}
+	}
+	return out
 }
 
 func drop(v map[string]string, exclude map[string]string) map[string]string {
@@ -814,32 +881,16 @@ func survivorReason(c catalog.Check, declaredBy []string) (category, reason stri
 // survivorHints explain individual survivors (category, what fault would
 // kill it); areaHints the rest by area.
 var survivorHints = map[string][2]string{
-	"PASV-008":  {SurvivorNoFault, "no fault accepts PASV with an argument (answering it 227 would kill it)"},
-	"EPSV-005":  {SurvivorNoFault, "no fault accepts EPSV with a garbage argument (answering it 229 would kill it)"},
-	"ACT-001":   {SurvivorNoFault, "the proxy relays PORT untouched and the server connects to the client directly, past the proxy: no fault refuses PORT or drops active data"},
-	"ACT-003":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a third-party address (the proxy would have to answer 200 and connect there itself)"},
-	"ACT-004":   {SurvivorNoFault, "no fault accepts PORT/EPRT to a privileged port (answering 200 would kill it)"},
-	"ACT-006":   {SurvivorNoFault, "the proxy relays EPRT untouched and active data bypasses it: no fault refuses EPRT or drops active data"},
-	"ACT-007":   {SurvivorNoFault, "no fault refuses EPRT with a delimiter other than |"},
-	"SEQ-001":   {SurvivorNoFault, "no fault rewrites the greeting (e.g. 230 or 200 instead of 220)"},
-	"SEQ-002":   {SurvivorNoFault, "no fault rewrites USER/PASS replies (e.g. 230 to USER)"},
-	"SEQ-003":   {SurvivorNoFault, "no fault accepts PASS without USER (answering 230 would kill it)"},
-	"SEQ-005":   {SurvivorNoFault, "no fault accepts a wrong password or refuses the retry"},
-	"SEQ-010":   {SurvivorNoFault, "no fault answers QUIT without 221 or keeps the connection open after it"},
-	"SEQ-014":   {SurvivorNoFault, "no fault accepts unimplemented TYPE/MODE/STRU parameters with 200"},
-	"SEQ-018":   {SurvivorNoFault, "no fault answers RNFR of a missing file 350"},
-	"REPLY-005": {SurvivorNoFault, "no fault rewrites the 257 path quoting"},
-	"FEAT-002":  {SurvivorNoFault, "no fault accepts FEAT with an argument"},
-	"XFER-008":  {SurvivorNoFault, "no fault accepts a malformed REST marker with 350"},
-	"SEC-002":   {SurvivorNoFault, "no fault answers USER of an unknown user differently (530 would kill it)"},
+	"LIST-006": {SurvivorOutOfReach, "vsftpd starts a listing of a missing path (150) and sends an empty one, which the check accepts; only listing data the server never sent would make it warn, and the proxy invents no data"},
+	"SEC-010":  {SurvivorOutOfReach, "the server connects to the PORT address itself, past the proxy: only a proxy that dialled the client's data port after the control connection closed could emulate the late connection, and the proxy dials nothing on a client's behalf"},
 }
 
 var areaHints = map[string]string{
-	"active":     "active data connections go from the server to the client directly, past the proxy; no fault rewrites PORT/EPRT replies",
-	"sequencing": "no fault rewrites this command's reply code",
+	"active":     "active data connections go from the server to the client directly, past the proxy; only PORT/EPRT commands and replies can be faulted",
+	"sequencing": "no fault rewrites this command or its reply",
 	"security":   "no fault rewrites this reply or changes what reaches the server",
-	"feat":       "no fault rewrites FEAT/OPTS/SIZE/MDTM replies",
-	"listing":    "no fault rewrites listings or MLST/MLSD replies",
+	"feat":       "no fault rewrites this FEAT/OPTS/SIZE/MDTM reply",
+	"listing":    "no fault rewrites this listing or MLST/MLSD reply",
 	"transfer":   "no fault rewrites this transfer command's reply",
 	"reply":      "no fault rewrites this reply's text",
 }

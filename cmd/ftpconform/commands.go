@@ -16,7 +16,7 @@ var commands = []struct {
 	{"labels", "list-labels", "", "print every label usable with --ginkgo.label-filter and what it means"},
 	{"expect", "expect", "FILES", "run (or with --verdicts, read) and compare the verdicts with expectation file(s): exit 4 on a difference"},
 	{"matrix", "matrix", "SERVERS", "run the suites against local servers (comma list or all), write matrix.md/json"},
-	{"mutation", "mutation", "SERVER", "run the mutation matrix through the fault proxy against a local server"},
+	{"mutation", "mutation", "SERVERS", "run the mutation matrix through the fault proxy against local servers (comma list), write mutation-SERVER.md/json"},
 }
 
 // commandArgs rewrites a leading subcommand into the flag it stands for;

@@ -40,7 +40,7 @@ func usage() {
   ftpconform list | labels
   ftpconform expect FILES [--verdicts=verdicts.json] [flags]
   ftpconform matrix SERVERS [--matrix-out=docs] [--matrix-expect=fixtures/expectations] [-- ftpconform args]
-  ftpconform mutation SERVER [--mutation-faults=a,b] [--matrix-out=docs]
+  ftpconform mutation SERVERS [--mutation-faults=a,b] [--mutation-focused] [--matrix-out=docs]
 
 ftpconform — RFC-cited conformance checks for an FTP server's passive mode,
 port ranges and command sequencing.

@@ -20,7 +20,7 @@ var (
 	matrixServers = flag.String("matrix", "", "run the suites against local real servers (comma list, or \"all\") and write matrix.md and matrix.json")
 	matrixOut     = flag.String("matrix-out", "docs", "directory for matrix.md, matrix.json and per-server runs (with --matrix)")
 	matrixExpect  = flag.String("matrix-expect", "", "compare each server's verdicts with DIR/<server>.yaml and exit 1 on any difference (with --matrix)")
-	matrixPar     = flag.Int("matrix-parallel", 2, "servers tested at once (with --matrix)")
+	matrixPar     = flag.Int("matrix-parallel", 2, "servers tested at once (with --matrix); runs at once (with --mutation)")
 )
 
 // runMatrix re-executes this binary once per server (fresh Ginkgo state per

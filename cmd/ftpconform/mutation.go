@@ -15,14 +15,14 @@ import (
 )
 
 var (
-	mutationServer  = flag.String("mutation", "", "run the mutation matrix: the suites through the fault proxy (servers/faulty) once per fault against this local server (e.g. pyftpdlib); write mutation.md and mutation.json into --matrix-out")
+	mutationServer  = flag.String("mutation", "", "run the mutation matrix: the suites through the fault proxy (servers/faulty) once per fault against these local servers (comma list, e.g. pyftpdlib,vsftpd; their runs share --matrix-parallel workers); write mutation-SERVER.md and mutation-SERVER.json into --matrix-out")
 	mutationFaults  = flag.String("mutation-faults", "", "comma list of faults for --mutation (default: every registered fault)")
 	mutationTimeout = flag.Duration("mutation-timeout", 5*time.Second, "--ftp.timeout of every --mutation run (the stall faults wait for it)")
 	mutationReuse   = flag.Bool("mutation-reuse", false, "with --mutation: re-evaluate the runs already in --matrix-out/runs/mutation instead of running them again")
-	mutationFocused = flag.Bool("mutation-focused", false, "with --mutation: run each fault only against the areas of its declared kills (as the test does)")
+	mutationFocused = flag.Bool("mutation-focused", false, "with --mutation: run each fault only against the areas of its declared kills, compared with one whole-suite clean run (as the test does)")
 )
 
-// runMutation runs the mutation matrix and writes its report; exit 1 when
+// runMutation runs the mutation matrix and writes its reports; exit 1 when
 // a fault's outcome differs from its declaration or the clean proxy is not
 // transparent.
 func runMutation(extra []string) int {
@@ -38,24 +38,38 @@ func runMutation(extra []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	m, err := matrix.Mutation(ctx, matrix.MutationOptions{
-		Binary: self, Server: *mutationServer, Faults: faults, Dir: filepath.Join(*matrixOut, "runs", "mutation"),
-		Parallel: *matrixPar, Focused: *mutationFocused, Timeout: *mutationTimeout, Args: extra, Reuse: *mutationReuse,
+	ms, err := matrix.Mutations(ctx, matrix.MutationOptions{
+		Binary: self, Faults: faults, Dir: filepath.Join(*matrixOut, "runs", "mutation"),
+		Parallel: *matrixPar, Focused: *mutationFocused, WholeClean: *mutationFocused, Timeout: *mutationTimeout, Args: extra, Reuse: *mutationReuse,
 		Progress: func(r, ev string) { fmt.Fprintf(os.Stderr, "[%5.1fs] %s: %s\n", time.Since(start).Seconds(), r, ev) },
-	})
+	}, strings.Split(*mutationServer, ","))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
 		return 2
 	}
-	if err := writeFile(filepath.Join(*matrixOut, "mutation.md"), m.WriteMarkdown); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-		return 2
+	code := 0
+	for _, m := range ms {
+		c, err := mutationReport(m)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
+			return 2
+		}
+		code = max(code, c)
 	}
-	if err := writeFile(filepath.Join(*matrixOut, "mutation.json"), m.WriteJSON); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpconform: %v\n", err)
-		return 2
+	return code
+}
+
+// mutationReport writes one server's reports and prints its outcome; 1
+// when a fault or the transparency check went wrong.
+func mutationReport(m matrix.MutationReport) (int, error) {
+	base := filepath.Join(*matrixOut, "mutation-"+m.Server)
+	if err := writeFile(base+".md", m.WriteMarkdown); err != nil {
+		return 2, err
 	}
-	fmt.Printf("wrote %s and mutation.json (%.0fs)\n", filepath.Join(*matrixOut, "mutation.md"), m.Seconds)
+	if err := writeFile(base+".json", m.WriteJSON); err != nil {
+		return 2, err
+	}
+	fmt.Printf("%s: wrote %s.md and .json (%.0fs)\n", m.Server, base, m.Seconds)
 	code := 0
 	for _, t := range m.Transparency {
 		if t.Error != "" || !t.Same {
@@ -83,5 +97,5 @@ func runMutation(extra []string) int {
 		}
 		fmt.Printf("survivors: %s\n", strings.Join(ids, " "))
 	}
-	return code
+	return code, nil
 }

@@ -60,6 +60,13 @@ type behaviour struct {
 	statPath211   bool // STAT <path> answered 212/213 is passed on as 211
 	epsvAllRefuse bool // EPSV ALL is answered 502 by the proxy
 	host          hostFault
+	// rewrites (rewrite.go)
+	commands      []cmdRewrite   // what the server gets instead of a command
+	answers       []localAnswer  // commands the proxy answers itself
+	replies       []replyRewrite // what the client gets instead of a reply
+	greetAgain    bool           // the greeting is repeated to a silent client
+	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
+	quitDrops     bool           // QUIT during a download: 221 at once, then close
 }
 
 type allocMode int
@@ -182,6 +189,12 @@ func merge(fs []Fault) behaviour {
 		b.statPath211 = b.statPath211 || x.statPath211
 		b.epsvAllRefuse = b.epsvAllRefuse || x.epsvAllRefuse
 		b.host |= x.host
+		b.commands = append(b.commands, x.commands...)
+		b.answers = append(b.answers, x.answers...)
+		b.replies = append(b.replies, x.replies...)
+		b.greetAgain = b.greetAgain || x.greetAgain
+		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen
+		b.quitDrops = b.quitDrops || x.quitDrops
 	}
 	return b
 }

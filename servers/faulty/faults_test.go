@@ -26,6 +26,10 @@ func TestRegistry(t *testing.T) {
 		"pasv-advertise-foreign", "pasv-port-unpublished", "pasv-port-shift",
 		"ascii-double-cr", "abor-plain-ignored", "stat-path-211", "epsv-all-refused", "abor-drops-session", "abor-deferred",
 		"host-ok-200", "host-after-login-accepted", "host-port-accepted", "host-unknown-accepted", "host-repeat-refused",
+		"seq-args-ignored", "seq-rest-garbage-zero", "seq-port-refusal-200", "seq-pass-refusal-230", "seq-user-unknown-530",
+		"seq-greeting-repeated", "seq-quit-keeps-open", "seq-type-refusal-200", "seq-rnfr-missing-350", "reply-pwd-250", "reply-257-unquoted",
+		"active-port-dropped", "seq-opts-refusal-200", "seq-unimplemented-200", "seq-type-params-504",
+		"data-failure-226", "xfer-quit-drops-transfer",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

@@ -53,6 +53,7 @@ type config struct {
 	dialTO     time.Duration
 	logf       func(string, ...any)
 	trace      bool
+	account    string // the user the proxy serves (seq-user-unknown-530)
 }
 
 // Option configures a Proxy.
@@ -87,6 +88,10 @@ func WithLogf(f func(format string, args ...any)) Option { return func(c *config
 
 // Trace logs every command and reply through WithLogf's function.
 func Trace() Option { return func(c *config) { c.trace = true } }
+
+// Account names the server's account (StartFor takes the target's user):
+// the fault seq-user-unknown-530 refuses USER of any other name.
+func Account(user string) Option { return func(c *config) { c.account = user } }
 
 // New starts a proxy in front of the FTP server at upstream (host:port),
 // listening on 127.0.0.1 on a free port. Close it when done.
@@ -140,7 +145,7 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 // its passive range (UpstreamRange from t.PasvRange, a proxy range of the
 // same size). Options given later override.
 func StartFor(ctx context.Context, t target.Config, opts ...Option) (*Proxy, error) {
-	var all []Option
+	all := []Option{Account(t.User)}
 	if t.PasvRange != "" {
 		lo, hi, err := parseRange(t.PasvRange)
 		if err != nil {

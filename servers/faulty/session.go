@@ -45,6 +45,8 @@ type session struct {
 	prevVerb string
 	typeA    bool   // the client's last TYPE named A (ascii-double-cr)
 	lastXfer string // the verb of the client's last transfer command
+	commands int    // command lines the client sent (seq-greeting-repeated)
+	quit221  bool   // the server answered QUIT 221 (seq-quit-keeps-open)
 	relays   map[*relay]bool
 
 	listener *plistener // current passive listener; guarded by p.mu
@@ -119,6 +121,7 @@ func (s *session) run() {
 	go s.readUpstream(replies)
 	go s.readClient()
 	s.writeLoop(replies)
+	s.holdAfterQuit()
 }
 
 // shutdown ends the session: both control connections are closed and its
@@ -351,6 +354,7 @@ func (s *session) command(line []byte) {
 	s.mu.Lock()
 	prev := s.prevVerb
 	s.prevVerb = verb
+	s.commands++
 	switch {
 	case verb == "TYPE":
 		s.typeA = strings.HasPrefix(strings.ToUpper(strings.TrimSpace(arg)), "A")
@@ -367,6 +371,12 @@ func (s *session) command(line []byte) {
 		}
 	}
 	s.mu.Unlock()
+	if b.quitDrops && verb == "QUIT" && s.relaying() {
+		s.logf("xfer-quit-drops-transfer: QUIT during a transfer, 221 and close")
+		s.cc.Write([]byte("221 Goodbye.\r\n"))
+		s.shutdown()
+		return
+	}
 	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || s.relaying()) {
 		// the transfer may be over at the server (fast servers fill the
 		// socket buffers) while the client is still reading it
@@ -390,6 +400,12 @@ func (s *session) command(line []byte) {
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
+	default:
+		if a := s.answerLocally(verb, arg, loggedIn); a != nil {
+			e.local = a
+		} else if l, ok := s.rewriteCommand(verb, arg); ok {
+			fwd = l
+		}
 	}
 	s.push(e)
 	if e.local == nil {
@@ -490,7 +506,10 @@ func (s *session) onReply(r ftp.Reply) {
 	s.track(verb, arg, r.Code)
 
 	out := r.Raw
+	rw := s.rewriteReply(verb, arg, r)
 	switch {
+	case rw != nil:
+		out = rw
 	case r.Code == 227 || r.Code == 229:
 		out = s.rewritePassive(h, r)
 	case (r.Code == 421 || r.Code == 425) && (verb == "PASV" || verb == "EPSV") && b.exhaust != exhaust4xx:
@@ -516,6 +535,9 @@ func (s *session) onReply(r ftp.Reply) {
 	}
 	s.p.sync()
 	s.send(out, h)
+	if b.greetAgain && h != nil && h.verb == "" && final {
+		go s.greetAgain(out)
+	}
 	if final {
 		for _, rl := range s.relaySnapshot() {
 			rl.markReplied()
@@ -536,6 +558,8 @@ func (s *session) track(verb, arg string, code int) {
 		s.epsvAll = true
 	case transferVerbs[verb] && code >= 400 && s.epsvAll:
 		s.forgot = true
+	case verb == "QUIT" && code == 221:
+		s.quit221 = true
 	}
 }
 
