@@ -27,6 +27,10 @@ test-deps:
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+	@# ./suites itself is the conformance run (its verdicts are checked per
+	@# server below); its catalog test is not: one spec per catalog row, and
+	@# the RFC sections each spec cites equal its row's
+	$(GO) test -count=1 -run TestCatalogConsistency ./suites
 	@# the long runs side by side (they wait on servers' timers far more than
 	@# they use the CPU): matrix's quick tests, every local server's verdicts
 	@# against fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
