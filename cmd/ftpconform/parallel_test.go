@@ -78,7 +78,7 @@ func TestSharesSlowFirstAloneApart(t *testing.T) {
 
 // A share's spelling in the environment reads back as the same share.
 func TestShardRoundTrip(t *testing.T) {
-	for _, s := range []framework.Shard{{Serial: true}, {Plan: true}, framework.ShardOf("PASV-001", "EPSV-002"), {I: 2, N: 5}} {
+	for _, s := range []framework.Shard{{Serial: true}, {Plan: true}, framework.ShardOf("PASV-001", "EPSV-002")} {
 		back, err := framework.ParseShard(s.String())
 		if err != nil || back.String() != s.String() {
 			t.Errorf("%s read back as %s (%v)", s, back, err)

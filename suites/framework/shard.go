@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,8 +14,7 @@ import (
 // ShardEnv names the part of the suite a worker process runs when
 // ftpconform spreads a run over several processes (--workers): "ids:A,B"
 // the named checks among those that may share the server with others,
-// "i/n" the i-th (0-based) of n shares of them, "serial" the rest, run
-// alone afterwards, and "plan" every check (with NotRunEnv set: listed,
+// "serial" the rest, run alone afterwards, and "plan" every check (with NotRunEnv set: listed,
 // not run, so the parent learns the checks and their labels). Unset: every
 // check.
 const ShardEnv = "FTPH_SHARD"
@@ -25,8 +23,7 @@ const ShardEnv = "FTPH_SHARD"
 type Shard struct {
 	Serial bool            // the checks that must have the server to themselves
 	Plan   bool            // every check (to be listed, not run)
-	IDs    map[string]bool // else: these checks,
-	I, N   int             // or share I of N of the others
+	IDs    map[string]bool // else: these checks of the others
 }
 
 // ShardOf is the share running the checks ids.
@@ -45,7 +42,7 @@ func (s Shard) String() string {
 		return "serial"
 	case s.Plan:
 		return "plan"
-	case s.IDs != nil:
+	default:
 		ids := make([]string, 0, len(s.IDs))
 		for id := range s.IDs {
 			ids = append(ids, id)
@@ -53,7 +50,6 @@ func (s Shard) String() string {
 		sort.Strings(ids)
 		return "ids:" + strings.Join(ids, ",")
 	}
-	return fmt.Sprintf("%d/%d", s.I, s.N)
 }
 
 // ParseShard reads the ShardEnv spelling.
@@ -66,13 +62,7 @@ func ParseShard(v string) (Shard, error) {
 	case strings.HasPrefix(v, "ids:"):
 		return ShardOf(strings.Split(strings.TrimPrefix(v, "ids:"), ",")...), nil
 	}
-	a, b, ok := strings.Cut(v, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return Shard{}, fmt.Errorf("%s=%q: want serial or i/n with 0 <= i < n", ShardEnv, v)
-	}
-	return Shard{I: i, N: n}, nil
+	return Shard{}, fmt.Errorf("%s=%q: want serial, plan or ids:ID,ID,...", ShardEnv, v)
 }
 
 // shard is this process's share, read once at registration; a malformed
@@ -89,10 +79,6 @@ func ShardError() error {
 	}
 	return shardErr
 }
-
-// shareIndex counts the shareable checks in registration order (file order,
-// then order in the file: the same in every worker).
-var shareIndex int
 
 // Alone is a Check decorator for a check that connects to a passive port
 // its session gave up (superseded, aborted, already used) to see whether the
@@ -143,10 +129,5 @@ func inShard(c catalog.Check, decorators []any) bool {
 	if mustRunAlone(c, decorators) {
 		return shard.Serial
 	}
-	if shard.IDs != nil {
-		return shard.IDs[c.ID]
-	}
-	i := shareIndex
-	shareIndex++
-	return !shard.Serial && i%shard.N == shard.I
+	return shard.IDs[c.ID]
 }
