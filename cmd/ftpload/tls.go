@@ -1,0 +1,28 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/ftpharness/ftpharness/target"
+)
+
+// settleTLS applies --tls-ca and --tls-insecure to an FTPS target and
+// checks them (and --tls-resume) before any connection; the target's
+// TLSConfig reads the CA file as the run will.
+func settleTLS(cfg *config, tgt *target.Config) error {
+	if !tgt.FTPS() {
+		if cfg.tlsCA != "" || cfg.tlsInsecure || cfg.set["tls-resume"] {
+			return errors.New("--tls-ca/--tls-insecure/--tls-resume: the target is plain FTP (use an ftpes:// or ftps:// --target)")
+		}
+		return nil
+	}
+	if cfg.tlsCA != "" && cfg.tlsInsecure {
+		return errors.New("--tls-insecure: verification is off, so --tls-ca would not be used; give one of them")
+	}
+	tgt.TLSCA, tgt.TLSInsecure = cfg.tlsCA, cfg.tlsInsecure
+	if _, err := tgt.TLSConfig(); err != nil { // reads the CA file
+		return errors.New(strings.ReplaceAll(err.Error(), "--ftp.tls-ca", "--tls-ca"))
+	}
+	return nil
+}
