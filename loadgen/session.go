@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ type ftpDriver struct {
 	src  net.IP
 	c    *ctrl
 	buf  []byte
+	rbuf *bufio.Reader // under TLS data connections (wrapData)
 	file string
 	size int64
 	stor string
@@ -188,7 +190,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	if err != nil {
 		return PhaseDataConnect, err
 	}
-	dc = d.wrapData(c, dc)
+	dc = d.wrapData(c, dc, d.a.tlsNoResume)
 	defer dc.Close()
 	var line string
 	switch op {
@@ -212,7 +214,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	if pre.Code/100 != 1 {
 		return PhaseFirstByte, &ftp.ReplyError{Cmd: verbOf(line), Reply: pre}
 	}
-	if err := d.dataHandshake(c, dc, r); err != nil {
+	if err := d.dataHandshake(c, dc, d.a.tlsNoResume, r); err != nil {
 		return PhaseDataTLSHandshake, err
 	}
 	hs, _ := r.PhaseDur(PhaseDataTLSHandshake)
@@ -239,7 +241,9 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 				return PhaseTransfer, err
 			}
 		}
-		dc.Close()
+		if err := endUpload(dc, a.timeout); err != nil {
+			return PhaseTransfer, err
+		}
 		t4 = d.now()
 	} else {
 		n, err := dc.Read(d.buf)
@@ -381,7 +385,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	if err != nil {
 		return PhaseDataConnect, err
 	}
-	dc = d.wrapData(c, dc)
+	dc = d.wrapData(c, dc, false) // the file RETR reads: setup, not measured
 	defer dc.Close()
 	pre, err := c.cmd(cmdline)
 	if err != nil {
@@ -390,7 +394,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	if pre.Code/100 != 1 {
 		return PhaseFirstByte, &ftp.ReplyError{Cmd: "STOR", Reply: pre}
 	}
-	if err := d.dataHandshake(c, dc, r); err != nil {
+	if err := d.dataHandshake(c, dc, false, r); err != nil {
 		return PhaseDataTLSHandshake, err
 	}
 	for size > 0 {
@@ -405,7 +409,9 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 			return PhaseTransfer, err
 		}
 	}
-	dc.Close()
+	if err := endUpload(dc, d.a.timeout); err != nil {
+		return PhaseTransfer, err
+	}
 	fin, err := c.read()
 	if err != nil {
 		return PhaseFinalReply, err
