@@ -77,6 +77,13 @@ func TestFTPSExplicitChurn(t *testing.T) {
 		if rep.Settings.TLS.Resume {
 			t.Errorf("settings say resume: %+v", *rep.Settings.TLS)
 		}
+		th, err := ParseThresholds("resumption<90%")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if broken, v, err := th[0].Check(rep); !broken || err != nil {
+			t.Errorf("resumption<90%%: broken %v (%v, %v)", broken, v, err)
+		}
 	})
 }
 
