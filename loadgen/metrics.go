@@ -147,12 +147,7 @@ func (m *Metrics) Add(r *Result) {
 	}
 	m.total.Bytes += r.Bytes
 	op.Bytes += r.Bytes
-	if r.DataTLS {
-		m.tls.DataHandshakes++
-		if r.Resumed {
-			m.tls.Resumed++
-		}
-	}
+	m.tls.add(r)
 	if r.Op != "login" && r.Op != "hold" && r.Op != "recover" {
 		recordDur(m.latency, r.Latency())
 		recordDur(m.corrected, r.CorrectedLatency())
@@ -480,6 +475,15 @@ type TLSStats struct {
 	DataHandshakes uint64  `json:"data_handshakes"` // completed
 	Resumed        uint64  `json:"resumed"`         // of them, resumed a session (DidResume)
 	ResumptionRate float64 `json:"resumption_rate"` // Resumed / DataHandshakes (0..1)
+}
+
+func (s *TLSStats) add(r *Result) {
+	if r.DataTLS {
+		s.DataHandshakes++
+		if r.Resumed {
+			s.Resumed++
+		}
+	}
 }
 
 func (s *TLSStats) finish() {
