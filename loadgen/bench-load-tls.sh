@@ -18,7 +18,7 @@ go build -o "$W/ftpserve" ./cmd/ftpserve
 BIG=1GiB BIGN=1073741824 EACH=256MiB EACHN=268435456
 if [ -n "${FTPH_BENCH_QUICK:-}" ]; then BIG=256MiB BIGN=268435456 EACH=64MiB EACHN=67108864; fi
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$W" || true' EXIT
 
 # field FILE NAME: a line "name: value" of ftpserve's output
 field() { awk -v k="$2:" '$1==k {print $2}' "$1"; }

@@ -8,7 +8,7 @@ go build -o "$BIN" ./cmd/ftpload
 PORT=${SINK_PORT:-2199}
 "$BIN" sink --addr 127.0.0.1:$PORT --pasv-range 23000-31999 2>/dev/null &
 SINK=$!
-trap 'kill $SINK 2>/dev/null' EXIT
+trap 'kill $SINK 2>/dev/null || true' EXIT
 sleep 0.5
 T=ftp://u:p@127.0.0.1:$PORT
 J=$(mktemp -d)

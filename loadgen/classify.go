@@ -82,6 +82,9 @@ func Classify(err error) Classified {
 	if errors.As(err, &ce) {
 		return Classified{Class: ce.class}
 	}
+	if cleartextRecord(err) {
+		return Classified{Class: ClassTLSCleartext}
+	}
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
 		return Classified{Class: ClassClientFDLimit}

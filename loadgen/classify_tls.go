@@ -47,7 +47,7 @@ func (e *tlsError) Unwrap() error { return e.err }
 func handshakeClass(err error, data, noResume bool) ErrorClass {
 	var rh tls.RecordHeaderError
 	switch {
-	case errors.As(err, &rh):
+	case errors.As(err, &rh), cleartextRecord(err):
 		return ClassTLSCleartext
 	case errors.Is(err, context.Canceled):
 		return ClassCanceled
@@ -79,4 +79,21 @@ func reuseRefusal(r ftp.Reply) bool {
 	}
 	t := strings.ToLower(r.String())
 	return strings.Contains(t, "reuse") || strings.Contains(t, "resum")
+}
+
+// cleartextRecord: crypto/tls read a record whose version bytes are ASCII
+// digits, i.e. an FTP reply written in cleartext into a TLS stream after
+// the handshake. vsftpd does that when a session dies: its "500 OOPS:
+// vsf_sysutil_bind" (the passive pool exhausted) arrives unencrypted on
+// the TLS control connection ("received record with version 3030").
+func cleartextRecord(err error) bool {
+	const marker = "received record with version "
+	s := err.Error()
+	i := strings.Index(s, marker)
+	if i < 0 || len(s) < i+len(marker)+4 {
+		return false
+	}
+	v := s[i+len(marker):]
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	return v[0] == '3' && digit(v[1]) && v[2] == '3' && digit(v[3])
 }

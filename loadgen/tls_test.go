@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -151,6 +152,9 @@ func TestClassifyTLS(t *testing.T) {
 		want ErrorClass
 	}{
 		{reuse, ClassTLSReuse},
+		// vsftpd's "500 OOPS" in cleartext on the TLS control connection
+		{&net.OpError{Op: "local error", Err: errors.New("tls: received record with version 3030 when expecting version 303")}, ClassTLSCleartext},
+		{&net.OpError{Op: "local error", Err: errors.New("tls: received record with version 301 when expecting version 303")}, ClassOther},
 		{other522, ClassReply5xx},
 		{&tlsError{class: handshakeClass(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, true, false), err: errors.New("x")}, ClassTLSCleartext},
 		{&tlsError{class: handshakeClass(errors.New("remote error: tls: bad certificate"), true, false), err: errors.New("x")}, ClassTLSHandshake},
