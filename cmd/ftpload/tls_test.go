@@ -57,3 +57,24 @@ func TestFTPSRuns(t *testing.T) {
 		})
 	}
 }
+
+// --tls without --target: the embedded server starts with FTPS and its
+// test CA, which the run trusts.
+func TestFTPSEmbedded(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run.json")
+	code, stdout, stderr := runCLI(t, "churn", "--tls", "implicit", "--count", "10", "--sessions", "2", "--quiet", "--json", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep loadgen.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Settings.TLS == nil || rep.Settings.TLS.Mode != "implicit" || rep.TLS == nil || rep.TLS.DataHandshakes != 10 || rep.Totals.Errors != 0 {
+		t.Errorf("settings.tls %+v, tls %+v, errors %+v", rep.Settings.TLS, rep.TLS, rep.Errors)
+	}
+}
