@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 
 	"github.com/ftpharness/ftpharness/ftp"
 )
@@ -114,6 +115,20 @@ func TLSClientConfig() *tls.Config {
 		Fail(fmt.Sprintf("the target's TLS configuration: %v (is the target FTPS?)", err))
 	}
 	return cfg.Clone()
+}
+
+// SecureData is what MustLogin does after the login, for a check that
+// logs in by hand: on an FTPS target PBSZ 0 and PROT P, so its transfers
+// are protected whatever the server's default (servers differ on it in
+// implicit mode: ftpserverlib protects data from the start, vsftpd not
+// until PROT P). Nothing on a plaintext target.
+func (s *Session) SecureData(ctx context.Context) {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	err := Config().ProtectData(octx, s.Conn)
+	blockOnProtectRefusal(err)
+	Expect(err).To(Succeed(), "PBSZ 0 and PROT P after login (RFC 4217 §9)")
 }
 
 // ProtectJudge judges PBSZ 0 and PROT P after login (RFC 4217 §9): a
