@@ -155,3 +155,29 @@ func (s *Session) ProtectedData(nc net.Conn) net.Conn {
 	}
 	return s.WrapData(nc, ftp.DataOptions{})
 }
+
+// DialBeforeAuth opens a session for commands that belong before AUTH
+// TLS (RFC 7151 HOST, so the server can pick the virtual host's
+// certificate; ProFTPD refuses HOST after AUTH with 503): cleartext on an
+// explicit FTPS target, where SecureControl then sends AUTH TLS; as Dial
+// otherwise.
+func DialBeforeAuth(ctx context.Context) *Session {
+	GinkgoHelper()
+	if Config().TLSMode() == ftp.TLSExplicit {
+		return DialPlain(ctx)
+	}
+	return Dial(ctx)
+}
+
+// SecureControl sends AUTH TLS and runs the handshake on a session
+// DialBeforeAuth left cleartext; nothing when the control connection is
+// already TLS or the target is plaintext.
+func (s *Session) SecureControl(ctx context.Context) error {
+	if _, on := s.TLSState(); on || Config().TLSMode() != ftp.TLSExplicit {
+		return nil
+	}
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	_, err := s.AuthTLS(octx)
+	return err
+}
