@@ -1,0 +1,62 @@
+package framework
+
+// Dual stack (RFC 2428). RFC 2428 §1: "The File Transfer Protocol only
+// provides the ability to communicate information about IPv4 data
+// connections": PASV's 227 and PORT's argument carry an IPv4 address, so
+// over an IPv6 control connection a data connection is set up with EPSV
+// and EPRT. A check that only needs *a* data connection uses them there;
+// a check about PASV or PORT themselves runs over IPv4 and is skipped over
+// IPv6, where PASV-016 judges PASV and PORT.
+
+import (
+	"fmt"
+	"net"
+
+	. "github.com/onsi/ginkgo/v2"
+)
+
+// IPv6 reports whether this session's control connection runs over IPv6.
+func (s *Session) IPv6() bool { return s.RemoteIP().To4() == nil }
+
+// OverIPv6 reports whether the server under test is dialled at an IPv6
+// address (--ftp.addr=[::1]:port).
+func OverIPv6() bool {
+	ip := net.ParseIP(Config().Host())
+	return ip != nil && ip.To4() == nil
+}
+
+// passiveEPSV is the passive command a data connection of s uses: EPSV
+// when asked for, and always over IPv6 (a 227 has no room for an IPv6
+// address).
+func (s *Session) passiveEPSV(epsv bool) bool { return epsv || s.IPv6() }
+
+// RequireIPv4 skips a check about PASV or PORT themselves (their IPv4
+// address fields, 227 formatting, masquerading) over an IPv6 control
+// connection: RFC 2428 §1 leaves those commands no IPv6 meaning, and
+// PASV-016 judges what the server does with them there. what names the
+// commands the check is about.
+func RequireIPv4(what string) {
+	if OverIPv6() {
+		Skip(fmt.Sprintf("about %s, whose address fields are IPv4 only (RFC 2428 §1): run over IPv4; over IPv6 PASV-016 judges PASV and PORT", what))
+	}
+}
+
+// RequireIPv4Peers skips a check that needs a second local address of
+// the control connection's family (a foreign data peer, a third-party
+// listener) over IPv6: IPv6 loopback is ::1 alone, and the harness names
+// no other address.
+func RequireIPv4Peers(what string) {
+	if OverIPv6() {
+		Skip(fmt.Sprintf("needs %s: over IPv6 the only loopback address is ::1 and the harness uses no other; run over IPv4 (--ftp.foreign-source, --ftp.third-party)", what))
+	}
+}
+
+// ActiveCmd is the active-mode command naming c: PORT over IPv4, EPRT
+// |2|addr|port| over IPv6 (RFC 2428 §2), for checks that only need the
+// server to connect to the harness.
+func (s *Session) ActiveCmd(c *Catcher) (verb, arg string) {
+	if s.IPv6() || c.IP().To4() == nil {
+		return "EPRT", c.EprtArg()
+	}
+	return "PORT", c.PortArg()
+}
