@@ -37,7 +37,7 @@ func (s *Session) passiveEPSV(epsv bool) bool { return epsv || s.IPv6() }
 // commands the check is about.
 func RequireIPv4(what string) {
 	if OverIPv6() {
-		Skip(fmt.Sprintf("about %s, whose address fields are IPv4 only (RFC 2428 §1): run over IPv4; over IPv6 PASV-016 judges PASV and PORT", what))
+		Skip(fmt.Sprintf("about %s, IPv4 address fields only (RFC 2428 §1): judged over IPv4; over IPv6 PASV-016 records PASV and PORT, PASV-019 judges PASV", what))
 	}
 }
 
