@@ -45,6 +45,7 @@ func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.R
 		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
 		return t.EP, t.Reply
 	}
+	skipWithoutEPSVOverIPv6(s, t.Reply)
 	if t.passiveSetupFailed() {
 		blockOrFail(passiveBlocker(epsv, t))
 	}
