@@ -33,11 +33,19 @@ func OverIPv6() bool {
 func (s *Session) passiveEPSV(epsv bool) bool { return epsv || s.IPv6() }
 
 // skipWithoutEPSVOverIPv6 skips the check when, over IPv6, the server
-// answered EPSV as unimplemented: no passive data connection is possible
-// there (PASV-019 judges its PASV, EPSV-001 records the missing EPSV), and
-// nothing the check is about was tested.
+// answered EPSV as unimplemented (skipWithoutEPSV).
 func skipWithoutEPSVOverIPv6(s *Session, r ftp.Reply) {
-	if s.IPv6() && r.Is(500, 502) && !Recovers(r) {
+	if s.IPv6() {
+		skipWithoutEPSV(r)
+	}
+}
+
+// skipWithoutEPSV skips the check, run over IPv6, when r says EPSV is not
+// implemented: no passive data connection is possible there (PASV-019
+// judges the server's PASV, EPSV-001 records the missing EPSV), and
+// nothing the check is about was tested.
+func skipWithoutEPSV(r ftp.Reply) {
+	if r.Is(500, 502) && !Recovers(r) {
 		Skip(fmt.Sprintf("needs a passive data connection, and over IPv6 that takes EPSV (a 227 carries IPv4 only, RFC 2428 §1), which the server does not implement: EPSV answered %q", r.Raw))
 	}
 }

@@ -176,6 +176,9 @@ func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 func BlockOnPassiveFailure(pr PassiveReply) {
 	GinkgoHelper()
 	if !pr.OK() {
+		if pr.Verb == "EPSV" && OverIPv6() {
+			skipWithoutEPSV(pr.Reply)
+		}
 		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
 	}
 }
