@@ -78,7 +78,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// bounce attacks"; the base FTP protocol itself allows third-party transfers.
 	// Servers that allow no FXP refuse a PORT/EPRT naming another host.
 	Check("ACT-003", Slow, func(ctx SpecContext) {
-		RequireIPv4Peers("a third-party listener (--ftp.third-party)")
+		RequireSecondAddress("a third-party listener (--ftp.third-party)")
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares third-party PORT targets allowed")
 		}
@@ -382,7 +382,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// refuse PORT naming another host. Session B logs in from the foreign
 	// source address, so the PORT names an address other than its peer.
 	Check("ACT-012", func(ctx SpecContext) {
-		RequireIPv4Peers("a second client address (--ftp.foreign-source)")
+		RequireSecondAddress("a second client address (--ftp.foreign-source)")
 		a := Login(ctx)
 		src := Name(ctx, "act012-src")
 		a.Put(ctx, src, []byte("fxp payload\n"))

@@ -6,7 +6,7 @@ package framework
 // over an IPv6 control connection a data connection is set up with EPSV
 // and EPRT. A check that only needs *a* data connection uses them there;
 // a check about PASV or PORT themselves runs over IPv4 and is skipped over
-// IPv6, where PASV-016 judges PASV and PORT.
+// IPv6, where PASV-016 records PASV and PORT and PASV-019 judges PASV.
 
 import (
 	"fmt"
@@ -52,20 +52,20 @@ func skipWithoutEPSV(r ftp.Reply) {
 
 // RequireIPv4 skips a check about PASV or PORT themselves (their IPv4
 // address fields, 227 formatting, masquerading) over an IPv6 control
-// connection: RFC 2428 §1 leaves those commands no IPv6 meaning, and
-// PASV-016 judges what the server does with them there. what names the
-// commands the check is about.
+// connection: RFC 2428 §1 leaves those commands no IPv6 meaning; PASV-016
+// records what the server does with them there, PASV-019 judges PASV. what
+// names the commands the check is about.
 func RequireIPv4(what string) {
 	if OverIPv6() {
 		Skip(fmt.Sprintf("about %s, IPv4 address fields only (RFC 2428 §1): judged over IPv4; over IPv6 PASV-016 records PASV and PORT, PASV-019 judges PASV", what))
 	}
 }
 
-// RequireIPv4Peers skips a check that needs a second local address of
-// the control connection's family (a foreign data peer, a third-party
-// listener) over IPv6: IPv6 loopback is ::1 alone, and the harness names
+// RequireSecondAddress skips, over IPv6, a check that needs a second local
+// address of the control connection's family (a foreign data peer, a
+// third-party listener): IPv6 loopback is ::1 alone, and the harness names
 // no other address.
-func RequireIPv4Peers(what string) {
+func RequireSecondAddress(what string) {
 	if OverIPv6() {
 		Skip(fmt.Sprintf("needs %s: over IPv6 the only loopback address is ::1 and the harness uses no other; run over IPv4 (--ftp.foreign-source, --ftp.third-party)", what))
 	}
