@@ -469,9 +469,9 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		requireIPv6()
 		s := Login(ctx)
 		er := s.SendWithin(ctx, Config().Timeout, "EPSV")
-		Observe("EPSV over IPv6", er)
+		Observe("EPSV over IPv6", pasv016Outcome(er))
 		pr := s.SendWithin(ctx, Config().Timeout, "PASV")
-		Observe("PASV over IPv6", pr)
+		Observe("PASV over IPv6", pasv016Outcome(pr))
 		if ep, err := ftp.ParsePASV(pr.Reply.Text()); pr.Reply.Is(227) && err == nil {
 			Observe("the 227's IPv4 address", ep.IP)
 		}
@@ -479,7 +479,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 		// on (twisted) leaves PORT unanswered: recorded as such
 		sink := SinkListener(net.IPv4(127, 0, 0, 1))
 		portArg, _ := PortArgs(sink)
-		Observe("PORT "+portArg+" over IPv6", s.SendWithin(ctx, 3*time.Second, "PORT "+portArg))
+		Observe("PORT "+portArg+" over IPv6", pasv016Outcome(s.SendWithin(ctx, 3*time.Second, "PORT "+portArg)))
 	})
 
 	// RFC 959 §4.1.2: the reply to PASV "is the address of this server-DTP
@@ -687,6 +687,14 @@ func listWithLateData(ctx SpecContext) lateList {
 	mu.Lock()
 	defer mu.Unlock()
 	return lateList{s: s, ep: ep, res: res, err: lateErr}
+}
+
+// pasv016Outcome is the raw reply, or what happened instead.
+func pasv016Outcome(o ReadOutcome) string {
+	if o.Closed || o.Timeout || o.Err != nil {
+		return o.String()
+	}
+	return fmt.Sprintf("%q", o.Reply.Raw)
 }
 
 // requireIPv6 skips a check about IPv6 control connections when the
