@@ -51,6 +51,9 @@ func TestValidationNamesTheFlag(t *testing.T) {
 		"--ftp.addr=nohostport":           "--ftp.addr",
 		"--ftp.timeout=soon":              "--ftp.timeout",
 		"--ftp.foreign-source=10.0.0.1":   "--ftp.foreign-source",
+		"--ftp.foreign-source=fd00::2":    "--ftp.foreign-source", // IPv6: ::1 alone is loopback
+		"--ftp.third-party=2001:db8::1":   "--ftp.third-party",
+		"--ftp.pasv-address=::1":          "--ftp.pasv-address", // a 227 carries IPv4 only
 		"--ftp.features=teleport":         "--ftp.features",
 		"--ftp.url=http://x":              "--ftp.url",
 		"--ftp.pasv-address=not-an-ip":    "--ftp.pasv-address",
@@ -100,5 +103,22 @@ func TestRange(t *testing.T) {
 		if _, err := ParseRange(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestIPv6Target: an [::1] URL is a target like any other, and ::1 is
+// accepted where a loopback address is required.
+func TestIPv6Target(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	if err := fs.Parse([]string{"--ftp.url=ftp://u:p@[::1]:2121", "--ftp.foreign-source=::1", "--ftp.third-party=::1"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Resolve()
+	if err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if c.Addr != "[::1]:2121" || c.Host() != "::1" {
+		t.Errorf("addr %q host %q, want [::1]:2121 and ::1", c.Addr, c.Host())
 	}
 }
