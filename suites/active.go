@@ -161,7 +161,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		RequireActive()
 		s := Login(ctx)
 		port := actClosedPort(s.LocalIP())
-		verb, arg := "EPRT", ftp.FormatEPRT(s.LocalIP(), port) // over IPv6 (RFC 2428 §2: a valid EPRT MUST get 200)
+		verb, arg := "EPRT", ftp.FormatEPRT(s.LocalIP(), port) // over IPv6, where PORT cannot name the client
 		if !s.IPv6() {
 			var err error
 			verb = "PORT"
@@ -169,7 +169,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 			Expect(err).NotTo(HaveOccurred())
 		}
 		r := s.Do(ctx, verb, arg)
-		Expect(r).To(HaveCode(200), "%s %s (a closed port on the control peer) is well formed; the connection failure belongs to the transfer command (RFC 959 §5.4 lists 200, 500, 501, 421, 530 for PORT)", verb, arg)
+		Expect(r).To(HaveCode(200), "%s %s (a closed port on the control peer) is well formed; the connection failure belongs to the transfer command (RFC 959 §5.4 lists 200, 500, 501, 421, 530 for PORT; RFC 2428 §2: a valid EPRT MUST get 200)", verb, arg)
 		octx, cancel := Ctx(ctx)
 		res := s.TransferWith(octx, "LIST", func(context.Context) (net.Conn, error) {
 			return nil, errors.New("the harness has no listener on that port")
