@@ -18,6 +18,7 @@ import (
 	"github.com/ftpharness/ftpharness/ftp"
 	. "github.com/ftpharness/ftpharness/suites/framework"
 	. "github.com/ftpharness/ftpharness/suites/matchers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Active mode: every PORT/EPRT in this file names a loopback listener the
@@ -78,19 +79,23 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// bounce attacks"; the base FTP protocol itself allows third-party transfers.
 	// Servers that allow no FXP refuse a PORT/EPRT naming another host.
 	Check("ACT-003", Slow, func(ctx SpecContext) {
-		RequireSecondAddress("a third-party listener (--ftp.third-party)")
+		RequireSecondAddress("a third-party listener (--ftp.third-party)", Config().ThirdParty)
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares third-party PORT targets allowed")
 		}
 		tp := net.ParseIP(Config().ThirdParty)
 		Expect(tp).NotTo(BeNil(), "--ftp.third-party %q is not an IP", Config().ThirdParty)
-		Expect(tp.IsLoopback()).To(BeTrue(), "--ftp.third-party must be a loopback address the harness can listen on, got %s", tp)
-		for _, verb := range []string{"PORT", "EPRT"} {
+		Expect(tp.IsLoopback() || target.PrivateLoopbackULA(tp)).To(BeTrue(), "--ftp.third-party must be a loopback address the harness can listen on, got %s", tp)
+		verbs := []string{"PORT", "EPRT"}
+		if tp.To4() == nil {
+			verbs = verbs[1:] // PORT cannot name an IPv6 address (RFC 2428 §1)
+		}
+		for _, verb := range verbs {
 			s := Login(ctx)
 			c := ListenCatcher(tp)
-			arg := c.PortArg()
-			if verb == "EPRT" {
-				arg = c.EprtArg()
+			arg := c.EprtArg()
+			if verb == "PORT" {
+				arg = c.PortArg()
 			}
 			r := s.Do(ctx, verb, arg)
 			// Follow with a transfer command whatever the reply, so a server
@@ -382,16 +387,21 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// refuse PORT naming another host. Session B logs in from the foreign
 	// source address, so the PORT names an address other than its peer.
 	Check("ACT-012", func(ctx SpecContext) {
-		RequireSecondAddress("a second client address (--ftp.foreign-source)")
+		RequireSecondAddress("a second client address (--ftp.foreign-source)", Config().ForeignSource)
 		a := Login(ctx)
 		src := Name(ctx, "act012-src")
 		a.Put(ctx, src, []byte("fxp payload\n"))
 		b := Login(ctx, ftp.WithLocalIP(net.ParseIP(Config().ForeignSource)))
 		ep := a.Pasv(ctx, false)
-		arg, err := ftp.FormatPORT(ep.IP, ep.Port)
-		Expect(err).NotTo(HaveOccurred())
-		r := b.Do(ctx, "PORT", arg)
-		Observe("PORT naming another session's passive endpoint (from a different client address)", r.String())
+		verb, arg := "EPRT", ftp.FormatEPRT(ep.IP, ep.Port) // over IPv6 (RFC 2428 §1)
+		if !b.IPv6() {
+			var err error
+			verb = "PORT"
+			arg, err = ftp.FormatPORT(ep.IP, ep.Port)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		r := b.Do(ctx, verb, arg)
+		Observe(verb+" naming another session's passive endpoint (from a different client address)", r.String())
 		if r.Is(200) {
 			dst := Name(ctx, "act012-dst")
 			ar := a.SendWithin(ctx, 3*time.Second, "STOR "+dst)
@@ -408,7 +418,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		if Config().Has("fxp") {
 			Expect(r).To(HaveCode(200), "--ftp.features=fxp declares FXP allowed")
 		} else {
-			Expect(r).To(HaveClass(5), "PORT %s names another session's passive endpoint, not this client (%s): refused unless FXP is declared", arg, b.LocalIP())
+			Expect(r).To(HaveClass(5), "%s %s names another session's passive endpoint, not this client (%s): refused unless FXP is declared", verb, arg, b.LocalIP())
 		}
 	})
 })

@@ -58,7 +58,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 	// client addresses the harness can use.
 	Check("MASQ-003", func(ctx SpecContext) {
 		RequireIPv4("the address PASV advertises")
-		RequireSecondAddress("a second client address (--ftp.foreign-source)")
+		RequireSecondAddress("a second client address (--ftp.foreign-source)", Config().ForeignSource)
 		want := Config().ExpectedPasvIP()
 		for _, src := range []string{"", Config().ForeignSource} {
 			var s *Session

@@ -149,7 +149,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// stealing with random ports. A passive port that hands data to whoever
 	// connects first from another address invites that theft.
 	Check("PASV-010", Slow, func(ctx SpecContext) {
-		RequireSecondAddress("a foreign data peer (--ftp.foreign-source)")
+		RequireSecondAddress("a foreign data peer (--ftp.foreign-source)", Config().ForeignSource)
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares foreign data peers allowed")
 		}
@@ -293,7 +293,7 @@ var _ = Describe("PASV", Label("pasv"), func() {
 	// a foreign peer, does the legitimate client still get its transfer?
 	// (pyftpdlib keeps listening; ProFTPD fails the transfer.)
 	Check("PASV-011", func(ctx SpecContext) {
-		RequireSecondAddress("a foreign data peer (--ftp.foreign-source)")
+		RequireSecondAddress("a foreign data peer (--ftp.foreign-source)", Config().ForeignSource)
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares foreign data peers allowed")
 		}

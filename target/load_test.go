@@ -2,6 +2,7 @@ package target
 
 import (
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +121,16 @@ func TestIPv6Target(t *testing.T) {
 	}
 	if c.Addr != "[::1]:2121" || c.Host() != "::1" {
 		t.Errorf("addr %q host %q, want [::1]:2121 and ::1", c.Addr, c.Host())
+	}
+}
+
+// TestPrivateLoopbackULA: outside a namespace of its own (this machine's
+// has a network interface), no ULA is accepted as a second loopback
+// address; nor is anything but a ULA anywhere.
+func TestPrivateLoopbackULA(t *testing.T) {
+	for _, s := range []string{"fd00:f7b::2", "::1", "127.0.0.2", "2001:db8::1", "fe80::1"} {
+		if PrivateLoopbackULA(net.ParseIP(s)) && s != "fd00:f7b::2" {
+			t.Errorf("%s accepted as a private loopback ULA", s)
+		}
 	}
 }

@@ -61,13 +61,16 @@ func RequireIPv4(what string) {
 	}
 }
 
-// RequireSecondAddress skips, over IPv6, a check that needs a second local
-// address of the control connection's family (a foreign data peer, a
-// third-party listener): IPv6 loopback is ::1 alone, and the harness names
-// no other address.
-func RequireSecondAddress(what string) {
-	if OverIPv6() {
-		Skip(fmt.Sprintf("needs %s: over IPv6 the only loopback address is ::1 and the harness uses no other; run over IPv4 (--ftp.foreign-source, --ftp.third-party)", what))
+// RequireSecondAddress skips a check that needs addr, a second local
+// address (--ftp.foreign-source, --ftp.third-party), when addr is not of
+// the control connection's family: over IPv6 the default 127.0.0.2 and
+// 127.77.88.99 cannot play a peer, and IPv6 loopback is ::1 alone; a ULA
+// on lo of a private network namespace can (target.PrivateLoopbackULA,
+// scripts/ipv6-netns). what names the address's role.
+func RequireSecondAddress(what, addr string) {
+	ip := net.ParseIP(addr)
+	if ip != nil && (ip.To4() == nil) != OverIPv6() {
+		Skip(fmt.Sprintf("needs %s of the control connection's family, and %s is not: over IPv6 the only loopback address is ::1; give a ULA on lo of a private network namespace (scripts/ipv6-netns), or run over IPv4", what, addr))
 	}
 }
 
