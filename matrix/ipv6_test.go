@@ -2,8 +2,6 @@ package matrix_test
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +41,7 @@ func TestExpectationsIPv6(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	m := matrix.Run(ctx, matrix.Options{
-		Binary: bin, Servers: names, Dir: out, Parallel: 1, Args: workerArgs(), Listen: "::1",
+		Binary: bin, Servers: names, Dir: out, Parallel: 2, Args: workerArgs(), Listen: "::1",
 		Progress: func(s, ev string) { t.Logf("[%5.1fs] %s: %s", time.Since(start).Seconds(), s, ev) },
 	})
 	for _, s := range m.Servers {
@@ -54,7 +52,10 @@ func TestExpectationsIPv6(t *testing.T) {
 			run := m.Runs[s]
 			n := run.Counts()
 			t.Logf("%s over IPv6: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs", s, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
-			exp := ipv6Expectations(t, s)
+			exp, err := matrix.LoadIPv6("../fixtures/expectations", s)
+			if err != nil {
+				t.Fatalf("IPv6 expectations: %v", err)
+			}
 			for _, mm := range matrix.Compare(run, exp) {
 				t.Errorf("%s over IPv6: %s", s, mm)
 			}
@@ -63,27 +64,4 @@ func TestExpectationsIPv6(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ipv6Expectations is <server>.yaml with ipv6/common.yaml and
-// ipv6/<server>.yaml (when it exists) laid over it.
-func ipv6Expectations(t *testing.T, server string) matrix.Expectations {
-	t.Helper()
-	const dir = "../fixtures/expectations"
-	base, err := matrix.LoadExpectations(dir, server)
-	if err != nil {
-		t.Fatalf("expectations: %v", err)
-	}
-	common, err := matrix.LoadExpectations(filepath.Join(dir, "ipv6"), "common")
-	if err != nil {
-		t.Fatalf("IPv6 expectations: %v", err)
-	}
-	own, err := matrix.LoadExpectations(filepath.Join(dir, "ipv6"), server)
-	if errors.Is(err, fs.ErrNotExist) {
-		return base.Overlay(common)
-	}
-	if err != nil {
-		t.Fatalf("IPv6 expectations: %v", err)
-	}
-	return base.Overlay(common).Overlay(own)
 }
