@@ -143,7 +143,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		ip := s.LocalIP()
 		cases := []struct{ verb, arg string }{{"EPRT", ftp.FormatEPRT(ip, 80)}}
 		if !s.IPv6() { // PORT carries IPv4 only (RFC 2428 §1)
-			cases = append(cases, struct{ verb, arg string }{"PORT", strings.Join(actOctets(ip), ",") + ",0,80"})
+			cases = append([]struct{ verb, arg string }{{"PORT", strings.Join(actOctets(ip), ",") + ",0,80"}}, cases...)
 		}
 		var bad []string
 		for _, tc := range cases {
