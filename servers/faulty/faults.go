@@ -67,6 +67,14 @@ type behaviour struct {
 	greetAgain    bool           // the greeting is repeated to a silent client
 	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
 	quitDrops     bool           // QUIT during a download: 221 at once, then close
+	// FTPS (tls_faults.go)
+	tlsDataClear    bool   // PROT P accepted, the client's data leg stays cleartext
+	tlsFreshHang    bool   // a data TLS session that is not resumed hangs, no reply
+	authNoHandshake bool   // AUTH answered 234 by the proxy, which then talks cleartext
+	pbszIgnored     bool   // PBSZ in cleartext answered 200; PROT without PBSZ accepted
+	legacyTLS       bool   // the client-facing TLS accepts TLS 1.0 and 1.1
+	loginSurvives   bool   // after AUTH, PWD answered 257 without a new login
+	badCert         string // the client-facing certificate is bad in this way (tlscert)
 }
 
 type allocMode int
@@ -195,6 +203,15 @@ func merge(fs []Fault) behaviour {
 		b.greetAgain = b.greetAgain || x.greetAgain
 		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen
 		b.quitDrops = b.quitDrops || x.quitDrops
+		b.tlsDataClear = b.tlsDataClear || x.tlsDataClear
+		b.tlsFreshHang = b.tlsFreshHang || x.tlsFreshHang
+		b.authNoHandshake = b.authNoHandshake || x.authNoHandshake
+		b.pbszIgnored = b.pbszIgnored || x.pbszIgnored
+		b.legacyTLS = b.legacyTLS || x.legacyTLS
+		b.loginSurvives = b.loginSurvives || x.loginSurvives
+		if x.badCert != "" {
+			b.badCert = x.badCert
+		}
 	}
 	return b
 }

@@ -1,0 +1,92 @@
+package faulty
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ftpharness/ftpharness/ftp"
+	"github.com/ftpharness/ftpharness/target"
+)
+
+// openTLS logs in to tg (FTPS: PBSZ 0, PROT P) and sets TYPE I.
+func openTLS(t *testing.T, tg target.Config) *ftp.Conn {
+	t.Helper()
+	c, err := tg.Open(tctx(t))
+	if err != nil {
+		t.Fatalf("open %s (%s): %v", tg.Addr, tg.TLSNote(), err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Expect(tctx(t), []int{200}, "TYPE", "I"); err != nil {
+		t.Fatalf("TYPE I: %v", err)
+	}
+	return c
+}
+
+// The clean TLS proxy is transparent, explicit and implicit, in front of
+// ftpserverlib v0.32.3 with TLS: its certificate chains to the proxy's CA,
+// data connections are TLS and resume the control session on both legs,
+// and STOR/RETR/LIST give the bytes the server has (read back directly).
+func TestTLSTransparent(t *testing.T) {
+	for _, mode := range []string{"explicit", "implicit"} {
+		t.Run(mode, func(t *testing.T) {
+			var log logBuf
+			p, tg := proxiedTLS(t, "ftpserverlib", mode, WithLogf(log.logf))
+			if tg.TLS != mode || tg.TLSCA != p.CAFile() || p.CAFile() == "" {
+				t.Fatalf("proxied target %+v", tg)
+			}
+			c := openTLS(t, tg)
+			cs, ok := c.TLSState()
+			if !ok || cs.PeerCertificates[0].Issuer.CommonName != "ftpharness faulty proxy CA" {
+				t.Fatalf("control TLS %v %v", ok, cs.PeerCertificates)
+			}
+			direct := openTLS(t, upstreamTLS(t, "ftpserverlib", mode))
+			for _, epsv := range []bool{false, true} {
+				data := payload(1<<20 + 17)
+				name := mode + "-" + map[bool]string{false: "pasv", true: "epsv"}[epsv] + "-" + fname(t)
+				res, _ := xfer(t, c, epsv, "STOR "+name, data)
+				if !res.OK() || res.TLS == nil || !res.TLS.DidResume {
+					t.Fatalf("STOR: %s TLS %+v\n%s", res, res.TLS, c.Transcript())
+				}
+				res, got := xfer(t, c, epsv, "RETR "+name, nil)
+				if !res.OK() || !bytes.Equal(got, data) || res.TLS == nil || !res.TLS.DidResume {
+					t.Fatalf("RETR: %s (%d bytes, equal %v)\n%s", res, len(got), bytes.Equal(got, data), c.Transcript())
+				}
+				res, dgot := xfer(t, direct, epsv, "RETR "+name, nil)
+				if !res.OK() || !bytes.Equal(dgot, data) {
+					t.Fatalf("direct RETR: %s (%d bytes)", res, len(dgot))
+				}
+				res, list := xfer(t, c, epsv, "LIST", nil)
+				if !res.OK() || !strings.Contains(string(list), name) {
+					t.Fatalf("LIST: %s\n%q", res, list)
+				}
+			}
+			if r, err := c.Quit(tctx(t)); err != nil || r.Code != 221 {
+				t.Errorf("QUIT: %v %v", r, err)
+			}
+			if n := strings.Count(log.String(), "client leg resumed true, server leg resumed true"); n != 6 {
+				t.Errorf("%d data connections resumed on both legs, want 6:\n%s", n, log.String())
+			}
+		})
+	}
+}
+
+// logBuf collects the proxy's log (WithLogf).
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, format+"\n", args...)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
