@@ -74,6 +74,10 @@ type behaviour struct {
 	pbszIgnored     bool   // PBSZ in cleartext answered 200; PROT without PBSZ accepted
 	legacyTLS       bool   // the client-facing TLS accepts TLS 1.0 and 1.1
 	loginSurvives   bool   // after AUTH, PWD answered 257 without a new login
+	reauth200       bool   // AUTH inside TLS answered 200
+	protLevel200    bool   // PROT S, E or anything but C/P answered 200
+	ccc200          bool   // CCC on the cleartext connection answered 200
+	reinClear       bool   // REIN under TLS answered outside TLS
 	badCert         string // the client-facing certificate is bad in this way (tlscert)
 }
 
@@ -209,6 +213,10 @@ func merge(fs []Fault) behaviour {
 		b.pbszIgnored = b.pbszIgnored || x.pbszIgnored
 		b.legacyTLS = b.legacyTLS || x.legacyTLS
 		b.loginSurvives = b.loginSurvives || x.loginSurvives
+		b.reauth200 = b.reauth200 || x.reauth200
+		b.protLevel200 = b.protLevel200 || x.protLevel200
+		b.ccc200 = b.ccc200 || x.ccc200
+		b.reinClear = b.reinClear || x.reinClear
 		if x.badCert != "" {
 			b.badCert = x.badCert
 		}

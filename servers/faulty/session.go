@@ -91,6 +91,7 @@ type entry struct {
 	silent  bool   // sent by the proxy itself: the reply is not forwarded
 	tlsWait bool   // AUTH forwarded under TLS: readClient waits for the outcome
 	after   func() // run by the writer once the local answer is sent
+	clear   bool   // the local answer goes on the TCP connection, outside TLS
 	at      time.Time
 }
 
@@ -564,7 +565,11 @@ func (s *session) forward(b []byte) {
 func (s *session) writeLoop(replies <-chan ftp.Reply) {
 	for {
 		if h := s.head(); h != nil && h.local != nil {
-			s.send(h.local, h)
+			if h.clear {
+				s.cc.Write(h.local)
+			} else {
+				s.send(h.local, h)
+			}
 			s.pop(h)
 			if h.after != nil {
 				h.after()

@@ -188,7 +188,7 @@ func (s *session) startImplicit() error {
 	}
 	s.setStreams(cl, up)
 	s.mu.Lock()
-	s.protP = true
+	s.authed, s.protP = true, true
 	s.mu.Unlock()
 	return nil
 }

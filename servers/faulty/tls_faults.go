@@ -43,6 +43,23 @@ func init() {
 	register(Fault{Name: "tls-login-survives-auth",
 		Doc: "after a USER and then AUTH TLS, PWD is answered 257 by the proxy until the next USER (the login carried into the secured session)",
 		b:   behaviour{loginSurvives: true}})
+	// RFC 2228 §8.2: AUTH's replies are 234, 334, 502, 504, 534, 431, 500,
+	// 501, 421; 200 is not among them.
+	register(Fault{Name: "tls-reauth-200",
+		Doc: "a second AUTH inside TLS is answered 200 by the proxy (a code RFC 2228 does not list for AUTH)",
+		b:   behaviour{reauth200: true}})
+	// RFC 2228 §8.2, RFC 4217 §9: TLS has only PROT C and P.
+	register(Fault{Name: "tls-prot-level-200",
+		Doc: "PROT with a level other than C or P (S, E, X) is answered 200 by the proxy",
+		b:   behaviour{protLevel200: true}})
+	// RFC 4217 §5: CCC without TLS is answered 533.
+	register(Fault{Name: "tls-ccc-cleartext-200",
+		Doc: "CCC on a connection without TLS is answered 200 by the proxy",
+		b:   behaviour{ccc200: true}})
+	// RFC 4217 §13: the REIN reply is sent inside TLS.
+	register(Fault{Name: "tls-rein-reply-cleartext",
+		Doc: "REIN under TLS is answered 220 by the proxy in cleartext, outside the TLS session (the server never sees it)",
+		b:   behaviour{reinClear: true}})
 	// RFC 4217 §10-11, RFC 6125: the certificate identifies the server.
 	for _, kind := range tlscert.BadKinds {
 		register(Fault{Name: "tls-cert-" + kind,
@@ -95,6 +112,19 @@ func (s *session) tlsCommand(e *entry, fwd *[]byte) bool {
 		s.forward([]byte("PBSZ 0\r\n"))
 	case b.loginSurvives && carried && (e.verb == "PWD" || e.verb == "XPWD"):
 		e.local = []byte("257 \"/\" is the current directory.\r\n")
+		return true
+	case b.reauth200 && e.verb == "AUTH" && s.ctlTLS():
+		e.local = []byte("200 AUTH command ok.\r\n")
+		return true
+	case b.protLevel200 && e.verb == "PROT" && !strings.EqualFold(strings.TrimSpace(e.arg), "C") && !strings.EqualFold(strings.TrimSpace(e.arg), "P"):
+		e.local = []byte("200 Protection level set.\r\n")
+		return true
+	case b.ccc200 && e.verb == "CCC" && !s.ctlTLS():
+		e.local = []byte("200 CCC command successful.\r\n")
+		return true
+	case b.reinClear && e.verb == "REIN" && s.ctlTLS():
+		e.local = []byte("220 Service ready for new user.\r\n")
+		e.clear = true
 		return true
 	}
 	return false

@@ -276,3 +276,71 @@ func TestTLSBadCertificates(t *testing.T) {
 		})
 	}
 }
+
+// The reply faults of FTPS commands: each answer against ftpserverlib's
+// own through the clean proxy.
+func TestTLSCommandReplies(t *testing.T) {
+	type step struct {
+		verb, arg string
+		clean     int // ftpserverlib v0.32.3's code through the clean proxy
+		faulted   int
+	}
+	for _, tc := range []struct {
+		fault string
+		mode  ftp.TLSMode
+		steps []step
+	}{
+		{"tls-reauth-200", ftp.TLSExplicit, []step{{"AUTH", "TLS", 234, 200}}},
+		{"tls-prot-level-200", ftp.TLSExplicit, []step{{"PBSZ", "0", 200, 200}, {"PROT", "S", 200, 200}, {"PROT", "X", 200, 200}}},
+		{"tls-ccc-cleartext-200", ftp.TLSOff, []step{{"CCC", "", 530, 200}}},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			for _, faulted := range []bool{false, true} {
+				name := ""
+				if faulted {
+					name = tc.fault
+				}
+				_, tg := tlsFault(t, name)
+				c, err := tlsDial(tctx(t), tg, tc.mode, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				for _, st := range tc.steps {
+					args := []string{}
+					if st.arg != "" {
+						args = append(args, st.arg)
+					}
+					r, err := c.Cmd(tctx(t), st.verb, args...)
+					want := st.clean
+					if faulted {
+						want = st.faulted
+					}
+					if err != nil || r.Code != want {
+						t.Fatalf("faulted %v: %s %s: %v %v, want %d", faulted, st.verb, st.arg, r, err, want)
+					}
+					if faulted && st.verb == "PROT" && !strings.Contains(r.Text(), "Protection level set") {
+						t.Fatalf("PROT %s answered by the server: %s", st.arg, r)
+					}
+				}
+			}
+		})
+	}
+}
+
+// tls-rein-reply-cleartext: the REIN reply comes outside TLS, which the
+// client reads as a broken record; ftpserverlib answers 502 inside TLS.
+func TestTLSReinReplyCleartext(t *testing.T) {
+	_, clean := tlsFault(t, "")
+	c := openTLS(t, clean)
+	if r, err := c.Cmd(tctx(t), "REIN"); err != nil || r.Code != 502 {
+		t.Fatalf("clean REIN: %v %v", r, err)
+	}
+	_, tg := tlsFault(t, "tls-rein-reply-cleartext")
+	c = openTLS(t, tg)
+	r, err := c.Cmd(tctx(t), "REIN")
+	var rh tls.RecordHeaderError
+	if !errors.As(err, &rh) || !strings.HasPrefix(string(rh.RecordHeader[:]), "220 ") {
+		t.Fatalf("REIN: %v %v", r, err)
+	}
+}
