@@ -1,6 +1,7 @@
 package matrix_test
 
 import (
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -27,8 +28,25 @@ func TestTLSFaultsOnFtpserverlib(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the suites and runs them through the proxy against ftpserverlib with TLS; skipped with -short")
 	}
+	servers := tlsFaultServers
+	if only := os.Getenv("FTPH_TLS_FAULT_SERVERS"); only != "" {
+		servers = strings.Split(only, ",")
+	}
+	for _, server := range servers {
+		t.Run(server, func(t *testing.T) { tlsFaults(t, server) })
+	}
+}
+
+// tlsFaultServers are the servers TestTLSFaultsOnFtpserverlib runs on;
+// FTPH_TLS_FAULT_SERVERS (a comma list of servers with an FTPS variant)
+// replaces it.
+var tlsFaultServers = []string{"ftpserverlib"}
+
+// tlsFaults runs the clean proxy and then each FTPS fault in front of
+// server with explicit TLS.
+func tlsFaults(t *testing.T, server string) {
 	spec := servers.Spec{TLS: "explicit"}
-	_, tg := proxiedSpec(t, "ftpserverlib", spec)
+	_, tg := proxiedSpec(t, server, spec)
 	clean := runChecks(t, tg, tlsFocus)
 	if len(clean) < 16 {
 		t.Fatalf("clean run: %d verdicts, want TLS-001..015 and MASQ-006: %v", len(clean), clean)
@@ -45,7 +63,7 @@ func TestTLSFaultsOnFtpserverlib(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			d := matrix.Declared(name)
+			d := matrix.DeclaredOn(name, server)
 			if len(d.Kills) == 0 {
 				t.Fatalf("fixtures/mutations.yaml declares no kills for %s", name)
 			}
@@ -53,7 +71,7 @@ func TestTLSFaultsOnFtpserverlib(t *testing.T) {
 			if d.Focus == matrix.FocusKills {
 				focus = `\b(` + strings.Join(d.Kills, "|") + `)\b`
 			}
-			_, ftg := proxiedSpec(t, "ftpserverlib", spec, faulty.WithFaults(faulty.MustLookup(name)))
+			_, ftg := proxiedSpec(t, server, spec, faulty.WithFaults(faulty.MustLookup(name)))
 			got := runChecks(t, ftg, focus)
 			judgeTLSFault(t, d, clean, got, regexp.MustCompile(focus))
 		})

@@ -46,6 +46,7 @@ type session struct {
 	upSwitch     chan net.Conn // the server's stream after a 234 (nil: unchanged)
 	clientSwitch chan net.Conn // the client's stream after AUTH (nil: unchanged)
 	upCfg        *tls.Config   // towards the server, with the session's cache
+	upFresh      *tls.Config   // the same without a cache (no resumption)
 	authed       bool          // AUTH succeeded (guarded by mu)
 	pbsz         bool          // PBSZ accepted since (guarded by mu)
 	protP        bool          // PROT P in effect (guarded by mu)
@@ -165,6 +166,8 @@ func (s *session) run() {
 	s.setStreams(s.cc, s.uc)
 	if s.p.tls != nil {
 		s.upCfg = s.upstreamConfig()
+		s.upFresh = s.upCfg.Clone()
+		s.upFresh.ClientSessionCache = nil
 		if s.p.tls.mode == ftp.TLSImplicit {
 			if err := s.startImplicit(); err != nil {
 				s.logf("implicit FTPS: %v", err)

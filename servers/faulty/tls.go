@@ -131,9 +131,14 @@ func (s *session) upstreamConfig() *tls.Config {
 	return cfg
 }
 
-// handshakeUp runs the proxy's client handshake with the server on nc.
-func (s *session) handshakeUp(nc net.Conn) (*tls.Conn, error) {
-	tc := tls.Client(nc, s.upCfg)
+// handshakeUp runs the proxy's client handshake with the server on nc,
+// offering to resume the session's control session or not.
+func (s *session) handshakeUp(nc net.Conn, resume bool) (*tls.Conn, error) {
+	cfg := s.upCfg
+	if !resume {
+		cfg = s.upFresh
+	}
+	tc := tls.Client(nc, cfg)
 	return tc, handshake(s.p.ctx, tc, "server")
 }
 
@@ -178,7 +183,7 @@ func (c bufConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 // startImplicit runs both handshakes before the greeting (the server's
 // first): implicit FTPS, with PROT P in effect from the start.
 func (s *session) startImplicit() error {
-	up, err := s.handshakeUp(s.uc)
+	up, err := s.handshakeUp(s.uc, true)
 	if err != nil {
 		return err
 	}
@@ -201,7 +206,7 @@ var errNoUpgrade = errors.New("AUTH: no TLS on both sides")
 // AUTH (explicit): the server's side first, then the 234 is forwarded and
 // the client's side handshaken. readUpstream and readClient wait for it.
 func (s *session) upgrade(h *entry, out []byte) error {
-	up, err := s.handshakeUp(s.uc)
+	up, err := s.handshakeUp(s.uc, true)
 	if err != nil {
 		s.logf("AUTH: %v", err)
 		s.send([]byte("431 The proxy could not secure its connection to the server.\r\n"), h)

@@ -10,7 +10,8 @@ import (
 // protectData makes r's legs TLS when the session's data connections are
 // protected (PROT P): the client's first (the proxy is its TLS server and
 // lets it resume its control session), then the server's (the proxy
-// resumes its own control session with the server). It reports whether
+// resumes its own control session with the server when the client resumed
+// its own, and offers a fresh session when the client did). It reports whether
 // the relay is to run; when not, both connections are dealt with.
 func (s *session) protectData(r *relay) bool {
 	if s.p.tls == nil || !s.dataProtected() {
@@ -32,7 +33,9 @@ func (s *session) protectData(r *relay) bool {
 	} else {
 		s.logf("tls-data-cleartext: the client's data leg stays cleartext")
 	}
-	up, err := s.handshakeUp(r.uc)
+	// mirror the client's choice: a fresh client session gets a fresh one
+	// at the server (which may refuse it, as it would the client's)
+	up, err := s.handshakeUp(r.uc, r.dcs == r.dc || resumed(r.dcs))
 	if err != nil {
 		s.logf("data: %v", err)
 		r.kill()

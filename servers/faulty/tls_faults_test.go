@@ -88,10 +88,16 @@ func TestTLSDataCleartext(t *testing.T) {
 // control one gets nothing and no reply; a resumed one works. Without the
 // fault ftpserverlib takes both.
 func TestTLSDataFreshHang(t *testing.T) {
-	_, clean := tlsFault(t, "")
+	var cleanLog logBuf
+	_, clean := tlsFault(t, "", WithLogf(cleanLog.logf))
 	c := openTLS(t, clean)
 	if res, _ := listWith(t, c, ftp.DataOptions{NoResume: true}, 10*time.Second); !res.OK() || res.TLS == nil || res.TLS.DidResume {
 		t.Fatalf("clean proxy, fresh data session: %s\n%s", res, c.Transcript())
+	}
+	// the proxy offers the server a fresh session too (a server requiring
+	// reuse refuses it as it would the client's)
+	if !strings.Contains(cleanLog.String(), "client leg resumed false, server leg resumed false") {
+		t.Fatalf("log:\n%s", cleanLog.String())
 	}
 	var log logBuf
 	_, tg := tlsFault(t, "tls-data-fresh-hang", WithLogf(log.logf))
