@@ -23,6 +23,19 @@
 //   - peers: control and data connections are made from the client's
 //     addresses, so foreign-peer checks are judged by the server.
 //
+// FTPS (tls.go): in front of an FTPS server (StartFor takes the target's
+// TLS mode and trust, or WithTLS) the proxy terminates TLS on both sides:
+// a TLS server to the client with a certificate from its own test CA
+// (CAFile; Target names it as the target's TLS CA), a TLS client to the
+// server. Explicit (AUTH TLS: the server's side is secured first, then
+// the 234 forwarded and the client's side) and implicit (both before the
+// greeting); under PROT P both legs of every data connection are TLS, the
+// server's resuming the proxy's control session exactly when the client
+// resumed its own (vsftpd's require_ssl_reuse sees what the client did).
+// CCC and REIN the server accepts under TLS are passed on, but the proxy
+// keeps TLS: the session then breaks (a limit; no server on tap accepts
+// either under TLS). Without TLS the proxy is byte for byte as before.
+//
 // Faults are registered by name (Lookup, Names, All); each has a one-line
 // Doc. The proxy knows no check: what each fault must kill is declared in
 // fixtures/mutations.yaml and judged by package matrix.
