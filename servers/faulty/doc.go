@@ -32,9 +32,10 @@
 // greeting); under PROT P both legs of every data connection are TLS, the
 // server's resuming the proxy's control session exactly when the client
 // resumed its own (vsftpd's require_ssl_reuse sees what the client did).
-// CCC and REIN the server accepts under TLS are passed on, but the proxy
-// keeps TLS: the session then breaks (a limit; no server on tap accepts
-// either under TLS). Without TLS the proxy is byte for byte as before.
+// A CCC the server accepts takes TLS down on both sides; REIN keeps it (a
+// limit: a server that clears TLS after REIN breaks the session; pyftpdlib,
+// the one on tap that accepts REIN under TLS, keeps it). Without TLS the
+// proxy is byte for byte as before.
 //
 // Faults are registered by name (Lookup, Names, All); each has a one-line
 // Doc. The proxy knows no check: what each fault must kill is declared in

@@ -47,6 +47,8 @@ type session struct {
 	clientSwitch chan net.Conn // the client's stream after AUTH (nil: unchanged)
 	upCfg        *tls.Config   // towards the server, with the session's cache
 	upFresh      *tls.Config   // the same without a cache (no resumption)
+	cccOut       atomic.Bool   // a CCC under TLS awaits its reply
+	upPaused     bool          // readUpstream waits on upSwitch (writer only)
 	authed       bool          // AUTH succeeded (guarded by mu)
 	pbsz         bool          // PBSZ accepted since (guarded by mu)
 	protP        bool          // PROT P in effect (guarded by mu)
@@ -181,7 +183,7 @@ func (s *session) run() {
 	defer s.logf("ended")
 	s.push(&entry{verb: "", at: time.Now()}) // the greeting
 
-	replies := make(chan ftp.Reply)
+	replies := make(chan upReply)
 	go s.readUpstream(replies)
 	go s.readClient()
 	s.writeLoop(replies)
@@ -273,21 +275,31 @@ func (s *session) relaySnapshot() []*relay {
 // ---------------------------------------------------------------------
 // client -> server
 
-func (s *session) readUpstream(out chan<- ftp.Reply) {
+// upReply is a server reply as readUpstream hands it to the writer:
+// paused says readUpstream waits on upSwitch after it (the reply may
+// change the control connection's TLS: a 234, or the reply to a CCC).
+type upReply struct {
+	ftp.Reply
+	paused bool
+}
+
+func (s *session) readUpstream(out chan<- upReply) {
 	defer close(out)
 	rr := ftp.NewReplyReader(s.server(), 64<<10)
 	for {
 		r, err := rr.ReadReply()
+		// AUTH accepted (the next bytes are the server's TLS handshake) or
+		// a CCC answered: the writer says how the stream goes on
+		paused := err == nil && s.p.tls != nil &&
+			(r.Code == 234 && !s.ctlTLS() || r.Code/100 != 1 && s.cccOut.Load())
 		if len(r.Raw) > 0 {
 			select {
-			case out <- r:
+			case out <- upReply{Reply: r, paused: paused}:
 			case <-s.done:
 				return
 			}
 		}
-		if r.Code == 234 && err == nil && s.p.tls != nil && !s.ctlTLS() {
-			// AUTH accepted: the next bytes are the server's TLS
-			// handshake, which the writer runs (upgrade)
+		if paused {
 			select {
 			case up := <-s.upSwitch:
 				if up != nil {
@@ -499,8 +511,14 @@ func (s *session) command(line []byte) (tlsWait bool) {
 			fwd = l
 		}
 	}
-	if e.local == nil && s.p.tls != nil && verb == "AUTH" && !s.ctlTLS() {
-		e.tlsWait = true
+	if e.local == nil && s.p.tls != nil {
+		switch tlsOn := s.ctlTLS(); {
+		case verb == "AUTH" && !tlsOn:
+			e.tlsWait = true
+		case verb == "CCC" && tlsOn:
+			e.tlsWait = true
+			s.cccOut.Store(true)
+		}
 	}
 	s.push(e)
 	if e.local == nil {
@@ -565,7 +583,7 @@ func (s *session) forward(b []byte) {
 // ---------------------------------------------------------------------
 // server -> client
 
-func (s *session) writeLoop(replies <-chan ftp.Reply) {
+func (s *session) writeLoop(replies <-chan upReply) {
 	for {
 		if h := s.head(); h != nil && h.local != nil {
 			if h.clear {
@@ -584,7 +602,8 @@ func (s *session) writeLoop(replies <-chan ftp.Reply) {
 			if !ok {
 				return
 			}
-			s.onReply(r)
+			s.upPaused = r.paused
+			s.onReply(r.Reply)
 		case <-s.kick:
 		case <-s.done:
 			return
@@ -611,11 +630,11 @@ func (s *session) onReply(r ftp.Reply) {
 		verb, arg = h.verb, h.arg
 	}
 	s.track(verb, arg, r.Code)
-	if h != nil && h.silent {
-		return // the answer to a command the proxy sent itself
-	}
 	if s.p.tls != nil && s.tlsReply(h, r) {
 		return
+	}
+	if h != nil && h.silent {
+		return // the answer to a command the proxy sent itself
 	}
 
 	out := r.Raw

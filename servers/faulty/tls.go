@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -27,9 +28,12 @@ import (
 //     hold); the proxy resumes the server's (one session cache per session
 //     shared by control and data, as vsftpd's require_ssl_reuse wants).
 //
-// Limits: CCC and REIN that the server accepts (2xx) while TLS is on end
-// the session (the proxy does not take TLS down mid-session); refusals
-// pass through as any reply.
+//   - CCC answered 200 under TLS: TLS ends on both sides (close_notify both
+//     ways with the server, the 200 forwarded inside TLS, close_notify both
+//     ways with the client) and the session goes on in cleartext.
+//
+// Limit: REIN accepted under TLS keeps TLS on both sides (as pyftpdlib
+// does); a server that clears TLS after REIN breaks the session.
 
 // tlsSetup is the proxy's FTPS configuration (nil: cleartext only, the
 // proxy relays AUTH and whatever follows as bytes).
@@ -224,5 +228,62 @@ func (s *session) upgrade(h *entry, out []byte) error {
 	s.authed, s.pbsz, s.protP = true, false, false
 	s.mu.Unlock()
 	s.clientSwitch <- cl
+	return nil
+}
+
+// cccGrace bounds the wait for a peer's close_notify after CCC.
+const cccGrace = 5 * time.Second
+
+// clearControl takes TLS down on both control connections after the
+// server's 200 to CCC (RFC 4217 §5): close_notify both ways with the
+// server, the 200 forwarded inside TLS, close_notify both ways with the
+// client (the client's first); the session goes on in cleartext over the same TCP connections
+// (the PROT level stays). readUpstream and readClient wait for it.
+func (s *session) clearControl(h *entry, out []byte) error {
+	up, ok := s.server().(*tls.Conn)
+	if !ok {
+		return errors.New("the server's control connection is not TLS")
+	}
+	if err := closeNotify(up, false); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.logf("CCC: TLS with the server ended")
+	s.upSwitch <- s.uc
+	s.send(out, h)
+	cl, ok := s.client().(*tls.Conn)
+	if !ok {
+		return errors.New("the client's control connection is not TLS")
+	}
+	if err := closeNotify(cl, true); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	s.setStreams(s.cc, s.uc)
+	s.logf("CCC: control connections in cleartext from now on")
+	s.clientSwitch <- s.cc
+	return nil
+}
+
+// closeNotify ends TLS on tc: close_notify both ways (the peer's is
+// awaited, what it sent before it discarded, bounded by cccGrace; a peer
+// that sends none is not an error). The TCP connection stays open. With
+// peerFirst the peer's close_notify is read before ours is sent: a client
+// sends its next command as soon as it has ours, and bytes arriving with
+// its close_notify would be read into the TLS buffers and lost.
+func closeNotify(tc *tls.Conn, peerFirst bool) error {
+	tc.SetDeadline(time.Now().Add(cccGrace))
+	defer tc.NetConn().SetDeadline(time.Time{})
+	if !peerFirst {
+		if err := tc.CloseWrite(); err != nil {
+			return fmt.Errorf("sending close_notify: %w", err)
+		}
+	}
+	// a peer that sends no close_notify (or closes without) leaves the TCP
+	// stream all there is either way: go on in cleartext
+	io.Copy(io.Discard, io.LimitReader(tc, 64<<10))
+	if peerFirst {
+		if err := tc.CloseWrite(); err != nil {
+			return fmt.Errorf("sending close_notify: %w", err)
+		}
+	}
 	return nil
 }

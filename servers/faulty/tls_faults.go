@@ -146,15 +146,18 @@ func (s *session) ignoreHandshake() {
 }
 
 // tlsReply handles a server reply that moves the session's TLS state:
-// true when it was dealt with (and is not to be forwarded as usual).
+// true when it was dealt with (and is not to be forwarded as usual). It
+// releases readUpstream and readClient where they wait for the outcome.
 func (s *session) tlsReply(h *entry, r ftp.Reply) bool {
 	final := r.Code/100 != 1
+	paused := s.upPaused
+	s.upPaused = false
+	waiting := h != nil && h.tlsWait && final
+	if waiting && h.verb == "CCC" {
+		s.cccOut.Store(false)
+	}
 	switch {
-	case r.Code == 234 && !s.ctlTLS():
-		if h == nil || !h.tlsWait {
-			s.upSwitch <- nil // a 234 the client did not ask for: no TLS
-			return false
-		}
+	case paused && waiting && h.verb == "AUTH" && r.Code == 234:
 		s.mu.Lock()
 		s.loginCarried = s.userSeen && s.p.b.loginSurvives
 		s.mu.Unlock()
@@ -162,13 +165,25 @@ func (s *session) tlsReply(h *entry, r ftp.Reply) bool {
 			go s.shutdown()
 		}
 		return true
-	case h != nil && h.tlsWait && final:
-		s.clientSwitch <- nil // AUTH refused: cleartext goes on
-	case h != nil && transferVerbs[h.verb] && final && s.takeDropXfer():
+	case paused && waiting && h.verb == "CCC" && r.Code == 200:
+		if err := s.clearControl(h, r.Raw); err != nil {
+			s.logf("CCC: %v", err)
+			go s.shutdown()
+		}
+		return true
+	}
+	if paused {
+		s.upSwitch <- nil // the stream goes on as it was
+	}
+	if waiting {
+		s.clientSwitch <- nil // AUTH or CCC refused: the stream goes on
+	}
+	if h != nil && transferVerbs[h.verb] && final && s.takeDropXfer() {
 		s.logf("tls-data-fresh-hang: dropping %q", r.Lines[0])
 		return true
-	case h != nil && s.ctlTLS() && r.Code/100 == 2 && (h.verb == "CCC" || h.verb == "REIN"):
-		s.logf("%s accepted under TLS: the proxy keeps TLS (limit); the session will likely end", h.verb)
+	}
+	if h != nil && s.ctlTLS() && r.Code/100 == 2 && h.verb == "REIN" {
+		s.logf("REIN accepted under TLS: the proxy keeps TLS on both sides (limit: a server that clears it breaks the session)")
 	}
 	return false
 }
