@@ -32,20 +32,25 @@ func TestTLSFaultsOnFtpserverlib(t *testing.T) {
 	if only := os.Getenv("FTPH_TLS_FAULT_SERVERS"); only != "" {
 		servers = strings.Split(only, ",")
 	}
-	for _, server := range servers {
-		t.Run(server, func(t *testing.T) { tlsFaults(t, server) })
+	for _, entry := range servers {
+		server, mode, _ := strings.Cut(entry, ":")
+		if mode == "" {
+			mode = "explicit"
+		}
+		t.Run(server+"-"+mode, func(t *testing.T) { tlsFaults(t, server, mode) })
 	}
 }
 
-// tlsFaultServers are the servers TestTLSFaultsOnFtpserverlib runs on;
-// FTPH_TLS_FAULT_SERVERS (a comma list of servers with an FTPS variant)
+// tlsFaultServers are the servers TestTLSFaultsOnFtpserverlib runs on, as
+// server[:mode] (explicit by default); FTPH_TLS_FAULT_SERVERS (a comma
+// list of servers with an FTPS variant, e.g. vsftpd,proftpd:implicit)
 // replaces it.
 var tlsFaultServers = []string{"ftpserverlib"}
 
 // tlsFaults runs the clean proxy and then each FTPS fault in front of
-// server with explicit TLS.
-func tlsFaults(t *testing.T, server string) {
-	spec := servers.Spec{TLS: "explicit"}
+// server with TLS in mode.
+func tlsFaults(t *testing.T, server, mode string) {
+	spec := servers.Spec{TLS: mode}
 	_, tg := proxiedSpec(t, server, spec)
 	clean := runChecks(t, tg, tlsFocus)
 	if len(clean) < 16 {

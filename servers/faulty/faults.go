@@ -76,7 +76,7 @@ type behaviour struct {
 	loginSurvives   bool   // after AUTH, PWD answered 257 without a new login
 	reauth200       bool   // AUTH inside TLS answered 200
 	protLevel200    bool   // PROT S, E or anything but C/P answered 200
-	ccc200          bool   // CCC on the cleartext connection answered 200
+	ccc200          bool   // CCC answered 200 by the proxy, TLS (if any) kept
 	reinClear       bool   // REIN under TLS answered outside TLS
 	badCert         string // the client-facing certificate is bad in this way (tlscert)
 }

@@ -33,7 +33,7 @@ func TestRegistry(t *testing.T) {
 		"tls-data-cleartext", "tls-data-fresh-hang", "tls-auth-no-handshake", "tls-pbsz-order-ignored",
 		"tls-legacy-versions", "tls-feat-unadvertised", "tls-login-survives-auth",
 		"tls-cert-self-signed", "tls-cert-wrong-name", "tls-cert-expired",
-		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-cleartext-200", "tls-rein-reply-cleartext",
+		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-fake-200", "tls-rein-reply-cleartext",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

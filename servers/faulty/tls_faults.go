@@ -52,9 +52,10 @@ func init() {
 	register(Fault{Name: "tls-prot-level-200",
 		Doc: "PROT with a level other than C or P (S, E, X) is answered 200 by the proxy",
 		b:   behaviour{protLevel200: true}})
-	// RFC 4217 §5: CCC without TLS is answered 533.
-	register(Fault{Name: "tls-ccc-cleartext-200",
-		Doc: "CCC on a connection without TLS is answered 200 by the proxy",
+	// RFC 4217 §5: CCC without TLS is answered 533; a 200 under TLS is
+	// followed by TLS closing on both sides.
+	register(Fault{Name: "tls-ccc-fake-200",
+		Doc: "CCC is answered 200 by the proxy and never reaches the server: on a connection without TLS (where 533 is due), and under TLS, which the proxy then keeps (the client's close_notify ends the session)",
 		b:   behaviour{ccc200: true}})
 	// RFC 4217 §13: the REIN reply is sent inside TLS.
 	register(Fault{Name: "tls-rein-reply-cleartext",
@@ -119,7 +120,7 @@ func (s *session) tlsCommand(e *entry, fwd *[]byte) bool {
 	case b.protLevel200 && e.verb == "PROT" && !strings.EqualFold(strings.TrimSpace(e.arg), "C") && !strings.EqualFold(strings.TrimSpace(e.arg), "P"):
 		e.local = []byte("200 Protection level set.\r\n")
 		return true
-	case b.ccc200 && e.verb == "CCC" && !s.ctlTLS():
+	case b.ccc200 && e.verb == "CCC":
 		e.local = []byte("200 CCC command successful.\r\n")
 		return true
 	case b.reinClear && e.verb == "REIN" && s.ctlTLS():
