@@ -12,6 +12,7 @@ import (
 
 	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/ftp/tlscert"
+	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -299,7 +300,7 @@ func TestTLSCommandReplies(t *testing.T) {
 		{"tls-reauth-200", ftp.TLSExplicit, []step{{"AUTH", "TLS", 234, 200}}},
 		{"tls-prot-level-200", ftp.TLSExplicit, []step{{"PBSZ", "0", 200, 200}, {"PROT", "S", 200, 200}, {"PROT", "X", 200, 200}}},
 		{"tls-ccc-fake-200", ftp.TLSOff, []step{{"CCC", "", 530, 200}}},
-		{"tls-ccc-fake-200", ftp.TLSExplicit, []step{{"USER", "ftpuser", 331, 331}, {"PASS", "ftppass", 230, 230}, {"CCC", "", 502, 200}}},
+		{"tls-ccc-fake-200", ftp.TLSExplicit, []step{{"USER", servers.DefaultUser, 331, 331}, {"PASS", servers.DefaultPassword, 230, 230}, {"CCC", "", 502, 200}}},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			for _, faulted := range []bool{false, true} {
