@@ -32,6 +32,9 @@
 // greeting); under PROT P both legs of every data connection are TLS, the
 // server's resuming the proxy's control session exactly when the client
 // resumed its own (vsftpd's require_ssl_reuse sees what the client did).
+// Active mode under TLS goes through the proxy too (a PORT/EPRT naming
+// the client is pointed at a proxy listener), so the client meets the
+// proxy's certificate on every connection.
 // A CCC the server accepts takes TLS down on both sides; REIN keeps it (a
 // limit: a server that clears TLS after REIN breaks the session; pyftpdlib,
 // the one on tap that accepts REIN under TLS, keeps it). Without TLS the

@@ -509,6 +509,8 @@ func (s *session) command(line []byte) (tlsWait bool) {
 			e.local = a
 		} else if l, ok := s.rewriteCommand(verb, arg); ok {
 			fwd = l
+		} else if l, ok := s.activeCommand(verb, arg); ok {
+			fwd = l // FTPS only (tls_active.go)
 		}
 	}
 	if e.local == nil && s.p.tls != nil {

@@ -2,7 +2,9 @@ package faulty
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -124,5 +126,51 @@ func TestTLSCCC(t *testing.T) {
 				t.Fatalf("log:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// Active mode through the TLS proxy: a PORT/EPRT naming the client is
+// pointed at a proxy listener, the server's connection relayed to the
+// client with TLS on both legs (the client is the TLS client, RFC 4217
+// §7); a STOR/RETR round trip gives the same bytes.
+func TestTLSActive(t *testing.T) {
+	var log logBuf
+	_, tg := proxiedTLS(t, "ftpserverlib", "explicit", WithLogf(log.logf))
+	c := openTLS(t, tg)
+	data := payload(200000)
+	for i, verb := range []string{"PORT", "EPRT", "EPRT"} {
+		var sink bytes.Buffer
+		cmd := "STOR " + fname(t)
+		var up *bytes.Reader
+		if i == 0 {
+			up = bytes.NewReader(data)
+		} else {
+			cmd = "RETR " + fname(t)
+		}
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		arg := ftp.FormatEPRT(net.IPv4(127, 0, 0, 1), port)
+		if verb == "PORT" {
+			arg, _ = ftp.FormatPORT(net.IPv4(127, 0, 0, 1), port)
+		}
+		if _, err := c.Expect(tctx(t), []int{200}, verb, arg); err != nil {
+			t.Fatalf("%s: %v", verb, err)
+		}
+		get := func(ctx context.Context) (net.Conn, error) { return c.AcceptData(ctx, ln, ftp.DataOptions{}) }
+		var res ftp.TransferResult
+		if up != nil {
+			res = c.TransferWith(tctx(t), cmd, get, up, nil, func() { ln.Close() })
+		} else {
+			res = c.TransferWith(tctx(t), cmd, get, nil, &sink, func() { ln.Close() })
+		}
+		if !res.OK() || res.TLS == nil || (up == nil && !bytes.Equal(sink.Bytes(), data)) {
+			t.Fatalf("%s %s: %s (%d bytes)\n%s", verb, cmd, res, sink.Len(), c.Transcript())
+		}
+	}
+	if n := strings.Count(log.String(), "relayed through"); n != 3 {
+		t.Fatalf("%d active connections relayed, want 3:\n%s", n, log.String())
 	}
 }
