@@ -55,15 +55,32 @@ func (s *session) activeCommand(verb, arg string) ([]byte, bool) {
 	return []byte(line), true
 }
 
-// parseActive reads a PORT or EPRT (IPv4) argument.
+// parseActive reads a well-formed PORT (exactly six decimal fields 0-255)
+// or EPRT (RFC 2428: any delimiter, protocol 1) argument; anything else is
+// left for the server to judge.
 func parseActive(verb, arg string) (ftp.Endpoint, bool) {
 	arg = strings.TrimSpace(arg)
 	if verb == "PORT" {
-		ep, err := ftp.ParsePASV("(" + arg + ")")
-		return ep, err == nil
+		f := strings.Split(arg, ",")
+		if len(f) != 6 {
+			return ftp.Endpoint{}, false
+		}
+		var n [6]int
+		for i, x := range f {
+			v, err := strconv.Atoi(x)
+			if err != nil || !allDigits(x) || v > 255 {
+				return ftp.Endpoint{}, false
+			}
+			n[i] = v
+		}
+		port := n[4]<<8 | n[5]
+		return ftp.Endpoint{IP: net.IPv4(byte(n[0]), byte(n[1]), byte(n[2]), byte(n[3])), Port: port}, port > 0
 	}
-	f := strings.Split(arg, "|")
-	if verb != "EPRT" || len(f) != 5 || f[1] != "1" {
+	if len(arg) < 2 {
+		return ftp.Endpoint{}, false
+	}
+	f := strings.Split(arg, arg[:1])
+	if len(f) != 5 || f[0] != "" || f[4] != "" || f[1] != "1" || !allDigits(f[3]) {
 		return ftp.Endpoint{}, false
 	}
 	ip := net.ParseIP(f[2]).To4()

@@ -174,3 +174,22 @@ func TestTLSActive(t *testing.T) {
 		t.Fatalf("%d active connections relayed, want 3:\n%s", n, log.String())
 	}
 }
+
+// Only well-formed PORT/EPRT arguments are taken over by the proxy; the
+// server judges the rest as sent.
+func TestParseActive(t *testing.T) {
+	for arg, want := range map[string]int{
+		"127,0,0,1,4,1": 1025, "127,0,0,1,227,0,1": 0, "127,0,0,1,300,1": 0, "127,0,0,1,4": 0, "127, 0,0,1,4,1": 0,
+	} {
+		if ep, ok := parseActive("PORT", arg); (ep.Port != want) || ok != (want != 0) {
+			t.Errorf("PORT %s: %v %v, want port %d", arg, ep, ok, want)
+		}
+	}
+	for arg, want := range map[string]int{
+		"|1|127.0.0.1|1025|": 1025, "!1!127.0.0.1!1026!": 1026, "|2|::1|1025|": 0, "|1|127.0.0.1|1025": 0, "|1|127.0.0.1|+1025|": 0,
+	} {
+		if ep, ok := parseActive("EPRT", arg); (ep.Port != want) || ok != (want != 0) {
+			t.Errorf("EPRT %s: %v %v, want port %d", arg, ep, ok, want)
+		}
+	}
+}
