@@ -142,12 +142,10 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	}
 	r := newRelay(s, dc, uc.(*net.TCPConn))
 	r.activeClose = func() { l.p.timeWait(l.port) }
-	s.addRelay(r)
-	s.relaysDialing.Add(-1)
-	if s.protectData(r) {
+	if s.startRelay(r) {
 		r.run()
+		s.removeRelay(r)
 	}
-	s.removeRelay(r)
 }
 
 // superseded reports whether the server has handed b's port out again

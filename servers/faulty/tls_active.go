@@ -44,7 +44,8 @@ func (s *session) activeCommand(verb, arg string) ([]byte, bool) {
 		return nil, false
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	line := "EPRT " + ftp.FormatEPRT(local, port) + "\r\n"
+	d := strings.TrimSpace(arg)[:1] // the client's delimiter, kept
+	line := "EPRT " + d + "1" + d + local.String() + d + strconv.Itoa(port) + d + "\r\n"
 	if verb == "PORT" {
 		a, _ := ftp.FormatPORT(local, port)
 		line = "PORT " + a + "\r\n"
@@ -119,10 +120,8 @@ func (s *session) activeRelay(ln *net.TCPListener, ep ftp.Endpoint) {
 		return
 	}
 	r := newRelay(s, dc.(*net.TCPConn), uc)
-	s.addRelay(r)
-	s.relaysDialing.Add(-1)
-	if s.protectData(r) {
+	if s.startRelay(r) {
 		r.run()
+		s.removeRelay(r)
 	}
-	s.removeRelay(r)
 }

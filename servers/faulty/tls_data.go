@@ -7,6 +7,25 @@ import (
 	"time"
 )
 
+// startRelay registers r with its session (the dial that made it is over)
+// and, under PROT P, runs the TLS handshakes first: a relay waiting for a
+// client that never starts TLS (a catcher that only counts arrivals) is
+// not one whose data the session's replies wait for (waitData). It reports
+// whether r is to run (registered).
+func (s *session) startRelay(r *relay) bool {
+	if s.p.tls == nil || !s.dataProtected() {
+		s.addRelay(r)
+		s.relaysDialing.Add(-1)
+		return true
+	}
+	s.relaysDialing.Add(-1)
+	if !s.protectData(r) {
+		return false
+	}
+	s.addRelay(r)
+	return true
+}
+
 // protectData makes r's legs TLS when the session's data connections are
 // protected (PROT P): the client's first (the proxy is its TLS server and
 // lets it resume its control session), then the server's (the proxy
