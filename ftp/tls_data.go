@@ -134,3 +134,35 @@ func (c *Conn) endControlTLS(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxUploadDrain bounds what endUpload reads from a TLS data connection
+// after the upload (session tickets, the server's close_notify).
+const maxUploadDrain = 64 << 10
+
+// endUpload ends an upload's data connection. Cleartext: Close. TLS: a
+// close_notify and a TCP half-close, then the server's records read to
+// its close (at most DataGrace, maxUploadDrain bytes) before Close. A TLS
+// 1.3 server sends session tickets after the handshake, which an upload
+// never reads; closing a socket with unread bytes sends a TCP reset, and a
+// server that gets the reset before it read the last bytes loses them
+// (vsftpd answers 426 "Failure reading network stream"). It reports
+// whether the connection was TLS.
+func (c *Conn) endUpload(ctx context.Context, data net.Conn) bool {
+	defer data.Close()
+	tc, ok := data.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	if tc.CloseWrite() == nil {
+		if hc, ok := tc.NetConn().(interface{ CloseWrite() error }); ok {
+			_ = hc.CloseWrite()
+		}
+	}
+	dl := time.Now().Add(DataGrace)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	tc.SetReadDeadline(dl)
+	_, _ = io.Copy(io.Discard, io.LimitReader(tc, maxUploadDrain))
+	return true
+}
