@@ -219,7 +219,6 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{[]string{"--ftp.url=ftp://u:p@127.0.0.1:99999"}, "--ftp.url"},
 		{[]string{"--ftp.url=user:pass@127.0.0.1:21"}, "--ftp.url"},
 		{[]string{"--ftp.url=127.0.0.1:21"}, "--ftp.url"},
-		{[]string{"--ftp.url=ftpes://u:p@127.0.0.1:21"}, "the suites do not run over FTPS yet"},
 		{[]string{"--ftp.url=ftps://u:p@127.0.0.1", "--ftp.tls=explicit"}, "--ftp.url"},
 		{[]string{"--ginkgo.label-filter=pasv && ("}, "--ginkgo.label-filter"},
 		{[]string{"--ginkgo.label-filter=no-such-label"}, "selects no check"},
