@@ -6,6 +6,7 @@ package servers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sort"
 	"strings"
@@ -82,6 +83,12 @@ const NoMasquerade = "none"
 // (the container HEALTHCHECK, `ftpserve health`).
 func Greeting(addr string, timeout time.Duration) (string, error) {
 	return readGreeting(addr, timeout, nil)
+}
+
+// GreetingTLS is Greeting for implicit FTPS: a TLS handshake with cfg
+// first, then the greeting inside TLS.
+func GreetingTLS(addr string, timeout time.Duration, cfg *tls.Config) (string, error) {
+	return readGreeting(addr, timeout, cfg)
 }
 
 // Running is a started server.

@@ -116,6 +116,10 @@ func main() {
 			fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
 			os.Exit(2)
 		}
+		if err := applyTLSEnv(set, tlsMode, tlsReq); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
+			os.Exit(2)
+		}
 	}
 	spec := servers.Spec{
 		Port: *port, ListenAddress: *listen, PasvAddress: *pasvAddr, User: *user, Password: *pass,
