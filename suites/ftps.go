@@ -47,11 +47,12 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 	// RFC 2228 §8.2 lists AUTH's replies as "234 334 / 502, 504, 534, 431 /
 	// 500, 501, 421", and RFC 2228 §3 says "Some servers will allow the AUTH
 	// command to be reissued in order to establish new authentication". The
-	// catalog row's 503 is not among them: a second AUTH TLS may be refused
-	// with any of those codes (503 "bad sequence of commands", what pyftpdlib
-	// and ProFTPD answer, is accepted too) or honoured (234, recorded). What the
-	// rule forbids is a reply outside the list, or a refusal that breaks
-	// the TLS session it refused to replace.
+	// catalog row's 503 is not among them, and servers refuse with 503
+	// (pyftpdlib, ProFTPD), 534 or, before login, 530 (vsftpd): a second
+	// AUTH TLS may be refused with any 4xx/5xx (the code is recorded) or
+	// honoured (234, recorded). What the rule forbids is accepting it with
+	// another reply, or a refusal that breaks the TLS session it refused to
+	// replace.
 	Check("TLS-002", func(ctx SpecContext) {
 		RequireFTPS()
 		s := Dial(ctx)
@@ -61,11 +62,14 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 			Observe("server allows AUTH to be reissued (RFC 2228 §3)", "a new TLS negotiation inside TLS is not attempted")
 			return
 		}
-		Expect(r).To(HaveCode(334, 502, 504, 534, 431, 500, 501, 421, 503), "a second AUTH TLS inside the TLS session: RFC 2228 §8.2 lists 234, 334, 502, 504, 534, 431, 500, 501, 421 for AUTH (503 accepted as a bad sequence). Fix: refuse a repeated AUTH with 503 or 534, or honour it with 234")
+		Expect(r).To(HaveClass(4, 5), "a second AUTH TLS inside the TLS session: RFC 2228 §8.2 has AUTH honoured with 234 or refused (502, 504, 534, 431, 500, 501, 421). Fix: refuse a repeated AUTH with 534 or 503, or honour it with 234")
 		if r.Code == 421 {
 			return
 		}
-		Expect(s.Do(ctx, "NOOP")).To(HaveClass(2), "after refusing a second AUTH TLS with %q the TLS session must go on (NOOP answered inside it). Fix: a refused AUTH leaves the security state as it was", r.Raw)
+		// any reply inside TLS shows the session goes on (before login
+		// vsftpd answers NOOP with 530); Do fails when none comes
+		n := s.Do(ctx, "NOOP")
+		Observe("NOOP after the refusal, inside TLS", fmt.Sprintf("%q", n.Raw))
 	})
 
 	// RFC 4217 §9: "the PROT command MUST be preceded by a PBSZ command, and
@@ -191,7 +195,11 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 		if err := s.Login(octx, c.User, c.Password); err != nil {
 			Skip(fmt.Sprintf("a cleartext login is refused (%v): a server requiring TLS first has no login state before AUTH to keep", err))
 		}
-		_, err := s.AuthTLS(octx)
+		a, err := s.AuthTLS(octx)
+		if a.Class() == 4 || a.Class() == 5 {
+			Observe("AUTH TLS after a cleartext login", fmt.Sprintf("refused (%q): no login state can survive an AUTH the server does not accept", a.Raw))
+			return
+		}
 		Expect(err).NotTo(HaveOccurred(), "AUTH TLS after a cleartext login (TLS-001 judges AUTH TLS itself)")
 		pwd := s.Do(ctx, "PWD")
 		if pwd.Is(257) {
@@ -395,13 +403,15 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 	// refuses gets a reply, never a silent hang or a clear-text transfer.
 	Check("TLS-015", func(ctx SpecContext) {
 		RequireFTPS()
-		s := Login(ctx)
 		dir := Scratch(ctx)
 		for _, epsv := range []bool{false, true} {
-			if epsv && !EPSVImplemented(ctx, s) {
-				continue
-			}
 			for _, fresh := range []bool{false, true} {
+				// a session each: a server may end the session after
+				// refusing a data handshake (vsftpd does after its 522)
+				s := Login(ctx)
+				if epsv && !EPSVImplemented(ctx, s) {
+					break
+				}
 				what := fmt.Sprintf("%s data connection, %s", map[bool]string{false: "PASV", true: "EPSV"}[epsv], map[bool]string{false: "resuming the control TLS session", true: "with a fresh TLS session"}[fresh])
 				nc := s.DialEndpoint(ctx, s.Pasv(ctx, epsv), ftp.DataOptions{NoResume: fresh})
 				octx, cancel := Ctx(ctx)
