@@ -171,9 +171,7 @@ func (s *Session) MustLogin(ctx context.Context) {
 	err := s.Login(octx, c.User, c.Password)
 	blockOnLoginRefusal(err)
 	Expect(err).To(Succeed(), "login as %s", c.User)
-	err = c.ProtectData(octx, s.Conn)
-	blockOnProtectRefusal(err)
-	Expect(err).To(Succeed(), "PBSZ 0 and PROT P after login (RFC 4217 §9)")
+	s.SecureData(ctx)
 }
 
 func rawLogin(ctx context.Context) (*ftp.Conn, error) {

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 
 	"github.com/ftpharness/ftpharness/ftp"
 )
@@ -116,6 +117,20 @@ func TLSClientConfig() *tls.Config {
 	return cfg.Clone()
 }
 
+// SecureData is what MustLogin does after the login, for a check that
+// logs in by hand: on an FTPS target PBSZ 0 and PROT P, so its transfers
+// are protected whatever the server's default (servers differ on it in
+// implicit mode: ftpserverlib protects data from the start, vsftpd not
+// until PROT P). Nothing on a plaintext target.
+func (s *Session) SecureData(ctx context.Context) {
+	GinkgoHelper()
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	err := Config().ProtectData(octx, s.Conn)
+	blockOnProtectRefusal(err)
+	Expect(err).To(Succeed(), "PBSZ 0 and PROT P after login (RFC 4217 §9)")
+}
+
 // ProtectJudge judges PBSZ 0 and PROT P after login (RFC 4217 §9): a
 // session whose data connections cannot be protected blocks the checks
 // that need one.
@@ -139,4 +154,30 @@ func (s *Session) ProtectedData(nc net.Conn) net.Conn {
 		return nc
 	}
 	return s.WrapData(nc, ftp.DataOptions{})
+}
+
+// DialBeforeAuth opens a session for commands that belong before AUTH
+// TLS (RFC 7151 HOST, so the server can pick the virtual host's
+// certificate; ProFTPD refuses HOST after AUTH with 503): cleartext on an
+// explicit FTPS target, where SecureControl then sends AUTH TLS; as Dial
+// otherwise.
+func DialBeforeAuth(ctx context.Context) *Session {
+	GinkgoHelper()
+	if Config().TLSMode() == ftp.TLSExplicit {
+		return DialPlain(ctx)
+	}
+	return Dial(ctx)
+}
+
+// SecureControl sends AUTH TLS and runs the handshake on a session
+// DialBeforeAuth left cleartext; nothing when the control connection is
+// already TLS or the target is plaintext.
+func (s *Session) SecureControl(ctx context.Context) error {
+	if _, on := s.TLSState(); on || Config().TLSMode() != ftp.TLSExplicit {
+		return nil
+	}
+	octx, cancel := Ctx(ctx)
+	defer cancel()
+	_, err := s.AuthTLS(octx)
+	return err
 }
