@@ -33,7 +33,8 @@ test: servers test-deps lint
 	$(GO) test -count=1 -run TestCatalogConsistency ./suites
 	@# the long runs side by side (they wait on servers' timers far more than
 	@# they use the CPU): matrix's quick tests, every local server's verdicts (over IPv4, then over
-	@# IPv6: TestExpectations and TestExpectationsIPv6)
+	@# IPv6: TestExpectations and TestExpectationsIPv6; each TLS variant over
+	@# ftpes://: TestExpectationsTLS, with fixtures/expectations/tls laid over)
 	@# against fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
 	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
 	@# verdicts; the mutation matrix on pyftpdlib and vsftpd (every fault of

@@ -65,25 +65,6 @@ func (c *Conn) HandshakeData(ctx context.Context, nc net.Conn) (*tls.ConnectionS
 	return &cs, nil
 }
 
-// closeUpload ends an upload's data connection. A TLS one first sends
-// close_notify and reads what the server still sends (its TLS 1.3 session
-// tickets, its own close_notify) until it closes, DataGrace at most:
-// closing a socket with unread data in its receive buffer sends a TCP
-// reset, and a reset makes the server drop upload data it has not read
-// yet (vsftpd then answers "426 Failure reading network stream").
-func (c *Conn) closeUpload(data net.Conn) {
-	tc, ok := data.(*tls.Conn)
-	if !ok {
-		data.Close()
-		return
-	}
-	if err := tc.CloseWrite(); err == nil {
-		tc.SetReadDeadline(time.Now().Add(DataGrace))
-		io.Copy(io.Discard, io.LimitReader(tc, 64<<10))
-	}
-	tc.Close()
-}
-
 // AcceptData accepts the server's data connection on ln (active mode:
 // PORT/EPRT) under ctx or the default timeout; under PROT P it is wrapped
 // as the TLS client side, as RFC 4217 §7 has it whichever side connected.
@@ -152,4 +133,36 @@ func (c *Conn) endControlTLS(ctx context.Context) error {
 		c.tr.Notef("tls control: closed (close_notify both ways, %d bytes before it); cleartext from now on", n)
 	}
 	return nil
+}
+
+// maxUploadDrain bounds what endUpload reads from a TLS data connection
+// after the upload (session tickets, the server's close_notify).
+const maxUploadDrain = 64 << 10
+
+// endUpload ends an upload's data connection. Cleartext: Close. TLS: a
+// close_notify and a TCP half-close, then the server's records read to
+// its close (at most DataGrace, maxUploadDrain bytes) before Close. A TLS
+// 1.3 server sends session tickets after the handshake, which an upload
+// never reads; closing a socket with unread bytes sends a TCP reset, and a
+// server that gets the reset before it read the last bytes loses them
+// (vsftpd answers 426 "Failure reading network stream"). It reports
+// whether the connection was TLS.
+func (c *Conn) endUpload(ctx context.Context, data net.Conn) bool {
+	defer data.Close()
+	tc, ok := data.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	if tc.CloseWrite() == nil {
+		if hc, ok := tc.NetConn().(interface{ CloseWrite() error }); ok {
+			_ = hc.CloseWrite()
+		}
+	}
+	dl := time.Now().Add(DataGrace)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	tc.SetReadDeadline(dl)
+	_, _ = io.Copy(io.Discard, io.LimitReader(tc, maxUploadDrain))
+	return true
 }

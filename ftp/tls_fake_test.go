@@ -64,7 +64,11 @@ type tlsServer struct {
 	requireReuse bool // refuse a data connection that did not resume (vsftpd)
 	noHandshake  bool // answer 234 and never handshake
 	after234     string
-	files        map[string][]byte
+	slowStore    time.Duration // STOR reads the data connection only after this
+	// lateRecord is written on each TLS data connection after the
+	// handshake (a stand-in for the session tickets OpenSSL sends then)
+	lateRecord []byte
+	files      map[string][]byte
 
 	resumed chan bool   // DidResume of each TLS data connection
 	stored  chan []byte // STOR payloads
@@ -152,6 +156,7 @@ func (x *tlsSession) step() bool {
 		x.transfer(func(dc net.Conn) string { dc.Write(x.s.files[arg]); return "226 sent" })
 	case "STOR":
 		x.transfer(func(dc net.Conn) string {
+			time.Sleep(x.s.slowStore)
 			b, _ := io.ReadAll(dc)
 			x.s.stored <- b
 			return fmt.Sprintf("226 stored %d bytes", len(b))
@@ -232,6 +237,9 @@ func (x *tlsSession) transfer(move func(net.Conn) string) {
 			return
 		}
 		tc.SetDeadline(time.Time{})
+		if x.s.lateRecord != nil {
+			tc.Write(x.s.lateRecord)
+		}
 		x.s.resumed <- tc.ConnectionState().DidResume
 		if x.s.requireReuse && !tc.ConnectionState().DidResume {
 			x.say("522 SSL connection failed: session reuse required")

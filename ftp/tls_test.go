@@ -267,3 +267,33 @@ func TestTLSClearDataUnderProtP(t *testing.T) {
 	}
 	data.Close()
 }
+
+// A TLS 1.3 server built on OpenSSL sends session tickets after the data
+// connection's handshake, which an upload never reads: closing a socket
+// with bytes unread sends a reset that drops what is still queued to send,
+// and the server loses the end of the upload (vsftpd: 426 Failure reading
+// network stream). The upload ends with close_notify and a half-close and
+// reads to the server's close. (Go's server sends its tickets with its
+// Finished, read by the handshake, so a record written after it stands
+// in for them.)
+func TestTLSUploadSurvivesUnreadTickets(t *testing.T) {
+	t.Parallel()
+	pki := newTestPKI(t, "ftpharness test CA")
+	s := newTLSServer(pki.server, nil)
+	s.slowStore, s.lateRecord = 300*time.Millisecond, []byte("ticket")
+	addr := s.start(t)
+	c := tlsLogin(t, addr, TLSExplicit, &tls.Config{RootCAs: pki.pool})
+	ctx := ctxFor(t, 5*time.Second)
+	want := payload(8<<20, 3) // more than the socket buffers hold
+	data, _, err := c.OpenPassive(ctx, true, DataOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := c.Transfer(ctx, data, "STOR g", bytes.NewReader(want), nil)
+	if got := <-s.stored; !res.OK() || !bytes.Equal(got, want) || res.TLS.Version != tls.VersionTLS13 {
+		t.Fatalf("STOR: %v, server stored %d of %d bytes\n%s", res, len(got), len(want), c.Transcript())
+	}
+	if !strings.Contains(c.Transcript().String(), "close_notify and FIN sent") {
+		t.Fatalf("transcript does not say how the upload ended:\n%s", c.Transcript())
+	}
+}

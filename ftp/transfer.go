@@ -133,9 +133,12 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 	if upload != nil {
 		n, err := io.Copy(io.MultiWriter(data, h), upload)
 		res.Bytes = n
-		c.closeUpload(data)
 		res.DataEOF = time.Now()
-		c.tr.Notef("data: sent %d bytes, closed", n)
+		if c.endUpload(ctx, data) {
+			c.tr.Notef("data: sent %d bytes, close_notify and FIN sent, read to the server's close", n)
+		} else {
+			c.tr.Notef("data: sent %d bytes, closed", n)
+		}
 		if err != nil {
 			res.Err = &OpError{Op: "data write", Err: withCancel(ctx, err), Transcript: c.tr}
 		}

@@ -24,9 +24,13 @@ import (
 // The server images TestContainers runs (scripts/build-images names).
 var containerServers = []string{"pure-ftpd", "vsftpd", "proftpd", "pyftpdlib", "ftpserverlib"}
 
+// The server images TestContainers also runs over explicit FTPS.
+var tlsContainerServers = []string{"vsftpd"}
+
 const (
 	expectDir      = "../fixtures/expectations"
 	containerLayer = "../fixtures/expectations/containers"
+	tlsLayer       = "../fixtures/expectations/tls"
 	composeFile    = "../servers/containers/compose.yaml"
 )
 
@@ -44,6 +48,10 @@ const natAreas = "pasv || port-range || masquerade"
 //     fixtures/expectations/<name>.yaml with
 //     fixtures/expectations/containers/<name>.yaml laid over it (where
 //     Docker's port publishing legitimately changes a verdict);
+//   - tls/<name>: the same over explicit FTPS (FTPH_TLS=explicit, the test
+//     CA read from the container's state dir mounted on the host), compared
+//     with the containers layer and fixtures/expectations/tls/<name>.yaml
+//     laid over the server's expectations;
 //   - nat/<case>: vsftpd misconfigured the ways a container is (advertising
 //     its own address, a range published in part, a range published on other
 //     host ports); the verdicts must name the problem and the fix;
@@ -54,7 +62,7 @@ const natAreas = "pasv || port-range || masquerade"
 // Skipped when no Docker daemon answers; FTPH_REQUIRE_DOCKER=1 makes that a
 // failure. The images are built with scripts/build-images under a tag of
 // this run (removed at the end); FTPH_CONTAINERS_IMAGES=TAG uses existing
-// images instead. FTPH_CONTAINERS_ONLY=servers,nat,compose limits the
+// images instead. FTPH_CONTAINERS_ONLY=servers,tls,nat,compose limits the
 // parts, FTPH_CONTAINERS_SERVERS the servers, FTPH_CONTAINERS_PARALLEL
 // (default 2) how many run at once, FTPH_CONTAINERS_OUT keeps the reports.
 func TestContainers(t *testing.T) {
@@ -127,7 +135,7 @@ func TestContainers(t *testing.T) {
 	}
 	env := containerEnv{t0: start, d: d, compose: compose, tag: tag, labels: labels, network: network, bin: bin, out: out, run: run}
 
-	parts := map[string]bool{"servers": true, "nat": true, "compose": true}
+	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "compose": true}
 	if only := os.Getenv("FTPH_CONTAINERS_ONLY"); only != "" {
 		parts = map[string]bool{}
 		for _, p := range strings.Split(only, ",") {
@@ -141,6 +149,11 @@ func TestContainers(t *testing.T) {
 	need := map[string]bool{}
 	if parts["servers"] {
 		for _, n := range names {
+			need[n] = true
+		}
+	}
+	if parts["tls"] {
+		for _, n := range tlsContainerServers {
 			need[n] = true
 		}
 	}
@@ -168,6 +181,11 @@ func TestContainers(t *testing.T) {
 	if parts["servers"] {
 		for _, n := range names {
 			jobs = append(jobs, job{"servers/" + n, func(t *testing.T) { env.server(t, n) }})
+		}
+	}
+	if parts["tls"] {
+		for _, n := range tlsContainerServers {
+			jobs = append(jobs, job{"tls/" + n, func(t *testing.T) { env.tls(t, n) }})
 		}
 	}
 	if parts["compose"] {
@@ -303,9 +321,32 @@ func (e containerEnv) server(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.suite(t, "servers", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1"}, exp)
+}
+
+// tls is server over explicit FTPS: the TLS layer goes over the
+// containers layer (Docker's port publishing and TLS change different
+// checks).
+func (e containerEnv) tls(t *testing.T, name string) {
+	exp, err := matrix.LoadLayered(expectDir, containerLayer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := matrix.LoadExpectations(tlsLayer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.suite(t, "tls", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "explicit"}, exp.Overlay(layer))
+}
+
+// suite runs the full suite against a container of spec, under e.out/part,
+// and compares the verdicts with exp; a mismatch must repeat with a fresh
+// container to fail.
+func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpec, exp matrix.Expectations) {
+	name := spec.Name
 	once := func(sub string) (report.Run, error) {
-		dir := filepath.Join(e.out, "servers", sub)
-		srv := e.start(t, containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1"}, filepath.Join(dir, name))
+		dir := filepath.Join(e.out, part, sub)
+		srv := e.start(t, spec, filepath.Join(dir, name))
 		defer srv.Stop(context.Background())
 		return matrix.RunTarget(context.Background(), matrix.Options{Binary: e.bin, Dir: dir, PerServer: 6 * time.Minute}, name, srv.Target())
 	}
@@ -314,8 +355,8 @@ func (e containerEnv) server(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	n := first.Counts()
-	t.Logf("%s in a container: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs",
-		name, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], first.Seconds)
+	t.Logf("%s in a container (%s): %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs",
+		name, part, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], first.Seconds)
 	mismatches := matrix.Compare(first, exp)
 	if len(mismatches) == 0 {
 		return
@@ -335,7 +376,7 @@ func (e containerEnv) server(t *testing.T, name string) {
 		t.Logf("FLAKY %s: %s did not repeat in a second run", name, mm.ID)
 	}
 	if t.Failed() {
-		t.Logf("suite output: %s", filepath.Join(e.out, "servers", "first", name, "output.txt"))
+		t.Logf("suite output: %s", filepath.Join(e.out, part, "first", name, "output.txt"))
 	}
 }
 

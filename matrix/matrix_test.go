@@ -18,6 +18,39 @@ import (
 // and requires each verdict to equal fixtures/expectations/<server>.yaml:
 // an unexpected failure and an unexpected pass are both errors.
 func TestExpectations(t *testing.T) {
+	names := servers.Names()
+	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
+		names = strings.Split(only, ",")
+	}
+	checkMatrix(t, matrix.Options{Servers: names}, func(server string) (matrix.Expectations, error) {
+		return matrix.LoadExpectations("../fixtures/expectations", server)
+	})
+}
+
+// TestExpectationsTLS runs the suites over explicit FTPS (ftpes://, TLS
+// offered, cleartext still accepted) against every server with a TLS
+// variant, once each: the verdicts must equal the server's expectations
+// with fixtures/expectations/tls/<server>.yaml laid over them (the checks
+// whose verdict FTPS changes, and why).
+func TestExpectationsTLS(t *testing.T) {
+	var names []string
+	for _, n := range servers.Names() {
+		if len(servers.TLSModes(n)) > 0 {
+			names = append(names, n)
+		}
+	}
+	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
+		names = strings.Split(only, ",")
+	}
+	checkMatrix(t, matrix.Options{Servers: names, TLS: "explicit"}, func(server string) (matrix.Expectations, error) {
+		return matrix.LoadLayered("../fixtures/expectations", "../fixtures/expectations/tls", server)
+	})
+}
+
+// checkMatrix runs the matrix o and compares each server's verdicts with
+// load(server); a mismatch counts when a second run of that server
+// repeats it.
+func checkMatrix(t *testing.T, o matrix.Options, load func(server string) (matrix.Expectations, error)) {
 	if testing.Short() {
 		t.Skip("runs the whole suite against every server; skipped with -short")
 	}
@@ -34,14 +67,9 @@ func TestExpectations(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := time.Now()
-	names := servers.Names()
-	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
-		names = strings.Split(only, ",")
-	}
-	m := matrix.Run(ctx, matrix.Options{
-		Binary: bin, Servers: names, Dir: out, Parallel: 2, Args: workerArgs(),
-		Progress: func(s, ev string) { t.Logf("[%5.1fs] %s: %s", time.Since(start).Seconds(), s, ev) },
-	})
+	o.Binary, o.Dir, o.Parallel, o.Args = bin, out, 2, workerArgs()
+	o.Progress = func(s, ev string) { t.Logf("[%5.1fs] %s: %s", time.Since(start).Seconds(), s, ev) }
+	m := matrix.Run(ctx, o)
 	for _, s := range m.Servers {
 		t.Run(s, func(t *testing.T) {
 			if e, ok := m.Errors[s]; ok {
@@ -50,7 +78,7 @@ func TestExpectations(t *testing.T) {
 			run := m.Runs[s]
 			n := run.Counts()
 			t.Logf("%s: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs", s, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
-			exp, err := matrix.LoadExpectations("../fixtures/expectations", s)
+			exp, err := load(s)
 			if err != nil {
 				t.Fatalf("expectations: %v\nthis run would give:\n%s", err, matrix.Skeleton(run))
 			}
@@ -64,7 +92,7 @@ func TestExpectations(t *testing.T) {
 				for _, mm := range mismatches {
 					t.Logf("%s: first run: %s", s, mm)
 				}
-				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute, Args: workerArgs()}, s)
+				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute, Args: workerArgs(), TLS: o.TLS}, s)
 				if err != nil {
 					t.Fatalf("%s: re-run: %v", s, err)
 				}

@@ -41,6 +41,9 @@ type Options struct {
 	// RangeSize overrides the passive range size per server (default
 	// RangeSizes).
 	RangeSize map[string]int
+	// TLS is the FTPS mode the servers start with (servers.Spec.TLS:
+	// "explicit", "implicit"); "" runs them in cleartext.
+	TLS string
 	// Listen is the address the servers listen on (servers.Spec
 	// ListenAddress; "" = 127.0.0.1, "::1" for the IPv6 column).
 	Listen string
@@ -126,7 +129,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer os.RemoveAll(root)
-	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen}
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen, TLS: o.TLS}
 	sizes := o.RangeSize
 	if sizes == nil {
 		sizes = RangeSizes

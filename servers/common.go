@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -267,7 +268,7 @@ func startDaemon(ctx context.Context, r *resolved, usePasv bool, logPath string,
 	go func() { d.waitErr = cmd.Wait(); close(d.done) }()
 	_ = os.WriteFile(filepath.Join(r.StateDir, "server.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 
-	banner, err := waitGreeting(ctx, r.Addr(), d.done, ready)
+	banner, err := waitGreeting(ctx, r.Addr(), r.greetingTLS(), d.done, ready)
 	if err != nil {
 		d.kill()
 		tail := logTail(outPath, 30)
@@ -312,7 +313,7 @@ func (d *daemon) Stop() error {
 }
 
 // waitGreeting polls addr until a final 220 reply line is read.
-func waitGreeting(ctx context.Context, addr string, exited <-chan struct{}, timeout time.Duration) (string, error) {
+func waitGreeting(ctx context.Context, addr string, implicit *tls.Config, exited <-chan struct{}, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
@@ -329,7 +330,7 @@ func waitGreeting(ctx context.Context, addr string, exited <-chan struct{}, time
 			}
 			return "", fmt.Errorf("no 220 greeting within %s: %w", timeout, last)
 		}
-		banner, err := readGreeting(addr, time.Until(deadline))
+		banner, err := readGreeting(addr, time.Until(deadline), implicit)
 		if err == nil {
 			return banner, nil
 		}
@@ -338,17 +339,26 @@ func waitGreeting(ctx context.Context, addr string, exited <-chan struct{}, time
 	}
 }
 
-// readGreeting connects once and reads the greeting (multi-line aware).
-func readGreeting(addr string, budget time.Duration) (string, error) {
+// readGreeting connects once and reads the greeting (multi-line aware),
+// after a TLS handshake with implicit when it is not nil (implicit FTPS).
+func readGreeting(addr string, budget time.Duration, implicit *tls.Config) (string, error) {
 	if budget > 3*time.Second {
 		budget = 3 * time.Second
 	}
+	var c net.Conn
 	c, err := net.DialTimeout("tcp", addr, budget)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(budget))
+	if implicit != nil {
+		tc := tls.Client(c, implicit)
+		if err := tc.Handshake(); err != nil {
+			return "", fmt.Errorf("implicit FTPS handshake: %w", err)
+		}
+		c = tc
+	}
 	br := bufio.NewReader(c)
 	var lines []string
 	for {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/ftpharness/ftpharness/ftp"
 )
 
 // Templates holds one configuration template per daemon (servers/templates),
@@ -39,6 +41,14 @@ type TemplateData struct {
 	PAMService string
 	// Binary is the program a shim execs (inetutils ftpd).
 	Binary string
+	// TLS is "" (no FTPS), "explicit" or "implicit"; TLSRequired refuses
+	// cleartext logins and transfers. TLSCert (server certificate then
+	// the CA's) and TLSKey (PKCS #8, mode 0600) are PEM files.
+	TLS             string
+	TLSRequired     bool
+	TLSCert, TLSKey string
+	// ModuleDir is where proftpd loads mod_tls from (TLS only).
+	ModuleDir string
 }
 
 // Listen is the address to bind: ListenAddress, 127.0.0.1 when empty.
@@ -70,13 +80,15 @@ func Render(name string, d TemplateData) ([]byte, error) {
 }
 
 func (r *resolved) data() TemplateData {
-	return TemplateData{
+	d := TemplateData{
 		Port: r.Port, ListenAddress: r.ListenAddress,
 		PasvMin: r.PasvMin, PasvMax: r.PasvMax, PasvAddress: r.masquerade(),
 		User: r.User, Password: r.Password, Root: r.Root, StateDir: r.StateDir,
 		Anonymous: r.Anonymous, Debug: os.Getenv("FTPH_DEBUG") == "1",
 		PAMService: pamService,
 	}
+	r.tlsData(&d)
+	return d
 }
 
 // renderTo renders a template into StateDir/file.
@@ -138,6 +150,13 @@ func init() {
 	Register("pyftpdlib", startPyftpdlib)
 	Register("twisted", startTwisted)
 	Register("inetutils", startInetutils)
+	// Each daemon's own FTPS (servers/README.md): Debian's pure-ftpd is
+	// built without implicit TLS, pyftpdlib 1.5.7 has none; twisted's
+	// and inetutils' FTP servers have no TLS at all.
+	canTLS("vsftpd", ftp.TLSExplicit, ftp.TLSImplicit)
+	canTLS("proftpd", ftp.TLSExplicit, ftp.TLSImplicit)
+	canTLS("pure-ftpd", ftp.TLSExplicit)
+	canTLS("pyftpdlib", ftp.TLSExplicit)
 }
 
 // launch wraps the common start sequence: resolve, prepare, start, and
@@ -215,7 +234,13 @@ func startProftpd(ctx context.Context, spec Spec) (Running, error) {
 		if err := reachable(filepath.Join(r.StateDir, "x")); err != nil {
 			return nil, "", false, err
 		}
-		conf, err := r.renderTo("proftpd.conf.tmpl", "proftpd.conf", r.data())
+		d := r.data()
+		if d.TLS != "" {
+			if d.ModuleDir, err = proftpdModuleDir("mod_tls.so"); err != nil {
+				return nil, "", false, err
+			}
+		}
+		conf, err := r.renderTo("proftpd.conf.tmpl", "proftpd.conf", d)
 		if err != nil {
 			return nil, "", false, err
 		}
@@ -225,6 +250,17 @@ func startProftpd(ctx context.Context, spec Spec) (Running, error) {
 		// with -n, proftpd's system log goes to stderr (the .out file)
 		return []string{bin, "-n", "-c", conf}, "", true, nil
 	})
+}
+
+// proftpdModuleDir finds the directory holding a proftpd module (mod_tls
+// comes with proftpd-mod-crypto): the extract cache, then /usr/lib/proftpd.
+func proftpdModuleDir(module string) (string, error) {
+	for _, dir := range []string{filepath.Join(CacheDir(), "proftpd-mod-crypto", "usr/lib/proftpd"), "/usr/lib/proftpd"} {
+		if _, err := os.Stat(filepath.Join(dir, module)); err == nil {
+			return dir, nil
+		}
+	}
+	return "", notInstalled("proftpd", module+" (package proftpd-mod-crypto)")
 }
 
 func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
@@ -342,6 +378,11 @@ func startPyftpdlib(ctx context.Context, spec Spec) (Running, error) {
 	py, err := python("pyftpdlib", "pyftpdlib/servers.py")
 	if err != nil {
 		return nil, err
+	}
+	if spec.TLS != "" && spec.TLS != "off" { // TLS_FTPHandler needs python3-openssl
+		if _, err := python("pyftpdlib", "OpenSSL/SSL.py"); err != nil {
+			return nil, err
+		}
 	}
 	return launch(ctx, "pyftpdlib", spec, pythonReady(), func(r *resolved) ([]string, string, bool, error) {
 		script, err := r.renderTo("pyftpdlib.py.tmpl", "launch.py", r.data())

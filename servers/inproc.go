@@ -25,7 +25,7 @@ import (
 func init() {
 	Register("ftpserverlib", startFtpserverlib)
 	Register("goftp", startGoftp)
-	tlsCapable["ftpserverlib"] = true
+	canTLS("ftpserverlib", ftp.TLSExplicit, ftp.TLSImplicit)
 }
 
 // inproc is a Running for a server served by goroutines of this process.
@@ -126,8 +126,11 @@ func startFtpserverlib(ctx context.Context, spec Spec) (Running, error) {
 	var tlsCfg *tls.Config
 	if r.ca != nil {
 		tlsCfg = r.ca.ServerConfig()
-		if r.tlsMode() == ftp.TLSImplicit {
+		switch {
+		case r.tlsMode() == ftp.TLSImplicit:
 			settings.TLSRequired = ftpserver.ImplicitEncryption
+		case r.TLSRequired: // refuses USER and transfers without TLS
+			settings.TLSRequired = ftpserver.MandatoryEncryption
 		}
 	}
 	if r.Tweak != nil {

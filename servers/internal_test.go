@@ -113,3 +113,43 @@ func TestTemplatesRenderContainerShape(t *testing.T) {
 		}
 	}
 }
+
+// The TLS blocks render only with TLS, name the certificate and key, and
+// switch required and implicit where the server has them.
+func TestTemplatesRenderTLS(t *testing.T) {
+	base := TemplateData{Port: 2121, PasvMin: 30000, PasvMax: 30019, User: "u", Password: "p",
+		Root: "/srv/ftp", StateDir: "/tmp/st", PAMService: pamService, ModuleDir: "/mods"}
+	want := map[string][]string{ // what TLS explicit + required adds
+		"vsftpd.conf.tmpl":    {"ssl_enable=YES", "rsa_cert_file=/st/cert.pem", "rsa_private_key_file=/st/key.pem", "force_local_logins_ssl=YES", "force_local_data_ssl=YES", "implicit_ssl=NO"},
+		"proftpd.conf.tmpl":   {"ModulePath             /mods", "LoadModule             mod_tls.c", "TLSEngine              on", "TLSRequired            on", "/st/cert.pem", "/st/key.pem"},
+		"pure-ftpd.args.tmpl": {"-Y\n3\n", "-2\n/st/cert.pem,/st/key.pem"},
+		"pyftpdlib.py.tmpl":   {"handler = TLS_FTPHandler", "tls_control_required = True", "tls_data_required = True", `"/st/key.pem"`},
+	}
+	for tmpl, lines := range want {
+		plain, err := Render(tmpl, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := base
+		d.TLS, d.TLSRequired, d.TLSCert, d.TLSKey = "explicit", true, "/st/cert.pem", "/st/key.pem"
+		b, err := Render(tmpl, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range lines {
+			if !strings.Contains(string(b), l) {
+				t.Errorf("%s with TLS lacks %q:\n%s", tmpl, l, b)
+			}
+			if strings.Contains(string(plain), l) {
+				t.Errorf("%s without TLS has %q", tmpl, l)
+			}
+		}
+	}
+	d := base
+	d.TLS, d.TLSCert, d.TLSKey = "implicit", "/st/cert.pem", "/st/key.pem"
+	for tmpl, line := range map[string]string{"vsftpd.conf.tmpl": "implicit_ssl=YES", "proftpd.conf.tmpl": "TLSOptions             UseImplicitSSL"} {
+		if b, _ := Render(tmpl, d); !strings.Contains(string(b), line) {
+			t.Errorf("%s implicit lacks %q:\n%s", tmpl, line, b)
+		}
+	}
+}

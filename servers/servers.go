@@ -6,6 +6,7 @@ package servers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sort"
 	"strings"
@@ -47,9 +48,16 @@ type Spec struct {
 	// TLS is the FTPS mode: "" or "off", "explicit" (AUTH TLS) or
 	// "implicit" (TLS before the greeting). A test CA and a server
 	// certificate for 127.0.0.1, ::1 and localhost are made at start;
-	// Target carries the mode and the CA file. Only some servers can
-	// (ftpserverlib so far); the others refuse.
+	// Target carries the mode and the CA file. Each server runs its own
+	// TLS support (TLSModes says which modes it has); the others refuse.
 	TLS string
+	// TLSRequired (with TLS) has the server refuse login and data
+	// transfers without TLS, by its own setting (vsftpd
+	// force_local_logins_ssl/force_local_data_ssl, proftpd TLSRequired,
+	// pure-ftpd -Y 3, pyftpdlib tls_control_required/tls_data_required,
+	// ftpserverlib MandatoryEncryption). Without it TLS is offered and
+	// cleartext still accepted, whatever the server's own default.
+	TLSRequired bool
 	// Tweak lets a caller adjust an in-process server's settings (for tests
 	// that need a deliberately different configuration). Ignored by daemons.
 	// ftpserverlib passes *ftpserver.Settings, goftp passes *server.Options.
@@ -76,7 +84,13 @@ const NoMasquerade = "none"
 // sends QUIT and returns the greeting; an error unless it is a 220 reply
 // (the container HEALTHCHECK, `ftpserve health`).
 func Greeting(addr string, timeout time.Duration) (string, error) {
-	return readGreeting(addr, timeout)
+	return readGreeting(addr, timeout, nil)
+}
+
+// GreetingTLS is Greeting for implicit FTPS: a TLS handshake with cfg
+// first, then the greeting inside TLS.
+func GreetingTLS(addr string, timeout time.Duration, cfg *tls.Config) (string, error) {
+	return readGreeting(addr, timeout, cfg)
 }
 
 // Running is a started server.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -31,10 +32,15 @@ variables (a flag given explicitly still wins):
   FTPH_LISTEN         listen address (default 0.0.0.0)
   FTPH_ROOT           directory served (default /srv/ftp)
   FTPH_ANONYMOUS      1/0: read-only anonymous login (default 1)
+  FTPH_TLS            off, explicit or implicit: the server's FTPS (default off);
+                      the test CA is written to STATE-DIR/tls/ca.pem (mount a
+                      volume at --state-dir, or docker cp it out)
+  FTPH_TLS_REQUIRED   1/0: refuse cleartext logins and transfers (default 0)
 
 Health (the images' HEALTHCHECK): ftpserve health dials --addr (default
 127.0.0.1:$FTPH_PORT, port 21 when unset), expects a 220 greeting within
---timeout (default 2s) and sends QUIT; exit status 0 healthy, 1 not.
+--timeout (default 2s) and sends QUIT; exit status 0 healthy, 1 not. With
+FTPH_TLS=implicit (or --implicit-tls) the greeting is read inside TLS.
 `
 
 // Container defaults.
@@ -99,6 +105,27 @@ func applyEnv(set map[string]bool, port *int, listen, pasv, pasvAddr, user, pass
 	return nil
 }
 
+// applyTLSEnv fills --tls and --tls-required, when not given on the
+// command line, from FTPH_TLS and FTPH_TLS_REQUIRED.
+func applyTLSEnv(set map[string]bool, mode *tlsFlag, required *bool) error {
+	if v := strings.TrimSpace(os.Getenv("FTPH_TLS")); v != "" && !set["tls"] {
+		if err := mode.Set(v); err != nil {
+			return fmt.Errorf("bad FTPH_TLS %q (want off, explicit or implicit)", v)
+		}
+	}
+	if v := strings.TrimSpace(os.Getenv("FTPH_TLS_REQUIRED")); v != "" && !set["tls-required"] {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			*required = true
+		case "0", "false", "no", "off":
+			*required = false
+		default:
+			return fmt.Errorf("bad FTPH_TLS_REQUIRED %q (want 1 or 0)", v)
+		}
+	}
+	return nil
+}
+
 // health implements `ftpserve health`.
 func health(args []string) int {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
@@ -109,10 +136,18 @@ func health(args []string) int {
 	addr := fs.String("addr", net.JoinHostPort("127.0.0.1", port), "control `address` to dial")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the 220 greeting")
 	quiet := fs.Bool("quiet", false, "print nothing when healthy")
+	implicit := fs.Bool("implicit-tls", os.Getenv("FTPH_TLS") == "implicit", "the server speaks implicit FTPS: read the greeting inside TLS")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	banner, err := servers.Greeting(*addr, *timeout)
+	if *implicit {
+		// A liveness probe of the daemon in its own container: it checks
+		// that a 220 comes inside TLS and sends only QUIT. The certificate
+		// is the test CA's, made at start, which this process cannot know;
+		// trusting it is the clients' business (--ftp.tls-ca).
+		banner, err = servers.GreetingTLS(*addr, *timeout, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	}
 	if err != nil {
 		fmt.Printf("unhealthy: %s: %v\n", *addr, err)
 		return 1

@@ -36,8 +36,14 @@ Servers: %s
   (or `+"`make servers`"+`). Extracted packages are looked up in
   $FTPH_SERVERS_CACHE (default /var/cache/ftpharness/servers) and /usr/sbin.
 
+FTPS (--tls): each server's own TLS support, with a test CA made at start
+(its file is printed as tls-ca:):
+%s
+  --tls-required makes the server refuse cleartext logins and transfers; without
+  it TLS is offered and cleartext still accepted.
+
 Flags:
-`, strings.Join(servers.Names(), ", "))
+`, strings.Join(servers.Names(), ", "), tlsHelp())
 	flag.PrintDefaults()
 	fmt.Fprintf(out, `
 Environment:
@@ -51,6 +57,7 @@ Examples:
   ftpserve pyftpdlib --listen ::1        # prints ftp://ftpuser:ftppass@[::1]:PORT/
   ftpserve ftpserverlib --profile /tmp/embedded.yaml
   ftpserve ftpserverlib --tls --profile /tmp/ftps.yaml   # then ftpconform --ftp.profile=/tmp/ftps.yaml
+  ftpserve vsftpd --tls=implicit --tls-required
   curl ftp://ftpuser:ftppass@127.0.0.1:2121/
 `)
 }
@@ -74,8 +81,9 @@ func main() {
 		anon     = flag.Bool("anonymous", true, "allow read-only anonymous login where the server can")
 		profile  = flag.String("profile", "", "also write the target as a YAML profile to this `file`")
 		tlsMode  = &tlsFlag{mode: "off"}
+		tlsReq   = flag.Bool("tls-required", false, "with --tls: refuse cleartext logins and data connections (the server's own setting)")
 	)
-	flag.Var(tlsMode, "tls", "FTPS: --tls (= explicit, AUTH TLS) or --tls=implicit (TLS before the greeting); a test CA is made at start and printed (ftpserverlib only so far)")
+	flag.Var(tlsMode, "tls", "FTPS: --tls (= explicit, AUTH TLS) or --tls=implicit (TLS before the greeting); a test CA is made at start and printed")
 	// Accept NAME before or after the flags.
 	args := os.Args[1:]
 	var name string
@@ -109,10 +117,14 @@ func main() {
 			fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
 			os.Exit(2)
 		}
+		if err := applyTLSEnv(set, tlsMode, tlsReq); err != nil {
+			fmt.Fprintf(os.Stderr, "ftpserve: %v\n", err)
+			os.Exit(2)
+		}
 	}
 	spec := servers.Spec{
 		Port: *port, ListenAddress: *listen, PasvAddress: *pasvAddr, User: *user, Password: *pass,
-		Root: *root, StateDir: *state, Anonymous: *anon, TLS: tlsMode.mode,
+		Root: *root, StateDir: *state, Anonymous: *anon, TLS: tlsMode.mode, TLSRequired: *tlsReq,
 	}
 	if *pasv != "" {
 		a, b, err := parseRange(*pasv)
@@ -181,9 +193,35 @@ func printTarget(t target.Config, spec servers.Spec, srv servers.Running, took t
 	if t.FTPS() {
 		fmt.Printf("tls:          %s\n", t.TLS)
 		fmt.Printf("tls-ca:       %s\n", t.TLSCA)
+		fmt.Printf("tls-required: %v\n", spec.TLSRequired)
 		scheme = map[string]string{"explicit": "ftpes", "implicit": "ftps"}[t.TLS]
 	}
 	fmt.Printf("url:          %s://%s:%s@%s/\n", scheme, t.User, t.Password, t.Addr)
+	if t.FTPS() {
+		fmt.Printf("curl:         %s\n", curlLine(t))
+	}
+}
+
+// curlLine is a curl command that lists the root over this target's FTPS
+// (curl names explicit FTPS ftp:// with --ssl-reqd, implicit ftps://).
+func curlLine(t target.Config) string {
+	if t.TLS == "implicit" {
+		return fmt.Sprintf("curl --cacert %s ftps://%s/ --user %s:%s", t.TLSCA, t.Addr, t.User, t.Password)
+	}
+	return fmt.Sprintf("curl --ssl-reqd --cacert %s ftp://%s/ --user %s:%s", t.TLSCA, t.Addr, t.User, t.Password)
+}
+
+// tlsHelp lists the FTPS modes of each server, one line each.
+func tlsHelp() string {
+	var b strings.Builder
+	for _, n := range servers.Names() {
+		modes := strings.Join(servers.TLSModes(n), ", ")
+		if modes == "" {
+			modes = "no FTPS"
+		}
+		fmt.Fprintf(&b, "  %-13s %s\n", n, modes)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // tlsFlag is --tls: alone it means explicit.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -46,6 +48,10 @@ type ServerSpec struct {
 	Labels map[string]string
 	// Healthy bounds the wait for the health check (default 60 s).
 	Healthy time.Duration
+	// TLS is the server's FTPS mode (FTPH_TLS): "" for cleartext or
+	// "explicit". The container's state dir is then a host directory, so
+	// the test CA made at start is readable here (Target().TLSCA).
+	TLS string
 }
 
 // Server is a running server container.
@@ -63,8 +69,9 @@ type Server struct {
 	// Started is how long the container took from `docker run` to healthy.
 	Started time.Duration
 
-	d     *Docker
-	lease *servers.Lease
+	d        *Docker
+	lease    *servers.Lease
+	stateDir string // host side of the container's state dir (TLS only)
 }
 
 // StartServer reserves host ports, runs the container, and waits for it to
@@ -87,7 +94,10 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 		srv.Stop(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	var err error
+	run, err := srv.tlsRun()
+	if err != nil {
+		return fail(err)
+	}
 	if srv.ControlPort, err = srv.lease.ControlPort(); err != nil {
 		return fail(err)
 	}
@@ -104,26 +114,16 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	if s.Publish > 0 && s.Publish < pub {
 		pub = s.Publish
 	}
-	env := map[string]string{
-		"FTPH_USER":         s.User,
-		"FTPH_PASSWORD":     s.Password,
-		"FTPH_PORT":         "21",
-		"FTPH_PASV_RANGE":   fmt.Sprintf("%d-%d", srv.ContainerLo, srv.ContainerHi),
-		"FTPH_PASV_ADDRESS": s.PasvAddress,
+	run.Env["FTPH_USER"], run.Env["FTPH_PASSWORD"], run.Env["FTPH_PORT"] = s.User, s.Password, "21"
+	run.Env["FTPH_PASV_RANGE"] = fmt.Sprintf("%d-%d", srv.ContainerLo, srv.ContainerHi)
+	run.Env["FTPH_PASV_ADDRESS"] = s.PasvAddress
+	run.Image, run.Labels, run.Network, run.CapAdd, run.HealthInterval = s.Image, s.Labels, s.Network, Caps[s.Name], time.Second
+	run.Ports = []Port{
+		{Host: srv.ControlPort, Container: 21},
+		{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
 	}
 	start := time.Now()
-	srv.ID, err = d.Run(ctx, RunSpec{
-		Image:  s.Image,
-		Env:    env,
-		Labels: s.Labels,
-		Ports: []Port{
-			{Host: srv.ControlPort, Container: 21},
-			{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
-		},
-		Network:        s.Network,
-		CapAdd:         Caps[s.Name],
-		HealthInterval: time.Second,
-	})
+	srv.ID, err = d.Run(ctx, run)
 	if err != nil {
 		return fail(fmt.Errorf("start %s: %w", s.Name, err))
 	}
@@ -153,11 +153,15 @@ func (s *Server) IP() string { return s.Info.IP(s.Spec.Network) }
 // control port, the host side of the passive range, and the masquerade
 // address the server was given.
 func (s *Server) Target() target.Config {
-	return target.Config{
+	t := target.Config{
 		Server: s.Spec.Name, Addr: s.Addr(), User: s.Spec.User, Password: s.Spec.Password,
 		PasvRange:   fmt.Sprintf("%d-%d", s.HostLo, s.HostHi),
 		PasvAddress: s.Spec.PasvAddress,
 	}
+	if s.stateDir != "" { // the CA ftpserve wrote to STATE-DIR/tls (servers.Spec.TLS)
+		t.TLS, t.TLSCA = s.Spec.TLS, filepath.Join(s.stateDir, "tls", "ca.pem")
+	}
+	return t
 }
 
 // Logs is the container's output.
@@ -177,6 +181,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.ID = ""
 	}
 	s.lease.Release()
+	if s.stateDir != "" {
+		_ = os.RemoveAll(s.stateDir)
+		s.stateDir = ""
+	}
 	return err
 }
 
@@ -205,4 +213,31 @@ func waitGreeting(ctx context.Context, addr string, timeout time.Duration) error
 		}
 	}
 	return last
+}
+
+// stateInContainer is where a TLS server container keeps its state (the
+// host directory Server.stateDir is mounted there).
+const stateInContainer = "/ftph-state"
+
+// tlsRun is the RunSpec part FTPS needs: FTPH_TLS, and a host directory
+// mounted as the container's state dir, so that the CA made at start can
+// be handed to the client. Empty for a cleartext server.
+func (s *Server) tlsRun() (RunSpec, error) {
+	run := RunSpec{Env: map[string]string{}}
+	switch s.Spec.TLS {
+	case "", "off":
+		return run, nil
+	case "explicit":
+	default: // the readiness probe through the published port reads a cleartext greeting
+		return run, fmt.Errorf("containers: FTPS mode %q: only explicit is supported here", s.Spec.TLS)
+	}
+	dir, err := os.MkdirTemp("", "ftpharness-container-state-")
+	if err != nil {
+		return run, err
+	}
+	s.stateDir = dir
+	run.Env["FTPH_TLS"] = s.Spec.TLS
+	run.Mounts = []string{dir + ":" + stateInContainer}
+	run.Cmd = []string{"--state-dir", stateInContainer}
+	return run, nil
 }
