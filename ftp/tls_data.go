@@ -135,25 +135,27 @@ func (c *Conn) endControlTLS(ctx context.Context) error {
 	return nil
 }
 
-// maxUploadDrain bounds what endUpload reads from a TLS data connection
+// maxUploadDrain bounds what EndUpload reads from a TLS data connection
 // after the upload (session tickets, the server's close_notify).
 const maxUploadDrain = 64 << 10
 
-// endUpload ends an upload's data connection. Cleartext: Close. TLS: a
+// EndUpload ends an upload's data connection. Cleartext: Close. TLS: a
 // close_notify and a TCP half-close, then the server's records read to
 // its close (at most DataGrace, maxUploadDrain bytes) before Close. A TLS
 // 1.3 server sends session tickets after the handshake, which an upload
 // never reads; closing a socket with unread bytes sends a TCP reset, and a
 // server that gets the reset before it read the last bytes loses them
-// (vsftpd answers 426 "Failure reading network stream"). It reports
-// whether the connection was TLS.
-func (c *Conn) endUpload(ctx context.Context, data net.Conn) bool {
-	defer data.Close()
+// (vsftpd answers 426 "Failure reading network stream"). isTLS says
+// whether the connection was TLS; err is the close_notify's (TLS) or
+// Close's (cleartext) error: the upload's last bytes may not have left.
+// The conformance transfers and loadgen's both end uploads here.
+func EndUpload(ctx context.Context, data net.Conn) (isTLS bool, err error) {
 	tc, ok := data.(*tls.Conn)
 	if !ok {
-		return false
+		return false, data.Close()
 	}
-	if tc.CloseWrite() == nil {
+	defer tc.Close()
+	if err = tc.CloseWrite(); err == nil {
 		if hc, ok := tc.NetConn().(interface{ CloseWrite() error }); ok {
 			_ = hc.CloseWrite()
 		}
@@ -164,5 +166,5 @@ func (c *Conn) endUpload(ctx context.Context, data net.Conn) bool {
 	}
 	tc.SetReadDeadline(dl)
 	_, _ = io.Copy(io.Discard, io.LimitReader(tc, maxUploadDrain))
-	return true
+	return true, err
 }

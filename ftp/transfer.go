@@ -134,7 +134,7 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 		n, err := io.Copy(io.MultiWriter(data, h), upload)
 		res.Bytes = n
 		res.DataEOF = time.Now()
-		if c.endUpload(ctx, data) {
+		if isTLS, _ := EndUpload(ctx, data); isTLS {
 			c.tr.Notef("data: sent %d bytes, close_notify and FIN sent, read to the server's close", n)
 		} else {
 			c.tr.Notef("data: sent %d bytes, closed", n)

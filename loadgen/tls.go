@@ -146,7 +146,7 @@ type bufferedConn struct {
 
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
-// CloseWrite half-closes the TCP connection (endUpload).
+// CloseWrite half-closes the TCP connection (ftp.EndUpload).
 func (b *bufferedConn) CloseWrite() error {
 	if hc, ok := b.Conn.(interface{ CloseWrite() error }); ok {
 		return hc.CloseWrite()
@@ -190,30 +190,13 @@ func (d *ftpDriver) dataHandshake(c *ctrl, dc net.Conn, noResume bool, r *Result
 	return te
 }
 
-// endUpload ends an upload's data connection. A cleartext one is closed.
-// A TLS one is half-closed (close_notify, then FIN) and read to the
-// server's end before it is closed: a TLS 1.3 server sends session
-// tickets on the data connection that an upload never reads, and closing
-// a socket with unread bytes sends a reset, which makes the server lose
-// the end of the file (vsftpd: "426 Failure reading network stream").
+// endUpload ends an upload's data connection through the wire layer's
+// one way of doing it (ftp.EndUpload: a TLS one is half-closed and read
+// to the server's end, or unread session tickets turn close into a reset
+// that loses the file's end), bounded by timeout.
 func endUpload(dc net.Conn, timeout time.Duration) error {
-	tc, ok := dc.(*tls.Conn)
-	if !ok {
-		return dc.Close()
-	}
-	defer tc.Close()
-	tc.SetDeadline(time.Now().Add(timeout))
-	if err := tc.CloseWrite(); err != nil {
-		return err
-	}
-	if hc, ok := tc.NetConn().(interface{ CloseWrite() error }); ok {
-		hc.CloseWrite()
-	}
-	var b [512]byte
-	for i := 0; i < 128; i++ { // tickets and the close_notify: a few hundred bytes
-		if _, err := tc.Read(b[:]); err != nil {
-			return nil // EOF, or the server's reset: its verdict is the reply
-		}
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(bg, timeout)
+	defer cancel()
+	_, err := ftp.EndUpload(ctx, dc)
+	return err
 }
