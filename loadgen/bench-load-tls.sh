@@ -5,9 +5,8 @@
 #
 # Servers, each in its own process on 127.0.0.1:
 #   ftpserverlib v0.32.3 with explicit TLS (ftpserve ftpserverlib --tls), always;
-#   vsftpd (OpenSSL) with ssl_enable, started by hand here when this runs as
-#   root and servers/ finds vsftpd: ftpserve vsftpd writes its accounts and
-#   configuration, the TLS lines are added to a copy of it.
+#   vsftpd (OpenSSL) with ssl_enable (ftpserve vsftpd --tls) when servers/
+#   finds vsftpd (it runs as root).
 # FTPH_BENCH_QUICK=1: 256 MiB instead of 1 GiB, 16 x 64 MiB instead of 16 x 256 MiB.
 # FTPH_BENCH_TLS_SERVERS="ftpserverlib vsftpd" picks the servers.
 set -euo pipefail
@@ -34,26 +33,13 @@ start_ftpserverlib() { # → HOSTPORT CA PRANGE
   HOSTPORT=$(field "$W/fsl.out" addr) CA=$(field "$W/fsl.out" tls-ca) PRANGE=22000-22999
 }
 
-start_vsftpd() { # → HOSTPORT CA PRANGE, or return 1
-  [ "$(id -u)" = 0 ] || return 1
-  local st=$W/vsftpd
-  "$W/ftpserve" vsftpd --state-dir "$st" --pasv-range 23000-23099 >"$W/vs.out" 2>&1 &
-  local p=$!; waitfor "$W/vs.out" || return 1
-  kill -INT $p; wait $p 2>/dev/null || true
-  local bin; bin=$(for d in "${FTPH_SERVERS_CACHE:-/var/cache/ftpharness/servers}/vsftpd/usr/sbin" /usr/sbin; do [ -x "$d/vsftpd" ] && echo "$d/vsftpd" && break; done)
-  [ -n "$bin" ] || return 1
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 -keyout "$st/key.pem" -out "$st/cert.pem" 2>/dev/null
-  local port=$((20990 + RANDOM % 9))
-  mkdir -p "$st/root" && chown "$(field "$W/vs.out" user)" "$st/root"
-  sed "s/^listen_port=.*/listen_port=$port/" "$st/vsftpd.conf" >"$st/tls.conf"
-  # ssl_ciphers=HIGH: vsftpd's default (DES-CBC3-SHA) leaves Go's TLS 1.2 no suite;
-  # TLS is optional for the session (ftp:// churn runs on the same server)
-  printf '%s\n' ssl_enable=YES "rsa_cert_file=$st/cert.pem" "rsa_private_key_file=$st/key.pem" ssl_ciphers=HIGH \
-    require_ssl_reuse=YES force_local_logins_ssl=NO force_local_data_ssl=NO >>"$st/tls.conf"
-  "$bin" "$st/tls.conf" >"$st/out" 2>&1 &
-  PIDS+=($!); sleep 0.5
-  HOSTPORT=127.0.0.1:$port CA=$st/cert.pem PRANGE=23000-23099
+start_vsftpd() { # → HOSTPORT CA PRANGE, or return 1 (no vsftpd here)
+  # servers/ starts vsftpd's FTPS variant (ssl_enable, ssl_ciphers=HIGH,
+  # require_ssl_reuse at its default; TLS optional, so ftp:// churn runs on
+  # the same server)
+  "$W/ftpserve" vsftpd --tls --pasv-range 23000-23099 >"$W/vs.out" 2>&1 &
+  PIDS+=($!); waitfor "$W/vs.out" || return 1
+  HOSTPORT=$(field "$W/vs.out" addr) CA=$(field "$W/vs.out" tls-ca) PRANGE=23000-23099
 }
 
 bench_server() { # NAME
