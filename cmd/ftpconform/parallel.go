@@ -228,10 +228,13 @@ func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard,
 	var wg sync.WaitGroup
 	free := make(chan struct{}, slots)
 	for i, s := range shares {
+		// the slot is taken here, not in the goroutine, so the shares
+		// start in their order (the slow ones first), not in whatever
+		// order the goroutines happen to be scheduled
+		free <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			free <- struct{}{}
 			defer func() { <-free }()
 			reports[i], errs[i] = w.one(ctx, exe, s)
 		}()
