@@ -30,8 +30,9 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	// delay the server imposes (each wait is at least secMinWait, or the
 	// longest delay seen so far tripled, as delays may grow), so a server that follows the
 	// suggestion is never cut short, and counts only the attempts the
-	// server actually answered.
-	Check("SEC-001", Slow, func(ctx SpecContext) {
+	// server actually answered. One session, never logged in, no data
+	// connection (ControlOnly).
+	Check("SEC-001", Slow, ControlOnly, func(ctx SpecContext) {
 		a := &secAttempts{s: Dial(ctx), start: time.Now()}
 		for a.answered < 5 {
 			r, ok := a.step(ctx, "USER "+Config().User)

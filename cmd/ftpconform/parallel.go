@@ -107,7 +107,10 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 }
 
 // runAll plans the shares, runs them n at a time, then the checks that
-// need the server alone, and returns every worker's report.
+// need the server alone, and returns every worker's report. The checks
+// that need the server alone start once every share has ended but those of
+// control-only checks, which run on beside them (one session each, no
+// passive port: nothing the serial checks count or connect to).
 func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -122,12 +125,66 @@ func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 	if hasAlone {
 		w.total++
 	}
-	parts, err := w.run(ctx, exe, shares, n)
-	if err != nil || !hasAlone {
-		return parts, err
+	beside := map[string]bool{}
+	for _, c := range checks {
+		if c.ControlOnly && !c.Alone {
+			beside[c.ID] = true
+		}
 	}
-	alone, err := w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1)
-	return append(parts, alone...), err
+	waitFor := 0 // the shares the serial one waits for
+	for _, s := range shares {
+		if !onlyOf(s, beside) {
+			waitFor++
+		}
+	}
+	othersDone := make(chan struct{})
+	var mu sync.Mutex
+	noteDone := func(s framework.Shard) {
+		if onlyOf(s, beside) {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if waitFor--; waitFor == 0 {
+			close(othersDone)
+		}
+	}
+	if waitFor == 0 {
+		close(othersDone)
+	}
+	var alone []types.Report
+	aloneErr := make(chan error, 1)
+	go func() {
+		<-othersDone
+		if !hasAlone {
+			aloneErr <- nil
+			return
+		}
+		var err error
+		alone, err = w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1, nil)
+		aloneErr <- err
+	}()
+	parts, err := w.run(ctx, exe, shares, n, noteDone)
+	if err2 := <-aloneErr; err == nil {
+		err = err2
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, alone...), nil
+}
+
+// onlyOf reports whether every check of share s is in ids.
+func onlyOf(s framework.Shard, ids map[string]bool) bool {
+	if len(s.IDs) == 0 {
+		return false
+	}
+	for id := range s.IDs {
+		if !ids[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // interruptible is a context cancelled by SIGINT or SIGTERM (the workers
@@ -221,8 +278,8 @@ func (w *workers) finished(s framework.Shard, output string, rs []types.Report) 
 const sharesPerWorker = 3
 
 // run runs one worker per share, at most slots at a time, and returns their
-// reports.
-func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int) ([]types.Report, error) {
+// reports; done, when set, is told of each share as it ends.
+func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int, done func(framework.Shard)) ([]types.Report, error) {
 	reports := make([][]types.Report, len(shares))
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
@@ -237,6 +294,9 @@ func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard,
 			defer wg.Done()
 			defer func() { <-free }()
 			reports[i], errs[i] = w.one(ctx, exe, s)
+			if done != nil {
+				done(s)
+			}
 		}()
 	}
 	wg.Wait()

@@ -74,6 +74,31 @@ func TestSharesSlowFirstAloneApart(t *testing.T) {
 	if shares, hasAlone := sharesFor(checks[:1], 4); hasAlone || len(shares) != 1 {
 		t.Errorf("one check, 4 workers: %v (alone %v), want one share", shares, hasAlone)
 	}
+	// a control-only slow check starts before the other slow ones: the
+	// serial share does not wait for it, so it may end last
+	checks = append(checks, plannedCheck{ID: "C-1", Slow: true, ControlOnly: true})
+	shares, _ = sharesFor(checks, 1)
+	if got := shares[0].String(); got != "ids:C-1" {
+		t.Errorf("first share %s, want ids:C-1", got)
+	}
+}
+
+// A share of control-only checks is one the serial share need not wait for.
+func TestOnlyOf(t *testing.T) {
+	beside := map[string]bool{"SEC-001": true}
+	for _, c := range []struct {
+		s    framework.Shard
+		want bool
+	}{
+		{framework.ShardOf("SEC-001"), true},
+		{framework.ShardOf("SEC-001", "PASV-001"), false},
+		{framework.ShardOf("PASV-001"), false},
+		{framework.Shard{Serial: true}, false},
+	} {
+		if got := onlyOf(c.s, beside); got != c.want {
+			t.Errorf("onlyOf(%s) = %v, want %v", c.s, got, c.want)
+		}
+	}
 }
 
 // A share's spelling in the environment reads back as the same share.

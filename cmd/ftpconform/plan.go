@@ -14,6 +14,7 @@ import (
 type plannedCheck struct {
 	ID          string
 	Slow, Alone bool
+	ControlOnly bool // may run on beside the checks that need the server alone
 }
 
 // plan lists the checks the run selects, with their labels, from a worker
@@ -43,7 +44,8 @@ func plannedChecks(rs []types.Report) []plannedCheck {
 			for _, l := range s.Labels() {
 				labels[l] = true
 			}
-			out = append(out, plannedCheck{ID: id, Slow: labels[framework.LabelSlow], Alone: labels[framework.LabelAlone]})
+			out = append(out, plannedCheck{ID: id, Slow: labels[framework.LabelSlow], Alone: labels[framework.LabelAlone],
+				ControlOnly: labels[framework.LabelControlOnly]})
 		}
 	}
 	return out
@@ -51,21 +53,28 @@ func plannedChecks(rs []types.Report) []plannedCheck {
 
 // sharesFor splits the checks that may share the server into the shares
 // the workers run, n at a time, in order: each slow check in a share of
-// its own, first, so the long waits overlap each other and the rest
-// (longest first, as a scheduler packing jobs does); then the others in
-// sharesPerWorker shares per worker. The checks that need the server alone
-// are the serial share, not here; hasAlone says whether there are any.
+// its own, first (the control-only ones before the others: the serial
+// share need not wait for them, so they may end last), so the long waits
+// overlap each other and the rest (longest first, as a scheduler packing
+// jobs does); then the others in sharesPerWorker shares per worker. The
+// checks that need the server alone are the serial share, not here;
+// hasAlone says whether there are any.
 func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone bool) {
-	var rest []string
+	var slow, rest []string
 	for _, c := range checks {
 		switch {
 		case c.Alone:
 			hasAlone = true
-		case c.Slow:
+		case c.Slow && c.ControlOnly:
 			shares = append(shares, framework.ShardOf(c.ID))
+		case c.Slow:
+			slow = append(slow, c.ID)
 		default:
 			rest = append(rest, c.ID)
 		}
+	}
+	for _, id := range slow {
+		shares = append(shares, framework.ShardOf(id))
 	}
 	k := min(sharesPerWorker*n, len(rest))
 	for i := 0; i < k; i++ {
