@@ -125,38 +125,11 @@ func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 	if hasAlone {
 		w.total++
 	}
-	beside := map[string]bool{}
-	for _, c := range checks {
-		if c.ControlOnly && !c.Alone {
-			beside[c.ID] = true
-		}
-	}
-	waitFor := 0 // the shares the serial one waits for
-	for _, s := range shares {
-		if !onlyOf(s, beside) {
-			waitFor++
-		}
-	}
-	othersDone := make(chan struct{})
-	var mu sync.Mutex
-	noteDone := func(s framework.Shard) {
-		if onlyOf(s, beside) {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if waitFor--; waitFor == 0 {
-			close(othersDone)
-		}
-	}
-	if waitFor == 0 {
-		close(othersDone)
-	}
+	gate := newSerialGate(shares, checks)
 	var alone []types.Report
 	aloneErr := make(chan error, 1)
 	go func() {
-		<-othersDone
-		if !hasAlone {
+		if !gate.wait() || !hasAlone {
 			aloneErr <- nil
 			return
 		}
@@ -164,7 +137,7 @@ func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 		alone, err = w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1, nil)
 		aloneErr <- err
 	}()
-	parts, err := w.run(ctx, exe, shares, n, noteDone)
+	parts, err := w.run(ctx, exe, shares, n, gate.done)
 	if err2 := <-aloneErr; err == nil {
 		err = err2
 	}
@@ -172,19 +145,6 @@ func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 		return nil, err
 	}
 	return append(parts, alone...), nil
-}
-
-// onlyOf reports whether every check of share s is in ids.
-func onlyOf(s framework.Shard, ids map[string]bool) bool {
-	if len(s.IDs) == 0 {
-		return false
-	}
-	for id := range s.IDs {
-		if !ids[id] {
-			return false
-		}
-	}
-	return true
 }
 
 // interruptible is a context cancelled by SIGINT or SIGTERM (the workers
@@ -279,7 +239,7 @@ const sharesPerWorker = 3
 
 // run runs one worker per share, at most slots at a time, and returns their
 // reports; done, when set, is told of each share as it ends.
-func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int, done func(framework.Shard)) ([]types.Report, error) {
+func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int, done func(framework.Shard, error)) ([]types.Report, error) {
 	reports := make([][]types.Report, len(shares))
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
@@ -295,7 +255,7 @@ func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard,
 			defer func() { <-free }()
 			reports[i], errs[i] = w.one(ctx, exe, s)
 			if done != nil {
-				done(s)
+				done(s, errs[i])
 			}
 		}()
 	}

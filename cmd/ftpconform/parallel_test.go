@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -108,5 +109,38 @@ func TestShardRoundTrip(t *testing.T) {
 		if err != nil || back.String() != s.String() {
 			t.Errorf("%s read back as %s (%v)", s, back, err)
 		}
+	}
+}
+
+// The serial share waits for every share but the control-only ones, and
+// does not start after a worker that wrote no report.
+func TestSerialGate(t *testing.T) {
+	checks := []plannedCheck{{ID: "C-1", Slow: true, ControlOnly: true}, {ID: "A-1"}, {ID: "A-2"}}
+	shares := []framework.Shard{framework.ShardOf("C-1"), framework.ShardOf("A-1"), framework.ShardOf("A-2")}
+	opened := func(g *serialGate) bool {
+		select {
+		case <-g.open:
+			return true
+		default:
+			return false
+		}
+	}
+	g := newSerialGate(shares, checks)
+	g.done(shares[1], nil)
+	if opened(g) {
+		t.Fatal("open with A-2 still running")
+	}
+	g.done(shares[2], nil)
+	if !opened(g) || !g.wait() {
+		t.Fatal("not open (or not to run) once only the control-only share runs")
+	}
+	g = newSerialGate(shares, checks)
+	g.done(shares[1], errors.New("no report"))
+	g.done(shares[2], nil)
+	if g.wait() {
+		t.Error("the serial share would start after a worker wrote no report")
+	}
+	if g := newSerialGate(shares[:1], checks); !opened(g) {
+		t.Error("not open when only control-only shares exist")
 	}
 }
