@@ -26,24 +26,27 @@ test-deps:
 
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
-	@# every step runs in a lane of its own, side by side (scripts/test-lanes):
-	@# the long ones wait on servers' timers far more than they use the CPU
-	@# (a mutation run uses ~5 % of a core), so lanes overlap their waits.
-	@# unit: every package but ./suites and ./matrix, then the catalog test
-	@# (one spec per catalog row, and the RFC sections each spec cites equal
-	@# its row's; ./suites itself is the conformance run, checked per server
-	@# below); matrix: matrix's quick tests, then every local server's
-	@# verdicts against fixtures/expectations; seeds: the suite twice
-	@# (--ginkgo.seed 1 and 7) against pyftpdlib and through the
-	@# pasv-port-cooldown proxy with equal verdicts; mutation-SERVER: the
-	@# mutation matrix on pyftpdlib and on vsftpd, a lane each (every fault of
-	@# servers/faulty kills the checks it declares where they pass clean,
-	@# nothing else changes, each server scores 95 % or more); containers: the
-	@# suites against the server images in Docker (skipped without a daemon
-	@# unless FTPH_REQUIRE_DOCKER=1, set by .ci/run). A new matrix column
-	@# (another transport, another address family) is one more lane here.
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
+	@# ./suites itself is the conformance run (its verdicts are checked per
+	@# server below); its catalog test is not: one spec per catalog row, and
+	@# the RFC sections each spec cites equal its row's
+	$(GO) test -count=1 -run TestCatalogConsistency ./suites
+	@# the long runs side by side, a lane each (scripts/test-lanes): they wait
+	@# on servers' timers far more than they use the CPU (a mutation run uses
+	@# ~5 % of a core), so lanes overlap their waits. matrix: matrix's quick
+	@# tests, then every local server's verdicts against fixtures/expectations;
+	@# seeds: the suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and
+	@# through the pasv-port-cooldown proxy with equal verdicts;
+	@# mutation-SERVER: the mutation matrix on pyftpdlib, on vsftpd (every
+	@# fault of servers/faulty kills the checks it declares where they pass
+	@# clean, nothing else changes, each server scores 95 % or more);
+	@# containers: the suites against the server images in Docker (skipped
+	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run). A new
+	@# matrix column (another transport, another address family) is one more
+	@# lane. The unit tests above stay out of the lanes: ./servers starts
+	@# inetutils and pure-ftpd, which take their roots from the homes of
+	@# shared system accounts, as TestExpectations does.
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites" \
 	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix" \
 	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
