@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -55,9 +56,10 @@ func TestParallelVerdictsEqualOneProcess(t *testing.T) {
 	}
 }
 
-// The slow checks start first, each in a share of its own; the checks that
-// need the server alone are in no share (the serial worker runs them); the
-// others are spread over the remaining shares, each exactly once.
+// The slow checks start first, in shares of framework.StoppedTimeouts (a
+// control-only one alone); the checks that need the server alone are in no
+// share (the serial worker runs them); the others are spread over the
+// remaining shares, each exactly once.
 func TestSharesSlowFirstAloneApart(t *testing.T) {
 	checks := []plannedCheck{{ID: "A-1"}, {ID: "S-1", Slow: true}, {ID: "R-1", Alone: true}, {ID: "A-2"}, {ID: "S-2", Slow: true, Alone: true}, {ID: "A-3"}, {ID: "S-3", Slow: true}}
 	shares, hasAlone := sharesFor(checks, 1)
@@ -68,7 +70,7 @@ func TestSharesSlowFirstAloneApart(t *testing.T) {
 	for _, s := range shares {
 		got = append(got, s.String())
 	}
-	want := []string{"ids:S-1", "ids:S-3", "ids:A-1", "ids:A-2", "ids:A-3"}
+	want := []string{"ids:S-1,S-3", "ids:A-1", "ids:A-2", "ids:A-3"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("shares %v, want %v", got, want)
 	}
@@ -81,6 +83,15 @@ func TestSharesSlowFirstAloneApart(t *testing.T) {
 	shares, _ = sharesFor(checks, 1)
 	if got := shares[0].String(); got != "ids:C-1" {
 		t.Errorf("first share %s, want ids:C-1", got)
+	}
+	// seven slow checks: three shares, none over StoppedTimeouts checks
+	var slow []plannedCheck
+	for i := 1; i <= 7; i++ {
+		slow = append(slow, plannedCheck{ID: fmt.Sprintf("S-%d", i), Slow: true})
+	}
+	shares, _ = sharesFor(slow, 4)
+	if len(shares) != 3 || len(shares[0].IDs) > framework.StoppedTimeouts {
+		t.Errorf("7 slow checks dealt into %v", shares)
 	}
 }
 

@@ -52,13 +52,15 @@ func plannedChecks(rs []types.Report) []plannedCheck {
 }
 
 // sharesFor splits the checks that may share the server into the shares
-// the workers run, n at a time, in order: each slow check in a share of
-// its own, first (the control-only ones before the others: the serial
-// share need not wait for them, so they may end last), so the long waits
-// overlap each other and the rest (longest first, as a scheduler packing
-// jobs does); then the others in sharesPerWorker shares per worker. The
-// checks that need the server alone are the serial share, not here;
-// hasAlone says whether there are any.
+// the workers run, n at a time, in order: the slow checks first, so the
+// long waits overlap each other and the rest (longest first, as a
+// scheduler packing jobs does): each control-only one in a share of its
+// own (the serial share need not wait for them, so they may end last),
+// the others in shares of framework.StoppedTimeouts checks (few enough to
+// overlap, and enough for a worker to find a server that stopped answering:
+// its breaker counts the timeouts of one process's checks); then the others
+// in sharesPerWorker shares per worker. The checks that need the server
+// alone are the serial share, not here; hasAlone says whether there are any.
 func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone bool) {
 	var slow, rest []string
 	for _, c := range checks {
@@ -73,18 +75,23 @@ func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone
 			rest = append(rest, c.ID)
 		}
 	}
-	for _, id := range slow {
-		shares = append(shares, framework.ShardOf(id))
-	}
-	k := min(sharesPerWorker*n, len(rest))
-	for i := 0; i < k; i++ {
-		var ids []string
-		for j := i; j < len(rest); j += k {
-			ids = append(ids, rest[j])
-		}
-		shares = append(shares, framework.ShardOf(ids...))
-	}
+	per := max(framework.StoppedTimeouts, 1)
+	shares = append(shares, dealt(slow, (len(slow)+per-1)/per)...)
+	shares = append(shares, dealt(rest, min(sharesPerWorker*n, len(rest)))...)
 	return shares, hasAlone
+}
+
+// dealt deals ids round-robin into k shares.
+func dealt(ids []string, k int) []framework.Shard {
+	var out []framework.Shard
+	for i := 0; i < k; i++ {
+		var share []string
+		for j := i; j < len(ids); j += k {
+			share = append(share, ids[j])
+		}
+		out = append(out, framework.ShardOf(share...))
+	}
+	return out
 }
 
 // shareName names a share's directory and progress: "serial", "plan", or
