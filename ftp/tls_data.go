@@ -65,6 +65,25 @@ func (c *Conn) HandshakeData(ctx context.Context, nc net.Conn) (*tls.ConnectionS
 	return &cs, nil
 }
 
+// closeUpload ends an upload's data connection. A TLS one first sends
+// close_notify and reads what the server still sends (its TLS 1.3 session
+// tickets, its own close_notify) until it closes, DataGrace at most:
+// closing a socket with unread data in its receive buffer sends a TCP
+// reset, and a reset makes the server drop upload data it has not read
+// yet (vsftpd then answers "426 Failure reading network stream").
+func (c *Conn) closeUpload(data net.Conn) {
+	tc, ok := data.(*tls.Conn)
+	if !ok {
+		data.Close()
+		return
+	}
+	if err := tc.CloseWrite(); err == nil {
+		tc.SetReadDeadline(time.Now().Add(DataGrace))
+		io.Copy(io.Discard, io.LimitReader(tc, 64<<10))
+	}
+	tc.Close()
+}
+
 // AcceptData accepts the server's data connection on ln (active mode:
 // PORT/EPRT) under ctx or the default timeout; under PROT P it is wrapped
 // as the TLS client side, as RFC 4217 §7 has it whichever side connected.

@@ -133,7 +133,7 @@ func (c *Conn) TransferWith(ctx context.Context, cmdline string, get DataFunc, u
 	if upload != nil {
 		n, err := io.Copy(io.MultiWriter(data, h), upload)
 		res.Bytes = n
-		data.Close()
+		c.closeUpload(data)
 		res.DataEOF = time.Now()
 		c.tr.Notef("data: sent %d bytes, closed", n)
 		if err != nil {

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -255,6 +256,11 @@ func WithShard(s Shard) Option { return func(a *Attacker) { a.shard = s } }
 // an unsharded run seeds from its start time.
 func WithSeed(seed uint64) Option { return func(a *Attacker) { a.seed, a.seeded = seed, true } }
 
+// WithTLSResume says whether the TLS data connections of an FTPS target
+// resume the control connection's TLS session (default true; false: a
+// full handshake each, ftp.DataOptions.NoResume).
+func WithTLSResume(on bool) Option { return func(a *Attacker) { a.tlsNoResume = !on } }
+
 // WithClock replaces the real clock (tests).
 func WithClock(c Clock) Option { return func(a *Attacker) { a.clock = c } }
 
@@ -286,6 +292,9 @@ type Attacker struct {
 	err    error // a configuration that cannot run (a shard share)
 
 	pasvRange target.Range
+
+	tls         *tls.Config // FTPS (from the target): nil for plain FTP
+	tlsNoResume bool        // data handshakes do not resume the control session
 
 	hardCtx  context.Context
 	hardStop context.CancelFunc
@@ -329,6 +338,7 @@ func NewAttacker(t target.Config, opts ...Option) *Attacker {
 	}
 	a.hardCtx, a.hardStop = context.WithCancel(context.Background())
 	a.newDriver = newFTPDriver
+	a.setupTLS()
 	a.applyShard()
 	return a
 }
@@ -437,6 +447,7 @@ func (a *Attacker) Settings(scenario string) Settings {
 		sh := a.shard
 		s.Shard = &sh
 	}
+	s.TLS = a.tlsSettings()
 	if a.seeded {
 		seed := a.seed
 		s.Seed = &seed

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # bench-load: the load generator's benchmark figures (loadgen/README.md).
 # Runs everything on 127.0.0.1; the sink runs in its own process.
-# Usage: loadgen/bench-load.sh   (from the repository root)
+# Usage: loadgen/bench-load.sh   (from the repository root; FTPH_BENCH_QUICK=1 shortens the FTPS cases)
 set -euo pipefail
 BIN=$(mktemp -d)/ftpload
 go build -o "$BIN" ./cmd/ftpload
 PORT=${SINK_PORT:-2199}
 "$BIN" sink --addr 127.0.0.1:$PORT --pasv-range 23000-31999 2>/dev/null &
 SINK=$!
-trap 'kill $SINK 2>/dev/null' EXIT
+trap 'kill $SINK 2>/dev/null || true' EXIT
 sleep 0.5
 T=ftp://u:p@127.0.0.1:$PORT
 J=$(mktemp -d)
@@ -43,3 +43,7 @@ for n in 200 8000; do
   /usr/bin/time -f "%M" -o $J/m$n "$BIN" exhaust --target $T --pasv-range 23000-31999 --count $n --sessions 64 --source 127.0.0.2-127.0.0.5 --recovery-timeout 2s --quiet
 done
 python3 -c "a=int(open('$J/m200').read().split()[-1]);b=int(open('$J/m8000').read().split()[-1]);print('%.1f KiB per held session' % ((b-a)/7800))"
+
+# FTPS: ftpload vs curl --ssl-reqd on ftpserverlib v0.32.3 and vsftpd (loadgen/bench-load-tls.sh)
+kill $SINK 2>/dev/null || true
+"$(dirname "$0")/bench-load-tls.sh" "$BIN"

@@ -27,9 +27,12 @@ const (
 	ClassProtocol        ErrorClass = "protocol-violation"
 	ClassOutOfRange      ErrorClass = "out-of-range"
 	ClassAddrMismatch    ErrorClass = "address-mismatch"
-	ClassClientAddrLimit ErrorClass = "client-addr-limit" // EADDRNOTAVAIL: no local port/address left
-	ClassClientFDLimit   ErrorClass = "client-fd-limit"   // EMFILE/ENFILE
-	ClassCanceled        ErrorClass = "canceled"          // stopped by the generator itself
+	ClassTLSHandshake    ErrorClass = "tls-handshake"      // a TLS handshake failed: alert, certificate, protocol version, closed
+	ClassTLSReuse        ErrorClass = "tls-reuse-required" // the server refused a data connection that did not resume the control session
+	ClassTLSCleartext    ErrorClass = "tls-cleartext"      // cleartext where TLS was due (the answer to our ClientHello is not TLS)
+	ClassClientAddrLimit ErrorClass = "client-addr-limit"  // EADDRNOTAVAIL: no local port/address left
+	ClassClientFDLimit   ErrorClass = "client-fd-limit"    // EMFILE/ENFILE
+	ClassCanceled        ErrorClass = "canceled"           // stopped by the generator itself
 	ClassOther           ErrorClass = "other"
 )
 
@@ -51,9 +54,21 @@ func Classify(err error) Classified {
 	if err == nil {
 		return Classified{}
 	}
+	var te *tlsError
+	if errors.As(err, &te) {
+		c := Classified{Class: te.class}
+		if te.reply != nil {
+			c.Code, c.Reply = te.reply.Code, replyLine(*te.reply)
+		}
+		return c
+	}
 	var fre *ftp.ReplyError
 	if errors.As(err, &fre) {
-		return Classified{Class: replyClass(fre.Reply.Code), Code: fre.Reply.Code, Reply: replyLine(fre.Reply)}
+		cls := replyClass(fre.Reply.Code)
+		if reuseRefusal(fre.Reply) {
+			cls = ClassTLSReuse
+		}
+		return Classified{Class: cls, Code: fre.Reply.Code, Reply: replyLine(fre.Reply)}
 	}
 	var foe *ftp.OpError
 	if errors.As(err, &foe) && foe.Reply != nil && foe.Reply.Code >= 400 {
@@ -66,6 +81,9 @@ func Classify(err error) Classified {
 	var ce classError
 	if errors.As(err, &ce) {
 		return Classified{Class: ce.class}
+	}
+	if cleartextRecord(err) {
+		return Classified{Class: ClassTLSCleartext}
 	}
 	switch {
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):

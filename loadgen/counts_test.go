@@ -104,7 +104,7 @@ func TestReadV10Report(t *testing.T) {
 		t.Fatal("v1.0 report grew v1.1 fields")
 	}
 	// a v1.2 report is written
-	if SchemaVersion != "ftpload.report/v1.2" {
+	if SchemaVersion != "ftpload.report/v1.3" {
 		t.Errorf("schema %s", SchemaVersion)
 	}
 }

@@ -23,10 +23,12 @@ var thresholdOps = []string{">=", "<=", "==", "!=", ">", "<"}
 // Metrics: errors, ok, ops, error_rate (0..1 or N%), rate (ops/s),
 // throughput (bytes/s; units B/s kB/s MB/s GB/s KiB/s MiB/s GiB/s),
 // bytes, pN[.PHASE] and max[.PHASE] / mean[.PHASE] (latency in ms;
-// durations like 50ms or 1.5s accepted; PHASE one of connect greeting login
-// pasv data-connect first-byte transfer final-reply command, or corrected
-// for the coordinated-omission corrected operation latency), capacity,
-// recovery (s), time_to_exhaust (s), out_of_range, address_mismatch.
+// durations like 50ms or 1.5s accepted; PHASE one of connect greeting
+// tls-handshake login pasv data-connect data-tls-handshake first-byte
+// transfer final-reply command, or corrected for the coordinated-omission
+// corrected operation latency), capacity, recovery (s), time_to_exhaust
+// (s), out_of_range, address_mismatch, resumption (FTPS: the share of data
+// handshakes that resumed, 0..1 or N%).
 func ParseThresholds(s string) ([]Threshold, error) {
 	var out []Threshold
 	for _, part := range strings.Split(s, ",") {
@@ -159,6 +161,14 @@ func metricValue(rep *Report, m string) (float64, error) {
 		return float64(rep.Ports.OutOfRange), nil
 	case "address_mismatch":
 		return float64(rep.Ports.AddrMismatch), nil
+	case "resumption":
+		if rep.TLS == nil {
+			if rep.Schema == "" { // validation pass
+				return 0, nil
+			}
+			return 0, fmt.Errorf("resumption: only an FTPS run (ftpes://, ftps://) measures it")
+		}
+		return rep.TLS.ResumptionRate, nil
 	case "capacity", "recovery", "time_to_exhaust":
 		ex := rep.Exhaust
 		if ex == nil {

@@ -301,6 +301,7 @@ func (m *merger) add(i int) error {
 	m.addErrors(r)
 	m.addPorts(r.Ports)
 	m.addPerSession(r.PerSession)
+	m.addTLS(r.TLS)
 	m.addExhaust(i, &run)
 	m.addTimeline(i)
 	m.out.Merged.Runs = append(m.out.Merged.Runs, run)
@@ -385,6 +386,20 @@ func (m *merger) addErrors(r *Report) {
 			es.FirstPhase, es.FirstError, es.FirstReply = e.FirstPhase, e.FirstError, e.FirstReply
 		}
 	}
+}
+
+// addTLS adds a shard's data handshake counts (FTPS runs).
+func (m *merger) addTLS(t *TLSStats) {
+	if t == nil {
+		return
+	}
+	out := m.out
+	if out.TLS == nil {
+		out.TLS = &TLSStats{}
+	}
+	out.TLS.DataHandshakes += t.DataHandshakes
+	out.TLS.Resumed += t.Resumed
+	out.TLS.finish()
 }
 
 // addPorts adds a shard's passive-port advertisements.

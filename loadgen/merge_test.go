@@ -26,6 +26,7 @@ func synthResults(shards int) (starts []time.Time, byShard [][]*Result) {
 		r := &Result{Op: "retr", Session: i % 3, Start: st, Intended: st, End: st.Add(lat), Bytes: 100, Port: 31000 + (i*13)%97, Active: 3}
 		r.SetPhase(PhasePasv, lat/3)
 		r.SetPhase(PhaseDataConnect, lat/7)
+		r.DataTLS, r.Resumed = i%3 == 0, i%6 == 0 // FTPS counts merge too
 		switch {
 		case i%101 == 0:
 			r.Class, r.FailedPhase, r.Code, r.Reply, r.Bytes = ClassReply4xx, PhasePasv, 421, "421 no port", 0
@@ -91,6 +92,9 @@ func TestMergeExact(t *testing.T) {
 		t.Errorf("warnings: %v", warns)
 	}
 	got = roundTrip(t, got)
+	if got.TLS == nil || whole.TLS == nil || *got.TLS != *whole.TLS || got.TLS.Resumed == 0 || got.TLS.ResumptionRate != 0.5 {
+		t.Errorf("tls: merged %+v, whole %+v", got.TLS, whole.TLS)
+	}
 	if got.Merged == nil || got.Merged.Shards != 4 || !slices.Equal(got.Merged.Indices, []int{0, 1, 2, 3}) || len(got.Merged.Runs) != 4 {
 		t.Fatalf("merged info %+v", got.Merged)
 	}

@@ -50,6 +50,8 @@ type Metrics struct {
 	portStats  PortStats
 	portCounts map[int]uint64 // advertisements per port: at most one entry per port
 
+	tls TLSStats
+
 	sessionBytes map[int]int64
 	sessionSpan  map[int][2]time.Time
 
@@ -145,6 +147,7 @@ func (m *Metrics) Add(r *Result) {
 	}
 	m.total.Bytes += r.Bytes
 	op.Bytes += r.Bytes
+	m.tls.add(r)
 	if r.Op != "login" && r.Op != "hold" && r.Op != "recover" {
 		recordDur(m.latency, r.Latency())
 		recordDur(m.corrected, r.CorrectedLatency())
@@ -377,6 +380,11 @@ func (m *Metrics) Report(settings Settings) *Report {
 		Exhaust:          m.exhaust,
 	}
 	rep.Ports.Range = settings.PasvRange
+	if settings.TLS != nil || m.tls.DataHandshakes > 0 {
+		ts := m.tls
+		ts.finish()
+		rep.TLS = &ts
+	}
 	if len(m.portCounts) > 0 {
 		rep.Ports.Counts = make(map[int]uint64, len(m.portCounts))
 		for p, n := range m.portCounts {
@@ -458,6 +466,31 @@ func (m *Metrics) Report(settings Settings) *Report {
 		rep.Timeline[i] = t
 	}
 	return rep
+}
+
+// TLSStats counts the TLS handshakes of data connections (FTPS runs; the
+// handshake latencies are the phases tls-handshake and
+// data-tls-handshake).
+type TLSStats struct {
+	DataHandshakes uint64  `json:"data_handshakes"` // completed
+	Resumed        uint64  `json:"resumed"`         // of them, resumed a session (DidResume)
+	ResumptionRate float64 `json:"resumption_rate"` // Resumed / DataHandshakes (0..1)
+}
+
+func (s *TLSStats) add(r *Result) {
+	if r.DataTLS {
+		s.DataHandshakes++
+		if r.Resumed {
+			s.Resumed++
+		}
+	}
+}
+
+func (s *TLSStats) finish() {
+	s.ResumptionRate = 0
+	if s.DataHandshakes > 0 {
+		s.ResumptionRate = float64(s.Resumed) / float64(s.DataHandshakes)
+	}
 }
 
 // SessionStats is per-session throughput (sessions that moved data).

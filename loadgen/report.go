@@ -21,7 +21,11 @@ import (
 // settings.shard and settings.seed (a sharded run) and merged (a report
 // made by ftpload merge from shard reports); the latency histograms
 // (latency.hdr, phases.*.hdr) were there from v1.0.
-const SchemaVersion = "ftpload.report/v1.2"
+// v1.3 added FTPS: settings.tls (mode, resumption, verification), tls
+// (data handshakes and how many resumed), the phases tls-handshake and
+// data-tls-handshake and the error classes tls-handshake,
+// tls-reuse-required and tls-cleartext (all only in FTPS runs).
+const SchemaVersion = "ftpload.report/v1.3"
 
 // Report is a run, summarised: what ftpload --json writes and
 // ftpload report reads back.
@@ -45,6 +49,7 @@ type Report struct {
 	Errors           []ErrorStats            `json:"errors"`
 	Ports            PortStats               `json:"ports"`
 	PerSession       *SessionStats           `json:"per_session,omitempty"`
+	TLS              *TLSStats               `json:"tls,omitempty"` // FTPS runs (v1.3)
 	Exhaust          *ExhaustSummary         `json:"exhaust,omitempty"`
 	Timeline         []Second                `json:"timeline"`
 	Interrupted      bool                    `json:"interrupted,omitempty"`
@@ -79,6 +84,8 @@ type Settings struct {
 	Shard *Shard `json:"shard,omitempty"`
 	// Seed seeded the random choices (v1.2; nil: seeded from the clock).
 	Seed *uint64 `json:"seed,omitempty"`
+	// TLS is the run's FTPS configuration (v1.3; nil: plain FTP).
+	TLS *TLSSettings `json:"tls,omitempty"`
 }
 
 // ExhaustSummary is what the exhaust scenario found.
@@ -223,6 +230,9 @@ func (t *textReport) settings() {
 	if s.Banner != "" {
 		fmt.Fprintf(tw, "Banner\t%s\n", TermSafe(s.Banner))
 	}
+	if s.TLS != nil {
+		fmt.Fprintf(tw, "TLS\t%s\n", TermSafe(s.TLS.String()))
+	}
 	if s.PasvRange != "" {
 		fmt.Fprintf(tw, "Passive range\t%s\n", s.PasvRange)
 	}
@@ -248,6 +258,9 @@ func (t *textReport) totals() {
 		if ps := rep.PerSession; ps != nil {
 			fmt.Fprintf(tw, "Per session\t%d sessions, min %.1f, mean %.1f, max %.1f MB/s\n", ps.Sessions, ps.MinBps/1e6, ps.MeanBps/1e6, ps.MaxBps/1e6)
 		}
+	}
+	if ts := rep.TLS; ts != nil && ts.DataHandshakes > 0 {
+		fmt.Fprintf(tw, "TLS data\t%d handshakes, %d resumed the control session (%.1f%%)\n", ts.DataHandshakes, ts.Resumed, 100*ts.ResumptionRate)
 	}
 	var names []string
 	for k := range rep.Ops {

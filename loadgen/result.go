@@ -9,19 +9,21 @@ type Phase int
 
 // Phases, in the order an exchange goes through them.
 const (
-	PhaseConnect     Phase = iota // TCP connect of the control connection
-	PhaseGreeting                 // connect to the 220 greeting
-	PhaseLogin                    // USER/PASS to 230
-	PhasePasv                     // PASV/EPSV to 227/229
-	PhaseDataConnect              // TCP connect of the data connection
-	PhaseFirstByte                // RETR/LIST sent to the first data byte (STOR: to the 150)
-	PhaseTransfer                 // first byte to data EOF (STOR: data written and closed)
-	PhaseFinalReply               // data EOF to the 226
-	PhaseCommand                  // a command without data (CWD, PWD, NOOP)
+	PhaseConnect          Phase = iota // TCP connect of the control connection
+	PhaseGreeting                      // connect to the 220 greeting
+	PhaseTLSHandshake                  // FTPS: AUTH TLS to the end of the control TLS handshake (implicit: the handshake, before the greeting)
+	PhaseLogin                         // USER/PASS to 230 (FTPS: and PBSZ/PROT P), TYPE I
+	PhasePasv                          // PASV/EPSV to 227/229
+	PhaseDataConnect                   // TCP connect of the data connection
+	PhaseDataTLSHandshake              // PROT P: the data connection's TLS handshake (after the 150)
+	PhaseFirstByte                     // RETR/LIST sent to the first data byte, the data handshake excluded (STOR: to the 150)
+	PhaseTransfer                      // first byte to data EOF (STOR: data written and closed)
+	PhaseFinalReply                    // data EOF to the 226
+	PhaseCommand                       // a command without data (CWD, PWD, NOOP)
 	NumPhases
 )
 
-var phaseNames = [NumPhases]string{"connect", "greeting", "login", "pasv", "data-connect", "first-byte", "transfer", "final-reply", "command"}
+var phaseNames = [NumPhases]string{"connect", "greeting", "tls-handshake", "login", "pasv", "data-connect", "data-tls-handshake", "first-byte", "transfer", "final-reply", "command"}
 
 func (p Phase) String() string {
 	if p >= 0 && p < NumPhases {
@@ -59,6 +61,11 @@ type Result struct {
 	has    uint16
 
 	Bytes int64 // payload bytes moved over the data connection
+
+	// DataTLS says the operation's data connection completed a TLS
+	// handshake (PROT P); Resumed that the handshake resumed a TLS session
+	// (tls.ConnectionState.DidResume) instead of a full handshake.
+	DataTLS, Resumed bool
 
 	Port         int    // advertised passive port (0 if none)
 	PasvIP       string // advertised passive address

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ type ftpDriver struct {
 	src  net.IP
 	c    *ctrl
 	buf  []byte
+	rbuf *bufio.Reader // under TLS data connections (wrapData)
 	file string
 	size int64
 	stor string
@@ -39,7 +41,8 @@ func (d *ftpDriver) close() {
 
 func (d *ftpDriver) now() time.Time { return time.Now() }
 
-// open connects, reads the greeting, logs in and sets TYPE I.
+// open connects, reads the greeting, logs in and sets TYPE I (FTPS: with
+// the control handshake before or after the greeting, and PBSZ 0, PROT P).
 func (d *ftpDriver) open(hard context.Context) *Result {
 	a := d.a
 	r := &Result{Op: "login"}
@@ -47,7 +50,7 @@ func (d *ftpDriver) open(hard context.Context) *Result {
 		r.Source = d.src.String()
 	}
 	r.Start = d.now()
-	c, err := dialCtrl(hard, hard, a.target.Addr, d.src, a.timeout)
+	c, err := dialCtrl(hard, hard, a.target.Addr, d.src, a.timeout, a.tlsOpts()...)
 	t1 := d.now()
 	r.SetPhase(PhaseConnect, t1.Sub(r.Start))
 	if err != nil {
@@ -55,35 +58,50 @@ func (d *ftpDriver) open(hard context.Context) *Result {
 		r.fail(PhaseConnect, err)
 		return r
 	}
+	if err := d.startTLS(c, false, r); err != nil { // implicit FTPS
+		return d.openFailed(c, r, PhaseTLSHandshake, err)
+	}
+	t1 = d.now()
 	g, err := c.greeting()
 	t2 := d.now()
 	r.SetPhase(PhaseGreeting, t2.Sub(t1))
 	if err != nil {
-		c.close()
-		r.End = t2
-		r.fail(PhaseGreeting, err)
-		return r
+		return d.openFailed(c, r, PhaseGreeting, err)
 	}
 	if a.Banner() == "" {
 		a.banner.Store(replyLine(g))
 	}
+	if err := d.startTLS(c, true, r); err != nil { // explicit FTPS
+		return d.openFailed(c, r, PhaseTLSHandshake, err)
+	}
+	t2 = d.now()
 	err = c.login(a.target.User, a.target.Password)
+	if err == nil {
+		err = d.protect(c)
+	}
 	if err == nil {
 		_, err = c.expect("TYPE I", 200)
 	}
 	t3 := d.now()
 	r.SetPhase(PhaseLogin, t3.Sub(t2))
-	r.End = t3
 	if err != nil {
-		c.close()
-		r.fail(PhaseLogin, err)
+		d.openFailed(c, r, PhaseLogin, err)
 		r.Reply, r.Err = a.hidePassword(r.Reply), a.hidePassword(r.Err)
 		return r
 	}
+	r.End = t3
 	d.c = c
 	if d.buf == nil {
 		d.buf = make([]byte, 256<<10)
 	}
+	return r
+}
+
+// openFailed closes the connection open could not finish and records why.
+func (d *ftpDriver) openFailed(c *ctrl, r *Result, p Phase, err error) *Result {
+	c.close()
+	r.End = d.now()
+	r.fail(p, err)
 	return r
 }
 
@@ -111,16 +129,26 @@ func (d *ftpDriver) do(hard context.Context, op string) *Result {
 	}
 	if err != nil {
 		r.fail(phase, err)
-		var re *ftp.ReplyError
-		var ce classError
-		if !errors.As(err, &re) && !errors.As(err, &ce) {
+		if !knownState(err) {
 			// the control connection is in an unknown state: start over
-			// (a reply refused for its content, such as an address
-			// mismatch, leaves it in a known one)
 			d.close()
 		}
 	}
 	return r
+}
+
+// knownState: after err the control connection is where the dialogue
+// expects it: a reply was read in full (a refusal, a reply refused for its
+// content such as an address mismatch, a failed data handshake whose
+// verdict came).
+func knownState(err error) bool {
+	var re *ftp.ReplyError
+	var ce classError
+	var te *tlsError
+	if errors.As(err, &te) {
+		return te.keep
+	}
+	return errors.As(err, &re) || errors.As(err, &ce)
 }
 
 func (d *ftpDriver) checkEndpoint(ep ftp.Endpoint, r *Result) {
@@ -162,6 +190,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	if err != nil {
 		return PhaseDataConnect, err
 	}
+	dc = d.wrapData(c, dc, d.a.tlsNoResume)
 	defer dc.Close()
 	var line string
 	switch op {
@@ -185,6 +214,11 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	if pre.Code/100 != 1 {
 		return PhaseFirstByte, &ftp.ReplyError{Cmd: verbOf(line), Reply: pre}
 	}
+	if err := d.dataHandshake(c, dc, d.a.tlsNoResume, r); err != nil {
+		return PhaseDataTLSHandshake, err
+	}
+	hs, _ := r.PhaseDur(PhaseDataTLSHandshake)
+	t2 = t2.Add(hs) // first-byte leaves the data handshake out
 	dl := time.Now().Add(a.timeout)
 	dc.SetDeadline(dl)
 	var t3, t4 time.Time
@@ -207,7 +241,9 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 				return PhaseTransfer, err
 			}
 		}
-		dc.Close()
+		if err := endUpload(dc, a.timeout); err != nil {
+			return PhaseTransfer, err
+		}
 		t4 = d.now()
 	} else {
 		n, err := dc.Read(d.buf)
@@ -349,6 +385,7 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	if err != nil {
 		return PhaseDataConnect, err
 	}
+	dc = d.wrapData(c, dc, false) // the file RETR reads: setup, not measured
 	defer dc.Close()
 	pre, err := c.cmd(cmdline)
 	if err != nil {
@@ -356,6 +393,9 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 	}
 	if pre.Code/100 != 1 {
 		return PhaseFirstByte, &ftp.ReplyError{Cmd: "STOR", Reply: pre}
+	}
+	if err := d.dataHandshake(c, dc, false, r); err != nil {
+		return PhaseDataTLSHandshake, err
 	}
 	for size > 0 {
 		n := int64(len(d.buf))
@@ -369,7 +409,9 @@ func (d *ftpDriver) upload(ctx context.Context, cmdline string, size int64, r *R
 			return PhaseTransfer, err
 		}
 	}
-	dc.Close()
+	if err := endUpload(dc, d.a.timeout); err != nil {
+		return PhaseTransfer, err
+	}
 	fin, err := c.read()
 	if err != nil {
 		return PhaseFinalReply, err

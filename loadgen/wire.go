@@ -37,18 +37,20 @@ type ctrl struct {
 
 // dialCtrl connects from local (nil: any) to addr. The greeting is not read.
 // hard, when it is cancelled, interrupts any blocked I/O on the connection.
-func dialCtrl(ctx context.Context, hard context.Context, addr string, local net.IP, timeout time.Duration) (*ctrl, error) {
+// extra are more ftp.Conn options (FTPS: the TLS configuration).
+func dialCtrl(ctx context.Context, hard context.Context, addr string, local net.IP, timeout time.Duration, extra ...ftp.Option) (*ctrl, error) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nc, err := dialTCP(dctx, addr, local)
 	if err != nil {
 		return nil, err
 	}
-	return newCtrl(nc, hard, timeout), nil
+	return newCtrl(nc, hard, timeout, extra...), nil
 }
 
-func newCtrl(nc net.Conn, hard context.Context, timeout time.Duration) *ctrl {
-	fc, _ := ftp.NewConn(bg, nc, append(loadOpts[:len(loadOpts):len(loadOpts)], ftp.WithTimeout(timeout))...)
+func newCtrl(nc net.Conn, hard context.Context, timeout time.Duration, extra ...ftp.Option) *ctrl {
+	opts := append(loadOpts[:len(loadOpts):len(loadOpts)], ftp.WithTimeout(timeout))
+	fc, _ := ftp.NewConn(bg, nc, append(opts, extra...)...)
 	c := &ctrl{c: fc}
 	if hard != nil {
 		c.stop = context.AfterFunc(hard, func() { nc.SetDeadline(time.Unix(1, 0)) })

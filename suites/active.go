@@ -294,8 +294,9 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		for _, x := range arr {
 			// A server that connects on PORT itself must drop that
 			// connection once PASV changes the port specification.
-			x.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-			n, err := io.Copy(io.Discard, x.Conn)
+			xc := s.ProtectedData(x.Conn) // under PROT P data only follows a handshake
+			xc.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n, err := io.Copy(io.Discard, xc)
 			Expect(n).To(BeZero(), "PORT then PASV: %d bytes arrived over the superseded PORT connection %s", n, x.From)
 			Expect(IsTimeout(err)).To(BeFalse(), "PORT then PASV: the server kept the data connection it opened for PORT (%s) after PASV changed the port specification (RFC 959 §3.2 item 3)", x.From)
 		}
@@ -312,10 +313,11 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		stale, serr := ftp.DialTCP(dctx, s2.DataTarget(ep, ftp.ControlHost), nil)
 		dcancel()
 		if serr == nil {
+			stale = s2.ProtectedData(stale)
 			DeferCleanup(stale.Close)
 		}
 		octx, cancel := Ctx(ctx)
-		res2 := s2.TransferWith(octx, "LIST", b.DataFunc(), nil, nil, nil)
+		res2 := s2.TransferWith(octx, "LIST", b.DataFunc(s2), nil, nil, nil)
 		cancel()
 		Expect(res2).To(Complete(), "PASV (port %d) then PORT %s: LIST must make the data connection to the PORT endpoint", ep.Port, b)
 		if serr == nil {
@@ -345,7 +347,10 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		res := s.TransferWith(octx, "LIST", func(ctx context.Context) (net.Conn, error) {
 			nc, f, err := c.Take(ctx)
 			from = f
-			return nc, err
+			if err != nil {
+				return nil, err
+			}
+			return s.ProtectedData(nc), nil
 		}, nil, nil, nil)
 		cancel()
 		Expect(from).NotTo(BeNil(), "the server never connected for LIST: %s", res)

@@ -58,7 +58,7 @@ var _ = Describe("HOST", Label("host"), func() {
 		_, port, _ := net.SplitHostPort(Config().Addr)
 		var bad []string
 		for _, arg := range []string{hostName() + ":" + port, "192.0.2.1:21", "[::1]:21"} {
-			o := seqDial(ctx).SendWithin(ctx, Config().Timeout, "HOST "+arg)
+			o := DialBeforeAuth(ctx).SendWithin(ctx, Config().Timeout, "HOST "+arg)
 			if o.Err != nil || o.Reply.Code != 501 {
 				bad = append(bad, fmt.Sprintf("HOST %s: %s", arg, o))
 			}
@@ -106,7 +106,7 @@ var _ = Describe("HOST", Label("host"), func() {
 	Check("HOST-005", func(ctx SpecContext) {
 		requireHost(ctx)
 		seqLogin(ctx) // USER without HOST: refused, it is SEQ-002's (every check logs in so)
-		s := seqDial(ctx)
+		s := DialBeforeAuth(ctx)
 		first := s.Do(ctx, "HOST", hostName())
 		again := s.Do(ctx, "HOST", hostName())
 		Expect(again.Code).To(Equal(first.Code), "sent `HOST %s` twice before USER: the first got %q, the second %q; RFC 7151 §3: a repeated HOST is treated as though only the last had been sent and gets the reply a single one gets; fix: accept HOST again until the login", hostName(), first.Raw, again.Raw)
@@ -155,9 +155,10 @@ type hostProbe struct {
 
 func probeHost(ctx context.Context) hostProbe {
 	GinkgoHelper()
-	s := seqDial(ctx)
+	s := DialBeforeAuth(ctx)
 	p := hostProbe{before: s.Do(ctx, "HOST", hostName())}
 	if p.before.Code == 530 {
+		Expect(s.SecureControl(ctx)).To(Succeed(), "AUTH TLS after HOST (TLS-001 judges AUTH TLS)")
 		s.MustLogin(ctx)
 		r := s.Do(ctx, "HOST", hostName())
 		p.after = &r
@@ -201,14 +202,17 @@ func requireHost(ctx context.Context) {
 // describes a violation of that ("" when none).
 func hostThenLogin(ctx context.Context, arg string) (r ReadOutcome, after string) {
 	GinkgoHelper()
-	s := seqDial(ctx)
+	s := DialBeforeAuth(ctx)
 	r = s.SendWithin(ctx, Config().Timeout, "HOST "+arg)
 	if r.Err != nil || r.Reply.Code == 220 {
 		return r, ""
 	}
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	err := s.Login(octx, Config().User, Config().Password)
+	err := s.SecureControl(ctx)
+	if err == nil {
+		err = s.Login(octx, Config().User, Config().Password)
+	}
 	if err == nil || ClosedByServer(err) {
 		return r, ""
 	}
@@ -221,7 +225,10 @@ func loginAfterHost(ctx context.Context, s *Session, after string) {
 	GinkgoHelper()
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	err := s.Login(octx, Config().User, Config().Password)
+	err := s.SecureControl(ctx)
+	if err == nil {
+		err = s.Login(octx, Config().User, Config().Password)
+	}
 	Expect(err).NotTo(HaveOccurred(), "login after %s (the same login works without HOST); RFC 7151 §3: the last HOST counts, and a refused one is ignored (§3.3)", after)
 }
 

@@ -161,8 +161,22 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 
 	// ProFTPD tls_config_tlsmasqueradeaddress_bug3862, FluentFTP#270: a NAT
 	// helper cannot rewrite an encrypted 227, so the server itself must
-	// advertise the public address under TLS.
+	// advertise the public address under TLS (the same rule as MASQ-001,
+	// RFC 1123 §4.1.2.6, on a TLS control connection).
 	Check("MASQ-006", func(ctx SpecContext) {
-		Skip("needs FTPS (AUTH TLS) and a declared public address; --ftp.tls supports only \"off\" so far")
+		RequireFTPS()
+		if Config().PasvAddress == "" {
+			Skip("needs --ftp.pasv-address (the public address the server is configured to advertise)")
+		}
+		x := net.ParseIP(Config().PasvAddress)
+		s := Login(ctx)
+		_, protected := s.TLSState()
+		Expect(protected).To(BeTrue(), "the control connection must be TLS for this check")
+		pr := MustPassive(ctx, s, false)
+		PokePassive(ctx, s, pr.EP)
+		if !pr.EP.IP.Equal(x) {
+			Problem(fmt.Sprintf("inside TLS, PASV advertised %s, not the declared %s: %q; a NAT helper cannot rewrite an encrypted 227, so clients behind it get an address they cannot reach. %s",
+				pr.EP.IP, x, pr.Reply.Raw, AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x)))
+		}
 	})
 })

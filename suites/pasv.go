@@ -572,6 +572,7 @@ func listenerServesTwice(ctx SpecContext) {
 	if err != nil {
 		return
 	}
+	second = s.ProtectedData(second) // under PROT P data only follows a handshake
 	defer second.Close()
 	// Connected: the next transfer must not be served over it.
 	r := s.Do(ctx, "LIST", dir)

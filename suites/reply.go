@@ -148,6 +148,7 @@ var _ = Describe("REPLY", Label("reply"), func() {
 		c := Config()
 		grade("USER", s.Do(ctx, "USER", c.User))
 		grade("PASS", s.Do(ctx, "PASS", c.Password))
+		s.SecureData(ctx) // the Put below: protected as after any login
 		grade("FEAT", s.Do(ctx, "FEAT"))
 		grade("HELP", s.Do(ctx, "HELP"))
 		grade("STAT", s.Do(ctx, "STAT"))

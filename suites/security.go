@@ -430,9 +430,9 @@ var _ = Describe("SECURITY", Label("security"), func() {
 			how := "close (FIN)"
 			if rst {
 				how = "reset (RST)"
-				secReset(s.NetConn())
+				secReset(s.TCPConn())
 			} else {
-				s.NetConn().Close()
+				s.TCPConn().Close()
 			}
 			probes = append(probes, probe{how, c, r, time.Now()})
 		}

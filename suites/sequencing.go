@@ -533,7 +533,7 @@ var _ = Describe("SEQ", Label("sequencing"), func() {
 	// command line (terminated by CRLF) has been received".
 	Check("SEQ-021", Slow, func(ctx SpecContext) {
 		s := seqLogin(ctx)
-		if tc, ok := s.NetConn().(*net.TCPConn); ok {
+		if tc, ok := s.TCPConn().(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
 		for _, line := range []string{"NOOP\r\n", "TYPE I\r\n", "PWD\r\n"} {

@@ -113,7 +113,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	var cfg target.Config
 	Expect(json.Unmarshal(b, &cfg)).To(Succeed())
 	framework.SetConfig(cfg)
-	AddReportEntry("ftpharness:target", framework.Sanitize(fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress)))
+	desc := fmt.Sprintf("%s user=%s pasv-range=%s pasv-address=%s", cfg.Addr, cfg.User, cfg.PasvRange, cfg.PasvAddress)
+	if note := cfg.TLSNote(); note != "" {
+		desc += " (" + note + ")" // e.g. a certificate NOT verified: the reader must know
+	}
+	AddReportEntry("ftpharness:target", framework.Sanitize(desc))
 })
 
 var _ = SynchronizedAfterSuite(func() {

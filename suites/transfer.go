@@ -948,7 +948,10 @@ func xferErrString(err error) string {
 }
 
 func xferIsReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "connection reset")
+	return errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "connection reset") ||
+		// a TLS data connection (PROT P) the server closed in the middle
+		// of a record or without close_notify: cut short, as an abort does
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // xferSkipUnlessREST skips when REST is unimplemented and FEAT does not

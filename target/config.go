@@ -58,7 +58,9 @@ type Config struct {
 	TLSInsecure bool `json:"tls-insecure,omitempty" yaml:"tls-insecure,omitempty"`
 	// Features the operator declares (comma list in flags): "fxp" (foreign
 	// data peers and third-party PORT allowed), "multiplex" (passive ports
-	// shared across client IPs), "no-active" (PORT/EPRT disabled on purpose).
+	// shared across client IPs), "no-active" (PORT/EPRT disabled on purpose),
+	// "tls-required" (an FTPS server configured to refuse cleartext logins
+	// and PROT C transfers).
 	Features []string `json:"features,omitempty" yaml:"features,omitempty"`
 	// EmbeddedServer names the server started when Addr is empty.
 	EmbeddedServer string `json:"embedded-server,omitempty" yaml:"embedded-server,omitempty"`
@@ -81,7 +83,7 @@ const (
 )
 
 // KnownFeatures are the operator declarations the suites understand.
-var KnownFeatures = []string{"fxp", "multiplex", "no-active"}
+var KnownFeatures = []string{"fxp", "multiplex", "no-active", "tls-required"}
 
 // Defaults returns a Config with every default filled in.
 func Defaults() Config {

@@ -119,11 +119,19 @@ func (c Config) Open(ctx context.Context, opts ...ftp.Option) (*ftp.Conn, error)
 		conn.Close()
 		return nil, err
 	}
-	if c.FTPS() {
-		if err := conn.Protect(ctx, "P"); err != nil {
-			conn.Close()
-			return nil, err
-		}
+	if err := c.ProtectData(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	return conn, nil
+}
+
+// ProtectData is what a logged-in FTPS session owes before transfers:
+// PBSZ 0 and PROT P (RFC 4217 §9), also in implicit mode, where servers
+// differ on the default protection. Nothing for a plaintext target.
+func (c Config) ProtectData(ctx context.Context, conn *ftp.Conn) error {
+	if !c.FTPS() {
+		return nil
+	}
+	return conn.Protect(ctx, "P")
 }

@@ -97,11 +97,6 @@ func run() int {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if cfg.FTPS() {
-		// ftp and target speak FTPS; the checks do not use it yet, and a
-		// cleartext run must not pass for a TLS one
-		return usageError("--ftp.tls=%s: the suites do not run over FTPS yet (issue 13 §2)", cfg.TLS)
-	}
 	var expect *matrix.Expectations
 	if *expectFiles != "" {
 		e, err := loadExpect(*expectFiles)

@@ -219,7 +219,6 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{[]string{"--ftp.url=ftp://u:p@127.0.0.1:99999"}, "--ftp.url"},
 		{[]string{"--ftp.url=user:pass@127.0.0.1:21"}, "--ftp.url"},
 		{[]string{"--ftp.url=127.0.0.1:21"}, "--ftp.url"},
-		{[]string{"--ftp.url=ftpes://u:p@127.0.0.1:21"}, "the suites do not run over FTPS yet"},
 		{[]string{"--ftp.url=ftps://u:p@127.0.0.1", "--ftp.tls=explicit"}, "--ftp.url"},
 		{[]string{"--ginkgo.label-filter=pasv && ("}, "--ginkgo.label-filter"},
 		{[]string{"--ginkgo.label-filter=no-such-label"}, "selects no check"},
@@ -366,4 +365,22 @@ func readVerdicts(t *testing.T, dir string) report.Run {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// An FTPS target is accepted (the suites run over TLS) and a server that
+// does not speak it stops the run before the suite: exit 3, AUTH's reply
+// quoted.
+func TestFTPSTargetWithoutTLSExits3(t *testing.T) {
+	addr := fakeFTP(t, func(_ int, c net.Conn, br *bufio.Reader) {
+		io.WriteString(c, "220 fake\r\n")
+		if line, err := br.ReadString('\n'); err == nil && strings.HasPrefix(line, "AUTH") {
+			io.WriteString(c, "502 AUTH not implemented\r\n")
+		}
+		br.ReadString('\n')
+	})
+	r := runBin(t, 60*time.Second, "--ftp.url=ftpes://ftpuser:pw@"+addr, "--ftp.timeout=2s")
+	if r.code != exitUnreachable {
+		t.Errorf("exit %d, want %d\n%s%s", r.code, exitUnreachable, r.stdout, r.stderr)
+	}
+	r.oneLine(t, "refused AUTH TLS", "502 AUTH not implemented")
 }

@@ -64,6 +64,14 @@ in-process FTP sink, goftp in-process, or a local daemon: vsftpd, proftpd,
 pure-ftpd, pyftpdlib, twisted, inetutils) with --pasv-range or a free
 20-port range.
 
+FTPS: an ftpes:// target (explicit, AUTH TLS) or ftps:// (implicit, TLS
+before the greeting) runs every scenario over TLS: the control handshake,
+PBSZ 0 and PROT P after the login, and TLS on every data connection,
+resuming the control session (--tls-resume=false: full handshakes). The
+handshakes are timed as phases of their own (tls-handshake,
+data-tls-handshake) and the report counts the data handshakes that
+resumed. --tls-ca or --tls-insecure set the trust.
+
 Load models: closed loop by default (--sessions N, each starting its next
 operation when the last one ends); open loop with --rate R/s (operations start
 on schedule; latency is also reported from the intended start, corrected for
@@ -117,6 +125,9 @@ Examples:
   ftpload exhaust --server vsftpd --pasv-range 30000-30009 --json vsftpd.json
   ftpload churn --server sink --sessions 8 --duration 5s
   ftpload retr --target ftp://u:p@127.0.0.1:2121 --size 1GiB --count 1
+  ftpload retr --target ftpes://u:p@127.0.0.1:2121 --tls-ca ca.pem --size 1GiB --count 1
+  ftpload churn --target ftps://u:p@127.0.0.1:990 --tls-insecure --tls-resume=false
+  ftpload churn --tls explicit                      # embedded server with FTPS, zero setup
   ftpload retr --sessions 16 --size 64MiB --duration 30s --source 127.0.0.2-127.0.0.9
   ftpload churn --rate 2000/s --sessions 64 --fail-on 'errors>0,p99.pasv>50ms'
   ftpload mixed --mix retr=4,list=2,cwd=1,pwd=1,noop=2 --think 50ms
@@ -142,8 +153,9 @@ var notifySignals = func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt, sy
 
 type config struct {
 	target, server, pasvRange, pasvAddr, rate, size, source, file, mix string
-	jsonOut, csvOut, failOn, shard                                     string
+	jsonOut, csvOut, failOn, shard, tlsCA, tlsMode                     string
 	epsv, strict, list, quiet, allowRemote, allowRemoteData, keepFiles bool
+	tlsInsecure, tlsResume                                             bool
 	sessions, count, shards                                            int
 	seed                                                               uint64
 	duration, timeout, think, recovery                                 time.Duration
@@ -181,6 +193,10 @@ func flags(cfg *config, name string) *flag.FlagSet {
 	fs.StringVar(&cfg.shard, "shard", "", "run shard `I/N` of a sharded run (0-based): its share of --sessions, --count, --rate and --source, seed --seed+I")
 	fs.IntVar(&cfg.shards, "shards", 0, "shard count `N`; the index comes from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); env FTPH_SHARDS")
 	fs.Uint64Var(&cfg.seed, "seed", 0, "base random `SEED` (mixed's choices; shard I uses SEED+I; default: from the clock, 0 when sharded)")
+	fs.StringVar(&cfg.tlsMode, "tls", "", "FTPS `MODE` of the server ftpload starts (no --target): explicit or implicit, with a test CA made at start (with --target the scheme says it: ftpes://, ftps://)")
+	fs.StringVar(&cfg.tlsCA, "tls-ca", "", "FTPS: PEM `FILE` of the CA the server certificate must chain to (default: the system pool)")
+	fs.BoolVar(&cfg.tlsInsecure, "tls-insecure", false, "FTPS: do not verify the server certificate (said in the report)")
+	fs.BoolVar(&cfg.tlsResume, "tls-resume", true, "FTPS: data connections resume the control connection's TLS session (false: a full handshake each)")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "allow a non-loopback --target (e.g. a Service inside a cluster)")
 	fs.SetOutput(io.Discard)
 	return fs
@@ -324,16 +340,13 @@ func parseTarget(s string) (target.Config, error) {
 		if !strings.Contains(s, "://") { // user:pass@host: hidden as a URL would be
 			shown = strings.TrimPrefix(loadgen.RedactURLs("ftp://"+s), "ftp://")
 		}
-		return fmt.Errorf("--target %s: %s; want ftp:// with the user, password, host and port", shown, why)
+		return fmt.Errorf("--target %s: %s; want ftp:// (ftpes://, ftps://) with the user, password, host and port", shown, why)
 	}
 	u, err := target.ParseURL(s)
 	if err != nil {
 		return target.Config{}, bad(err.Error())
 	}
-	if u.TLS != "off" {
-		return target.Config{}, bad(u.Scheme + ":// (FTPS) is not supported by ftpload yet")
-	}
-	t := target.Config{Addr: u.Addr, User: "anonymous", Password: "ftpload@"}
+	t := target.Config{Addr: u.Addr, User: "anonymous", Password: "ftpload@", TLS: u.TLS}
 	if u.HasUser {
 		t.User = u.User
 		if u.HasPassword {
@@ -506,6 +519,10 @@ func settle(scenario string, cfg *config) (*plan, error) {
 			return nil, fail(exitUsage, "--target %s: only loopback targets are allowed without --allow-remote", tgt.Addr)
 		}
 	}
+	if err := settleTLS(cfg, &tgt); err != nil {
+		return nil, fail(exitUsage, "%v", err)
+	}
+	opts = append(opts, loadgen.WithTLSResume(cfg.tlsResume))
 	shard, err := resolveShard(cfg)
 	if err != nil {
 		return nil, fail(exitUsage, "%v", err)
@@ -541,7 +558,7 @@ func execute(scenario string, cfg *config, p *plan, stdout, stderr io.Writer) er
 	serverName := ""
 	if cfg.target == "" {
 		var cleanup func()
-		tgt, pr, cleanup, err = startServer(cfg.server, pr, stderr)
+		tgt, pr, cleanup, err = startServer(cfg.server, pr, cfg.tlsMode, stderr)
 		if err != nil {
 			return fail(exitUnreachable, "starting %s: %v", cfg.server, err)
 		}
@@ -782,7 +799,7 @@ func writeTo(path string, stdout io.Writer, r loadgen.Reporter) error {
 }
 
 // startServer starts a local server for a run without --target.
-func startServer(name string, pr target.Range, stderr io.Writer) (target.Config, target.Range, func(), error) {
+func startServer(name string, pr target.Range, tlsMode string, stderr io.Writer) (target.Config, target.Range, func(), error) {
 	if name == "sink" {
 		opts := sink.Options{PasvMin: pr.Lo, PasvMax: pr.Hi}
 		s, err := sink.Start(opts)
@@ -791,7 +808,7 @@ func startServer(name string, pr target.Range, stderr io.Writer) (target.Config,
 		}
 		return target.Config{Addr: s.Addr(), User: "ftpload", Password: "ftpload"}, pr, func() { s.Close() }, nil
 	}
-	spec := servers.Spec{PasvMin: pr.Lo, PasvMax: pr.Hi}
+	spec := servers.Spec{PasvMin: pr.Lo, PasvMax: pr.Hi, TLS: tlsMode}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	run, err := servers.Start(ctx, name, spec)
@@ -803,7 +820,7 @@ func startServer(name string, pr target.Range, stderr io.Writer) (target.Config,
 		pr = got
 	}
 	fmt.Fprintf(stderr, "ftpload: started %s on %s, passive range %s\n", serverLabel(run.Name()), t.Addr, pr)
-	return target.Config{Addr: t.Addr, User: t.User, Password: t.Password}, pr, func() { run.Stop() }, nil
+	return target.Config{Addr: t.Addr, User: t.User, Password: t.Password, TLS: t.TLS, TLSCA: t.TLSCA}, pr, func() { run.Stop() }, nil
 }
 
 func isTTY(w io.Writer) bool {

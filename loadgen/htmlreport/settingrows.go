@@ -38,6 +38,18 @@ var settingFields = []settingField{
 		}
 		return "PASV"
 	}},
+	{"TLS", func(r *loadgen.Report) string {
+		if r.Settings.TLS == nil {
+			return ""
+		}
+		return r.Settings.TLS.String()
+	}},
+	{"TLS data handshakes", func(r *loadgen.Report) string {
+		if t := r.TLS; t != nil && t.DataHandshakes > 0 {
+			return fmt.Sprintf("%d, %d resumed the control session (%.1f%%)", t.DataHandshakes, t.Resumed, 100*t.ResumptionRate)
+		}
+		return ""
+	}},
 	{"declared passive range", func(r *loadgen.Report) string { return r.Settings.PasvRange }},
 	{"bounds", func(r *loadgen.Report) string {
 		var s []string

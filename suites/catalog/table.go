@@ -58,7 +58,7 @@ MASQ-002||masquerade|observe||record how a hostname masquerade address is resolv
 MASQ-003||masquerade|observe||record which address each client network is given
 MASQ-004||masquerade|interop||the advertised address is reachable by a non-loopback client
 MASQ-005||masquerade|interop|2428§3|EPSV carries the externally reachable port
-MASQ-006||masquerade/ftps|interop||the masquerade address survives AUTH TLS
+MASQ-006||masquerade/ftps|interop|1123§4.1.2.6|inside TLS, PASV still advertises the declared public address (a NAT helper cannot rewrite an encrypted 227)
 SEQ-001||sequencing|must|959§5.4|the greeting is 220 (or 120 then 220), or 421 and close
 SEQ-002||sequencing|must|959§4.1.1,959§5.4|USER then PASS logs in with 331 then 230
 SEQ-003|*|sequencing|must|959§5.4,959§4.1.1|PASS without USER is refused with 503 or 530
@@ -138,16 +138,16 @@ SEC-008||security|interop||CWD and RETR are confined to the user's root
 SEC-009||security|interop||connect-and-reset bursts do not stop the server serving others
 SEC-010||security|should|959§4.1.1|PORT, then a close of the control connection: no data connection arrives after the close
 TLS-001||ftps|must|4217§4,4217§4.2|AUTH TLS answers 234 and a handshake follows
-TLS-002||ftps|should|2228§3,2228§8.2|a second AUTH TLS answers 503
-TLS-003||ftps|must|4217§9,2228|PBSZ and PROT before AUTH answer 503
-TLS-004||ftps|must|4217§9|PROT P protects the data channel, PROT C clears it
-TLS-005||ftps|should|2228§8.2|PROT S, E and X answer 504/536
+TLS-002||ftps|should|2228§3,2228§8.2|a second AUTH TLS gets an AUTH reply (RFC 2228 §8.2, or 503) and a refusal leaves the TLS session working
+TLS-003||ftps|should|4217§9,2228|PBSZ before AUTH and PROT before PBSZ are refused (503)
+TLS-004||ftps|must|4217§9|after PROT P the data connection is really TLS; after an accepted PROT C it is cleartext
+TLS-005||ftps|should|2228§8.2,4217§9|PROT S, E and X answer 536/504 (or 501)
 TLS-006||ftps|must|4217§6|FEAT lists AUTH TLS, PBSZ and PROT
-TLS-007||ftps|must|4217§4.2|AUTH TLS after USER requires a new login
+TLS-007||ftps|must|4217§4.2|a login made before AUTH TLS does not survive it (PWD answers 530 until USER/PASS again)
 TLS-008||ftps|should|4217§4.2,4217§10.2|a TLS-required policy refuses clear USER and PROT C transfers
 TLS-009||ftps|observe||record data-channel TLS session resumption
-TLS-010||ftps|should|4217§5|CCC answers 533 on plaintext
-TLS-011||ftps|must|4217§13|REIN under TLS answers inside TLS, then clears it
+TLS-010||ftps|should|4217§5|CCC answers 533 on plaintext; inside TLS 200 (then cleartext) or a refusal
+TLS-011||ftps|must|4217§13|REIN under TLS is answered inside TLS (what follows is recorded)
 TLS-012||ftps|must|8996§2,8996§3|TLS 1.0 and 1.1 are refused; TLS 1.2 or 1.3 is accepted
 TLS-013||ftps|interop|4217§15.1.1,6125|the control-channel certificate chains to the declared CA (else subject, dates and name are reported)
 TLS-014||ftps|observe|4217§4|record implicit FTPS (TLS before the greeting) and whether the passive checks hold under it

@@ -158,11 +158,16 @@ func (c *Catcher) Take(ctx context.Context) (net.Conn, *net.TCPAddr, error) {
 	}
 }
 
-// DataFunc yields the server's active data connection to ftp.TransferWith.
-func (c *Catcher) DataFunc() ftp.DataFunc {
+// DataFunc yields the server's active data connection to
+// ftp.TransferWith, as s's data protection has it (the TLS client side
+// under PROT P, whichever side connected: RFC 4217 §7).
+func (c *Catcher) DataFunc(s *Session) ftp.DataFunc {
 	return func(ctx context.Context) (net.Conn, error) {
 		nc, _, err := c.Take(ctx)
-		return nc, err
+		if err != nil {
+			return nil, err
+		}
+		return s.ProtectedData(nc), nil
 	}
 }
 
@@ -200,7 +205,7 @@ func (s *Session) ActiveXfer(ctx context.Context, c *Catcher, cmdline string, up
 	var sink bytesSink
 	octx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
 	defer cancel()
-	res := s.TransferWith(octx, cmdline, c.DataFunc(), upload, &sink, nil)
+	res := s.TransferWith(octx, cmdline, c.DataFunc(s), upload, &sink, nil)
 	return res, sink.b
 }
 

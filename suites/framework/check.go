@@ -36,7 +36,7 @@ var (
 
 // SetConfig installs the resolved configuration (done once per process in
 // the suite's BeforeSuite).
-func SetConfig(c target.Config) { cfgMu.Lock(); cfg = c; cfgMu.Unlock() }
+func SetConfig(c target.Config) { cfgMu.Lock(); cfg = c; cfgMu.Unlock(); resetTLS() }
 
 // Config is the configuration of the server under test.
 func Config() target.Config { cfgMu.RLock(); defer cfgMu.RUnlock(); return cfg }

@@ -96,12 +96,11 @@ func awaitGreeting(ctx context.Context, err error, opts ...ftp.Option) (*Session
 
 // TryDial is Dial returning the error instead of failing.
 func TryDial(ctx context.Context, opts ...ftp.Option) (*Session, error) {
-	c := Config()
-	all := append([]ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), ftp.WithReplyPairing(PairingGrace)}, opts...)
+	all := append([]ftp.Option{ftp.WithReplyPairing(PairingGrace)}, opts...)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	all = append(all, secrets()) // last: after any WithTranscript in opts
-	conn, err := ftp.Dial(octx, c.Addr, all...)
+	conn, err := dialTarget(octx, all...)
 	watchLiveness(conn, err)
 	if err != nil {
 		if tr := ftp.TranscriptOf(err); tr != nil {
@@ -172,18 +171,23 @@ func (s *Session) MustLogin(ctx context.Context) {
 	err := s.Login(octx, c.User, c.Password)
 	blockOnLoginRefusal(err)
 	Expect(err).To(Succeed(), "login as %s", c.User)
+	s.SecureData(ctx)
 }
 
 func rawLogin(ctx context.Context) (*ftp.Conn, error) {
 	c := Config()
 	octx, cancel := Ctx(ctx)
 	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	conn, err := dialTarget(octx)
 	watchLiveness(conn, err)
 	if err != nil {
 		return nil, err
 	}
 	if err := conn.Login(octx, c.User, c.Password); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := c.ProtectData(octx, conn); err != nil {
 		conn.Close()
 		return nil, err
 	}

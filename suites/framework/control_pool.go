@@ -43,7 +43,7 @@ func OpenSessionPool(ctx context.Context, n, parallel int) *SessionPool {
 			defer func() { <-sem }()
 			octx, cancel := Ctx(ctx)
 			defer cancel()
-			conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+			conn, err := dialTarget(octx)
 			if err != nil {
 				errs[i] = err
 				return
@@ -51,6 +51,11 @@ func OpenSessionPool(ctx context.Context, n, parallel int) *SessionPool {
 			if err := conn.Login(octx, c.User, c.Password); err != nil {
 				conn.Close()
 				errs[i] = fmt.Errorf("login: %w", err)
+				return
+			}
+			if err := c.ProtectData(octx, conn); err != nil {
+				conn.Close()
+				errs[i] = fmt.Errorf("PBSZ 0/PROT P: %w", err)
 				return
 			}
 			conns[i] = conn

@@ -145,7 +145,7 @@ func answers() bool {
 	c := Config()
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
 	defer cancel()
-	conn, err := ftp.Dial(ctx, c.Addr, ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false))
+	conn, err := dialTarget(ctx)
 	if err == nil {
 		conn.Close()
 		return true

@@ -237,7 +237,7 @@ func ServerSoftware(ctx context.Context, s *Session) Software {
 	d := min(c.Timeout, 3*time.Second)
 	octx, cancel := context.WithTimeout(ctx, 2*d)
 	defer cancel()
-	conn, err := ftp.Dial(octx, c.Addr, ftp.WithTimeout(d), ftp.WithStrictReplies(false))
+	conn, err := dialTarget(octx, ftp.WithTimeout(d))
 	if err != nil {
 		return UnknownSoftware
 	}
