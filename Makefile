@@ -34,20 +34,20 @@ test: servers test-deps lint
 	@# the long runs side by side, a lane each (scripts/test-lanes): they wait
 	@# on servers' timers far more than they use the CPU (a mutation run uses
 	@# ~5 % of a core), so lanes overlap their waits. matrix: matrix's quick
-	@# tests, then every local server's verdicts against fixtures/expectations;
-	@# seeds: the suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and
-	@# through the pasv-port-cooldown proxy with equal verdicts;
+	@# tests, then every local server's verdicts against fixtures/expectations
+	@# over IPv4, then over IPv6 (TestExpectations, TestExpectationsIPv6: one
+	@# lane, because inetutils and pure-ftpd take their roots from the homes
+	@# of shared system accounts, so two instances must not run at once; the
+	@# unit tests above stay out of the lanes for the same reason: ./servers
+	@# starts them); seeds: the suite twice (--ginkgo.seed 1 and 7) against
+	@# pyftpdlib and through the pasv-port-cooldown proxy with equal verdicts;
 	@# mutation-SERVER: the mutation matrix on pyftpdlib, on vsftpd (every
 	@# fault of servers/faulty kills the checks it declares where they pass
 	@# clean, nothing else changes, each server scores 95 % or more);
 	@# containers: the suites against the server images in Docker (skipped
-	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run). A new
-	@# matrix column (another transport, another address family) is one more
-	@# lane. The unit tests above stay out of the lanes: ./servers starts
-	@# inetutils and pure-ftpd, which take their roots from the homes of
-	@# shared system accounts, as TestExpectations does.
+	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix" \
+	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix" \
 	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \

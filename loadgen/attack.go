@@ -318,6 +318,12 @@ func NewAttacker(t target.Config, opts ...Option) *Attacker {
 	for _, o := range opts {
 		o(a)
 	}
+	// RFC 2428 §1: a 227 has room for an IPv4 address only, so over an
+	// IPv6 control connection every scenario sets up its data
+	// connections with EPSV.
+	if ip := net.ParseIP(t.Host()); ip != nil && ip.To4() == nil {
+		a.epsv = true
+	}
 	if a.sessions <= 0 {
 		a.sessions = DefaultSessions
 	}

@@ -85,6 +85,30 @@ func LoadLayered(dir, layerDir, server string) (Expectations, error) {
 	return e.Overlay(l), nil
 }
 
+// LoadIPv6 reads the IPv6 column's expectations of server:
+// dir/<server>.yaml with dir/ipv6/common.yaml (what every server does
+// differently over IPv6) and, when it exists, dir/ipv6/<server>.yaml laid
+// over it.
+func LoadIPv6(dir, server string) (Expectations, error) {
+	base, err := LoadExpectations(dir, server)
+	if err != nil {
+		return base, err
+	}
+	common, err := LoadExpectations(filepath.Join(dir, "ipv6"), "common")
+	if err != nil {
+		return base, fmt.Errorf("ipv6: %w", err)
+	}
+	e := base.Overlay(common)
+	own, err := LoadExpectations(filepath.Join(dir, "ipv6"), server)
+	if errors.Is(err, fs.ErrNotExist) {
+		return e, nil
+	}
+	if err != nil {
+		return e, fmt.Errorf("ipv6: %w", err)
+	}
+	return e.Overlay(own), nil
+}
+
 // Expected is the result expected for check id.
 func (e Expectations) Expected(id string) report.Result {
 	if x, ok := e.Checks[id]; ok {

@@ -41,6 +41,9 @@ type Options struct {
 	// RangeSize overrides the passive range size per server (default
 	// RangeSizes).
 	RangeSize map[string]int
+	// Listen is the address the servers listen on (servers.Spec
+	// ListenAddress; "" = 127.0.0.1, "::1" for the IPv6 column).
+	Listen string
 }
 
 // RangeSizes are the passive range sizes the matrix gives servers that need
@@ -123,7 +126,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer os.RemoveAll(root)
-	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state")}
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen}
 	sizes := o.RangeSize
 	if sizes == nil {
 		sizes = RangeSizes

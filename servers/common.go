@@ -87,10 +87,20 @@ func wildcard(addr string) bool {
 }
 
 func dialHost(listen string) string {
-	if wildcard(listen) {
+	switch {
+	case listen == "::":
+		return "::1"
+	case wildcard(listen):
 		return "127.0.0.1"
 	}
 	return listen
+}
+
+// isIPv6 reports whether addr is an IPv6 address (::1, ::), not an IPv4
+// one written in IPv6 form.
+func isIPv6(addr string) bool {
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.To4() == nil
 }
 
 // masquerade is the address the server is configured to advertise in 227
@@ -141,11 +151,16 @@ func resolve(name string, spec Spec) (*resolved, error) {
 	if r.Password == "" {
 		r.Password = DefaultPassword
 	}
-	if r.PasvAddress == "" {
-		r.PasvAddress = DefaultPasvAddress
-	}
 	if r.ListenAddress == "" {
 		r.ListenAddress = DefaultListenAddress
+	}
+	if r.PasvAddress == "" {
+		r.PasvAddress = DefaultPasvAddress
+		if isIPv6(r.ListenAddress) {
+			// RFC 2428 §1: a 227 carries IPv4 only, and a passive
+			// socket bound on ::1 is not reachable at 127.0.0.1.
+			r.PasvAddress = NoMasquerade
+		}
 	}
 	if r.PasvMin < 0 || r.PasvMax < 0 || (r.PasvMax != 0 && r.PasvMax < r.PasvMin) || r.PasvMax > 65535 {
 		return nil, fmt.Errorf("servers: bad passive range %d-%d", r.PasvMin, r.PasvMax)

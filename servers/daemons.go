@@ -52,6 +52,10 @@ func (d TemplateData) Listen() string {
 // Wildcard reports whether Listen means every interface (0.0.0.0, ::).
 func (d TemplateData) Wildcard() bool { return d.ListenAddress != "" && wildcard(d.ListenAddress) }
 
+// IPv6 reports whether Listen is an IPv6 address (::1; :: for every
+// interface of both families where the server allows).
+func (d TemplateData) IPv6() bool { return isIPv6(d.Listen()) }
+
 // Render renders servers/templates/<name> with d.
 func Render(name string, d TemplateData) ([]byte, error) {
 	t, err := template.ParseFS(Templates, "templates/"+name)

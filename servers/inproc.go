@@ -222,7 +222,11 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		r.release()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp4", r.listenAddr())
+	network := "tcp4"
+	if isIPv6(r.ListenAddress) {
+		network = "tcp6"
+	}
+	ln, err := net.Listen(network, r.listenAddr())
 	if err != nil {
 		lf.Close()
 		r.release()

@@ -122,13 +122,19 @@ func tryLock(name string) (*os.File, error) {
 	return f, nil
 }
 
-// portFree reports whether 127.0.0.1:port can be bound right now.
+// portFree reports whether 127.0.0.1:port, and [::1]:port where IPv6 is
+// up, can be bound right now (a server may listen on either).
 func portFree(port int) bool {
 	ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return false
 	}
 	ln.Close()
+	ln6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(port)))
+	if err != nil {
+		return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) // no IPv6 here
+	}
+	ln6.Close()
 	return true
 }
 

@@ -22,6 +22,8 @@ type Spec struct {
 	// ListenAddress is the address the control (and, where the server
 	// allows, passive) sockets bind. Default 127.0.0.1; "0.0.0.0" binds
 	// every interface (containers). Target.Addr dials 127.0.0.1 then.
+	// "::1" listens on IPv6 loopback (every server here can); then the
+	// default PasvAddress is NoMasquerade (a 227 carries IPv4 only).
 	ListenAddress string
 	// PasvMin and PasvMax bound the passive range (inclusive). PasvMin 0
 	// picks a free block of DefaultRangeSize ports (of PasvMax ports when

@@ -18,6 +18,7 @@ import (
 	"github.com/ftpharness/ftpharness/ftp"
 	. "github.com/ftpharness/ftpharness/suites/framework"
 	. "github.com/ftpharness/ftpharness/suites/matchers"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // Active mode: every PORT/EPRT in this file names a loopback listener the
@@ -30,6 +31,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// specification for the data port to be used in data connection."
 	// §5.4: PORT → 200; a transfer command then gives 125/150 ... 226/250.
 	Check("ACT-001", func(ctx SpecContext) {
+		RequireIPv4("PORT")
 		RequireActive()
 		s := Login(ctx)
 		c := ListenCatcher(s.LocalIP())
@@ -46,6 +48,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// refused with 501 ("Syntax error in parameters or arguments") or 500
 	// ("Syntax error, command unrecognized"), never accepted.
 	Check("ACT-002", func(ctx SpecContext) {
+		RequireIPv4("PORT")
 		RequireActive()
 		s := Login(ctx)
 		// The port is a multiple of 256 so that "p1-1,256" (port byte 256),
@@ -76,18 +79,23 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// bounce attacks"; the base FTP protocol itself allows third-party transfers.
 	// Servers that allow no FXP refuse a PORT/EPRT naming another host.
 	Check("ACT-003", Slow, func(ctx SpecContext) {
+		RequireSecondAddress("a third-party listener (--ftp.third-party)", Config().ThirdParty)
 		if Config().Has("fxp") {
 			Skip("--ftp.features=fxp declares third-party PORT targets allowed")
 		}
 		tp := net.ParseIP(Config().ThirdParty)
 		Expect(tp).NotTo(BeNil(), "--ftp.third-party %q is not an IP", Config().ThirdParty)
-		Expect(tp.IsLoopback()).To(BeTrue(), "--ftp.third-party must be a loopback address the harness can listen on, got %s", tp)
-		for _, verb := range []string{"PORT", "EPRT"} {
+		Expect(tp.IsLoopback() || target.PrivateLoopbackULA(tp)).To(BeTrue(), "--ftp.third-party must be a loopback address the harness can listen on, got %s", tp)
+		verbs := []string{"PORT", "EPRT"}
+		if tp.To4() == nil {
+			verbs = verbs[1:] // PORT cannot name an IPv6 address (RFC 2428 §1)
+		}
+		for _, verb := range verbs {
 			s := Login(ctx)
 			c := ListenCatcher(tp)
-			arg := c.PortArg()
-			if verb == "EPRT" {
-				arg = c.EprtArg()
+			arg := c.EprtArg()
+			if verb == "PORT" {
+				arg = c.PortArg()
 			}
 			r := s.Do(ctx, verb, arg)
 			// Follow with a transfer command whatever the reply, so a server
@@ -133,9 +141,9 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 			}
 		}
 		ip := s.LocalIP()
-		cases := []struct{ verb, arg string }{
-			{"PORT", strings.Join(actOctets(ip), ",") + ",0,80"},
-			{"EPRT", ftp.FormatEPRT(ip, 80)},
+		cases := []struct{ verb, arg string }{{"EPRT", ftp.FormatEPRT(ip, 80)}}
+		if !s.IPv6() { // PORT carries IPv4 only (RFC 2428 §1)
+			cases = append([]struct{ verb, arg string }{{"PORT", strings.Join(actOctets(ip), ",") + ",0,80"}}, cases...)
 		}
 		var bad []string
 		for _, tc := range cases {
@@ -158,10 +166,15 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		RequireActive()
 		s := Login(ctx)
 		port := actClosedPort(s.LocalIP())
-		arg, err := ftp.FormatPORT(s.LocalIP(), port)
-		Expect(err).NotTo(HaveOccurred())
-		r := s.Do(ctx, "PORT", arg)
-		Expect(r).To(HaveCode(200), "PORT %s (a closed port on the control peer) is well formed; the connection failure belongs to the transfer command (RFC 959 §5.4 lists 200, 500, 501, 421, 530 for PORT)", arg)
+		verb, arg := "EPRT", ftp.FormatEPRT(s.LocalIP(), port) // over IPv6, where PORT cannot name the client
+		if !s.IPv6() {
+			var err error
+			verb = "PORT"
+			arg, err = ftp.FormatPORT(s.LocalIP(), port)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		r := s.Do(ctx, verb, arg)
+		Expect(r).To(HaveCode(200), "%s %s (a closed port on the control peer) is well formed; the connection failure belongs to the transfer command (RFC 959 §5.4 lists 200, 500, 501, 421, 530 for PORT; RFC 2428 §2: a valid EPRT MUST get 200)", verb, arg)
 		octx, cancel := Ctx(ctx)
 		res := s.TransferWith(octx, "LIST", func(context.Context) (net.Conn, error) {
 			return nil, errors.New("the harness has no listener on that port")
@@ -221,14 +234,20 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		SkipUnimplemented(ctx, probe, "EPRT")
 		ip := s.LocalIP().String()
 		p := strconv.Itoa(c.Port())
+		af := strconv.Itoa(epsvFamily(s))
 		cases := []struct{ what, arg string }{
 			{"all fields empty", "||||"},
 			{"two delimiters only", "||"},
-			{"port 65536", "|1|" + ip + "|65536|"},
-			{"port -1", "|1|" + ip + "|-1|"},
-			{"address octet 256", "|1|" + actReplaceLastDot(ip, "256") + "|" + p + "|"},
-			{"five address octets", "|1|" + ip + ".5|" + p + "|"},
+			{"port 65536", "|" + af + "|" + ip + "|65536|"},
+			{"port -1", "|" + af + "|" + ip + "|-1|"},
 			{"bad IPv6 text", "|2|::g1::|" + p + "|"},
+		}
+		if s.IPv6() {
+			cases = append(cases, struct{ what, arg string }{"an IPv6 group above ffff", "|2|::1ffff:1|" + p + "|"},
+				struct{ what, arg string }{"nine IPv6 groups", "|2|1:2:3:4:5:6:7:8:9|" + p + "|"})
+		} else {
+			cases = append(cases, struct{ what, arg string }{"address octet 256", "|1|" + actReplaceLastDot(ip, "256") + "|" + p + "|"},
+				struct{ what, arg string }{"five address octets", "|1|" + ip + ".5|" + p + "|"})
 		}
 		// An empty or IPv6 protocol field may also be refused as an
 		// unsupported protocol (522, RFC 2428 §2).
@@ -256,7 +275,11 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		Expect(r3).To(HaveCode(522), "EPRT with network protocol 3 (not IPv4/IPv6) must be answered 522")
 		list, ok := act522List(r3.Text())
 		Expect(ok).To(BeTrue(), "522 must name the supported protocols as (prot1,prot2,...) with no '(' before the list: %q", r3.Raw)
-		Expect(list).To(ContainElement("1"), "the 522 list must include 1 (IPv4), which this control connection uses: %q", r3.Raw)
+		af := strconv.Itoa(epsvFamily(s))
+		Expect(list).To(ContainElement(af), "the 522 list must include %s, the protocol this control connection uses (1 IPv4, 2 IPv6): %q", af, r3.Raw)
+		if s.IPv6() {
+			return // the other family's loopback names no harness listener the server must reach
+		}
 		// IPv6: supported (200, aimed at a harness listener on ::1 when
 		// possible) or 522 with the list.
 		port6 := c.Port()
@@ -280,10 +303,11 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// a data connection: one left open after PORT only warns.
 	Check("ACT-010", Alone, func(ctx SpecContext) {
 		RequireActive()
-		By("PORT then PASV: the transfer uses the passive endpoint")
+		By("PORT then PASV (EPRT then EPSV over IPv6): the transfer uses the passive endpoint")
 		s := Login(ctx)
 		a := ListenCatcher(s.LocalIP())
-		Expect(s.Do(ctx, "PORT", a.PortArg())).To(HaveCode(200), "PORT %s", a.PortArg())
+		verb, arg := s.ActiveCmd(a)
+		Expect(s.Do(ctx, verb, arg)).To(HaveCode(200), "%s %s", verb, arg)
 		// Some servers connect as soon as PORT arrives; those connections
 		// are legitimate until PASV replaces the port specification.
 		early := len(a.Quiet(ctx, 300*time.Millisecond))
@@ -306,9 +330,10 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		s2 := Login(ctx)
 		ep := s2.Pasv(ctx, false)
 		b := ListenCatcher(s2.LocalIP())
-		pr := s2.SendWithin(ctx, Config().Timeout, "PORT "+b.PortArg())
-		Expect(pr.Closed || pr.Timeout).To(BeFalse(), "PORT %s after PASV (port %d) was not answered: %s (does the server stop reading commands until the passive connection arrives?)", b.PortArg(), ep.Port, pr)
-		Expect(pr.Reply).To(HaveCode(200), "PORT %s after PASV", b.PortArg())
+		verb2, arg2 := s2.ActiveCmd(b)
+		pr := s2.SendWithin(ctx, Config().Timeout, verb2+" "+arg2)
+		Expect(pr.Closed || pr.Timeout).To(BeFalse(), "%s %s after PASV (port %d) was not answered: %s (does the server stop reading commands until the passive connection arrives?)", verb2, arg2, ep.Port, pr)
+		Expect(pr.Reply).To(HaveCode(200), "%s %s after PASV", verb2, arg2)
 		dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
 		stale, serr := ftp.DialTCP(dctx, s2.DataTarget(ep, ftp.ControlHost), nil)
 		dcancel()
@@ -341,7 +366,8 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		RequireActive()
 		s := Login(ctx)
 		c := ListenCatcher(s.LocalIP())
-		Expect(s.Do(ctx, "PORT", c.PortArg())).To(HaveCode(200))
+		verb, arg := s.ActiveCmd(c)
+		Expect(s.Do(ctx, verb, arg)).To(HaveCode(200), "%s %s", verb, arg)
 		var from *net.TCPAddr
 		octx, cancel := Ctx(ctx)
 		res := s.TransferWith(octx, "LIST", func(ctx context.Context) (net.Conn, error) {
@@ -366,15 +392,21 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 	// refuse PORT naming another host. Session B logs in from the foreign
 	// source address, so the PORT names an address other than its peer.
 	Check("ACT-012", func(ctx SpecContext) {
+		RequireSecondAddress("a second client address (--ftp.foreign-source)", Config().ForeignSource)
 		a := Login(ctx)
 		src := Name(ctx, "act012-src")
 		a.Put(ctx, src, []byte("fxp payload\n"))
 		b := Login(ctx, ftp.WithLocalIP(net.ParseIP(Config().ForeignSource)))
 		ep := a.Pasv(ctx, false)
-		arg, err := ftp.FormatPORT(ep.IP, ep.Port)
-		Expect(err).NotTo(HaveOccurred())
-		r := b.Do(ctx, "PORT", arg)
-		Observe("PORT naming another session's passive endpoint (from a different client address)", r.String())
+		verb, arg := "EPRT", ftp.FormatEPRT(ep.IP, ep.Port) // over IPv6 (RFC 2428 §1)
+		if !b.IPv6() {
+			var err error
+			verb = "PORT"
+			arg, err = ftp.FormatPORT(ep.IP, ep.Port)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		r := b.Do(ctx, verb, arg)
+		Observe(verb+" naming another session's passive endpoint (from a different client address)", r.String())
 		if r.Is(200) {
 			dst := Name(ctx, "act012-dst")
 			ar := a.SendWithin(ctx, 3*time.Second, "STOR "+dst)
@@ -391,7 +423,7 @@ var _ = Describe("ACTIVE", Label("active"), func() {
 		if Config().Has("fxp") {
 			Expect(r).To(HaveCode(200), "--ftp.features=fxp declares FXP allowed")
 		} else {
-			Expect(r).To(HaveClass(5), "PORT %s names another session's passive endpoint, not this client (%s): refused unless FXP is declared", arg, b.LocalIP())
+			Expect(r).To(HaveClass(5), "%s %s names another session's passive endpoint, not this client (%s): refused unless FXP is declared", verb, arg, b.LocalIP())
 		}
 	})
 })

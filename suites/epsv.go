@@ -264,6 +264,9 @@ func epsvAllViolations(ctx context.Context, s *Session, sink net.Listener, legac
 	portArg, eprtArg := PortArgs(sink)
 	a := sink.Addr().(*net.TCPAddr)
 	cmds := []string{"PASV", "PORT " + portArg, "EPRT " + eprtArg}
+	if portArg == "" { // an IPv6 sink: PORT cannot name it (RFC 2428 §1)
+		cmds = []string{"PASV", "EPRT " + eprtArg}
+	}
 	if legacy {
 		if v4 := a.IP.To4(); v4 != nil {
 			cmds = append(cmds, fmt.Sprintf("LPRT 4,4,%d,%d,%d,%d,2,%d,%d", v4[0], v4[1], v4[2], v4[3], a.Port>>8, a.Port&0xff))

@@ -22,6 +22,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 	// 227 carries X (RFC 1123 §4.1.2.6: h1..h4 is the address the client
 	// must reach).
 	Check("MASQ-001", func(ctx SpecContext) {
+		RequireIPv4("the address PASV advertises")
 		if Config().PasvAddress == "" {
 			Skip("needs --ftp.pasv-address (the public address the server is configured to advertise)")
 		}
@@ -56,6 +57,8 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 	// networks may be given different addresses. Recorded for the two
 	// client addresses the harness can use.
 	Check("MASQ-003", func(ctx SpecContext) {
+		RequireIPv4("the address PASV advertises")
+		RequireSecondAddress("a second client address (--ftp.foreign-source)", Config().ForeignSource)
 		want := Config().ExpectedPasvIP()
 		for _, src := range []string{"", Config().ForeignSource} {
 			var s *Session
@@ -83,6 +86,7 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 	// harness may dial it (the server's own address, or loopback when the
 	// server is on loopback), actually serving the listing.
 	Check("MASQ-004", func(ctx SpecContext) {
+		RequireIPv4("the address PASV advertises")
 		s := Login(ctx)
 		dir := Scratch(ctx)
 		pr := MustPassive(ctx, s, false)

@@ -539,6 +539,7 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	// from different client addresses may share one port, but each must get
 	// only its own data. Recorded.
 	Check("RANGE-009", func(ctx SpecContext) {
+		RequireSecondAddress("a second client address (--ftp.foreign-source)", Config().ForeignSource)
 		foreign := net.ParseIP(Config().ForeignSource)
 		a := Login(ctx)
 		b := Login(ctx, ftp.WithLocalIP(foreign))

@@ -414,6 +414,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 	Check("SEC-010", Slow, func(ctx SpecContext) {
 		type probe struct {
 			how      string
+			sent     string
 			c        *Catcher
 			port     ftp.Reply
 			closedAt time.Time
@@ -422,7 +423,8 @@ var _ = Describe("SECURITY", Label("security"), func() {
 		for _, rst := range []bool{false, true} {
 			s := Login(ctx)
 			c := ListenCatcher(s.LocalIP())
-			r := s.Do(ctx, "PORT", c.PortArg())
+			verb, arg := s.ActiveCmd(c) // EPRT over IPv6
+			r := s.Do(ctx, verb, arg)
 			time.Sleep(secPortSettle)
 			if n := c.Count(); n > 0 {
 				Observe("connections on PORT, before any transfer command", fmt.Sprintf("%d (PORT answered %q)", n, r.Raw))
@@ -434,7 +436,7 @@ var _ = Describe("SECURITY", Label("security"), func() {
 			} else {
 				s.TCPConn().Close()
 			}
-			probes = append(probes, probe{how, c, r, time.Now()})
+			probes = append(probes, probe{how, verb + " " + arg, c, r, time.Now()})
 		}
 		time.Sleep(2 * time.Second)
 		for _, p := range probes {
@@ -447,10 +449,10 @@ var _ = Describe("SECURITY", Label("security"), func() {
 			if len(late) == 0 {
 				continue
 			}
-			Problem(fmt.Sprintf("sent PORT %s (answered %q), waited %v, then a control-connection %s at %s with no transfer command: the server connected to the harness listener after the close (%s). "+
+			Problem(fmt.Sprintf("sent %s (answered %q), waited %v, then a control-connection %s at %s with no transfer command: the server connected to the harness listener after the close (%s). "+
 				"RFC 959 §4.1.1: an unexpected close of the control connection has the effect of ABOR and QUIT, so nothing is left to connect for. "+
 				"Fix: on a control-connection close, drop the pending PORT address and never dial it",
-				p.c.PortArg(), p.port.Raw, secPortSettle, p.how, p.closedAt.Format("15:04:05.000"), DescribeArrivals(late)))
+				p.sent, p.port.Raw, secPortSettle, p.how, p.closedAt.Format("15:04:05.000"), DescribeArrivals(late)))
 		}
 	})
 })

@@ -286,8 +286,8 @@ func (c *Config) Validate() error {
 	}
 	for name, v := range map[string]string{"--ftp.foreign-source": c.ForeignSource, "--ftp.third-party": c.ThirdParty} {
 		ip := net.ParseIP(v)
-		if ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("%s: %q must be a loopback address (127.0.0.0/8); ftpharness sends no traffic elsewhere", name, v)
+		if ip == nil || !(ip.IsLoopback() || PrivateLoopbackULA(ip)) {
+			return fmt.Errorf("%s: %q must be a loopback address (127.0.0.0/8, ::1; or a ULA on lo of a private network namespace); ftpharness sends no traffic elsewhere", name, v)
 		}
 	}
 	if c.Timeout <= 0 {

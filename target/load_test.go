@@ -2,6 +2,7 @@ package target
 
 import (
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,9 @@ func TestValidationNamesTheFlag(t *testing.T) {
 		"--ftp.addr=nohostport":           "--ftp.addr",
 		"--ftp.timeout=soon":              "--ftp.timeout",
 		"--ftp.foreign-source=10.0.0.1":   "--ftp.foreign-source",
+		"--ftp.foreign-source=fd00::2":    "--ftp.foreign-source", // IPv6: ::1 alone is loopback
+		"--ftp.third-party=2001:db8::1":   "--ftp.third-party",
+		"--ftp.pasv-address=::1":          "--ftp.pasv-address", // a 227 carries IPv4 only
 		"--ftp.features=teleport":         "--ftp.features",
 		"--ftp.url=http://x":              "--ftp.url",
 		"--ftp.pasv-address=not-an-ip":    "--ftp.pasv-address",
@@ -99,6 +103,34 @@ func TestRange(t *testing.T) {
 	for _, bad := range []string{"", "a-b", "0-10", "10-5", "1-70000"} {
 		if _, err := ParseRange(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestIPv6Target: an [::1] URL is a target like any other, and ::1 is
+// accepted where a loopback address is required.
+func TestIPv6Target(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	if err := fs.Parse([]string{"--ftp.url=ftp://u:p@[::1]:2121", "--ftp.foreign-source=::1", "--ftp.third-party=::1"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Resolve()
+	if err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if c.Addr != "[::1]:2121" || c.Host() != "::1" {
+		t.Errorf("addr %q host %q, want [::1]:2121 and ::1", c.Addr, c.Host())
+	}
+}
+
+// TestPrivateLoopbackULA: outside a namespace of its own (this machine's
+// has a network interface), no ULA is accepted as a second loopback
+// address; nor is anything but a ULA anywhere.
+func TestPrivateLoopbackULA(t *testing.T) {
+	for _, s := range []string{"fd00:f7b::2", "::1", "127.0.0.2", "2001:db8::1", "fe80::1"} {
+		if PrivateLoopbackULA(net.ParseIP(s)) && s != "fd00:f7b::2" {
+			t.Errorf("%s accepted as a private loopback ULA", s)
 		}
 	}
 }

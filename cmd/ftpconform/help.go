@@ -55,6 +55,7 @@ expect FILES = --expect=FILES, matrix S = --matrix=S, mutation S = --mutation=S)
 Examples:
   ftpconform                                   # test the embedded ftpserverlib server
   ftpconform --ftp.url=ftp://ftpuser:ftppass@127.0.0.1:2121 --ftp.pasv-range=30000-30019
+  ftpconform --ftp.url=ftp://ftpuser:ftppass@[::1]:2121   # over IPv6: data connections by EPSV/EPRT
   ftpconform --ftp.profile=vsftpd.yaml --ginkgo.label-filter='star && must'
   ftpconform --ftp.addr=127.0.0.1:2121 --ftp.user=u --ftp.password=p --report-dir=out/
   ftpconform expect fixtures/expectations/vsftpd.yaml --ftp.addr=127.0.0.1:2121   # CI: fail on change

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,7 @@ var (
 	matrixOut     = flag.String("matrix-out", "docs", "directory for matrix.md, matrix.json and per-server runs (with --matrix)")
 	matrixExpect  = flag.String("matrix-expect", "", "compare each server's verdicts with DIR/<server>.yaml and exit 1 on any difference (with --matrix)")
 	matrixPar     = flag.Int("matrix-parallel", 2, "servers tested at once (with --matrix); runs at once (with --mutation)")
+	matrixListen  = flag.String("matrix-listen", "", "address the servers listen on (with --matrix; default 127.0.0.1): ::1 is the IPv6 column, compared with --matrix-expect's ipv6/ layers")
 )
 
 // runMatrix re-executes this binary once per server (fresh Ginkgo state per
@@ -39,7 +41,7 @@ func runMatrix(extra []string) int {
 	defer stop()
 	start := time.Now()
 	m := matrix.Run(ctx, matrix.Options{
-		Binary: self, Servers: names, Dir: filepath.Join(*matrixOut, "runs"), Parallel: *matrixPar, Args: extra,
+		Binary: self, Servers: names, Dir: filepath.Join(*matrixOut, "runs"), Parallel: *matrixPar, Args: extra, Listen: *matrixListen,
 		Progress: func(s, ev string) { fmt.Fprintf(os.Stderr, "[%5.1fs] %s: %s\n", time.Since(start).Seconds(), s, ev) },
 	})
 	if err := writeFile(filepath.Join(*matrixOut, "matrix.md"), m.WriteMarkdown); err != nil {
@@ -68,7 +70,11 @@ func runMatrix(extra []string) int {
 		if *matrixExpect == "" {
 			continue
 		}
-		exp, err := matrix.LoadExpectations(*matrixExpect, s)
+		load := matrix.LoadExpectations
+		if ip := net.ParseIP(*matrixListen); ip != nil && ip.To4() == nil {
+			load = matrix.LoadIPv6
+		}
+		exp, err := load(*matrixExpect, s)
 		if err != nil {
 			fmt.Printf("  no usable expectations: %v\n", err)
 			os.WriteFile(filepath.Join(*matrixOut, "runs", s, "expectations.skeleton.yaml"), []byte(matrix.Skeleton(run)), 0o644)

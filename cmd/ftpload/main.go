@@ -515,8 +515,12 @@ func settle(scenario string, cfg *config) (*plan, error) {
 			return nil, fail(exitUsage, "%v", err)
 		}
 		host, _, _ := net.SplitHostPort(tgt.Addr)
-		if ip := net.ParseIP(host); !cfg.allowRemote && (ip == nil || !ip.IsLoopback()) {
+		ip := net.ParseIP(host)
+		if !cfg.allowRemote && (ip == nil || !ip.IsLoopback()) {
 			return nil, fail(exitUsage, "--target %s: only loopback targets are allowed without --allow-remote", tgt.Addr)
+		}
+		if err := sameFamily(cfg.source, ip); err != nil {
+			return nil, fail(exitUsage, "%v", err)
 		}
 	}
 	if err := settleTLS(cfg, &tgt); err != nil {
@@ -927,4 +931,22 @@ func serveSink(args []string, stderr io.Writer) error {
 	notifySignals(sigs)
 	<-sigs
 	return s.Close()
+}
+
+// sameFamily refuses --source addresses of the other IP family than the
+// target's (a ::1 source cannot reach 127.0.0.1, nor 127.0.0.2 reach ::1).
+func sameFamily(sources string, target net.IP) error {
+	if sources == "" || target == nil {
+		return nil
+	}
+	ips, err := loadgen.ParseSources(sources)
+	if err != nil {
+		return nil // reported with the --source checks
+	}
+	for _, ip := range ips {
+		if (ip.To4() == nil) != (target.To4() == nil) {
+			return fmt.Errorf("--source %s and --target %s are of different IP families (::1 is the only IPv6 loopback source)", ip, target)
+		}
+	}
+	return nil
 }

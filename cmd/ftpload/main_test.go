@@ -29,6 +29,9 @@ func TestUsageErrors(t *testing.T) {
 		{"churn", "--fail-on", "p99.nope>1"},
 		{"churn", "--target", "ftp://u:p@10.1.2.3:21"},
 		{"churn", "--source", "10.0.0.1"},
+		{"churn", "--source", "fd00::2"},                                       // IPv6: ::1 only
+		{"churn", "--target", "ftp://u:p@[::1]:2121", "--source", "127.0.0.2"}, // other family
+		{"churn", "--target", "ftp://u:p@127.0.0.1:2121", "--source", "::1"},
 		{"mixed", "--mix", "dele=1"},
 		{"report"},
 	} {

@@ -25,7 +25,7 @@ func usage() {
        ftpserve NAME --from-env     (container entrypoint; = ftpserve --container NAME)
        ftpserve health [--addr HOST:PORT] [--timeout 2s]
 
-Start one FTP server on 127.0.0.1 with a known passive port range, print its
+Start one FTP server on 127.0.0.1 (::1 with --listen ::1) with a known passive port range, print its
 target (address, credentials, passive range), and keep it running until
 SIGINT or SIGTERM, then stop it (and its per-session processes).
 
@@ -48,6 +48,7 @@ Environment:
 	fmt.Fprintf(out, `
 Examples:
   ftpserve vsftpd --port 2121 --pasv-range 30000-30019
+  ftpserve pyftpdlib --listen ::1        # prints ftp://ftpuser:ftppass@[::1]:PORT/
   ftpserve ftpserverlib --profile /tmp/embedded.yaml
   ftpserve ftpserverlib --tls --profile /tmp/ftps.yaml   # then ftpconform --ftp.profile=/tmp/ftps.yaml
   curl ftp://ftpuser:ftppass@127.0.0.1:2121/
@@ -61,7 +62,7 @@ func main() {
 	flag.Usage = usage
 	var (
 		port     = flag.Int("port", 0, "control port (0 = pick a free one in 20000-29999)")
-		listen   = flag.String("listen", "", "listen `address` (default 127.0.0.1; 0.0.0.0 = every interface)")
+		listen   = flag.String("listen", "", "listen `address` (default 127.0.0.1; ::1 = IPv6 loopback, every server can; 0.0.0.0 = every interface)")
 		fromEnv  = flag.Bool("from-env", false, "container mode: settings from FTPH_* variables, listen on 0.0.0.0, logs to stdout")
 		contName = flag.String("container", "", "container mode for server `NAME` (= NAME --from-env)")
 		pasv     = flag.String("pasv-range", "", "passive port range `lo-hi` (default: a free block of 20 ports in 30000-59999)")

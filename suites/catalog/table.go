@@ -20,9 +20,10 @@ PASV-012||pasv|observe||record what happens when a passive listener is never con
 PASV-013||pasv|must|959§4.1.3,959§5.4,2428§3|ABOR after PASV answers 225/226 and the next PASV transfer works (listener left open: warn)
 PASV-014||pasv|interop|959§3.2|the server waits for a late data connection after the transfer command
 PASV-015|*|pasv/sequencing|interop|959§3.2|a transfer command without PASV/PORT is refused with 425/503
-PASV-016||pasv|observe|2428§1|record PASV and PORT behaviour over an IPv6 control connection
+PASV-016||pasv|observe|2428§1|record EPSV, PASV and PORT over an IPv6 control connection
 PASV-017||pasv|interop|959§4.1.2,959§5.4|PASV is never answered with 229
 PASV-018||pasv|interop||every advertised passive port is above 1023 (firewall rules assume high ports)
+PASV-019||pasv|must|959§4.1.2,959§5.4,2428§1|over IPv6, PASV is refused or answered 227 with six numbers, never an IPv6 address in a 227 or another 2xx
 EPSV-001|*|epsv|must|2428§3|EPSV answers 229 with (|||port|): one delimiter, empty fields, port 1-65535
 EPSV-002||epsv|must|2428§3,959§3.2|the EPSV port accepts a data connection on the control connection's address
 EPSV-003||epsv|should|2428§3|EPSV 1 on IPv4 answers 229

@@ -242,7 +242,8 @@ func SinkListener(ip net.IP) net.Listener {
 	return ln
 }
 
-// PortArgs returns the PORT and EPRT arguments naming l.
+// PortArgs returns the PORT and EPRT arguments naming l; port is "" when
+// l listens on an IPv6 address (PORT carries IPv4 only, RFC 2428 §1).
 func PortArgs(l net.Listener) (port, eprt string) {
 	a := l.Addr().(*net.TCPAddr)
 	p, _ := ftp.FormatPORT(a.IP, a.Port)

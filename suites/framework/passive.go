@@ -21,7 +21,8 @@ import (
 // in passive_reach.go, NAT/container advice in passive_nat.go, waiting out
 // a passive pool that ran dry in passive_wait.go.
 
-// Pasv sends PASV (or EPSV) and requires a parseable 227 (229).
+// Pasv sends PASV (or EPSV) and requires a parseable 227 (229). Over an
+// IPv6 control connection it always sends EPSV (dualstack.go).
 func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
 	GinkgoHelper()
 	ep, _ := s.PasvReply(ctx, epsv)
@@ -35,6 +36,7 @@ func (s *Session) Pasv(ctx context.Context, epsv bool) ftp.Endpoint {
 // naming the check that judges it (which itself fails here).
 func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.Reply) {
 	GinkgoHelper()
+	epsv = s.passiveEPSV(epsv)
 	t := passiveWithWait(ctx, s.Conn, epsv, Config().Timeout, Running() != ExhaustionJudge)
 	if t.Waited > 0 {
 		GinkgoWriter.Printf("passive setup: waited %s over %d attempts for refused passive ports to recover\n", t.Waited.Round(time.Millisecond), t.Tries)
@@ -43,6 +45,7 @@ func (s *Session) PasvReply(ctx context.Context, epsv bool) (ftp.Endpoint, ftp.R
 		s.lastPassive, s.lastPassiveFirst = t.Reply, t.First
 		return t.EP, t.Reply
 	}
+	skipWithoutEPSVOverIPv6(s, t.Reply)
 	if t.passiveSetupFailed() {
 		blockOrFail(passiveBlocker(epsv, t))
 	}
@@ -133,6 +136,7 @@ func (p PassiveReply) String() string {
 // TryPassive sends PASV or EPSV without failing the spec (safe off the spec
 // goroutine).
 func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
+	epsv = s.passiveEPSV(epsv)
 	octx, cancel := Ctx(ctx)
 	defer cancel()
 	ep, r, err := s.Passive(octx, epsv)
@@ -154,6 +158,7 @@ func TryPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 // goroutine only.
 func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 	GinkgoHelper()
+	epsv = s.passiveEPSV(epsv)
 	ep, r := s.PasvReply(ctx, epsv)
 	v := "PASV"
 	if epsv {
@@ -171,6 +176,9 @@ func MustPassive(ctx context.Context, s *Session, epsv bool) PassiveReply {
 func BlockOnPassiveFailure(pr PassiveReply) {
 	GinkgoHelper()
 	if !pr.OK() {
+		if pr.Verb == "EPSV" && OverIPv6() {
+			skipWithoutEPSV(pr.Reply)
+		}
 		blockOrFail(passiveBlocker(pr.Verb == "EPSV", passiveTry{Reply: pr.Reply, Err: pr.Err, Refusal: pr.Reply, Tries: 1, First: true}))
 	}
 }
