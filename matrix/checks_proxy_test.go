@@ -21,11 +21,19 @@ import (
 // opts in front of it, and returns the proxy and the target to test.
 func proxied(t *testing.T, server string, opts ...faulty.Option) (*faulty.Proxy, target.Config) {
 	t.Helper()
+	return proxiedSpec(t, server, servers.Spec{}, opts...)
+}
+
+// proxiedSpec is proxied with the server started from spec (its Root and
+// StateDir are the test's own).
+func proxiedSpec(t *testing.T, server string, spec servers.Spec, opts ...faulty.Option) (*faulty.Proxy, target.Config) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	root := t.TempDir()
 	os.Chmod(root, 0o777)
-	r, err := servers.Start(ctx, server, servers.Spec{Root: root, StateDir: t.TempDir()})
+	spec.Root, spec.StateDir = root, t.TempDir()
+	r, err := servers.Start(ctx, server, spec)
 	if err != nil {
 		if errors.Is(err, servers.ErrNotInstalled) {
 			t.Skipf("%s: %v", server, err)

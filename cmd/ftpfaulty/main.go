@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/matrix"
 	"github.com/ftpharness/ftpharness/servers"
 	"github.com/ftpharness/ftpharness/servers/faulty"
@@ -26,6 +27,12 @@ func usage() {
 Start the fault-injecting proxy in front of an FTP server and keep it running
 until SIGINT/SIGTERM. With --server it starts that server (see ftpserve);
 with --upstream it proxies a server already running.
+
+With --tls=explicit|implicit the proxy speaks FTPS on both sides: to the
+client with a certificate of its own test CA (the file printed as tls-ca:
+give it to the client, e.g. ftpconform --ftp.tls-ca), to the server as a TLS
+client checking the server's certificate against --upstream-ca (or not, with
+--upstream-insecure; a --server started with --tls brings its own CA).
 
 Flags:
 `)
@@ -50,6 +57,9 @@ func main() {
 		direct   = flag.String("direct-profile", "", "with --server, also write the server's own target profile here")
 		list     = flag.Bool("list", false, "list the faults with the check IDs each should kill (fixtures/mutations.yaml), and exit")
 		verbose  = flag.Bool("v", false, "log proxy events, every command and reply to stderr")
+		tlsMode  = flag.String("tls", "off", "FTPS on both sides: off, explicit (AUTH TLS) or implicit (TLS before the greeting)")
+		upCA     = flag.String("upstream-ca", "", "with --upstream and --tls: PEM `file` of the CA the server's certificate must chain to (default: the system pool)")
+		upInsec  = flag.Bool("upstream-insecure", false, "with --upstream and --tls: do not verify the server's certificate")
 	)
 	flag.Parse()
 	if *list {
@@ -86,9 +96,25 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	up := target.Config{Addr: *upstream, User: *user, Password: *pass, PasvRange: *upRange}
+	if _, ok := ftp.ParseTLSMode(*tlsMode); !ok {
+		fmt.Fprintf(os.Stderr, "ftpfaulty: --tls %q is not off, explicit or implicit\n", *tlsMode)
+		os.Exit(2)
+	}
+	up := target.Config{Addr: *upstream, User: *user, Password: *pass, PasvRange: *upRange, TLS: *tlsMode, TLSCA: *upCA, TLSInsecure: *upInsec}
+	switch {
+	case (*upCA != "" || *upInsec) && !up.FTPS():
+		fmt.Fprintln(os.Stderr, "ftpfaulty: --upstream-ca/--upstream-insecure need --tls=explicit|implicit")
+		os.Exit(2)
+	case *upCA != "" && *upInsec:
+		fmt.Fprintln(os.Stderr, "ftpfaulty: give one of --upstream-ca and --upstream-insecure")
+		os.Exit(2)
+	}
 	if *server != "" {
-		srv, err := servers.Start(ctx, *server, servers.Spec{})
+		if *upCA != "" || *upInsec {
+			fmt.Fprintln(os.Stderr, "ftpfaulty: --upstream-ca/--upstream-insecure go with --upstream (a --server brings its own CA)")
+			os.Exit(2)
+		}
+		srv, err := servers.Start(ctx, *server, servers.Spec{TLS: *tlsMode})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ftpfaulty: %v\n", err)
 			os.Exit(1)
@@ -116,6 +142,13 @@ func main() {
 		}
 	}
 	fmt.Printf("proxy %s -> %s (passive %s, upstream passive %s) faults=%q\n", t.Addr, up.Addr, t.PasvRange, up.PasvRange, *faults)
-	fmt.Printf("ftp://%s:%s@%s/\n", t.User, t.Password, t.Addr)
+	scheme := map[string]string{"explicit": "ftpes", "implicit": "ftps"}[t.TLS]
+	if scheme == "" {
+		scheme = "ftp"
+	}
+	fmt.Printf("%s://%s:%s@%s/\n", scheme, t.User, t.Password, t.Addr)
+	if ca := p.CAFile(); ca != "" {
+		fmt.Printf("tls-ca: %s\n", ca)
+	}
 	<-ctx.Done()
 }

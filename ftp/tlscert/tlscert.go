@@ -28,6 +28,7 @@ var Validity = 7 * 24 * time.Hour
 // Authority is a test CA and one server certificate it signed.
 type Authority struct {
 	ca      *x509.Certificate
+	caKey   *ecdsa.PrivateKey // signs the deliberately bad certificates (bad.go)
 	caPEM   []byte
 	leaf    tls.Certificate
 	leafPEM []byte
@@ -65,6 +66,7 @@ func New(name string) (*Authority, error) {
 	}
 	return &Authority{
 		ca:      ca,
+		caKey:   caKey,
 		caPEM:   pemBlock("CERTIFICATE", caDER),
 		leaf:    tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: key},
 		leafPEM: append(pemBlock("CERTIFICATE", leafDER), pemBlock("CERTIFICATE", caDER)...),

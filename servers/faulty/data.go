@@ -142,10 +142,10 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	}
 	r := newRelay(s, dc, uc.(*net.TCPConn))
 	r.activeClose = func() { l.p.timeWait(l.port) }
-	s.addRelay(r)
-	s.relaysDialing.Add(-1)
-	r.run()
-	s.removeRelay(r)
+	if s.startRelay(r) {
+		r.run()
+		s.removeRelay(r)
+	}
 }
 
 // superseded reports whether the server has handed b's port out again
@@ -183,8 +183,11 @@ func (l *plistener) superseded(b *binding) bool {
 // relay moves one data connection's bytes both ways, passing half-closes
 // and resets on.
 type relay struct {
-	s        *session
-	dc, uc   *net.TCPConn // client side, server side
+	s      *session
+	dc, uc *net.TCPConn // client side, server side
+	// dcs, ucs are the streams carried: dc and uc, or TLS over them
+	// (PROT P; tls_data.go)
+	dcs, ucs net.Conn
 	downDone chan struct{}
 	upEOF    atomic.Bool // the server closed its side (EOF read)
 	aborted  atomic.Bool // the client sent ABOR after the relay started
@@ -199,7 +202,7 @@ type relay struct {
 }
 
 func newRelay(s *session, dc, uc *net.TCPConn) *relay {
-	return &relay{s: s, dc: dc, uc: uc, downDone: make(chan struct{}), replied: make(chan struct{}), activeClose: func() {}}
+	return &relay{s: s, dc: dc, uc: uc, dcs: dc, ucs: uc, downDone: make(chan struct{}), replied: make(chan struct{}), activeClose: func() {}}
 }
 
 func (r *relay) run() {
@@ -209,13 +212,13 @@ func (r *relay) run() {
 	wg.Add(1)
 	go func() { // client -> server (uploads)
 		defer wg.Done()
-		_, err := io.Copy(r.uc, r.dc)
+		_, err := io.Copy(r.ucs, r.dcs)
 		if err != nil {
 			reset(r.uc)
 			return
 		}
 		clientFIN.Store(true)
-		r.uc.CloseWrite()
+		closeWrite(r.ucs)
 	}()
 	// server -> client (downloads)
 	err := r.copyDown(b)
@@ -233,7 +236,7 @@ func (r *relay) run() {
 		if !clientFIN.Load() && !tcpPeerClosed(r.dc) {
 			r.activeClose() // the proxy's FIN goes first
 		}
-		r.dc.CloseWrite()
+		closeWrite(r.dcs)
 	}
 	close(r.downDone)
 	wg.Wait()
@@ -250,7 +253,7 @@ func (r *relay) copyDown(b behaviour) error {
 	var dbl *crDoubler
 	started := false // the first bytes arrived: the RETR (if any) was sent
 	for {
-		n, err := r.uc.Read(buf)
+		n, err := r.ucs.Read(buf)
 		if n > 0 && !started {
 			started = true
 			if b.doubleCR && r.s.asciiDownload() {
@@ -269,7 +272,7 @@ func (r *relay) copyDown(b behaviour) error {
 				chunk = out
 			}
 			if len(chunk) > 0 {
-				if _, werr := r.dc.Write(chunk); werr != nil {
+				if _, werr := r.dcs.Write(chunk); werr != nil {
 					reset(r.uc)
 					return werr
 				}
@@ -283,13 +286,13 @@ func (r *relay) copyDown(b behaviour) error {
 			if hold && len(last) == 1 && !r.aborted.Load() {
 				if b.flipByte {
 					last[0] ^= 0x01
-					if _, werr := r.dc.Write(last); werr != nil {
+					if _, werr := r.dcs.Write(last); werr != nil {
 						return werr
 					}
 				}
 				// truncate: the byte is dropped
 			} else if hold && len(last) == 1 {
-				r.dc.Write(last)
+				r.dcs.Write(last)
 			}
 			return nil
 		}

@@ -23,6 +23,23 @@
 //   - peers: control and data connections are made from the client's
 //     addresses, so foreign-peer checks are judged by the server.
 //
+// FTPS (tls.go): in front of an FTPS server (StartFor takes the target's
+// TLS mode and trust, or WithTLS) the proxy terminates TLS on both sides:
+// a TLS server to the client with a certificate from its own test CA
+// (CAFile; Target names it as the target's TLS CA), a TLS client to the
+// server. Explicit (AUTH TLS: the server's side is secured first, then
+// the 234 forwarded and the client's side) and implicit (both before the
+// greeting); under PROT P both legs of every data connection are TLS, the
+// server's resuming the proxy's control session exactly when the client
+// resumed its own (vsftpd's require_ssl_reuse sees what the client did).
+// Active mode under TLS goes through the proxy too (a PORT/EPRT naming
+// the client is pointed at a proxy listener), so the client meets the
+// proxy's certificate on every connection.
+// A CCC the server accepts takes TLS down on both sides; REIN keeps it (a
+// limit: a server that clears TLS after REIN breaks the session; pyftpdlib,
+// the one on tap that accepts REIN under TLS, keeps it). Without TLS the
+// proxy is byte for byte as before.
+//
 // Faults are registered by name (Lookup, Names, All); each has a one-line
 // Doc. The proxy knows no check: what each fault must kill is declared in
 // fixtures/mutations.yaml and judged by package matrix.

@@ -67,6 +67,18 @@ type behaviour struct {
 	greetAgain    bool           // the greeting is repeated to a silent client
 	quitKeepsOpen bool           // the client's connection outlives the 221 to QUIT
 	quitDrops     bool           // QUIT during a download: 221 at once, then close
+	// FTPS (tls_faults.go)
+	tlsDataClear    bool   // PROT P accepted, the client's data leg stays cleartext
+	tlsFreshHang    bool   // a data TLS session that is not resumed hangs, no reply
+	authNoHandshake bool   // AUTH answered 234 by the proxy, which then talks cleartext
+	pbszIgnored     bool   // PBSZ in cleartext answered 200; PROT without PBSZ accepted
+	legacyTLS       bool   // the client-facing TLS accepts TLS 1.0 and 1.1
+	loginSurvives   bool   // after AUTH, PWD answered 257 without a new login
+	reauth200       bool   // AUTH inside TLS answered 200
+	protLevel200    bool   // PROT S, E or anything but C/P answered 200
+	ccc200          bool   // CCC answered 200 by the proxy, TLS (if any) kept
+	reinClear       bool   // REIN under TLS answered outside TLS
+	badCert         string // the client-facing certificate is bad in this way (tlscert)
 }
 
 type allocMode int
@@ -195,6 +207,19 @@ func merge(fs []Fault) behaviour {
 		b.greetAgain = b.greetAgain || x.greetAgain
 		b.quitKeepsOpen = b.quitKeepsOpen || x.quitKeepsOpen
 		b.quitDrops = b.quitDrops || x.quitDrops
+		b.tlsDataClear = b.tlsDataClear || x.tlsDataClear
+		b.tlsFreshHang = b.tlsFreshHang || x.tlsFreshHang
+		b.authNoHandshake = b.authNoHandshake || x.authNoHandshake
+		b.pbszIgnored = b.pbszIgnored || x.pbszIgnored
+		b.legacyTLS = b.legacyTLS || x.legacyTLS
+		b.loginSurvives = b.loginSurvives || x.loginSurvives
+		b.reauth200 = b.reauth200 || x.reauth200
+		b.protLevel200 = b.protLevel200 || x.protLevel200
+		b.ccc200 = b.ccc200 || x.ccc200
+		b.reinClear = b.reinClear || x.reinClear
+		if x.badCert != "" {
+			b.badCert = x.badCert
+		}
 	}
 	return b
 }

@@ -30,6 +30,10 @@ func TestRegistry(t *testing.T) {
 		"seq-greeting-repeated", "seq-quit-keeps-open", "seq-type-refusal-200", "seq-rnfr-missing-350", "reply-pwd-250", "reply-257-unquoted",
 		"active-port-dropped", "seq-opts-refusal-200", "seq-unimplemented-200", "seq-type-params-504",
 		"data-failure-226", "xfer-quit-drops-transfer",
+		"tls-data-cleartext", "tls-data-fresh-hang", "tls-auth-no-handshake", "tls-pbsz-order-ignored",
+		"tls-legacy-versions", "tls-feat-unadvertised", "tls-login-survives-auth",
+		"tls-cert-self-signed", "tls-cert-wrong-name", "tls-cert-expired",
+		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-fake-200", "tls-rein-reply-cleartext",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

@@ -2,6 +2,7 @@ package faulty
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ftpharness/ftpharness/ftp"
 	"github.com/ftpharness/ftpharness/target"
 )
 
@@ -17,6 +19,8 @@ import (
 type Proxy struct {
 	upstream   string
 	cfg        config
+	tls        *tlsSetup   // nil: cleartext only
+	srvCfg     *tls.Config // towards clients, under the faults (tls.go)
 	b          behaviour
 	ln         net.Listener
 	lo, hi     int // the proxy's passive range
@@ -54,6 +58,9 @@ type config struct {
 	logf       func(string, ...any)
 	trace      bool
 	account    string // the user the proxy serves (seq-user-unknown-530)
+	// FTPS (WithTLS)
+	tlsMode     ftp.TLSMode
+	tlsUpstream *tls.Config
 }
 
 // Option configures a Proxy.
@@ -128,10 +135,21 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 	}
 	p.nextSeq = p.lo
 	p.lowCursor = 1023
+	var err error
+	if p.tls, err = newTLSSetup(cfg); err == nil && p.tls != nil {
+		p.srvCfg, err = p.tls.serverConfig(p.b)
+	}
+	if err != nil {
+		p.lease.release()
+		p.shadowLease.release()
+		p.tls.remove()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		p.lease.release()
 		p.shadowLease.release()
+		p.tls.remove()
 		return nil, err
 	}
 	p.ln = ln
@@ -143,9 +161,17 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 
 // StartFor starts a proxy in front of a server described by t, mirroring
 // its passive range (UpstreamRange from t.PasvRange, a proxy range of the
-// same size). Options given later override.
+// same size) and, for an FTPS target, its TLS mode and trust (WithTLS).
+// Options given later override.
 func StartFor(ctx context.Context, t target.Config, opts ...Option) (*Proxy, error) {
 	all := []Option{Account(t.User)}
+	if t.FTPS() {
+		cfg, err := t.TLSConfig()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, WithTLS(t.TLSMode(), cfg))
+	}
 	if t.PasvRange != "" {
 		lo, hi, err := parseRange(t.PasvRange)
 		if err != nil {
@@ -176,6 +202,9 @@ func (p *Proxy) Target(up target.Config) target.Config {
 	t := up
 	t.Addr = p.Addr()
 	t.PasvRange = p.RangeString()
+	if p.tls != nil {
+		t.TLS, t.TLSCA, t.TLSInsecure = p.tls.mode.String(), p.tls.caFile, false
+	}
 	if t.Server != "" {
 		t.Server += "+faulty"
 	}
@@ -214,6 +243,7 @@ func (p *Proxy) Close() error {
 		}
 		p.lease.release()
 		p.shadowLease.release()
+		p.tls.remove()
 	})
 	return nil
 }

@@ -40,9 +40,16 @@ func TestMain(m *testing.M) {
 
 func upstream(t *testing.T, name string) target.Config {
 	t.Helper()
+	return upstreamTLS(t, name, "")
+}
+
+// upstreamTLS is upstream with FTPS in mode ("": off).
+func upstreamTLS(t *testing.T, name, mode string) target.Config {
+	t.Helper()
 	upMu.Lock()
 	defer upMu.Unlock()
-	if r, ok := upRun[name]; ok {
+	key := name + "+" + mode
+	if r, ok := upRun[key]; ok {
 		return r.Target()
 	}
 	root, err := os.MkdirTemp("", "faulty-"+name+"-")
@@ -54,21 +61,27 @@ func upstream(t *testing.T, name string) target.Config {
 	upDirs = append(upDirs, root, state)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := servers.Start(ctx, name, servers.Spec{Root: root, StateDir: state})
+	r, err := servers.Start(ctx, name, servers.Spec{Root: root, StateDir: state, TLS: mode})
 	if err != nil {
-		if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") {
+		if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "no TLS variant") {
 			t.Skipf("%s: %v", name, err)
 		}
 		t.Fatalf("start %s: %v", name, err)
 	}
-	upRun[name] = r
+	upRun[key] = r
 	return r.Target()
 }
 
 // proxied starts a proxy with faults in front of the shared ftpserverlib.
 func proxied(t *testing.T, server string, opts ...Option) (*Proxy, target.Config) {
 	t.Helper()
-	up := upstream(t, server)
+	return proxiedTLS(t, server, "", opts...)
+}
+
+// proxiedTLS is proxied in front of the server with FTPS in mode ("": off).
+func proxiedTLS(t *testing.T, server, mode string, opts ...Option) (*Proxy, target.Config) {
+	t.Helper()
+	up := upstreamTLS(t, server, mode)
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := StartFor(ctx, up, append([]Option{WithLogf(t.Logf)}, opts...)...)
 	if err != nil {

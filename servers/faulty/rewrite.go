@@ -227,7 +227,7 @@ func (s *session) greetAgain(raw []byte) {
 	s.mu.Unlock()
 	if quiet {
 		s.logf("greeting-repeated: no command yet, greeting again")
-		s.cc.Write(raw)
+		s.client().Write(raw)
 	}
 }
 

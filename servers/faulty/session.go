@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"crypto/tls"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ftpharness/ftpharness/ftp"
@@ -34,6 +36,25 @@ type session struct {
 	clientIP net.IP       // the control client's address
 	localIP  net.IP       // the proxy's address on cc (advertised in 227)
 	upHost   string       // the server's address (data connections go there)
+
+	// FTPS (tls.go): the streams the control connections carry (cc and
+	// uc until TLS starts), the switches readClient and readUpstream wait
+	// on across an AUTH, and the security state of the session.
+	streamMu     sync.Mutex
+	cs, us       net.Conn
+	cbr          *bufio.Reader // readClient's reader (bytes past AUTH)
+	upSwitch     chan net.Conn // the server's stream after a 234 (nil: unchanged)
+	clientSwitch chan net.Conn // the client's stream after AUTH (nil: unchanged)
+	upCfg        *tls.Config   // towards the server, with the session's cache
+	upFresh      *tls.Config   // the same without a cache (no resumption)
+	cccOut       atomic.Bool   // a CCC under TLS awaits its reply
+	upPaused     bool          // readUpstream waits on upSwitch (writer only)
+	authed       bool          // AUTH succeeded (guarded by mu)
+	pbsz         bool          // PBSZ accepted since (guarded by mu)
+	protP        bool          // PROT P in effect (guarded by mu)
+	userSeen     bool          // a USER was sent (guarded by mu)
+	loginCarried bool          // tls-login-survives-auth: PWD answered 257 (guarded by mu)
+	dropXfer     bool          // tls-data-fresh-hang: drop the transfer's reply (guarded by mu)
 
 	mu       sync.Mutex
 	queue    []*entry
@@ -65,25 +86,58 @@ type session struct {
 }
 
 type entry struct {
-	verb   string // upper case; "" for the greeting
-	arg    string
-	local  []byte // the proxy answers with this instead of the server
-	prelim bool   // a 1xx was relayed for it
-	asPASV bool   // the client sent PASV, the server got EPSV: answer 227
-	at     time.Time
+	verb    string // upper case; "" for the greeting
+	arg     string
+	local   []byte // the proxy answers with this instead of the server
+	prelim  bool   // a 1xx was relayed for it
+	asPASV  bool   // the client sent PASV, the server got EPSV: answer 227
+	silent  bool   // sent by the proxy itself: the reply is not forwarded
+	tlsWait bool   // AUTH forwarded under TLS: readClient waits for the outcome
+	after   func() // run by the writer once the local answer is sent
+	clear   bool   // the local answer goes on the TCP connection, outside TLS
+	at      time.Time
 }
 
 func newSession(p *Proxy, cc *net.TCPConn) *session {
 	return &session{
-		p:         p,
-		cc:        cc,
-		clientIP:  cc.RemoteAddr().(*net.TCPAddr).IP,
-		localIP:   cc.LocalAddr().(*net.TCPAddr).IP,
-		kick:      make(chan struct{}, 1),
-		relays:    map[*relay]bool{},
-		done:      make(chan struct{}),
-		clientEOF: make(chan struct{}),
+		p:            p,
+		cc:           cc,
+		clientIP:     cc.RemoteAddr().(*net.TCPAddr).IP,
+		localIP:      cc.LocalAddr().(*net.TCPAddr).IP,
+		kick:         make(chan struct{}, 1),
+		relays:       map[*relay]bool{},
+		done:         make(chan struct{}),
+		clientEOF:    make(chan struct{}),
+		cs:           cc,
+		upSwitch:     make(chan net.Conn, 1),
+		clientSwitch: make(chan net.Conn, 1),
 	}
+}
+
+// client and server are the streams to write to: the TCP connections, or
+// TLS over them once it started.
+func (s *session) client() net.Conn {
+	s.streamMu.Lock()
+	defer s.streamMu.Unlock()
+	return s.cs
+}
+
+func (s *session) server() net.Conn {
+	s.streamMu.Lock()
+	defer s.streamMu.Unlock()
+	return s.us
+}
+
+func (s *session) setStreams(c, u net.Conn) {
+	s.streamMu.Lock()
+	s.cs, s.us = c, u
+	s.streamMu.Unlock()
+}
+
+// ctlTLS reports whether the server's control stream is TLS.
+func (s *session) ctlTLS() bool {
+	_, ok := s.server().(*tls.Conn)
+	return ok
 }
 
 func (s *session) logf(format string, args ...any) {
@@ -111,13 +165,25 @@ func (s *session) run() {
 		return
 	}
 	s.uc = nc.(*net.TCPConn)
+	s.setStreams(s.cc, s.uc)
+	if s.p.tls != nil {
+		s.upCfg = s.upstreamConfig()
+		s.upFresh = s.upCfg.Clone()
+		s.upFresh.ClientSessionCache = nil
+		if s.p.tls.mode == ftp.TLSImplicit {
+			if err := s.startImplicit(); err != nil {
+				s.logf("implicit FTPS: %v", err)
+				return
+			}
+		}
+	}
 	s.upHost = s.uc.RemoteAddr().(*net.TCPAddr).IP.String()
 	setOOBInline(s.cc)
 	s.logf("%s -> %s: upstream %s -> %s", s.cc.RemoteAddr(), s.cc.LocalAddr(), s.uc.LocalAddr(), s.uc.RemoteAddr())
 	defer s.logf("ended")
 	s.push(&entry{verb: "", at: time.Now()}) // the greeting
 
-	replies := make(chan ftp.Reply)
+	replies := make(chan upReply)
 	go s.readUpstream(replies)
 	go s.readClient()
 	s.writeLoop(replies)
@@ -209,14 +275,36 @@ func (s *session) relaySnapshot() []*relay {
 // ---------------------------------------------------------------------
 // client -> server
 
-func (s *session) readUpstream(out chan<- ftp.Reply) {
+// upReply is a server reply as readUpstream hands it to the writer:
+// paused says readUpstream waits on upSwitch after it (the reply may
+// change the control connection's TLS: a 234, or the reply to a CCC).
+type upReply struct {
+	ftp.Reply
+	paused bool
+}
+
+func (s *session) readUpstream(out chan<- upReply) {
 	defer close(out)
-	rr := ftp.NewReplyReader(s.uc, 64<<10)
+	rr := ftp.NewReplyReader(s.server(), 64<<10)
 	for {
 		r, err := rr.ReadReply()
+		// AUTH accepted (the next bytes are the server's TLS handshake) or
+		// a CCC answered: the writer says how the stream goes on
+		paused := err == nil && s.p.tls != nil &&
+			(r.Code == 234 && !s.ctlTLS() || r.Code/100 != 1 && s.cccOut.Load())
 		if len(r.Raw) > 0 {
 			select {
-			case out <- r:
+			case out <- upReply{Reply: r, paused: paused}:
+			case <-s.done:
+				return
+			}
+		}
+		if paused {
+			select {
+			case up := <-s.upSwitch:
+				if up != nil {
+					rr = ftp.NewReplyReader(up, 64<<10)
+				}
 			case <-s.done:
 				return
 			}
@@ -239,7 +327,8 @@ func framingOnly(err error) bool {
 }
 
 func (s *session) readClient() {
-	br := bufio.NewReaderSize(s.cc, 4096)
+	br := bufio.NewReaderSize(s.client(), 4096)
+	s.cbr = br
 	cont := false // inside an overlong line: forward as is
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -258,7 +347,18 @@ func (s *session) readClient() {
 				}
 				s.forward(line)
 			default:
-				s.command(line)
+				if s.command(line) {
+					// AUTH under TLS: the client's next bytes are its
+					// handshake, which the writer runs (upgrade)
+					select {
+					case cl := <-s.clientSwitch:
+						if cl != nil {
+							br = bufio.NewReaderSize(cl, 4096)
+						}
+					case <-s.done:
+						return
+					}
+				}
 			}
 			cont = !complete
 		}
@@ -269,7 +369,7 @@ func (s *session) readClient() {
 			// The client is gone: tell the server, and give it a while to
 			// finish (a transfer may still end with 226 and 221).
 			if s.uc != nil {
-				s.uc.CloseWrite()
+				closeWrite(s.server())
 			}
 			close(s.clientEOF)
 			select {
@@ -334,8 +434,9 @@ func alpha(s string) bool {
 
 var transferVerbs = map[string]bool{"RETR": true, "STOR": true, "STOU": true, "APPE": true, "LIST": true, "NLST": true, "MLSD": true}
 
-// command handles one complete command line from the client.
-func (s *session) command(line []byte) {
+// command handles one complete command line from the client. It reports
+// an AUTH forwarded under TLS, whose outcome readClient must wait for.
+func (s *session) command(line []byte) (tlsWait bool) {
 	verb, arg := parseCommand(line)
 	if s.p.cfg.trace {
 		// the trace goes to ftpfaulty -v's stderr and test logs: no password
@@ -344,7 +445,7 @@ func (s *session) command(line []byte) {
 	if verb == "" {
 		// Blank lines get no reply from most servers: no entry.
 		s.forward(line)
-		return
+		return false
 	}
 	b := s.p.b
 	if verb == "ABOR" && (b.aborHeld || b.aborPlainHeld && bytes.IndexByte(line, 0xFF) < 0) {
@@ -356,6 +457,8 @@ func (s *session) command(line []byte) {
 	s.prevVerb = verb
 	s.commands++
 	switch {
+	case verb == "USER":
+		s.userSeen, s.loginCarried = true, false
 	case verb == "TYPE":
 		s.typeA = strings.HasPrefix(strings.ToUpper(strings.TrimSpace(arg)), "A")
 	case transferVerbs[verb]:
@@ -373,16 +476,16 @@ func (s *session) command(line []byte) {
 	s.mu.Unlock()
 	if b.quitDrops && verb == "QUIT" && s.relaying() {
 		s.logf("xfer-quit-drops-transfer: QUIT during a transfer, 221 and close")
-		s.cc.Write([]byte("221 Goodbye.\r\n"))
+		s.client().Write([]byte("221 Goodbye.\r\n"))
 		s.shutdown()
-		return
+		return false
 	}
 	if b.aborDrops && verb == "ABOR" && (transferVerbs[prev] || s.relaying()) {
 		// the transfer may be over at the server (fast servers fill the
 		// socket buffers) while the client is still reading it
 		s.logf("abor-drops-session: ABOR after %s, closing the control connection", prev)
 		s.shutdown()
-		return
+		return false
 	}
 	fwd := line
 	if verb == "HOST" && b.host != 0 {
@@ -400,11 +503,23 @@ func (s *session) command(line []byte) {
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
+	case s.p.tls != nil && s.tlsCommand(e, &fwd):
 	default:
 		if a := s.answerLocally(verb, arg, loggedIn); a != nil {
 			e.local = a
 		} else if l, ok := s.rewriteCommand(verb, arg); ok {
 			fwd = l
+		} else if l, ok := s.activeCommand(verb, arg); ok {
+			fwd = l // FTPS only (tls_active.go)
+		}
+	}
+	if e.local == nil && s.p.tls != nil {
+		switch tlsOn := s.ctlTLS(); {
+		case verb == "AUTH" && !tlsOn:
+			e.tlsWait = true
+		case verb == "CCC" && tlsOn:
+			e.tlsWait = true
+			s.cccOut.Store(true)
 		}
 	}
 	s.push(e)
@@ -414,6 +529,7 @@ func (s *session) command(line []byte) {
 		}
 		s.forward(fwd)
 	}
+	return e.tlsWait
 }
 
 // awaitDownloads blocks the reading of client commands until every
@@ -446,6 +562,10 @@ func (s *session) asciiDownload() bool {
 // with its DM byte as TCP urgent data, as the client most likely did (the
 // urgent mark itself is lost when the proxy reads the stream inline).
 func (s *session) forward(b []byte) {
+	if up := s.server(); up != net.Conn(s.uc) {
+		up.Write(b) // TLS: no urgent data outside the record stream
+		return
+	}
 	if i := bytes.Index(b, []byte{0xFF, 0xF2}); i >= 0 {
 		s.uc.Write(b[:i+1])
 		if rc, err := s.uc.SyscallConn(); err == nil {
@@ -465,11 +585,18 @@ func (s *session) forward(b []byte) {
 // ---------------------------------------------------------------------
 // server -> client
 
-func (s *session) writeLoop(replies <-chan ftp.Reply) {
+func (s *session) writeLoop(replies <-chan upReply) {
 	for {
 		if h := s.head(); h != nil && h.local != nil {
-			s.send(h.local, h)
+			if h.clear {
+				s.cc.Write(h.local)
+			} else {
+				s.send(h.local, h)
+			}
 			s.pop(h)
+			if h.after != nil {
+				h.after()
+			}
 			continue
 		}
 		select {
@@ -477,7 +604,8 @@ func (s *session) writeLoop(replies <-chan ftp.Reply) {
 			if !ok {
 				return
 			}
-			s.onReply(r)
+			s.upPaused = r.paused
+			s.onReply(r.Reply)
 		case <-s.kick:
 		case <-s.done:
 			return
@@ -504,6 +632,12 @@ func (s *session) onReply(r ftp.Reply) {
 		verb, arg = h.verb, h.arg
 	}
 	s.track(verb, arg, r.Code)
+	if s.p.tls != nil && s.tlsReply(h, r) {
+		return
+	}
+	if h != nil && h.silent {
+		return // the answer to a command the proxy sent itself
+	}
 
 	out := r.Raw
 	rw := s.rewriteReply(verb, arg, r)
@@ -560,6 +694,10 @@ func (s *session) track(verb, arg string, code int) {
 		s.forgot = true
 	case verb == "QUIT" && code == 221:
 		s.quit221 = true
+	case verb == "PBSZ" && code/100 == 2:
+		s.pbsz = true
+	case verb == "PROT" && code/100 == 2:
+		s.protP = strings.EqualFold(strings.TrimSpace(arg), "P")
 	}
 }
 
@@ -608,22 +746,23 @@ func (s *session) send(out []byte, h *entry) {
 	if b.missingCR {
 		out = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
 	}
+	cw := s.client()
 	switch {
 	case b.stallNOOP && h != nil && h.verb == "NOOP" && len(out) > 3:
-		s.cc.Write(out[:3])
+		cw.Write(out[:3])
 		select {
 		case <-time.After(s.p.cfg.stall):
 		case <-s.done:
 			return
 		}
-		s.cc.Write(out[3:])
+		cw.Write(out[3:])
 	case b.split:
 		for len(out) > 0 {
 			n := 1 + (len(out)*7+len(out)/3)%6
 			if n > len(out) {
 				n = len(out)
 			}
-			if _, err := s.cc.Write(out[:n]); err != nil {
+			if _, err := cw.Write(out[:n]); err != nil {
 				return
 			}
 			out = out[n:]
@@ -632,7 +771,7 @@ func (s *session) send(out []byte, h *entry) {
 			}
 		}
 	default:
-		s.cc.Write(out)
+		cw.Write(out)
 	}
 }
 
