@@ -56,8 +56,8 @@ func TestParallelVerdictsEqualOneProcess(t *testing.T) {
 	}
 }
 
-// The slow checks start first, in shares of framework.StoppedTimeouts (a
-// control-only one alone); the checks that need the server alone are in no
+// The slow checks start first, in at most one share per worker of at least
+// framework.StoppedTimeouts checks (a control-only one alone); the checks that need the server alone are in no
 // share (the serial worker runs them); the others are spread over the
 // remaining shares, each exactly once.
 func TestSharesSlowFirstAloneApart(t *testing.T) {
@@ -84,14 +84,17 @@ func TestSharesSlowFirstAloneApart(t *testing.T) {
 	if got := shares[0].String(); got != "ids:C-1" {
 		t.Errorf("first share %s, want ids:C-1", got)
 	}
-	// seven slow checks: three shares, none over StoppedTimeouts checks
+	// seven slow checks: two shares of 4 workers (at least
+	// StoppedTimeouts checks each), two of 2 workers
 	var slow []plannedCheck
 	for i := 1; i <= 7; i++ {
 		slow = append(slow, plannedCheck{ID: fmt.Sprintf("S-%d", i), Slow: true})
 	}
-	shares, _ = sharesFor(slow, 4)
-	if len(shares) != 3 || len(shares[0].IDs) > framework.StoppedTimeouts {
-		t.Errorf("7 slow checks dealt into %v", shares)
+	if shares, _ = sharesFor(slow, 4); len(shares) != 2 || len(shares[1].IDs) < framework.StoppedTimeouts {
+		t.Errorf("7 slow checks, 4 workers: dealt into %v", shares)
+	}
+	if shares, _ = sharesFor(slow, 2); len(shares) != 2 {
+		t.Errorf("7 slow checks, 2 workers: dealt into %v", shares)
 	}
 }
 

@@ -56,9 +56,11 @@ func plannedChecks(rs []types.Report) []plannedCheck {
 // long waits overlap each other and the rest (longest first, as a
 // scheduler packing jobs does): each control-only one in a share of its
 // own (the serial share need not wait for them, so they may end last),
-// the others in shares of framework.StoppedTimeouts checks (few enough to
-// overlap, and enough for a worker to find a server that stopped answering:
-// its breaker counts the timeouts of one process's checks); then the others
+// the others dealt into at most n shares of at least
+// framework.StoppedTimeouts checks (one per worker, so their waits overlap,
+// and enough checks in each for a worker to find a server that stopped
+// answering: its breaker counts the timeouts of one process's checks, and
+// a check that skips does not count); then the others
 // in sharesPerWorker shares per worker. The checks that need the server
 // alone are the serial share, not here; hasAlone says whether there are any.
 func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone bool) {
@@ -76,7 +78,11 @@ func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone
 		}
 	}
 	per := max(framework.StoppedTimeouts, 1)
-	shares = append(shares, dealt(slow, (len(slow)+per-1)/per)...)
+	k := min(n, len(slow)/per)
+	if k == 0 && len(slow) > 0 {
+		k = 1
+	}
+	shares = append(shares, dealt(slow, k)...)
 	shares = append(shares, dealt(rest, min(sharesPerWorker*n, len(rest)))...)
 	return shares, hasAlone
 }
