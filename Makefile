@@ -31,19 +31,30 @@ test: servers test-deps lint
 	@# server below); its catalog test is not: one spec per catalog row, and
 	@# the RFC sections each spec cites equal its row's
 	$(GO) test -count=1 -run TestCatalogConsistency ./suites
-	@# the long runs side by side (they wait on servers' timers far more than
-	@# they use the CPU): matrix's quick tests, every local server's verdicts (over IPv4, then over
-	@# IPv6: TestExpectations and TestExpectationsIPv6; each TLS variant over
-	@# ftpes://: TestExpectationsTLS, with fixtures/expectations/tls laid over)
-	@# against fixtures/expectations, then the suite twice (--ginkgo.seed 1 and 7)
-	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
-	@# verdicts; the mutation matrix on pyftpdlib and vsftpd (every fault of
-	@# servers/faulty kills the checks it declares where they pass clean, nothing
-	@# else changes, each server scores 95 % or more); the suites against the server images in Docker
-	@# (skipped without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
+	@# the long runs side by side, a lane each (scripts/test-lanes): they wait
+	@# on servers' timers far more than they use the CPU (a mutation run uses
+	@# ~5 % of a core), so lanes overlap their waits. matrix: matrix's quick
+	@# tests, then every local server's verdicts against fixtures/expectations
+	@# over IPv4, then over IPv6 (TestExpectations, TestExpectationsIPv6: one
+	@# lane, because inetutils and pure-ftpd take their roots from the homes
+	@# of shared system accounts, so two instances must not run at once; the
+	@# unit tests above stay out of the lanes for the same reason: ./servers
+	@# starts them); tls: each server's FTPS variant over ftpes://
+	@# (TestExpectationsTLS, fixtures/expectations/tls laid over; a lane of its
+	@# own: none of them uses a shared home but pure-ftpd's anonymous account,
+	@# whose lock it waits for); seeds: the suite twice (--ginkgo.seed 1 and 7) against
+	@# pyftpdlib and through the pasv-port-cooldown proxy with equal verdicts;
+	@# mutation-SERVER: the mutation matrix on pyftpdlib, on vsftpd (every
+	@# fault of servers/faulty kills the checks it declares where they pass
+	@# clean, nothing else changes, each server scores 95 % or more);
+	@# containers: the suites against the server images in Docker (skipped
+	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestExpectations ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
-	  "mutation: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
+	  "tls: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix" \
+	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "containers: $(MAKE) --no-print-directory test-containers"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,

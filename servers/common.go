@@ -482,13 +482,20 @@ func ensureSystemUser(name, password, shell string) (account, error) {
 }
 
 // setHome points an account's home at dir (inetutils and pure-ftpd take
-// roots from homes) and returns a func that resets it to "/".
-func setHome(name, dir string) (func(), error) {
-	err := withUserLock(func() error { return run("usermod", "-d", dir, name) })
+// roots from homes) and returns a func that resets it to "/". The home is
+// held until then (holdHome): a second server wanting it waits.
+func setHome(ctx context.Context, name, dir string) (func(), error) {
+	release, err := holdHome(ctx, name)
 	if err != nil {
 		return nil, err
 	}
+	err = withUserLock(func() error { return run("usermod", "-d", dir, name) })
+	if err != nil {
+		release()
+		return nil, err
+	}
 	return func() {
+		defer release()
 		_ = withUserLock(func() error {
 			if a, ok := lookupAccount(name); ok && a.Home == dir {
 				return run("usermod", "-d", "/", name)
@@ -496,6 +503,36 @@ func setHome(name, dir string) (func(), error) {
 			return nil
 		})
 	}, nil
+}
+
+// holdHome takes account name's home for the life of one server, across
+// processes (a flock under LockDir): two servers serving the same account's
+// home (two inetutils of two test lanes, say) would move it under each
+// other, so the second waits, under ctx, until the first has stopped.
+// Accounts are always taken in the same order (the server's user, then
+// "ftp"), so two waiting servers cannot hold each other up.
+func holdHome(ctx context.Context, name string) (func(), error) {
+	_ = os.MkdirAll(LockDir(), 0o777)
+	f, err := os.OpenFile(filepath.Join(LockDir(), "home-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("servers: the home of account %s is served by another running server: %w", name, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // reachable makes dir traversable for dropped-privilege processes: o+x on

@@ -287,7 +287,7 @@ func startPureFtpd(ctx context.Context, spec Spec) (Running, error) {
 			return nil, "", false, err
 		}
 		if r.Anonymous { // anonymous root = home of "ftp"
-			if resetHome, err = setHome("ftp", r.Root); err != nil {
+			if resetHome, err = setHome(ctx, "ftp", r.Root); err != nil {
 				return nil, "", false, err
 			}
 			r.cleanupFuncs = append(r.cleanupFuncs, resetHome)
@@ -445,16 +445,18 @@ func startInetutils(ctx context.Context, spec Spec) (Running, error) {
 		if _, err := prepareAccounts(r, true); err != nil {
 			return nil, "", false, err
 		}
-		reset, err := setHome(r.User, r.Root)
+		reset, err := setHome(ctx, r.User, r.Root)
 		if err != nil {
 			return nil, "", false, err
 		}
 		r.cleanupFuncs = append(r.cleanupFuncs, reset)
-		reset2, err := setHome("ftp", r.Root)
-		if err != nil {
-			return nil, "", false, err
+		if r.User != "ftp" { // held already otherwise
+			reset2, err := setHome(ctx, "ftp", r.Root)
+			if err != nil {
+				return nil, "", false, err
+			}
+			r.cleanupFuncs = append(r.cleanupFuncs, reset2)
 		}
-		r.cleanupFuncs = append(r.cleanupFuncs, reset2)
 		d := r.data()
 		d.Binary = bin
 		script, err := r.renderTo("inetutils.py.tmpl", "launch.py", d)

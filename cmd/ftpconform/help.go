@@ -138,13 +138,14 @@ func ginkgoUsage(w io.Writer) {
 
 // labelDoc says what the labels that are not an area mean.
 var labelDoc = map[string]string{
-	"star":    "the most important checks: what a client breaks on first (ftpconform --ginkgo.label-filter=star)",
-	"must":    "severity: an RFC MUST/SHALL; a breach fails the check (exit 1)",
-	"should":  "severity: an RFC SHOULD; a breach fails the check (exit 1)",
-	"interop": "severity: what clients rely on beyond the RFC text; a breach warns",
-	"observe": "severity: policy or behaviour recorded, never a failure",
-	"slow":    "waits on purpose (the server's wrong-password delays, ABOR or STAT while a transfer streams, stalls, idle timeouts); --workers starts them first; '!slow' makes a quick run",
-	"alone":   "needs the server to itself (passive pool exhaustion, the port range area, ports a session gave up); with --workers they run after the others",
+	"star":         "the most important checks: what a client breaks on first (ftpconform --ginkgo.label-filter=star)",
+	"must":         "severity: an RFC MUST/SHALL; a breach fails the check (exit 1)",
+	"should":       "severity: an RFC SHOULD; a breach fails the check (exit 1)",
+	"interop":      "severity: what clients rely on beyond the RFC text; a breach warns",
+	"observe":      "severity: policy or behaviour recorded, never a failure",
+	"slow":         "waits on purpose (the server's wrong-password delays, ABOR or STAT while a transfer streams, stalls, idle timeouts); --workers starts them first; '!slow' makes a quick run",
+	"alone":        "needs the server to itself (passive pool exhaustion, the port range area, ports a session gave up); with --workers they run after the others",
+	"control-only": "a slow check on one control session, no passive port or data connection (SEC-001); with --workers it runs on beside the alone ones",
 }
 
 // areaDoc says what each area label covers.
@@ -190,7 +191,7 @@ func writeLabels(out io.Writer) {
 	for _, l := range severities {
 		fmt.Fprintf(w, "%s\t%d\t%s\n", l, count[l], labelDoc[l])
 	}
-	for _, l := range []string{framework.LabelSlow, framework.LabelAlone} {
+	for _, l := range []string{framework.LabelSlow, framework.LabelAlone, framework.LabelControlOnly} {
 		// set where the checks are written, not in the catalog
 		fmt.Fprintf(w, "%s\t-\t%s\n", l, labelDoc[l])
 	}

@@ -107,7 +107,10 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 }
 
 // runAll plans the shares, runs them n at a time, then the checks that
-// need the server alone, and returns every worker's report.
+// need the server alone, and returns every worker's report. The checks
+// that need the server alone start once every share has ended but those of
+// control-only checks, which run on beside them (one session each, no
+// passive port: nothing the serial checks count or connect to).
 func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -122,12 +125,26 @@ func (w *workers) runAll(ctx context.Context, n int) ([]types.Report, error) {
 	if hasAlone {
 		w.total++
 	}
-	parts, err := w.run(ctx, exe, shares, n)
-	if err != nil || !hasAlone {
-		return parts, err
+	gate := newSerialGate(shares, checks)
+	var alone []types.Report
+	aloneErr := make(chan error, 1)
+	go func() {
+		if !gate.wait() || !hasAlone {
+			aloneErr <- nil
+			return
+		}
+		var err error
+		alone, err = w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1, nil)
+		aloneErr <- err
+	}()
+	parts, err := w.run(ctx, exe, shares, n, gate.done)
+	if err2 := <-aloneErr; err == nil {
+		err = err2
 	}
-	alone, err := w.run(ctx, exe, []framework.Shard{{Serial: true}}, 1)
-	return append(parts, alone...), err
+	if err != nil {
+		return nil, err
+	}
+	return append(parts, alone...), nil
 }
 
 // interruptible is a context cancelled by SIGINT or SIGTERM (the workers
@@ -221,19 +238,25 @@ func (w *workers) finished(s framework.Shard, output string, rs []types.Report) 
 const sharesPerWorker = 3
 
 // run runs one worker per share, at most slots at a time, and returns their
-// reports.
-func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int) ([]types.Report, error) {
+// reports; done, when set, is told of each share as it ends.
+func (w *workers) run(ctx context.Context, exe string, shares []framework.Shard, slots int, done func(framework.Shard, error)) ([]types.Report, error) {
 	reports := make([][]types.Report, len(shares))
 	errs := make([]error, len(shares))
 	var wg sync.WaitGroup
 	free := make(chan struct{}, slots)
 	for i, s := range shares {
+		// the slot is taken here, not in the goroutine, so the shares
+		// start in their order (the slow ones first), not in whatever
+		// order the goroutines happen to be scheduled
+		free <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			free <- struct{}{}
 			defer func() { <-free }()
 			reports[i], errs[i] = w.one(ctx, exe, s)
+			if done != nil {
+				done(s, errs[i])
+			}
 		}()
 	}
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 type plannedCheck struct {
 	ID          string
 	Slow, Alone bool
+	ControlOnly bool // may run on beside the checks that need the server alone
 }
 
 // plan lists the checks the run selects, with their labels, from a worker
@@ -43,39 +44,60 @@ func plannedChecks(rs []types.Report) []plannedCheck {
 			for _, l := range s.Labels() {
 				labels[l] = true
 			}
-			out = append(out, plannedCheck{ID: id, Slow: labels[framework.LabelSlow], Alone: labels[framework.LabelAlone]})
+			out = append(out, plannedCheck{ID: id, Slow: labels[framework.LabelSlow], Alone: labels[framework.LabelAlone],
+				ControlOnly: labels[framework.LabelControlOnly]})
 		}
 	}
 	return out
 }
 
 // sharesFor splits the checks that may share the server into the shares
-// the workers run, n at a time, in order: each slow check in a share of
-// its own, first, so the long waits overlap each other and the rest
-// (longest first, as a scheduler packing jobs does); then the others in
-// sharesPerWorker shares per worker. The checks that need the server alone
-// are the serial share, not here; hasAlone says whether there are any.
+// the workers run, n at a time, in order: the slow checks first, so the
+// long waits overlap each other and the rest (longest first, as a
+// scheduler packing jobs does): each control-only one in a share of its
+// own (the serial share need not wait for them, so they may end last),
+// the others dealt into at most n shares of at least
+// framework.StoppedTimeouts checks (one per worker, so their waits overlap,
+// and enough checks in each for a worker to find a server that stopped
+// answering: its breaker counts the timeouts of one process's checks, and
+// a check that skips does not count); then the others
+// in sharesPerWorker shares per worker. The checks that need the server
+// alone are the serial share, not here; hasAlone says whether there are any.
 func sharesFor(checks []plannedCheck, n int) (shares []framework.Shard, hasAlone bool) {
-	var rest []string
+	var slow, rest []string
 	for _, c := range checks {
 		switch {
 		case c.Alone:
 			hasAlone = true
-		case c.Slow:
+		case c.Slow && c.ControlOnly:
 			shares = append(shares, framework.ShardOf(c.ID))
+		case c.Slow:
+			slow = append(slow, c.ID)
 		default:
 			rest = append(rest, c.ID)
 		}
 	}
-	k := min(sharesPerWorker*n, len(rest))
-	for i := 0; i < k; i++ {
-		var ids []string
-		for j := i; j < len(rest); j += k {
-			ids = append(ids, rest[j])
-		}
-		shares = append(shares, framework.ShardOf(ids...))
+	per := max(framework.StoppedTimeouts, 1)
+	k := min(n, len(slow)/per)
+	if k == 0 && len(slow) > 0 {
+		k = 1
 	}
+	shares = append(shares, dealt(slow, k)...)
+	shares = append(shares, dealt(rest, min(sharesPerWorker*n, len(rest)))...)
 	return shares, hasAlone
+}
+
+// dealt deals ids round-robin into k shares.
+func dealt(ids []string, k int) []framework.Shard {
+	var out []framework.Shard
+	for i := 0; i < k; i++ {
+		var share []string
+		for j := i; j < len(ids); j += k {
+			share = append(share, ids[j])
+		}
+		out = append(out, framework.ShardOf(share...))
+	}
+	return out
 }
 
 // shareName names a share's directory and progress: "serial", "plan", or

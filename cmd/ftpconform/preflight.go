@@ -75,12 +75,18 @@ func checkLabelFilter(filter string) error {
 	if err != nil {
 		return fmt.Errorf("--ginkgo.label-filter %q: %s", filter, labelFilterProblem(err))
 	}
-	// slow and alone are set where a check is written: a check may carry
-	// either, both or neither
-	extra := [][]string{nil, {framework.LabelSlow}, {framework.LabelAlone}, {framework.LabelSlow, framework.LabelAlone}}
+	// slow, alone and control-only are set where a check is written: a
+	// check may carry any of them
+	set := []string{framework.LabelSlow, framework.LabelAlone, framework.LabelControlOnly}
 	for _, c := range catalog.All() {
-		for _, e := range extra {
-			if match(append(c.Labels(), e...)) {
+		for bits := 0; bits < 1<<len(set); bits++ {
+			labels := c.Labels()
+			for i, l := range set {
+				if bits&(1<<i) != 0 {
+					labels = append(labels, l)
+				}
+			}
+			if match(labels) {
 				return nil
 			}
 		}

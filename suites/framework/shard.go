@@ -97,10 +97,18 @@ type aloneDecorator struct{}
 // --ginkgo.label-filter='!slow' leaves them out of a quick run.
 var Slow = Label(LabelSlow)
 
+// ControlOnly marks a slow check that holds one control session at a time
+// and never opens a passive listener, a data connection or a second
+// session (SEC-001's wrong passwords): nothing the checks that need the
+// server alone count or connect to. It is the label "control-only":
+// --workers lets it run on beside them instead of making them wait for it.
+var ControlOnly = Label(LabelControlOnly)
+
 // The labels a run spread over workers plans by.
 const (
-	LabelSlow  = "slow"
-	LabelAlone = "alone" // runs with the server to itself (Serial, Alone, port-range)
+	LabelSlow        = "slow"
+	LabelAlone       = "alone" // runs with the server to itself (Serial, Alone, port-range)
+	LabelControlOnly = "control-only"
 )
 
 // mustRunAlone reports the checks that change or measure server-wide state:
