@@ -193,8 +193,10 @@ func TestFTPSReuseRequired(t *testing.T) {
 		if r := rs[1]; r.Class != ClassTLSReuse || r.Code != 522 || r.FailedPhase != PhaseFinalReply || !r.DataTLS || r.Resumed {
 			t.Errorf("%s: class %q phase %s code %d (%s), want tls-reuse-required 522 at final-reply after a full data handshake", r.Op, r.Class, r.FailedPhase, r.Code, r.Err)
 		}
-		if r := rs[2]; r.Class != ClassDropped || r.FailedPhase != PhasePasv {
-			t.Errorf("after the 522: class %q phase %s, want session-dropped at pasv", r.Class, r.FailedPhase)
+		// the server closed the session: the PASV after it reads EOF, or,
+		// when the close overtook the command on a loaded machine, a reset
+		if r := rs[2]; (r.Class != ClassDropped && r.Class != ClassReset) || r.FailedPhase != PhasePasv {
+			t.Errorf("after the 522: class %q phase %s, want session-dropped (or reset) at pasv", r.Class, r.FailedPhase)
 		}
 	})
 }
