@@ -92,7 +92,7 @@ func checkMatrix(t *testing.T, o matrix.Options, load func(server string) (matri
 				for _, mm := range mismatches {
 					t.Logf("%s: first run: %s", s, mm)
 				}
-				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute, Args: workerArgs(), TLS: o.TLS}, s)
+				again, err := matrix.RunServer(ctx, matrix.Options{Binary: bin, Dir: filepath.Join(out, "rerun"), PerServer: 5 * time.Minute, Args: workerArgs(), TLS: o.TLS, Listen: o.Listen}, s)
 				if err != nil {
 					t.Fatalf("%s: re-run: %v", s, err)
 				}
