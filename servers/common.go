@@ -180,7 +180,7 @@ func resolve(name string, spec Spec) (*resolved, error) {
 		if r.PasvMax > 0 {
 			n = r.PasvMax // PasvMax alone = size hint
 		}
-		lo, hi, err := allocPasvRange(n, r.lease)
+		lo, hi, err := awaitPasvRange(n, r.lease)
 		if err != nil {
 			return fail(err)
 		}

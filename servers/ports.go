@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Port allocation.
@@ -197,6 +198,25 @@ func pasvCandidates(n int) []int {
 		rand.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
 	}
 	return append(outside, inside...)
+}
+
+// PasvRangeWait bounds how long a server start waits for a free block of
+// passive ports when none is free now: blocks free up as other servers
+// stop (a make test runs several lanes of servers side by side, and a
+// 400-port block for goftp can be scarce while they run).
+var PasvRangeWait = 90 * time.Second
+
+// awaitPasvRange is allocPasvRange, tried again every 2 s (PasvRangeWait
+// at most) while no block is free.
+func awaitPasvRange(n int, lease *portLease) (int, int, error) {
+	deadline := time.Now().Add(PasvRangeWait)
+	for {
+		lo, hi, err := allocPasvRange(n, lease)
+		if err == nil || time.Now().After(deadline) {
+			return lo, hi, err
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // allocPasvRange picks and locks n consecutive free ports.
