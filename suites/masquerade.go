@@ -180,8 +180,8 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 		PokePassive(ctx, s, pr.EP)
 		if !pr.EP.IP.Equal(x) {
 			// AddressAdvice says, on FTPS, why no NAT helper can fix it
-			Problem(fmt.Sprintf("PASV inside TLS: %s (reply %q); RFC 959 §4.1.2, RFC 1123 §4.1.2.6: the 227 carries \"the host and port address this server is listening on\" for the client to connect to",
-				AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x), pr.Reply.Raw))
+			Problem(fmt.Sprintf("PASV inside TLS got %q, but the 227 must carry the address the client connects to (RFC 959 §4.1.2, RFC 1123 §4.1.2.6): %s",
+				pr.Reply.Raw, AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x)))
 		}
 	})
 })
