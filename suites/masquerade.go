@@ -179,8 +179,9 @@ var _ = Describe("MASQ", Label("masquerade"), func() {
 		pr := MustPassive(ctx, s, false)
 		PokePassive(ctx, s, pr.EP)
 		if !pr.EP.IP.Equal(x) {
-			Problem(fmt.Sprintf("inside TLS, PASV advertised %s, not the declared %s: %q; a NAT helper cannot rewrite an encrypted 227, so clients behind it get an address they cannot reach. %s",
-				pr.EP.IP, x, pr.Reply.Raw, AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x)))
+			// AddressAdvice says, on FTPS, why no NAT helper can fix it
+			Problem(fmt.Sprintf("PASV inside TLS got %q, but the 227 must carry the address the client connects to (RFC 959 §4.1.2, RFC 1123 §4.1.2.6): %s",
+				pr.Reply.Raw, AddressAdvice(ServerSoftware(ctx, s), pr.EP.IP, s.RemoteIP(), x)))
 		}
 	})
 })

@@ -4,7 +4,9 @@ package framework
 // server sits behind NAT or in a container (it advertises its own address,
 // or ports that are not published one-to-one), the verdict says so in the
 // operator's terms and names the server setting that fixes it. The server
-// software is recognised from its greeting, SYST and FEAT replies.
+// software is recognised from its greeting, SYST and FEAT replies. On an
+// FTPS target the advice adds that no NAT/firewall helper can see inside
+// TLS, and the firewall rule that opens the passive range.
 
 import (
 	"context"
@@ -174,9 +176,31 @@ func AddressAdvice(sw Software, adv, dialed, want net.IP) string {
 		fix = fmt.Sprintf("set the address it advertises to %s (the declared --ftp.pasv-address) — %s", want, AddressSetting(sw, want.String()))
 	}
 	if adv.IsUnspecified() {
-		return fmt.Sprintf("server advertised %s in 227 (its wildcard listening address, which no client can connect to) but the control connection goes to %s: %s", adv, dialed, fix)
+		return fmt.Sprintf("server advertised %s in 227 (its wildcard listening address, which no client can connect to) but the control connection goes to %s: %s%s", adv, dialed, fix, tlsNote())
 	}
-	return fmt.Sprintf("server advertised %s in 227 but the control connection goes to %s: the server is behind NAT or in a container and advertises its own address; %s", adv, dialed, fix)
+	return fmt.Sprintf("server advertised %s in 227 but the control connection goes to %s: the server is behind NAT or in a container and advertises its own address; %s%s", adv, dialed, fix, tlsNote())
+}
+
+// tlsNote is, on an FTPS target, why no middlebox can repair a passive
+// reply ("" in plaintext): NAT helpers and FTP ALGs parse the cleartext
+// 227/229 to rewrite its address or open its port, and under TLS they see
+// only ciphertext.
+func tlsNote() string {
+	if !Config().FTPS() {
+		return ""
+	}
+	return "; under TLS (RFC 4217) no NAT or firewall helper (Linux nf_conntrack_ftp/nf_nat_ftp, router FTP ALGs) can read or rewrite the encrypted 227/229 replies, so only the server-side fix above works"
+}
+
+// firewallNote is, on an FTPS target, the rule that opens the passive
+// range lo-hi in a stateful firewall in front of the server ("" in
+// plaintext, where nf_conntrack_ftp can open each advertised port as a
+// RELATED connection).
+func firewallNote(lo, hi int) string {
+	if !Config().FTPS() {
+		return ""
+	}
+	return fmt.Sprintf("; open the passive range in the firewall too, since no helper opens it under TLS: nft add rule inet filter input tcp dport %d-%d accept, or iptables -A INPUT -p tcp --dport %d:%d -j ACCEPT", lo, hi, lo, hi)
 }
 
 // rangeExample is the declared passive range, or an example one.
@@ -197,19 +221,19 @@ func PortAdvice(sw Software, target string, reply string, err error) string {
 	lo, hi, declared := rangeExample()
 	head := fmt.Sprintf("nothing accepted a connection at %s, the port the %s advertised (%s)", net.JoinHostPort(host, ps), reply, DialFailure(err))
 	if declared && (port < lo || port > hi) {
-		return fmt.Sprintf("%s; port %d is outside the declared range %d-%d: %s (e.g. docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports",
-			head, port, lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+		return fmt.Sprintf("%s; port %d is outside the declared range %d-%d: %s (e.g. docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports%s%s",
+			head, port, lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi), tlsNote(), firewallNote(lo, hi))
 	}
-	return fmt.Sprintf("%s; if the server runs in a container or behind NAT/a firewall, port %d is not published/forwarded: publish the whole passive range one-to-one (e.g. docker run -p %d-%d:%d-%d) and set the same range in the server (%s)",
-		head, port, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+	return fmt.Sprintf("%s; if the server runs in a container or behind NAT/a firewall, port %d is not published/forwarded: publish the whole passive range one-to-one (e.g. docker run -p %d-%d:%d-%d) and set the same range in the server (%s)%s%s",
+		head, port, lo, hi, lo, hi, RangeSetting(sw, lo, hi), tlsNote(), firewallNote(lo, hi))
 }
 
 const shiftedPorts = "the server advertises its own (container-side) ports, so the mapping must be one-to-one"
 
 // RangeAdvice explains advertised ports outside the declared range lo-hi.
 func RangeAdvice(sw Software, lo, hi int, outside []int) string {
-	return fmt.Sprintf("ports %s are outside the declared range %d-%d: if the server runs in a container or behind NAT that maps ports, %s (docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports",
-		ShortPortList(outside, 8), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi))
+	return fmt.Sprintf("ports %s are outside the declared range %d-%d: if the server runs in a container or behind NAT that maps ports, %s (docker run -p %d-%d:%d-%d, the same range set in the server: %s) or the server must be told the external ports%s%s",
+		ShortPortList(outside, 8), lo, hi, shiftedPorts, lo, hi, lo, hi, RangeSetting(sw, lo, hi), tlsNote(), firewallNote(lo, hi))
 }
 
 var (

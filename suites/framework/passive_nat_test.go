@@ -159,3 +159,64 @@ func TestPortAdvice(t *testing.T) {
 		t.Errorf("ShortPortList = %q", got)
 	}
 }
+
+// On an FTPS target every advice adds why no NAT/firewall helper can fix
+// the reply, and the port advice the firewall rule for the passive range;
+// in plaintext neither appears (the texts above are unchanged).
+func TestAdviceTLS(t *testing.T) {
+	const tlsSentence = "; under TLS (RFC 4217) no NAT or firewall helper (Linux nf_conntrack_ftp/nf_nat_ftp, router FTP ALGs) can read or rewrite the encrypted 227/229 replies, so only the server-side fix above works"
+	rules := func(lo, hi int) []string {
+		return []string{
+			fmt.Sprintf("nft add rule inet filter input tcp dport %d-%d accept", lo, hi),
+			fmt.Sprintf("iptables -A INPUT -p tcp --dport %d:%d -j ACCEPT", lo, hi),
+		}
+	}
+	refused := fmt.Errorf("dial tcp 127.0.0.1:30007: connect: %w", syscall.ECONNREFUSED)
+	ip := net.ParseIP
+	advice := func() map[string]string {
+		return map[string]string{
+			"AddressAdvice": AddressAdvice(Vsftpd, ip("172.17.0.2"), ip("127.0.0.1"), ip("127.0.0.1")),
+			"PortAdvice":    PortAdvice(ProFTPD, "127.0.0.1:30007", "229", refused),
+			"RangeAdvice":   RangeAdvice(PureFTPd, 31000, 31009, []int{30007}),
+		}
+	}
+	defer SetConfig(Config())
+	for _, mode := range []string{"off", "explicit", "implicit"} {
+		for _, rng := range []string{"", "31000-31009"} {
+			cfg := target.Defaults()
+			cfg.TLS, cfg.PasvRange = mode, rng
+			SetConfig(cfg)
+			lo, hi := 30000, 30009 // rangeExample
+			if rng != "" {
+				lo, hi = 31000, 31009
+			}
+			for name, got := range advice() {
+				want := map[string]bool{tlsSentence: mode != "off"}
+				flo, fhi := lo, hi
+				if name == "RangeAdvice" { // its range is its arguments
+					flo, fhi = 31000, 31009
+				}
+				for _, r := range rules(flo, fhi) {
+					want[r] = mode != "off" && name != "AddressAdvice"
+				}
+				for text, present := range want {
+					if strings.Contains(got, text) != present {
+						t.Errorf("tls=%s range=%q %s: contains %q = %v, want %v\n%s", mode, rng, name, text, !present, present, got)
+					}
+				}
+				if mode == "off" && (strings.Contains(got, "TLS") || strings.Contains(got, "nft ")) {
+					t.Errorf("tls=off %s mentions TLS or a firewall rule: %s", name, got)
+				}
+			}
+		}
+	}
+	// the sentence comes once, after the server's own setting it refers to
+	cfg := target.Defaults()
+	cfg.TLS = "explicit"
+	SetConfig(cfg)
+	got := AddressAdvice(ProFTPD, ip("172.17.0.2"), ip("127.0.0.1"), ip("203.0.113.7"))
+	want := "server advertised 172.17.0.2 in 227 but the control connection goes to 127.0.0.1: the server is behind NAT or in a container and advertises its own address; set the address it advertises to 203.0.113.7 (the declared --ftp.pasv-address) — proftpd: MasqueradeAddress 203.0.113.7" + tlsSentence
+	if got != want {
+		t.Errorf("AddressAdvice under TLS:\ngot  %s\nwant %s", got, want)
+	}
+}
