@@ -12,7 +12,7 @@ import (
 
 // ipv6FaultFocus is a small selection around PASV-019: the other passive
 // checks that run over IPv6 (EPSV, PASV-016's record) must not change.
-const ipv6FaultFocus = `\b(PASV-01[6-9]|EPSV-00[1-4])\b`
+const ipv6FaultFocus = `\b(PASV-01[6-9]|EPSV-00[1-7])\b`
 
 // pasv-v6-malformed-227 proven where it acts: the mutation matrix reaches
 // its servers over 127.0.0.1, where PASV-019 skips. Here the proxy stands

@@ -500,7 +500,7 @@ func (s *session) command(line []byte) (tlsWait bool) {
 		e.local = s.localPassive(verb == "EPSV")
 	case b.epsvAllRefuse && verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL"):
 		e.local = []byte("502 EPSV ALL not implemented.\r\n")
-	case b.pasvV6Address && verb == "PASV" && s.ipv6() && strings.TrimSpace(arg) == "":
+	case b.pasvV6Address && verb == "PASV" && s.ipv6() && strings.TrimSpace(arg) == "" && !epsvAll:
 		e.asPASV = true // answered with an IPv6 address (rewritePassive)
 		fwd = []byte("EPSV\r\n")
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
