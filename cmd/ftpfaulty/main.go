@@ -60,6 +60,7 @@ func main() {
 		tlsMode  = flag.String("tls", "off", "FTPS on both sides: off, explicit (AUTH TLS) or implicit (TLS before the greeting)")
 		upCA     = flag.String("upstream-ca", "", "with --upstream and --tls: PEM `file` of the CA the server's certificate must chain to (default: the system pool)")
 		upInsec  = flag.Bool("upstream-insecure", false, "with --upstream and --tls: do not verify the server's certificate")
+		listen   = flag.String("listen", "", "the proxy's `address`, 127.0.0.1 or ::1 (default: the upstream's family); with --server the server listens there too")
 	)
 	flag.Parse()
 	if *list {
@@ -88,6 +89,9 @@ func main() {
 		}
 	}
 	opts = append(opts, faulty.StallFor(*stall))
+	if *listen != "" {
+		opts = append(opts, faulty.ListenOn(*listen))
+	}
 	if *verbose {
 		opts = append(opts, faulty.Trace(), faulty.WithLogf(func(f string, a ...any) {
 			fmt.Fprintf(os.Stderr, "%s ftpfaulty: "+f+"\n", append([]any{time.Now().Format("15:04:05.000000")}, a...)...)
@@ -114,7 +118,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ftpfaulty: --upstream-ca/--upstream-insecure go with --upstream (a --server brings its own CA)")
 			os.Exit(2)
 		}
-		srv, err := servers.Start(ctx, *server, servers.Spec{TLS: *tlsMode})
+		srv, err := servers.Start(ctx, *server, servers.Spec{TLS: *tlsMode, ListenAddress: *listen})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ftpfaulty: %v\n", err)
 			os.Exit(1)

@@ -115,6 +115,9 @@ func (l *plistener) handle(dc *net.TCPConn) {
 	if l.p.b.foreignAccept {
 		src = s.clientIP
 	}
+	if (src.To4() == nil) != (b.upIP.To4() == nil) {
+		src = nil // the client and the server differ in family (ListenOn)
+	}
 	ctx, cancel := context.WithTimeout(l.p.ctx, l.p.cfg.dialTO)
 	s.relaysDialing.Add(1) // until the relay is registered (waitData)
 	uc, err := ftp.DialTCP(ctx, b.upstream, src)

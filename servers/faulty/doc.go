@@ -40,6 +40,12 @@
 // the one on tap that accepts REIN under TLS, keeps it). Without TLS the
 // proxy is byte for byte as before.
 //
+// IPv6: in front of a server on an IPv6 address the proxy listens on ::1
+// (ListenOn chooses), its passive listeners bind the session's address
+// family and data connections go to the server over IPv6; only
+// pasv-v6-malformed-227 acts on IPv6 sessions alone. Over IPv4 the proxy
+// is byte for byte as before.
+//
 // Faults are registered by name (Lookup, Names, All); each has a one-line
 // Doc. The proxy knows no check: what each fault must kill is declared in
 // fixtures/mutations.yaml and judged by package matrix.

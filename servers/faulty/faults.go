@@ -28,6 +28,7 @@ type behaviour struct {
 	alloc         allocMode
 	pasvFormat    pasvFormat
 	epsvBadDelims bool
+	pasvV6Address bool // over IPv6, PASV is answered 227 with the IPv6 address (pyftpdlib's)
 	// passive listeners
 	foreignAccept bool // relay foreign data peers as if they were the control peer
 	keepOld       bool // a new PASV/EPSV does not close the previous listener
@@ -177,6 +178,7 @@ func merge(fs []Fault) behaviour {
 		b.shift = b.shift || x.shift
 		b.cooldown = b.cooldown || x.cooldown
 		b.epsvBadDelims = b.epsvBadDelims || x.epsvBadDelims
+		b.pasvV6Address = b.pasvV6Address || x.pasvV6Address
 		b.foreignAccept = b.foreignAccept || x.foreignAccept
 		b.keepOld = b.keepOld || x.keepOld
 		b.leakUnused = b.leakUnused || x.leakUnused
@@ -263,6 +265,9 @@ func init() {
 	register(Fault{Name: "pasv-answers-229",
 		Doc: "PASV is answered with 229 (|||port|) instead of 227",
 		b:   behaviour{pasvFormat: format229}})
+	register(Fault{Name: "pasv-v6-malformed-227",
+		Doc: "over an IPv6 control connection PASV is answered as pyftpdlib does, 227 Entering passive mode (::1,p1,p2). (the proxy asks the server for EPSV; the port works); inert over IPv4",
+		b:   behaviour{pasvV6Address: true}})
 
 	// --- passive listeners ---
 	register(Fault{Name: "pasv-accept-foreign",

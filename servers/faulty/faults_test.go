@@ -34,6 +34,7 @@ func TestRegistry(t *testing.T) {
 		"tls-legacy-versions", "tls-feat-unadvertised", "tls-login-survives-auth",
 		"tls-cert-self-signed", "tls-cert-wrong-name", "tls-cert-expired",
 		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-fake-200", "tls-rein-reply-cleartext",
+		"pasv-v6-malformed-227",
 	}
 	if got := len(Names()); got != len(want) {
 		t.Errorf("%d faults registered, want %d: %v", got, len(want), Names())

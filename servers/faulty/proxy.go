@@ -58,6 +58,7 @@ type config struct {
 	logf       func(string, ...any)
 	trace      bool
 	account    string // the user the proxy serves (seq-user-unknown-530)
+	listen     string // the control listener's host ("": by the upstream's family)
 	// FTPS (WithTLS)
 	tlsMode     ftp.TLSMode
 	tlsUpstream *tls.Config
@@ -100,8 +101,15 @@ func Trace() Option { return func(c *config) { c.trace = true } }
 // the fault seq-user-unknown-530 refuses USER of any other name.
 func Account(user string) Option { return func(c *config) { c.account = user } }
 
+// ListenOn sets the host the proxy listens on (127.0.0.1 or ::1). Default:
+// ::1 when the upstream's host is an IPv6 address, else 127.0.0.1, so a
+// client meets the server's address family (over IPv6, EPSV replies and
+// PASV over IPv6 are what the suites judge).
+func ListenOn(host string) Option { return func(c *config) { c.listen = host } }
+
 // New starts a proxy in front of the FTP server at upstream (host:port),
-// listening on 127.0.0.1 on a free port. Close it when done.
+// listening on a free port of 127.0.0.1 (::1 in front of an IPv6 upstream;
+// ListenOn). Close it when done.
 func New(upstream string, opts ...Option) (*Proxy, error) {
 	cfg := config{stall: 30 * time.Second, cooldown: time.Minute, dialTO: 10 * time.Second}
 	for _, o := range opts {
@@ -145,7 +153,8 @@ func New(upstream string, opts ...Option) (*Proxy, error) {
 		p.tls.remove()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	host := controlHost(upstream, cfg.listen)
+	ln, err := net.Listen(tcpNetwork(net.ParseIP(host)), net.JoinHostPort(host, "0"))
 	if err != nil {
 		p.lease.release()
 		p.shadowLease.release()
@@ -187,7 +196,31 @@ func StartFor(ctx context.Context, t target.Config, opts ...Option) (*Proxy, err
 	return p, nil
 }
 
-// Addr is the proxy's control address (127.0.0.1:port).
+// controlHost is the host the proxy's control listener binds: listen when
+// set, else the loopback address of upstream's family.
+func controlHost(upstream, listen string) string {
+	if listen != "" {
+		return listen
+	}
+	if host, _, err := net.SplitHostPort(upstream); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			return "::1"
+		}
+	}
+	return "127.0.0.1"
+}
+
+// tcpNetwork is "tcp4" for an IPv4 address, "tcp6" for an IPv6 one: a
+// listener binds exactly its address's family.
+func tcpNetwork(ip net.IP) string {
+	if ip != nil && ip.To4() == nil {
+		return "tcp6"
+	}
+	return "tcp4"
+}
+
+// Addr is the proxy's control address (127.0.0.1:port, [::1]:port over
+// IPv6).
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Range is the proxy's passive range, the one to declare to the suites.
@@ -570,7 +603,7 @@ func (p *Proxy) listen(ips []net.IP, port int) (*plistener, error) {
 	}
 	l := &plistener{p: p}
 	for _, ip := range ips {
-		ln, err := net.Listen("tcp4", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+		ln, err := net.Listen(tcpNetwork(ip), net.JoinHostPort(ip.String(), strconv.Itoa(port)))
 		if err != nil {
 			l.closeSockets()
 			return nil, err

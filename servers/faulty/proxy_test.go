@@ -46,9 +46,16 @@ func upstream(t *testing.T, name string) target.Config {
 // upstreamTLS is upstream with FTPS in mode ("": off).
 func upstreamTLS(t *testing.T, name, mode string) target.Config {
 	t.Helper()
+	return upstreamSpec(t, name, servers.Spec{TLS: mode})
+}
+
+// upstreamSpec is upstream started with spec's TLS mode and listen
+// address (shared per server, mode and address).
+func upstreamSpec(t *testing.T, name string, spec servers.Spec) target.Config {
+	t.Helper()
 	upMu.Lock()
 	defer upMu.Unlock()
-	key := name + "+" + mode
+	key := name + "+" + spec.TLS + "+" + spec.ListenAddress
 	if r, ok := upRun[key]; ok {
 		return r.Target()
 	}
@@ -61,7 +68,8 @@ func upstreamTLS(t *testing.T, name, mode string) target.Config {
 	upDirs = append(upDirs, root, state)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := servers.Start(ctx, name, servers.Spec{Root: root, StateDir: state, TLS: mode})
+	spec.Root, spec.StateDir = root, state
+	r, err := servers.Start(ctx, name, spec)
 	if err != nil {
 		if strings.Contains(err.Error(), "not installed") || strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "no TLS variant") {
 			t.Skipf("%s: %v", name, err)

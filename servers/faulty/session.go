@@ -500,6 +500,9 @@ func (s *session) command(line []byte) (tlsWait bool) {
 		e.local = s.localPassive(verb == "EPSV")
 	case b.epsvAllRefuse && verb == "EPSV" && strings.EqualFold(strings.TrimSpace(arg), "ALL"):
 		e.local = []byte("502 EPSV ALL not implemented.\r\n")
+	case b.pasvV6Address && verb == "PASV" && s.ipv6() && strings.TrimSpace(arg) == "" && !epsvAll:
+		e.asPASV = true // answered with an IPv6 address (rewritePassive)
+		fwd = []byte("EPSV\r\n")
 	case verb == "PASV" && epsvAll && (b.pasvAfterEpsvAll || (b.forgetEpsvAll && forgot)):
 		e.asPASV = true
 		fwd = []byte("EPSV\r\n")
@@ -914,11 +917,24 @@ func (s *session) rewritePassive(h *entry, r ftp.Reply) []byte {
 	if b.shift {
 		port = s.p.shadowPort(port)
 	}
+	if h != nil && h.asPASV && b.pasvV6Address && s.ipv6() {
+		return pasvV6Reply(adv, port)
+	}
 	if h != nil && h.asPASV {
 		return []byte("227 " + ftp.FormatPASV(ftp.Endpoint{IP: adv, Port: port}) + "\r\n")
 	}
 	return s.formatPassive(epsv, adv, port, raw, span)
 }
+
+// pasvV6Reply is pyftpdlib's answer to PASV over IPv6 (pasv-v6-malformed-227):
+// the IPv6 address where a 227's four address numbers belong, so no PASV
+// client can parse it (RFC 959 §4.1.2, RFC 2428 §1).
+func pasvV6Reply(ip net.IP, port int) []byte {
+	return []byte(fmt.Sprintf("227 Entering passive mode (%s,%d,%d).\r\n", ip, port>>8, port&0xff))
+}
+
+// ipv6 reports whether the client's control connection is IPv6.
+func (s *session) ipv6() bool { return s.localIP.To4() == nil }
 
 func pasvNumbers(ip net.IP, port int) string {
 	v4 := ip.To4()
