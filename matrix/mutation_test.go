@@ -79,8 +79,8 @@ func TestMutation(t *testing.T) {
 }
 
 // mutationServers are the servers TestMutation runs the matrix on
-// (FTPH_MUTATION_SERVERS narrows it: `make test` runs one lane per server,
-// so each server gets its own mutationParallel runs at once); mutationParallel
+// (FTPH_MUTATION_SERVERS narrows it; `make test` runs both in one pool,
+// mutationParallel runs at once in all); mutationParallel
 // is how many runs go at once on the 2 cores of CI (most of a run's time is
 // spent waiting on timeouts and stalls: one uses ~5 % of a core).
 var (
