@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,18 +72,32 @@ func (e Expectations) Overlay(layer Expectations) Expectations {
 // LoadLayered reads dir/<server>.yaml and, when layerDir/<server>.yaml
 // exists, lays it over (see Overlay).
 func LoadLayered(dir, layerDir, server string) (Expectations, error) {
-	e, err := LoadExpectations(dir, server)
+	return LoadLayers(server, dir, layerDir)
+}
+
+// LoadLayers reads dirs[0]/<server>.yaml and lays over it, in order, each
+// further dirs[i]/<server>.yaml that exists (see Overlay): e.g. the
+// cleartext expectations, then what FTPS changes, then what implicit FTPS
+// changes on top.
+func LoadLayers(server string, dirs ...string) (Expectations, error) {
+	if len(dirs) == 0 {
+		return Expectations{}, errors.New("matrix: LoadLayers without a directory")
+	}
+	e, err := LoadExpectations(dirs[0], server)
 	if err != nil {
 		return e, err
 	}
-	l, err := LoadExpectations(layerDir, server)
-	if errors.Is(err, fs.ErrNotExist) {
-		return e, nil
+	for _, dir := range dirs[1:] {
+		l, err := LoadExpectations(dir, server)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", dir, err)
+		}
+		e = e.Overlay(l)
 	}
-	if err != nil {
-		return e, fmt.Errorf("%s: %w", layerDir, err)
-	}
-	return e.Overlay(l), nil
+	return e, nil
 }
 
 // LoadIPv6 reads the IPv6 column's expectations of server:
@@ -200,4 +215,20 @@ func Repeated(first []Mismatch, again report.Run, e Expectations) (repeated, fla
 		}
 	}
 	return repeated, flaky
+}
+
+// InAreas returns e with only the checks labelled with one of areas (any
+// of a catalog row's areas, as Ginkgo's label filter matches): the
+// expectations of a run restricted by --ginkgo.label-filter=
+// LabelFilter(areas), where Compare would report every other listed check
+// absent.
+func (e Expectations) InAreas(areas []string) Expectations {
+	out := Expectations{Server: e.Server, Checks: map[string]Expectation{}}
+	for id, x := range e.Checks {
+		c, _ := catalog.Get(id) // LoadExpectations admits catalog checks only
+		if slices.ContainsFunc(c.Areas, func(a string) bool { return slices.Contains(areas, a) }) {
+			out.Checks[id] = x
+		}
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package matrix
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/suites/report"
@@ -18,5 +20,47 @@ func TestRepeated(t *testing.T) {
 	repeated, flaky := Repeated(mm, again, e)
 	if len(repeated) != 1 || repeated[0].ID != "PASV-001" || len(flaky) != 1 || flaky[0].ID != "PASV-002" {
 		t.Fatalf("repeated %v flaky %v", repeated, flaky)
+	}
+}
+
+// Layers go over the base in order; a layer missing for the server is
+// skipped.
+func TestLoadLayers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(sub, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sub, "x.yaml"), []byte("server: x\nchecks:\n"+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("base", "  TLS-001: {result: skip, reason: plaintext}\n  TLS-014: {result: skip, reason: plaintext}\n")
+	write("tls", "  TLS-001: {result: pass, reason: explicit}\n")
+	write("implicit", "  TLS-001: {result: skip, reason: no AUTH TLS}\n  TLS-014: {result: observe, reason: implicit}\n")
+	e, err := LoadLayers("x", filepath.Join(dir, "base"), filepath.Join(dir, "tls"), filepath.Join(dir, "none"), filepath.Join(dir, "implicit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Expected("TLS-001") != report.Skip || e.Expected("TLS-014") != report.Observe {
+		t.Fatalf("layers not applied in order: %+v", e.Checks)
+	}
+	if _, err := LoadLayers("x"); err == nil {
+		t.Fatal("LoadLayers without a directory succeeded")
+	}
+}
+
+// InAreas keeps a check labelled with any of the areas (MASQ-006 is
+// masquerade/ftps), as Ginkgo's label filter selects it.
+func TestInAreas(t *testing.T) {
+	e := Expectations{Server: "x", Checks: map[string]Expectation{
+		"MASQ-006": {Result: report.Pass, Reason: "r"},
+		"TLS-003":  {Result: report.Fail, Reason: "r"},
+		"XFER-012": {Result: report.Warn, Reason: "r"},
+	}}
+	got := e.InAreas([]string{"ftps", "pasv"})
+	if len(got.Checks) != 2 || got.Checks["MASQ-006"].Reason == "" || got.Checks["TLS-003"].Reason == "" {
+		t.Fatalf("InAreas(ftps, pasv): %+v", got.Checks)
 	}
 }

@@ -44,6 +44,10 @@ type Options struct {
 	// TLS is the FTPS mode the servers start with (servers.Spec.TLS:
 	// "explicit", "implicit"); "" runs them in cleartext.
 	TLS string
+	// TLSRequired starts the servers with TLS required (servers.Spec
+	// TLSRequired: cleartext logins and data refused) and declares it to
+	// the suites (feature tls-required), so TLS-008 is judged.
+	TLSRequired bool
 	// Listen is the address the servers listen on (servers.Spec
 	// ListenAddress; "" = 127.0.0.1, "::1" for the IPv6 column).
 	Listen string
@@ -129,7 +133,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer os.RemoveAll(root)
-	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen, TLS: o.TLS}
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen, TLS: o.TLS, TLSRequired: o.TLSRequired}
 	sizes := o.RangeSize
 	if sizes == nil {
 		sizes = RangeSizes
@@ -142,7 +146,11 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
 	defer srv.Stop()
-	return runTarget(ctx, o, name, dir, srv.Target())
+	tg := srv.Target()
+	if o.TLSRequired {
+		tg.Features = append(tg.Features, "tls-required")
+	}
+	return runTarget(ctx, o, name, dir, tg)
 }
 
 // RunTarget runs the suites against a server that is already running (a
