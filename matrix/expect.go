@@ -232,3 +232,19 @@ func (e Expectations) InAreas(areas []string) Expectations {
 	}
 	return out
 }
+
+// Selected returns run with only the verdicts of the checks it selected:
+// a run with a label filter reports some of the others as skips "not
+// selected" (Ginkgo reports specs it left out like skipped ones), which
+// say nothing about the server.
+func Selected(run report.Run) report.Run {
+	out := run
+	out.Verdicts = nil
+	for _, v := range run.Verdicts {
+		if v.Result == report.Skip && v.Reason == "not selected" {
+			continue
+		}
+		out.Verdicts = append(out.Verdicts, v)
+	}
+	return out
+}

@@ -64,3 +64,16 @@ func TestInAreas(t *testing.T) {
 		t.Fatalf("InAreas(ftps, pasv): %+v", got.Checks)
 	}
 }
+
+// Selected drops the skips a label filter left out, nothing else.
+func TestSelected(t *testing.T) {
+	run := report.Run{Verdicts: []report.Verdict{
+		{ID: "ACT-010", Result: report.Skip, Reason: "not selected"},
+		{ID: "TLS-001", Result: report.Skip, Reason: "target is implicit FTPS"},
+		{ID: "PASV-001", Result: report.Pass},
+	}}
+	got := Selected(run).Verdicts
+	if len(got) != 2 || got[0].ID != "TLS-001" || got[1].ID != "PASV-001" || len(run.Verdicts) != 3 {
+		t.Fatalf("Selected: %+v", got)
+	}
+}

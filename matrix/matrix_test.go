@@ -67,7 +67,7 @@ func checkMatrix(t *testing.T, o matrix.Options, load func(server string) (matri
 			if e, ok := m.Errors[s]; ok {
 				t.Fatalf("%s: %s", s, e)
 			}
-			run := m.Runs[s]
+			run := matrix.Selected(m.Runs[s])
 			n := run.Counts()
 			t.Logf("%s: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs", s, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
 			exp, err := load(s)
@@ -90,7 +90,7 @@ func checkMatrix(t *testing.T, o matrix.Options, load func(server string) (matri
 				if err != nil {
 					t.Fatalf("%s: re-run: %v", s, err)
 				}
-				repeated, flaky := matrix.Repeated(mismatches, rerun, exp)
+				repeated, flaky := matrix.Repeated(mismatches, matrix.Selected(rerun), exp)
 				for _, mm := range repeated {
 					t.Errorf("%s: %s (in two runs)", s, mm)
 				}
