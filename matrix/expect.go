@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -217,27 +216,23 @@ func Repeated(first []Mismatch, again report.Run, e Expectations) (repeated, fla
 	return repeated, flaky
 }
 
-// InAreas returns e with only the checks labelled with one of areas (any
-// of a catalog row's areas, as Ginkgo's label filter matches): the
-// expectations of a run restricted by --ginkgo.label-filter=
-// LabelFilter(areas), where Compare would report every other listed check
-// absent.
-func (e Expectations) InAreas(areas []string) Expectations {
-	out := Expectations{Server: e.Server, Checks: map[string]Expectation{}}
-	for id, x := range e.Checks {
-		c, _ := catalog.Get(id) // LoadExpectations admits catalog checks only
-		if slices.ContainsFunc(c.Areas, func(a string) bool { return slices.Contains(areas, a) }) {
-			out.Checks[id] = x
+// CompareSelected is Compare for a run restricted by a label filter: only
+// the checks it selected are compared. Ginkgo reports some of the others
+// as skips "not selected", and the expectations of the others are not
+// missing from the run. Checks that report on what other checks saw
+// (REPLY-001, REPLY-006) are compared too, with their own expectations.
+func CompareSelected(run report.Run, e Expectations) []Mismatch {
+	var out []Mismatch
+	for _, mm := range Compare(selected(run), e) {
+		if mm.Actual != "absent" {
+			out = append(out, mm)
 		}
 	}
 	return out
 }
 
-// Selected returns run with only the verdicts of the checks it selected:
-// a run with a label filter reports some of the others as skips "not
-// selected" (Ginkgo reports specs it left out like skipped ones), which
-// say nothing about the server.
-func Selected(run report.Run) report.Run {
+// selected returns run without the skips "not selected".
+func selected(run report.Run) report.Run {
 	out := run
 	out.Verdicts = nil
 	for _, v := range run.Verdicts {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -146,11 +147,11 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
 	defer srv.Stop()
-	tg := srv.Target()
 	if o.TLSRequired {
-		tg.Features = append(tg.Features, "tls-required")
+		// a flag, not the profile: WriteProfile writes no features
+		o.Args = append(slices.Clip(o.Args), "--ftp.features=tls-required")
 	}
-	return runTarget(ctx, o, name, dir, tg)
+	return runTarget(ctx, o, name, dir, srv.Target())
 }
 
 // RunTarget runs the suites against a server that is already running (a

@@ -27,8 +27,7 @@ const expectDirs = "../fixtures/expectations"
 func TestExpectationsTLSImplicit(t *testing.T) {
 	names := tlsVariants(func(modes []string) bool { return slices.Contains(modes, "implicit") })
 	checkMatrix(t, matrix.Options{Servers: names, TLS: "implicit", Args: tlsModeArgs()}, func(server string) (matrix.Expectations, error) {
-		e, err := matrix.LoadLayers(server, expectDirs, expectDirs+"/tls", expectDirs+"/tls/implicit")
-		return e.InAreas(tlsModeAreas), err
+		return matrix.LoadLayers(server, expectDirs, expectDirs+"/tls", expectDirs+"/tls/implicit")
 	})
 }
 
@@ -41,8 +40,7 @@ func TestExpectationsTLSImplicit(t *testing.T) {
 func TestExpectationsTLSRequired(t *testing.T) {
 	names := tlsVariants(func(modes []string) bool { return len(modes) > 0 })
 	checkMatrix(t, matrix.Options{Servers: names, TLS: "explicit", TLSRequired: true, Args: tlsModeArgs()}, func(server string) (matrix.Expectations, error) {
-		e, err := matrix.LoadLayers(server, expectDirs, expectDirs+"/tls", expectDirs+"/tls/required")
-		return e.InAreas(tlsModeAreas), err
+		return matrix.LoadLayers(server, expectDirs, expectDirs+"/tls", expectDirs+"/tls/required")
 	})
 }
 
