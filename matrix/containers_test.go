@@ -56,6 +56,9 @@ const natAreas = "pasv || port-range || masquerade"
 //     its own address, also inside an encrypted 227 over FTPS, a range
 //     published in part, a range published on other host ports); the
 //     verdicts must name the problem and the fix;
+//   - ipv6/<name>: the data connection areas over IPv6 against a container
+//     on a network with a ULA subnet, dialled at its IPv6 address
+//     (containers_ipv6_test.go); skipped when Docker cannot do IPv6;
 //   - compose-harness: the CI container-job shape: `docker-compose run
 //     harness` runs the suites inside the compose network and writes its
 //     reports into a bind-mounted directory.
@@ -63,7 +66,7 @@ const natAreas = "pasv || port-range || masquerade"
 // Skipped when no Docker daemon answers; FTPH_REQUIRE_DOCKER=1 makes that a
 // failure. The images are built with scripts/build-images under a tag of
 // this run (removed at the end); FTPH_CONTAINERS_IMAGES=TAG uses existing
-// images instead. FTPH_CONTAINERS_ONLY=servers,tls,nat,compose limits the
+// images instead. FTPH_CONTAINERS_ONLY=servers,tls,nat,ipv6,compose limits the
 // parts, FTPH_CONTAINERS_SERVERS the servers, FTPH_CONTAINERS_PARALLEL
 // (default 2) how many run at once, FTPH_CONTAINERS_OUT keeps the reports.
 func TestContainers(t *testing.T) {
@@ -136,7 +139,7 @@ func TestContainers(t *testing.T) {
 	}
 	env := containerEnv{t0: start, d: d, compose: compose, tag: tag, labels: labels, network: network, bin: bin, out: out, run: run}
 
-	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "compose": true}
+	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "ipv6": true, "compose": true}
 	if only := os.Getenv("FTPH_CONTAINERS_ONLY"); only != "" {
 		parts = map[string]bool{}
 		for _, p := range strings.Split(only, ",") {
@@ -160,6 +163,9 @@ func TestContainers(t *testing.T) {
 	}
 	if parts["nat"] {
 		need[natCases[0].spec.Name] = true
+	}
+	if parts["ipv6"] {
+		need[ipv6ContainerServer] = true
 	}
 	if parts["compose"] {
 		need[composeTarget], need["harness"] = true, true
@@ -191,6 +197,9 @@ func TestContainers(t *testing.T) {
 	}
 	if parts["compose"] {
 		jobs = append(jobs, job{"compose-harness", env.composeHarness})
+	}
+	if parts["ipv6"] {
+		jobs = append(jobs, job{"ipv6/" + ipv6ContainerServer, func(t *testing.T) { env.ipv6(t, ipv6ContainerServer) }})
 	}
 	if parts["nat"] {
 		for _, c := range natCases {
@@ -750,7 +759,7 @@ func TestContainerExpectationFiles(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		base := strings.TrimSuffix(name, "-network")
+		base := strings.TrimSuffix(strings.TrimSuffix(name, "-network"), "-ipv6")
 		if l.Server != base {
 			t.Errorf("%s: server %q, want %q", f, l.Server, base)
 		}

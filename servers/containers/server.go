@@ -52,6 +52,11 @@ type ServerSpec struct {
 	// "explicit". The container's state dir is then a host directory, so
 	// the test CA made at start is readable here (Target().TLSCA).
 	TLS string
+	// IPv6: the server listens on :: (FTPH_LISTEN) and nothing is
+	// published: the client reaches it at its IPv6 address on Network (a
+	// network of NetworkCreateIPv6, a ULA the host routes to over the
+	// bridge), on port 21 and the container-side passive range.
+	IPv6 bool
 }
 
 // Server is a running server container.
@@ -122,6 +127,10 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 		{Host: srv.ControlPort, Container: 21},
 		{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
 	}
+	if s.IPv6 {
+		// :: takes IPv4 too (the health check dials 127.0.0.1 inside)
+		run.Env["FTPH_LISTEN"], run.Ports = "::", nil
+	}
 	start := time.Now()
 	srv.ID, err = d.Run(ctx, run)
 	if err != nil {
@@ -129,6 +138,9 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	}
 	if srv.Info, err = d.WaitHealthy(ctx, srv.ID, s.Healthy); err != nil {
 		return fail(fmt.Errorf("start %s: %w", s.Name, err))
+	}
+	if s.IPv6 && srv.Info.IPv6[s.Network] == "" {
+		return fail(fmt.Errorf("start %s: the container has no IPv6 address on %q (does the network have IPv6?)", s.Name, s.Network))
 	}
 	// Healthy inside is not yet reachable through the published port on
 	// every daemon: wait for the greeting through it too.
@@ -140,8 +152,12 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	return srv, nil
 }
 
-// Addr is the published control address on the host.
+// Addr is the published control address on the host (with Spec.IPv6,
+// the container's own [address]:21).
 func (s *Server) Addr() string {
+	if s.Spec.IPv6 {
+		return net.JoinHostPort(s.Info.IPv6[s.Spec.Network], "21")
+	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.ControlPort))
 }
 
@@ -157,6 +173,9 @@ func (s *Server) Target() target.Config {
 		Server: s.Spec.Name, Addr: s.Addr(), User: s.Spec.User, Password: s.Spec.Password,
 		PasvRange:   fmt.Sprintf("%d-%d", s.HostLo, s.HostHi),
 		PasvAddress: s.Spec.PasvAddress,
+	}
+	if s.Spec.IPv6 { // nothing published: the server's own ports
+		t.PasvRange = fmt.Sprintf("%d-%d", s.ContainerLo, s.ContainerHi)
 	}
 	if s.stateDir != "" { // the CA ftpserve wrote to STATE-DIR/tls (servers.Spec.TLS)
 		t.TLS, t.TLSCA = s.Spec.TLS, filepath.Join(s.stateDir, "tls", "ca.pem")
