@@ -62,8 +62,8 @@ test: servers test-deps lint
 ## removed after), run the full suite against each server container with its
 ## ports published on 127.0.0.1, the NAT cases (vsftpd advertising its container
 ## address, also over FTPS, a range published in part, a shifted range), vsftpd
-## over IPv6 on a ULA network (skipped where Docker has no IPv6) and the compose
-## harness job
+## over explicit and implicit FTPS, vsftpd over IPv6 on a ULA network (skipped
+## where Docker has no IPv6) and the compose harness job
 test-containers:
 	CI=$${CI:-} scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestContainers ./matrix
 

@@ -27,6 +27,16 @@ var containerServers = []string{"pure-ftpd", "vsftpd", "proftpd", "pyftpdlib", "
 // The server images TestContainers also runs over explicit FTPS.
 var tlsContainerServers = []string{"vsftpd"}
 
+// The server images TestContainers runs over implicit FTPS (ftps://), the
+// areas implicitAreas selects.
+var implicitContainerServers = []string{"vsftpd"}
+
+// implicitAreas are the areas of the implicit FTPS case: the TLS checks
+// (what implicit mode changes: TLS before the greeting, no AUTH) and the
+// passive ones (data connections under PROT P through the published
+// range). Every other area runs over TLS in tls/<name> (explicit).
+const implicitAreas = "ftps || masquerade || pasv"
+
 const (
 	expectDir      = "../fixtures/expectations"
 	containerLayer = "../fixtures/expectations/containers"
@@ -52,6 +62,8 @@ const natAreas = "pasv || port-range || masquerade"
 //     CA read from the container's state dir mounted on the host), compared
 //     with the containers layer and fixtures/expectations/tls/<name>.yaml
 //     laid over the server's expectations;
+//   - tls/<name>-implicit: the ftps, masquerade and pasv areas over
+//     implicit FTPS (ftps://), with tls/<name>-implicit.yaml over that;
 //   - nat/<case>: vsftpd misconfigured the ways a container is (advertising
 //     its own address, also inside an encrypted 227 over FTPS, a range
 //     published in part, a range published on other host ports); the
@@ -157,7 +169,7 @@ func TestContainers(t *testing.T) {
 		}
 	}
 	if parts["tls"] {
-		for _, n := range tlsContainerServers {
+		for _, n := range append(append([]string{}, tlsContainerServers...), implicitContainerServers...) {
 			need[n] = true
 		}
 	}
@@ -193,6 +205,9 @@ func TestContainers(t *testing.T) {
 	if parts["tls"] {
 		for _, n := range tlsContainerServers {
 			jobs = append(jobs, job{"tls/" + n, func(t *testing.T) { env.tls(t, n) }})
+		}
+		for _, n := range implicitContainerServers {
+			jobs = append(jobs, job{"tls/" + n + "-implicit", func(t *testing.T) { env.implicit(t, n) }})
 		}
 	}
 	if parts["compose"] {
@@ -347,6 +362,25 @@ func (e containerEnv) tls(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	e.suite(t, "tls", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "explicit"}, exp.Overlay(layer), "")
+}
+
+// implicit is tls over implicit FTPS, for implicitAreas: the verdicts of
+// tls/<name> with tls/<name>-implicit.yaml (what implicit mode changes)
+// laid over them.
+func (e containerEnv) implicit(t *testing.T, name string) {
+	exp, err := matrix.LoadLayered(expectDir, containerLayer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{name, name + "-implicit"} {
+		layer, err := matrix.LoadExpectations(tlsLayer, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp = exp.Overlay(layer)
+	}
+	spec := containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "implicit"}
+	e.suite(t, "tls-implicit", spec, exp, implicitAreas)
 }
 
 // suite runs the suite (the checks labels selects; "": all) against a
@@ -745,9 +779,14 @@ func junitCounts(b []byte) (cases, failures int, err error) {
 	return cases, failures, nil
 }
 
-// TestContainerExpectationFiles checks the container layers load (known
-// IDs, a reason each) without Docker.
+// TestContainerExpectationFiles checks the container layers and the
+// implicit FTPS layers load (known IDs, a reason each) without Docker.
 func TestContainerExpectationFiles(t *testing.T) {
+	for _, n := range implicitContainerServers {
+		if _, err := matrix.LoadExpectations(tlsLayer, n+"-implicit"); err != nil {
+			t.Errorf("%s: %v", tlsLayer, err)
+		}
+	}
 	files, err := filepath.Glob(filepath.Join(containerLayer, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no container layers in %s (%v)", containerLayer, err)

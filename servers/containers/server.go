@@ -2,6 +2,8 @@ package containers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -48,9 +50,10 @@ type ServerSpec struct {
 	Labels map[string]string
 	// Healthy bounds the wait for the health check (default 60 s).
 	Healthy time.Duration
-	// TLS is the server's FTPS mode (FTPH_TLS): "" for cleartext or
-	// "explicit". The container's state dir is then a host directory, so
-	// the test CA made at start is readable here (Target().TLSCA).
+	// TLS is the server's FTPS mode (FTPH_TLS): "" for cleartext,
+	// "explicit" or "implicit". The container's state dir is then a host
+	// directory, so the test CA made at start is readable here
+	// (Target().TLSCA).
 	TLS string
 	// IPv6: the server listens on :: (FTPH_LISTEN) and nothing is
 	// published: the client reaches it at its IPv6 address on Network (a
@@ -144,7 +147,11 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	}
 	// Healthy inside is not yet reachable through the published port on
 	// every daemon: wait for the greeting through it too.
-	if err := waitGreeting(ctx, srv.Addr(), 20*time.Second); err != nil {
+	probe, err := srv.greetingTLS()
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", s.Name, err))
+	}
+	if err := waitGreeting(ctx, srv.Addr(), 20*time.Second, probe); err != nil {
 		logs, _ := d.Logs(context.WithoutCancel(ctx), srv.ID, 40)
 		return fail(fmt.Errorf("start %s: healthy, but no 220 greeting through the published port %s: %v; logs:\n%s", s.Name, srv.Addr(), err, logs))
 	}
@@ -207,11 +214,21 @@ func (s *Server) Stop(ctx context.Context) error {
 	return err
 }
 
-func waitGreeting(ctx context.Context, addr string, timeout time.Duration) error {
+// waitGreeting dials addr until a 220 greeting comes, inside TLS when
+// probe is not nil (implicit FTPS).
+func waitGreeting(ctx context.Context, addr string, timeout time.Duration, probe *tls.Config) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err == nil && probe != nil {
+			tc := tls.Client(c, probe)
+			_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
+			if err = tc.Handshake(); err != nil {
+				c.Close()
+			}
+			c = tc
+		}
 		if err == nil {
 			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			b := make([]byte, 4)
@@ -246,9 +263,9 @@ func (s *Server) tlsRun() (RunSpec, error) {
 	switch s.Spec.TLS {
 	case "", "off":
 		return run, nil
-	case "explicit":
-	default: // the readiness probe through the published port reads a cleartext greeting
-		return run, fmt.Errorf("containers: FTPS mode %q: only explicit is supported here", s.Spec.TLS)
+	case "explicit", "implicit":
+	default:
+		return run, fmt.Errorf("containers: FTPS mode %q: want explicit or implicit", s.Spec.TLS)
 	}
 	dir, err := os.MkdirTemp("", "ftpharness-container-state-")
 	if err != nil {
@@ -259,4 +276,24 @@ func (s *Server) tlsRun() (RunSpec, error) {
 	run.Mounts = []string{dir + ":" + stateInContainer}
 	run.Cmd = []string{"--state-dir", stateInContainer}
 	return run, nil
+}
+
+// greetingTLS is how the readiness probe reaches the greeting: nil
+// (cleartext) unless the server is implicit FTPS, then a handshake that
+// trusts the test CA the container wrote (it exists once healthy).
+func (s *Server) greetingTLS() (*tls.Config, error) {
+	if s.Spec.TLS != "implicit" {
+		return nil, nil
+	}
+	ca := s.Target().TLSCA
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		return nil, fmt.Errorf("the test CA of the container: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", ca)
+	}
+	host, _, _ := net.SplitHostPort(s.Addr())
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}, nil
 }
