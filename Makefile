@@ -61,7 +61,7 @@ test: servers test-deps lint
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
 ## ports published on 127.0.0.1, the NAT cases (vsftpd advertising its container
-## address, also over FTPS, a range published in part, a shifted range), vsftpd
+## address, a range published in part, both also over FTPS, a shifted range), vsftpd
 ## over explicit and implicit FTPS, vsftpd over IPv6 on a ULA network (skipped
 ## where Docker has no IPv6) and the compose harness job
 test-containers:
