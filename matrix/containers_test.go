@@ -72,7 +72,8 @@ const natAreas = "pasv || port-range || masquerade"
 //     rule); the verdicts must name the problem and the fix;
 //   - ipv6/<name>: the data connection areas over IPv6 against a container
 //     on a network with a ULA subnet, dialled at its IPv6 address
-//     (containers_ipv6_test.go); skipped when Docker cannot do IPv6;
+//     (containers_ipv6_test.go); skipped with the daemon's reason when
+//     Docker cannot make an IPv6 network (FTPH_REQUIRE_IPV6=1: failed);
 //   - compose-harness: the CI container-job shape: `docker-compose run
 //     harness` runs the suites inside the compose network and writes its
 //     reports into a bind-mounted directory.
@@ -328,8 +329,12 @@ func (e containerEnv) start(t *testing.T, spec containers.ServerSpec, dir string
 			t.Errorf("remove container: %v", err)
 		}
 	})
+	ip := srv.IP()
+	if v6 := srv.Info.IPv6[e.network]; v6 != "" {
+		ip += " and " + v6
+	}
 	t.Logf("%s: container %.12s at %s, passive %d-%d (inside %d-%d), %s on %s; healthy after %.1fs",
-		spec.Name, srv.ID, srv.Addr(), srv.HostLo, srv.HostHi, srv.ContainerLo, srv.ContainerHi, srv.IP(), e.network, srv.Started.Seconds())
+		spec.Name, srv.ID, srv.Addr(), srv.HostLo, srv.HostHi, srv.ContainerLo, srv.ContainerHi, ip, e.network, srv.Started.Seconds())
 	return srv
 }
 
