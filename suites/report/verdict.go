@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -307,14 +308,25 @@ func firstLine(s string) string {
 	return s
 }
 
+// MaxReason bounds a verdict's one-line reason in verdicts.json. It is
+// wide enough for the longest advice (an FTPS port advice for an unknown
+// server, with its firewall rule, is ~880 characters) plus what a probe
+// appends; the terminal summary cuts its own lines shorter, and junit and
+// ginkgo.json keep the whole message.
+const MaxReason = 1200
+
 // oneLine squeezes a multi-line failure message into one line of at most
-// 600 characters.
+// MaxReason bytes, cut on a character boundary.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 600 {
-		s = s[:597] + "..."
+	if len(s) <= MaxReason {
+		return s
 	}
-	return s
+	cut := MaxReason - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // SortByCatalog orders verdicts as the catalog lists the checks.

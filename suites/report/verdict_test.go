@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -290,6 +291,17 @@ func TestBlockedReattributedToReportedCause(t *testing.T) {
 			if v.Result != Blocked || BlockedBy(v.Reason) != c.want || !strings.HasSuffix(v.Reason, ": PASV answered 425 no port available") {
 				t.Errorf("%s: PASV-004 %s (%s), want blocked by %s", c.name, v.Result, v.Reason, c.want)
 			}
+		}
+	}
+}
+
+// A long reason is cut to MaxReason on a character boundary: verdicts.json
+// and the HTML report stay valid UTF-8 when the cut falls inside "—".
+func TestOneLineCutsOnCharacterBoundary(t *testing.T) {
+	for pad := 0; pad < 3; pad++ {
+		got := oneLine(strings.Repeat("x", pad) + strings.Repeat("—", MaxReason))
+		if len(got) > MaxReason || !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
+			t.Errorf("pad %d: %d bytes, valid UTF-8 %v, tail %q", pad, len(got), utf8.ValidString(got), got[len(got)-8:])
 		}
 	}
 }
