@@ -63,6 +63,33 @@ func TestStoppedRunIsRecorded(t *testing.T) {
 	}
 }
 
+// Of a streak of checks that ended waiting for a server that then stopped
+// answering, the first keeps its failure and the others, which only
+// waited for it too, are skips naming it (one defect, one failure).
+func TestStoppedStreakFailsOnce(t *testing.T) {
+	trip := spec("PASV-004 x", types.SpecStateFailed, "read reply: i/o timeout")
+	trip.ReportEntries = append(trip.ReportEntries, types.ReportEntry{Name: entryStoppedStreak, Value: types.WrapEntryValue("PASV-002 PASV-003 PASV-004")})
+	run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{
+		spec("PASV-001 x", types.SpecStateFailed, "wrong code"),
+		spec("PASV-002 x", types.SpecStateFailed, "read reply: i/o timeout"),
+		spec("PASV-003 x", types.SpecStateFailed, "read reply: i/o timeout"),
+		trip,
+		spec("PASV-005 x", types.SpecStateSkipped, "server stopped answering after PASV-004"),
+	}})
+	want := map[string]string{
+		"PASV-001": "fail: wrong code",
+		"PASV-002": "fail: read reply: i/o timeout",
+		"PASV-003": "skip: server stopped answering after PASV-002 (this check then waited for an answer that never came: read reply: i/o timeout)",
+		"PASV-004": "skip: server stopped answering after PASV-002 (this check then waited for an answer that never came: read reply: i/o timeout)",
+		"PASV-005": "skip: server stopped answering after PASV-004",
+	}
+	for id, w := range want {
+		if v := verdictFor(t, run, id); string(v.Result)+": "+v.Reason != w {
+			t.Errorf("%s: %q, want %q", id, string(v.Result)+": "+v.Reason, w)
+		}
+	}
+}
+
 // itSpec is a spec whose sessions saw the given extra replies (evidence
 // for REPLY-006).
 func itSpec(text string, state types.SpecState, entries ...string) types.SpecReport {
