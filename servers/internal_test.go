@@ -2,6 +2,8 @@ package servers
 
 import (
 	"context"
+	"log"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,28 @@ func TestHoldHomeWaitSaysWhy(t *testing.T) {
 	}
 	if len(told) != 1 || !strings.Contains(told[0], "waitnotice-test") {
 		t.Errorf("want one notice naming the account, got %q", told)
+	}
+}
+
+// goftp's stray standard-logger lines (SIZE errors) go to its log file
+// while it runs, not to the terminal of ftpconform or ftpserve.
+func TestGoftpStdLogToItsFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, "goftp", Spec{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Printf("Size: error(test line)")
+	if log.Writer() == os.Stderr {
+		t.Error("the standard logger still writes to stderr while goftp runs")
+	}
+	s.Stop()
+	if log.Writer() != os.Stderr {
+		t.Error("the standard logger was not given back to stderr after goftp stopped")
+	}
+	b, _ := os.ReadFile(s.LogPath())
+	if !strings.Contains(string(b), "Size: error(test line)") {
+		t.Errorf("goftp's log lacks the standard logger's line:\n%s", b)
 	}
 }
