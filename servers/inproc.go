@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -68,6 +69,21 @@ func (s *inproc) Stop() error {
 		s.err = err
 	})
 	return s.err
+}
+
+// goftpStdLog points the process's standard logger at a goftp server's
+// log file until the returned func runs: goftp writes some errors ("Size:
+// error(...)" for SIZE of a missing file) with the standard logger rather
+// than Options.Logger, and those would land on the terminal of whoever
+// runs ftpconform or ftpserve. ftpharness itself never uses the standard
+// logger; with several goftp servers at once the last started gets them.
+func goftpStdLog(w io.Writer) func() {
+	log.SetOutput(w)
+	return func() {
+		if log.Writer() == w {
+			log.SetOutput(os.Stderr)
+		}
+	}
 }
 
 func openLog(r *resolved) (*os.File, string, error) {
@@ -240,15 +256,23 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 	// then every command but AUTH TLS before TLS gets 534.
 	srv.ForceTLS = opts.ForceTLS
 	s := &inproc{r: r, logPath: lp, logFile: lf, done: make(chan struct{})}
+	restoreLog := goftpStdLog(lf)
 	if opts.TLS {
 		err = s.listenAndServeGoftp(ctx, srv)
 	} else {
 		err = s.serveGoftp(srv)
 	}
 	if err != nil {
+		restoreLog()
 		lf.Close()
 		r.release()
 		return nil, err
+	}
+	stop := s.stop
+	s.stop = func() error {
+		err := stop()
+		restoreLog()
+		return err
 	}
 	s.ready = time.Since(start)
 	return s, nil
