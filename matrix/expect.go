@@ -71,32 +71,18 @@ func (e Expectations) Overlay(layer Expectations) Expectations {
 // LoadLayered reads dir/<server>.yaml and, when layerDir/<server>.yaml
 // exists, lays it over (see Overlay).
 func LoadLayered(dir, layerDir, server string) (Expectations, error) {
-	return LoadLayers(server, dir, layerDir)
-}
-
-// LoadLayers reads dirs[0]/<server>.yaml and lays over it, in order, each
-// further dirs[i]/<server>.yaml that exists (see Overlay): e.g. the
-// cleartext expectations, then what FTPS changes, then what implicit FTPS
-// changes on top.
-func LoadLayers(server string, dirs ...string) (Expectations, error) {
-	if len(dirs) == 0 {
-		return Expectations{}, errors.New("matrix: LoadLayers without a directory")
-	}
-	e, err := LoadExpectations(dirs[0], server)
+	e, err := LoadExpectations(dir, server)
 	if err != nil {
 		return e, err
 	}
-	for _, dir := range dirs[1:] {
-		l, err := LoadExpectations(dir, server)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return e, fmt.Errorf("%s: %w", dir, err)
-		}
-		e = e.Overlay(l)
+	l, err := LoadExpectations(layerDir, server)
+	if errors.Is(err, fs.ErrNotExist) {
+		return e, nil
 	}
-	return e, nil
+	if err != nil {
+		return e, fmt.Errorf("%s: %w", layerDir, err)
+	}
+	return e.Overlay(l), nil
 }
 
 // LoadIPv6 reads the IPv6 column's expectations of server:
@@ -214,32 +200,4 @@ func Repeated(first []Mismatch, again report.Run, e Expectations) (repeated, fla
 		}
 	}
 	return repeated, flaky
-}
-
-// CompareSelected is Compare for a run restricted by a label filter: only
-// the checks it selected are compared. Ginkgo reports some of the others
-// as skips "not selected", and the expectations of the others are not
-// missing from the run. Checks that report on what other checks saw
-// (REPLY-001, REPLY-006) are compared too, with their own expectations.
-func CompareSelected(run report.Run, e Expectations) []Mismatch {
-	var out []Mismatch
-	for _, mm := range Compare(selected(run), e) {
-		if mm.Actual != "absent" {
-			out = append(out, mm)
-		}
-	}
-	return out
-}
-
-// selected returns run without the skips "not selected".
-func selected(run report.Run) report.Run {
-	out := run
-	out.Verdicts = nil
-	for _, v := range run.Verdicts {
-		if v.Result == report.Skip && v.Reason == "not selected" {
-			continue
-		}
-		out.Verdicts = append(out.Verdicts, v)
-	}
-	return out
 }
