@@ -105,7 +105,8 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 	// subsequent data connections MUST be at that level until another PROT
 	// command is issued and accepted". Under PROT P the data connection's
 	// first bytes must be a TLS handshake (a cleartext listing fails here);
-	// under PROT C, when the server accepts it, they must be cleartext.
+	// under PROT C, when the server accepts it, they must be cleartext,
+	// unless the operator declares TLS required (then TLS-008 judges it).
 	Check("TLS-004", func(ctx SpecContext) {
 		RequireFTPS()
 		s := Login(ctx) // PBSZ 0 and PROT P: a refusal fails here
@@ -120,6 +121,12 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 		if !r.Is(200) {
 			Observe("PROT C refused (a policy requiring protected data)", fmt.Sprintf("%q", r.Raw))
 			Expect(r).To(HaveClass(4, 5), "PROT C: RFC 2228 §8.2 wants 200 or a refusal (534/536/504)")
+			return
+		}
+		if Config().Has("tls-required") {
+			// a declared TLS-required policy refuses cleartext transfers
+			// (RFC 4217 §10.2: 521): TLS-008 judges that refusal
+			Observe("PROT C", fmt.Sprintf("%q; the cleartext transfer is TLS-008's (--ftp.features=tls-required)", r.Raw))
 			return
 		}
 		s.SetDataProtection(false)
