@@ -152,7 +152,9 @@ for k in ('plain', 'tls', 'tls-noresume'):
     res = ' resumed %.0f%%' % (100 * tl['resumption_rate']) if tl.get('data_handshakes') else ''
     extra = '' if k == 'plain' else '  (+%.2f ms per cycle at p50)' % (r['latency']['p50_ms'] - p['latency']['p50_ms'])
     print('%-13s %6.0f cycles/s  p50 %.2f ms%s  data handshake p50 %.2f ms%s  errors %s' % (k, t['rate_per_s'], r['latency']['p50_ms'], extra, hs, res, errs))
-    if k != 'plain':
+    if k != 'plain' and t['errors'] > t['ok']:
+        print('verdict [$name] churn %s vs plain: no price, most cycles failed (errors %s)' % (k, errs))
+    elif k != 'plain':
         print('verdict [$name] churn %s vs plain: %.2fx the cycles/s, +%.2f ms per passive cycle at p50 (a price, no goal)%s' % (
             k, t['rate_per_s'] / max(p['totals']['rate_per_s'], 1e-9), r['latency']['p50_ms'] - p['latency']['p50_ms'],
             '' if errs == 'none' else '; errors ' + errs))
