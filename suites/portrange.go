@@ -25,10 +25,7 @@ import (
 // Passive port range checks. The operator declares the range the server
 // is configured with (--ftp.pasv-range); checks that hold many sessions
 // size themselves from it, run Serial, and close every session at the end.
-// They run in the order written here (Ordered; Ginkgo otherwise sorts
-// them by ID), every one whatever the others' verdicts (ContinueOnFailure):
-// RANGE-002 comes last of those that need free ports (see there).
-var _ = Describe("RANGE", Ordered, ContinueOnFailure, Serial, Label("port-range"), func() {
+var _ = Describe("RANGE", Label("port-range"), func() {
 
 	// proftpd/proftpd#1342, ProFTPD Config/PassivePorts.pm, pyftpdlib
 	// test_passive_ports: firewalls open exactly the configured range, so
@@ -58,6 +55,62 @@ var _ = Describe("RANGE", Ordered, ContinueOnFailure, Serial, Label("port-range"
 		if len(vs) > 0 {
 			Problem(fmt.Sprintf("%s:\n  %s", RangeAdvice(ServerSoftware(ctx, nil), lo, hi, UniqPorts(outside)), strings.Join(vs, "\n  ")))
 		}
+	})
+
+	// bolcom/libunftp PR#244: an off-by-one made the upper bound unusable.
+	// Both ends of the inclusive range must be handed out eventually. A
+	// lowest-free-port allocator only reaches hi when every lower port is
+	// held, so if one session's PASVs stay at the bottom the check holds
+	// ports in more sessions until hi appears.
+	Check("RANGE-002", Serial, func(ctx SpecContext) {
+		lo, hi := RequireRange()
+		AwaitPoolRecovery(ctx)
+		size := hi - lo + 1
+		seen := map[int]bool{}
+		n := scanPassivePorts(ctx, seen, lo, hi)
+		if !(seen[lo] && seen[hi]) && len(seen) < size/2+1 && size <= 64 {
+			GinkgoWriter.Printf("%d PASVs in one session used only ports %s: holding ports in up to %d sessions\n", n, PortList(sortedPorts(seen)), size)
+			held := NewPendingPorts()
+			for k := 0; k < size && !seen[hi]; k++ {
+				h, err := TryDial(ctx)
+				if err != nil {
+					GinkgoWriter.Printf("session %d refused: %v\n", k+1, err)
+					break
+				}
+				h.MustLogin(ctx)
+				pr := TryPassive(ctx, h, false)
+				if !pr.OK() {
+					GinkgoWriter.Printf("holding session %d: %s\n", k+1, pr)
+					break
+				}
+				seen[pr.EP.Port] = true
+				held.Add(h, pr.EP)
+			}
+		}
+		if !(seen[lo] && seen[hi]) && len(seen) < size/2 && AwaitTransfersCooled(ctx) {
+			// few ports even with ports held: the rest may be cooling from
+			// the suite's own transfers (TIME_WAIT on the server's side)
+			scanPassivePorts(ctx, seen, lo, hi)
+		}
+		if !seen[lo] {
+			// A lowest-free-port allocator may find lo still held by a
+			// listener an earlier session left behind: give it a bounded
+			// moment to come back.
+			p := Login(ctx)
+			deadline := time.Now().Add(Config().Timeout + time.Second)
+			for !seen[lo] && time.Now().Before(deadline) {
+				pr := TryPassive(ctx, p, false)
+				if !pr.OK() {
+					break
+				}
+				seen[pr.EP.Port] = true
+				PokePassive(ctx, p, pr.EP)
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+		used := PortList(sortedPorts(seen))
+		Expect(seen[lo]).To(BeTrue(), "the lower bound %d was never advertised (ports seen: %s)", lo, used)
+		Expect(seen[hi]).To(BeTrue(), "the upper bound %d was never advertised (ports seen: %s)", hi, used)
 	})
 
 	// Interoperability (INTEROP), no RFC sentence: proftpd/proftpd#1171,
@@ -363,31 +416,26 @@ var _ = Describe("RANGE", Ordered, ContinueOnFailure, Serial, Label("port-range"
 			port int
 			how  string
 		}
-		// Every session is released at once: a server that stops reading
-		// after PASV (twisted, until its own 10 s timer) let each ABOR wait
-		// out its bound in turn. Each listener still gets the 5 s below.
-		hows := make([]string, len(pool.Sessions))
-		eachSession(pool.Sessions, func(i int, s *Session) {
+		var rel []released
+		how := map[string]int{}
+		for i, s := range pool.Sessions {
 			// short bound: a server that stops reading after PASV must not
-			// stall the release
+			// stall the release of every session
 			octx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
+			var h string
 			switch i % 3 {
 			case 0:
 				s.Close()
-				hows[i] = "closed abruptly"
+				h = "closed abruptly"
 			case 1:
 				s.Cmd(octx, "QUIT")
 				s.Close()
-				hows[i] = "QUIT"
+				h = "QUIT"
 			case 2:
 				s.Cmd(octx, "ABOR")
-				hows[i] = abortedHow
+				h = abortedHow
 			}
-		})
-		var rel []released
-		how := map[string]int{}
-		for i, h := range hows {
+			cancel()
 			how[h]++
 			if ports[i] > 0 {
 				rel = append(rel, released{ports[i], h})
@@ -514,69 +562,6 @@ var _ = Describe("RANGE", Ordered, ContinueOnFailure, Serial, Label("port-range"
 		Expect(resB).To(Complete())
 		Expect(bytes.Equal(gotA.Bytes(), dataA)).To(BeTrue(), "client %s got %d bytes, not its own %d", a.LocalIP(), gotA.Len(), len(dataA))
 		Expect(bytes.Equal(gotB.Bytes(), dataB)).To(BeTrue(), "client %s got %d bytes, not its own %d", b.LocalIP(), gotB.Len(), len(dataB))
-	})
-
-	// RANGE-002 runs last of the checks that need free passive ports
-	// (RANGE-003/004/006/008 before it): its one-session scans leave a
-	// server that leaks superseded listeners (goftp, 60 s) with a dry pool,
-	// and its own cooling wait (AwaitTransfersCooled) is then the only one:
-	// ahead of them it made RANGE-003 wait the same minute again
-	// (AwaitPoolRecovery), and RANGE-006/008 after it met refusals. RANGE-007
-	// drains only a pool that fails it, and then RANGE-002 waits, as before.
-	// bolcom/libunftp PR#244: an off-by-one made the upper bound unusable.
-	// Both ends of the inclusive range must be handed out eventually. A
-	// lowest-free-port allocator only reaches hi when every lower port is
-	// held, so if one session's PASVs stay at the bottom the check holds
-	// ports in more sessions until hi appears.
-	Check("RANGE-002", Serial, func(ctx SpecContext) {
-		lo, hi := RequireRange()
-		AwaitPoolRecovery(ctx)
-		size := hi - lo + 1
-		seen := map[int]bool{}
-		n := scanPassivePorts(ctx, seen, lo, hi)
-		if !(seen[lo] && seen[hi]) && len(seen) < size/2+1 && size <= 64 {
-			GinkgoWriter.Printf("%d PASVs in one session used only ports %s: holding ports in up to %d sessions\n", n, PortList(sortedPorts(seen)), size)
-			held := NewPendingPorts()
-			for k := 0; k < size && !seen[hi]; k++ {
-				h, err := TryDial(ctx)
-				if err != nil {
-					GinkgoWriter.Printf("session %d refused: %v\n", k+1, err)
-					break
-				}
-				h.MustLogin(ctx)
-				pr := TryPassive(ctx, h, false)
-				if !pr.OK() {
-					GinkgoWriter.Printf("holding session %d: %s\n", k+1, pr)
-					break
-				}
-				seen[pr.EP.Port] = true
-				held.Add(h, pr.EP)
-			}
-		}
-		if !(seen[lo] && seen[hi]) && len(seen) < size/2 && AwaitTransfersCooled(ctx) {
-			// few ports even with ports held: the rest may be cooling from
-			// the suite's own transfers (TIME_WAIT on the server's side)
-			scanPassivePorts(ctx, seen, lo, hi)
-		}
-		if !seen[lo] {
-			// A lowest-free-port allocator may find lo still held by a
-			// listener an earlier session left behind: give it a bounded
-			// moment to come back.
-			p := Login(ctx)
-			deadline := time.Now().Add(Config().Timeout + time.Second)
-			for !seen[lo] && time.Now().Before(deadline) {
-				pr := TryPassive(ctx, p, false)
-				if !pr.OK() {
-					break
-				}
-				seen[pr.EP.Port] = true
-				PokePassive(ctx, p, pr.EP)
-				time.Sleep(500 * time.Millisecond)
-			}
-		}
-		used := PortList(sortedPorts(seen))
-		Expect(seen[lo]).To(BeTrue(), "the lower bound %d was never advertised (ports seen: %s)", lo, used)
-		Expect(seen[hi]).To(BeTrue(), "the upper bound %d was never advertised (ports seen: %s)", hi, used)
 	})
 })
 
