@@ -121,6 +121,8 @@ func (r *resolved) target(pasv bool) target.Config {
 	if pasv {
 		t.PasvRange = fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax)
 		t.PasvAddress = r.masquerade()
+	} else {
+		t.PasvEphemeral = true // no range setting: kernel ephemeral ports
 	}
 	return t
 }
