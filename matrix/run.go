@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -147,10 +146,8 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
 	defer srv.Stop()
-	if o.TLSRequired {
-		// a flag, not the profile: WriteProfile writes no features
-		o.Args = append(slices.Clip(o.Args), "--ftp.features=tls-required")
-	}
+	// with TLSRequired the server's target declares tls-required, and its
+	// profile carries it
 	return runTarget(ctx, o, name, dir, srv.Target())
 }
 

@@ -217,7 +217,8 @@ func loadProfile(path string, cfg *Config) error {
 }
 
 // WriteProfile writes the connection fields of c (server, address,
-// credentials, passive range and address, TLS mode and trust) as a YAML profile that
+// credentials, passive range and address, TLS mode and trust, declared
+// features) as a YAML profile that
 // --ftp.profile=PATH reads back. The file holds the password: mode 0600.
 func (c Config) WriteProfile(path string) error {
 	var b strings.Builder
@@ -240,6 +241,9 @@ func (c Config) WriteProfile(path string) error {
 	}
 	if c.TLSInsecure {
 		b.WriteString("tls-insecure: true\n")
+	}
+	if len(c.Features) > 0 {
+		fmt.Fprintf(&b, "features: %q\n", strings.Join(c.Features, ","))
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
