@@ -26,37 +26,48 @@ test-deps:
 
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
-	@# ./suites itself is the conformance run (its verdicts are checked per
-	@# server below); its catalog test is not: one spec per catalog row, and
-	@# the RFC sections each spec cites equal its row's
-	$(GO) test -count=1 -run TestCatalogConsistency ./suites
-	@# the long runs side by side, a lane each (scripts/test-lanes): they wait
-	@# on servers' timers far more than they use the CPU (a mutation run uses
-	@# ~5 % of a core), so lanes overlap their waits. matrix: matrix's quick
-	@# tests, then every local server's verdicts against fixtures/expectations
-	@# over IPv4, then over IPv6 (TestExpectations, TestExpectationsIPv6: one
-	@# lane, because inetutils and pure-ftpd take their roots from the homes
-	@# of shared system accounts, so two instances must not run at once; the
-	@# unit tests above stay out of the lanes for the same reason: ./servers
-	@# starts them); tls: each server's FTPS variant over ftpes://
-	@# (TestExpectationsTLS, fixtures/expectations/tls laid over; a lane of its
-	@# own: none of them uses a shared home but pure-ftpd's anonymous account,
-	@# whose lock it waits for); seeds: the suite twice (--ginkgo.seed 1 and 7) against
-	@# pyftpdlib and through the pasv-port-cooldown proxy with equal verdicts;
-	@# mutation: the mutation matrix on pyftpdlib and vsftpd in one pool (every
-	@# fault of servers/faulty kills the checks it declares where they pass
-	@# clean, nothing else changes, each server scores 95 % or more; one lane,
-	@# not one per server: with six lanes on two cores the timing checks of
-	@# the mutation runs flaked in a clean-clone run);
-	@# containers: the suites against the server images in Docker (skipped
-	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
+	@# every step runs in a lane of its own, side by side (scripts/test-lanes):
+	@# they wait on servers' timers far more than they use the CPU (a
+	@# mutation run uses ~5 % of a core), so lanes overlap their waits, and
+	@# make test lasts as long as its longest lane, not the sum. Lanes share
+	@# the local servers safely: a server serving a shared account's home
+	@# (inetutils, anonymous pure-ftpd) holds it with a lock (servers/
+	@# common.go holdHome) and one of another lane waits for it.
+	@# unit: every package's tests but ./suites and ./matrix (./servers
+	@# starts the Debian servers: a lane since the homes are locked, so its
+	@# ~4 minutes no longer come before the long runs), then ./suites'
+	@# catalog test (./suites itself is the conformance run, checked per
+	@# server below; its catalog test is not: one spec per catalog row, and
+	@# the RFC sections each spec cites equal its row's);
+	@# matrix: matrix's quick tests, then every local server's verdicts
+	@# against fixtures/expectations over IPv4, then over IPv6
+	@# (TestExpectations, TestExpectationsIPv6: one lane, IPv6 after IPv4,
+	@# so the same servers do not wait on each other's homes);
+	@# tls: each server's FTPS variant over ftpes:// (TestExpectationsTLS,
+	@# fixtures/expectations/tls laid over);
+	@# seeds: the suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and
+	@# through the pasv-port-cooldown proxy with equal verdicts;
+	@# mutation-pyftpdlib, mutation-vsftpd: the mutation matrix, a lane per
+	@# server (FTPH_MUTATION_SERVERS; each ~10 minutes, one pool of both
+	@# ~19): every fault of servers/faulty kills the checks it declares where
+	@# they pass clean, nothing else changes, each server scores 95 % or
+	@# more; a fault whose outcome differs from its declaration runs again
+	@# and only what repeats fails (timing checks lose a race now and then
+	@# with this many lanes on two cores; what did not repeat is logged);
+	@# containers: the suites against the server images in Docker
+	@# (TestContainers; skipped without a daemon unless
+	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run); shards: the sharded load run
+	@# in containers (TestContainersShards), a lane of its own so the
+	@# containers lane, the longest, does not wait for it too
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
+	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites" \
 	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
 	  "tls: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix" \
 	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
-	  "mutation: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
-	  "containers: $(MAKE) --no-print-directory test-containers"
+	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestContainers -skip TestContainersShards ./matrix" \
+	  "shards: scripts/test-digest $(GO) test -count=1 -timeout 10m -v -run TestContainersShards ./matrix"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
