@@ -26,48 +26,50 @@ test-deps:
 
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
-	@# every step runs in a lane of its own, side by side (scripts/test-lanes):
-	@# they wait on servers' timers far more than they use the CPU (a
-	@# mutation run uses ~5 % of a core), so lanes overlap their waits, and
-	@# make test lasts as long as its longest lane, not the sum. Lanes share
-	@# the local servers safely: a server serving a shared account's home
-	@# (inetutils, anonymous pure-ftpd) holds it with a lock (servers/
-	@# common.go holdHome) and one of another lane waits for it.
+	@# every step runs in a lane, side by side (scripts/test-lanes): they
+	@# wait on servers' timers far more than they use the CPU (a mutation
+	@# run uses ~5 % of a core), so lanes overlap their waits and make test
+	@# lasts as long as its longest lane, not the sum; short steps share a
+	@# lane, one after the other, so that fewer run at once on the two cores.
+	@# Lanes share the local servers safely: a server serving a shared
+	@# account's home (inetutils, anonymous pure-ftpd) holds it with a lock
+	@# (servers/common.go holdHome), and one of another lane waits for it.
 	@# unit: every package's tests but ./suites and ./matrix (./servers
-	@# starts the Debian servers: a lane since the homes are locked, so its
-	@# ~4 minutes no longer come before the long runs), then ./suites'
+	@# starts the Debian servers: a lane now that their homes are locked, so
+	@# its ~4 minutes no longer come before the long runs); ./suites'
 	@# catalog test (./suites itself is the conformance run, checked per
 	@# server below; its catalog test is not: one spec per catalog row, and
-	@# the RFC sections each spec cites equal its row's);
+	@# the RFC sections each spec cites equal its row's); then the CI
+	@# shapes in Docker, quick, after the unit tests rather than in the
+	@# containers lane, the longest but one: the GitHub workflow's calls
+	@# (TestContainersWorkflow, ~90 s) and the sharded load run
+	@# (TestContainersShards, ~25 s);
 	@# matrix: matrix's quick tests, then every local server's verdicts
 	@# against fixtures/expectations over IPv4, then over IPv6
-	@# (TestExpectations, TestExpectationsIPv6: one lane, IPv6 after IPv4,
-	@# so the same servers do not wait on each other's homes);
-	@# tls: each server's FTPS variant over ftpes:// (TestExpectationsTLS,
-	@# fixtures/expectations/tls laid over);
-	@# seeds: the suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and
-	@# through the pasv-port-cooldown proxy with equal verdicts;
+	@# (TestExpectations, TestExpectationsIPv6);
+	@# tls-seeds: each server's FTPS variant over ftpes://
+	@# (TestExpectationsTLS, fixtures/expectations/tls laid over), then the
+	@# suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and through the
+	@# pasv-port-cooldown proxy with equal verdicts (TestSeedsAgree): two
+	@# short steps, one lane;
 	@# mutation-pyftpdlib, mutation-vsftpd: the mutation matrix, a lane per
-	@# server (FTPH_MUTATION_SERVERS; each ~10 minutes, one pool of both
-	@# ~19): every fault of servers/faulty kills the checks it declares where
-	@# they pass clean, nothing else changes, each server scores 95 % or
-	@# more; a fault whose outcome differs from its declaration runs again
-	@# and only what repeats fails (timing checks lose a race now and then
-	@# with this many lanes on two cores; what did not repeat is logged);
+	@# server (FTPH_MUTATION_SERVERS, 4 runs at once each; ~6.5 and ~9.5
+	@# minutes, where one pool of 4 for both took ~19): every fault of
+	@# servers/faulty kills the checks it declares where they pass clean,
+	@# nothing else changes, each server scores 95 % or more; a fault whose
+	@# outcome differs from its declaration runs again and only what
+	@# repeats fails (with this many runs on two cores a timing check loses
+	@# a race now and then; what did not repeat is logged as FLAKY);
 	@# containers: the suites against the server images in Docker
 	@# (TestContainers; skipped without a daemon unless
-	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run); shards: the sharded load run
-	@# in containers (TestContainersShards), a lane of its own so the
-	@# containers lane, the longest, does not wait for it too
+	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites" \
+	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
 	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
-	  "tls: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix" \
-	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "tls-seeds: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
-	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestContainers -skip TestContainersShards ./matrix" \
-	  "shards: scripts/test-digest $(GO) test -count=1 -timeout 10m -v -run TestContainersShards ./matrix"
+	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
