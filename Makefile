@@ -75,7 +75,9 @@ test: servers test-deps lint
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
 ## ports published on 127.0.0.1, the NAT cases (vsftpd advertising its container
-## address, a range published in part, a shifted range) and the compose harness job
+## address, a range published in part, both also over FTPS, a shifted range), vsftpd
+## over explicit and implicit FTPS, vsftpd over IPv6 on a ULA network (skipped
+## where Docker has no IPv6) and the compose harness job
 test-containers:
 	CI=$${CI:-} scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestContainers ./matrix
 

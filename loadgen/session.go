@@ -354,6 +354,17 @@ func (a *Attacker) Prepare(ctx context.Context, scenario string) error {
 	a.uploaded = name // created by this run from here on (Cleanup)
 	ph, err := d.upload(ctx, "STOR "+name, size, up)
 	if err != nil {
+		if ph == PhasePasv || ph == PhaseDataConnect {
+			a.uploaded = "" // STOR was never sent: nothing to clean up
+		}
+		var ce classError
+		if errors.As(err, &ce) && ce.class == ClassAddrMismatch {
+			// --strict-address, and the server advertises a host that is
+			// not the control peer: the upload cannot be made without
+			// dialling it, and every RETR cycle fails the same way at
+			// PASV, before RETR, so the run goes on and records that
+			return nil
+		}
 		return fmt.Errorf("uploading %s (%d bytes) for RETR: %s: %v", name, size, ph, err)
 	}
 	return nil

@@ -39,5 +39,5 @@ func TestIPv6FaultOnFtpserverlib(t *testing.T) {
 	}
 	_, ftg := proxiedSpec(t, "ftpserverlib", spec, faulty.WithFaults(faulty.MustLookup(name)))
 	got := runChecks(t, ftg, ipv6FaultFocus)
-	judgeTLSFault(t, d, clean, got, regexp.MustCompile(ipv6FaultFocus))
+	judgeFaultRun(t, d, clean, got, regexp.MustCompile(ipv6FaultFocus))
 }

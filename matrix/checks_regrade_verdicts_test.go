@@ -34,6 +34,25 @@ func TestRegradedVerdicts(t *testing.T) {
 	})
 }
 
+// vsftpd 3.0.3 (through the transparent proxy) answers STAT of a missing
+// path with an empty 213 listing, which RFC 959 does not forbid (STAT of a
+// path is analogous to LIST): XFER-016 warns, not fails. It accepts EPRT
+// right after EPSV ALL (EPSV-006 fails), so EPSV-007 cannot tell whether
+// EPSV ALL survives an ABOR: blocked by EPSV-006, not a second failure of
+// the same defect.
+func TestRegradedVerdictsOnVsftpd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the suites and runs them against vsftpd; skipped with -short")
+	}
+	_, tg := proxied(t, "vsftpd")
+	got := runChecks(t, tg, `\b(XFER-016|EPSV-006|EPSV-007)\b`)
+	expectVerdicts(t, got, map[string]want{
+		"XFER-016": {result: report.Warn, contains: []string{"STAT of a missing path", "213", "RFC 959 §4.1.3", "Fix:"}},
+		"EPSV-006": {result: report.Fail, contains: []string{"EPRT"}},
+		"EPSV-007": {result: report.Blocked, contains: []string{"EPSV-006", "EPRT"}},
+	})
+}
+
 // SEC-001 against a server that takes 5.5 s to answer each wrong password
 // (RFC 2577 §5 suggests about 5 s) and never closes: the check must wait
 // out every delay, count the five answered attempts and fail for the

@@ -83,45 +83,8 @@ func tlsFaults(t *testing.T, server, mode string) {
 			}
 			_, ftg := proxiedSpec(t, server, spec, faulty.WithFaults(faulty.MustLookup(name)))
 			got := runChecks(t, ftg, focus)
-			judgeTLSFault(t, d, clean, got, regexp.MustCompile(focus))
+			judgeFaultRun(t, d, clean, got, regexp.MustCompile(focus))
 		})
-	}
-}
-
-// judgeTLSFault compares a fault's verdicts with the clean ones.
-// Declared kills outside focus (MASQ-001 of pasv-wrong-address) are the
-// mutation matrix's.
-func judgeTLSFault(t *testing.T, d matrix.Declaration, clean, got map[string]report.Verdict, focus *regexp.Regexp) {
-	t.Helper()
-	kills := map[string]bool{}
-	for _, id := range d.Kills {
-		kills[id] = true
-	}
-	for _, id := range sortedIDs(got) {
-		c, ok := clean[id]
-		if !ok {
-			continue
-		}
-		g := got[id]
-		switch {
-		case kills[id] && c.Result != report.Pass:
-			t.Logf("%s: declared kill, untestable here (clean %s)", id, c.Result)
-		case kills[id] && g.Result != report.Fail && g.Result != report.Warn:
-			t.Errorf("%s: declared kill survived: %s (%s)", id, g.Result, g.Reason)
-		case kills[id]:
-			t.Logf("%s killed: %s: %s", id, g.Result, firstLine(g.Reason))
-		case g.Result != c.Result:
-			if why, ok := d.Tolerated[id]; ok {
-				t.Logf("%s: %s -> %s tolerated: %s", id, c.Result, g.Result, why)
-				continue
-			}
-			t.Errorf("%s changed %s -> %s, not declared: %s", id, c.Result, g.Result, firstLine(g.Reason))
-		}
-	}
-	for id := range kills {
-		if _, ran := got[id]; !ran && focus.MatchString(id) {
-			t.Errorf("%s: declared kill did not run", id)
-		}
 	}
 }
 

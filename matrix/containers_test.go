@@ -27,6 +27,16 @@ var containerServers = []string{"pure-ftpd", "vsftpd", "proftpd", "pyftpdlib", "
 // The server images TestContainers also runs over explicit FTPS.
 var tlsContainerServers = []string{"vsftpd"}
 
+// The server images TestContainers runs over implicit FTPS (ftps://), the
+// areas implicitAreas selects.
+var implicitContainerServers = []string{"vsftpd"}
+
+// implicitAreas are the areas of the implicit FTPS case: the TLS checks
+// (what implicit mode changes: TLS before the greeting, no AUTH) and the
+// passive ones (data connections under PROT P through the published
+// range). Every other area runs over TLS in tls/<name> (explicit).
+const implicitAreas = "ftps || masquerade || pasv"
+
 const (
 	expectDir      = "../fixtures/expectations"
 	containerLayer = "../fixtures/expectations/containers"
@@ -52,9 +62,17 @@ const natAreas = "pasv || port-range || masquerade"
 //     CA read from the container's state dir mounted on the host), compared
 //     with the containers layer and fixtures/expectations/tls/<name>.yaml
 //     laid over the server's expectations;
+//   - tls/<name>-implicit: the ftps, masquerade and pasv areas over
+//     implicit FTPS (ftps://), with tls/<name>-implicit.yaml over that;
 //   - nat/<case>: vsftpd misconfigured the ways a container is (advertising
-//     its own address, a range published in part, a range published on other
-//     host ports); the verdicts must name the problem and the fix;
+//     its own address, a range published in part, a range published on
+//     other host ports; the first two also over FTPS, where the advice must
+//     say no NAT helper can fix an encrypted 227 and give the firewall
+//     rule); the verdicts must name the problem and the fix;
+//   - ipv6/<name>: the data connection areas over IPv6 against a container
+//     on a network with a ULA subnet, dialled at its IPv6 address
+//     (containers_ipv6_test.go); skipped with the daemon's reason when
+//     Docker cannot make an IPv6 network (FTPH_REQUIRE_IPV6=1: failed);
 //   - compose-harness: the CI container-job shape: `docker-compose run
 //     harness` runs the suites inside the compose network and writes its
 //     reports into a bind-mounted directory.
@@ -62,7 +80,7 @@ const natAreas = "pasv || port-range || masquerade"
 // Skipped when no Docker daemon answers; FTPH_REQUIRE_DOCKER=1 makes that a
 // failure. The images are built with scripts/build-images under a tag of
 // this run (removed at the end); FTPH_CONTAINERS_IMAGES=TAG uses existing
-// images instead. FTPH_CONTAINERS_ONLY=servers,tls,nat,compose limits the
+// images instead. FTPH_CONTAINERS_ONLY=servers,tls,nat,ipv6,compose limits the
 // parts, FTPH_CONTAINERS_SERVERS the servers, FTPH_CONTAINERS_PARALLEL
 // (default 2) how many run at once, FTPH_CONTAINERS_OUT keeps the reports.
 func TestContainers(t *testing.T) {
@@ -135,7 +153,7 @@ func TestContainers(t *testing.T) {
 	}
 	env := containerEnv{t0: start, d: d, compose: compose, tag: tag, labels: labels, network: network, bin: bin, out: out, run: run}
 
-	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "compose": true}
+	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "ipv6": true, "compose": true}
 	if only := os.Getenv("FTPH_CONTAINERS_ONLY"); only != "" {
 		parts = map[string]bool{}
 		for _, p := range strings.Split(only, ",") {
@@ -153,12 +171,15 @@ func TestContainers(t *testing.T) {
 		}
 	}
 	if parts["tls"] {
-		for _, n := range tlsContainerServers {
+		for _, n := range append(append([]string{}, tlsContainerServers...), implicitContainerServers...) {
 			need[n] = true
 		}
 	}
 	if parts["nat"] {
 		need[natCases[0].spec.Name] = true
+	}
+	if parts["ipv6"] {
+		need[ipv6ContainerServer] = true
 	}
 	if parts["compose"] {
 		need[composeTarget], need["harness"] = true, true
@@ -187,9 +208,15 @@ func TestContainers(t *testing.T) {
 		for _, n := range tlsContainerServers {
 			jobs = append(jobs, job{"tls/" + n, func(t *testing.T) { env.tls(t, n) }})
 		}
+		for _, n := range implicitContainerServers {
+			jobs = append(jobs, job{"tls/" + n + "-implicit", func(t *testing.T) { env.implicit(t, n) }})
+		}
 	}
 	if parts["compose"] {
 		jobs = append(jobs, job{"compose-harness", env.composeHarness})
+	}
+	if parts["ipv6"] {
+		jobs = append(jobs, job{"ipv6/" + ipv6ContainerServer, func(t *testing.T) { env.ipv6(t, ipv6ContainerServer) }})
 	}
 	if parts["nat"] {
 		for _, c := range natCases {
@@ -301,8 +328,12 @@ func (e containerEnv) start(t *testing.T, spec containers.ServerSpec, dir string
 			t.Errorf("remove container: %v", err)
 		}
 	})
+	ip := srv.IP()
+	if v6 := srv.Info.IPv6[e.network]; v6 != "" {
+		ip += " and " + v6
+	}
 	t.Logf("%s: container %.12s at %s, passive %d-%d (inside %d-%d), %s on %s; healthy after %.1fs",
-		spec.Name, srv.ID, srv.Addr(), srv.HostLo, srv.HostHi, srv.ContainerLo, srv.ContainerHi, srv.IP(), e.network, srv.Started.Seconds())
+		spec.Name, srv.ID, srv.Addr(), srv.HostLo, srv.HostHi, srv.ContainerLo, srv.ContainerHi, ip, e.network, srv.Started.Seconds())
 	return srv
 }
 
@@ -321,7 +352,7 @@ func (e containerEnv) server(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.suite(t, "servers", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1"}, exp)
+	e.suite(t, "servers", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1"}, exp, "")
 }
 
 // tls is server over explicit FTPS: the TLS layer goes over the
@@ -336,19 +367,42 @@ func (e containerEnv) tls(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.suite(t, "tls", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "explicit"}, exp.Overlay(layer))
+	e.suite(t, "tls", containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "explicit"}, exp.Overlay(layer), "")
 }
 
-// suite runs the full suite against a container of spec, under e.out/part,
-// and compares the verdicts with exp; a mismatch must repeat with a fresh
-// container to fail.
-func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpec, exp matrix.Expectations) {
+// implicit is tls over implicit FTPS, for implicitAreas: the verdicts of
+// tls/<name> with tls/<name>-implicit.yaml (what implicit mode changes)
+// laid over them.
+func (e containerEnv) implicit(t *testing.T, name string) {
+	exp, err := matrix.LoadLayered(expectDir, containerLayer, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{name, name + "-implicit"} {
+		layer, err := matrix.LoadExpectations(tlsLayer, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp = exp.Overlay(layer)
+	}
+	spec := containers.ServerSpec{Name: name, RangeSize: rangeSize(name), PasvAddress: "127.0.0.1", TLS: "implicit"}
+	e.suite(t, "tls-implicit", spec, exp, implicitAreas)
+}
+
+// suite runs the suite (the checks labels selects; "": all) against a
+// container of spec, under e.out/part, and compares the verdicts with exp;
+// a mismatch must repeat with a fresh container to fail.
+func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpec, exp matrix.Expectations, labels string) {
 	name := spec.Name
+	var args []string
+	if labels != "" {
+		args = []string{"--ginkgo.label-filter=" + labels}
+	}
 	once := func(sub string) (report.Run, error) {
 		dir := filepath.Join(e.out, part, sub)
 		srv := e.start(t, spec, filepath.Join(dir, name))
 		defer srv.Stop(context.Background())
-		return matrix.RunTarget(context.Background(), matrix.Options{Binary: e.bin, Dir: dir, PerServer: 6 * time.Minute}, name, srv.Target())
+		return matrix.RunTarget(context.Background(), matrix.Options{Binary: e.bin, Dir: dir, PerServer: 6 * time.Minute, Args: args}, name, srv.Target())
 	}
 	first, err := once("first")
 	if err != nil {
@@ -358,6 +412,9 @@ func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpe
 	t.Logf("%s in a container (%s): %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs",
 		name, part, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], first.Seconds)
 	mismatches := matrix.Compare(first, exp)
+	if labels != "" {
+		mismatches = selected(mismatches)
+	}
 	if len(mismatches) == 0 {
 		return
 	}
@@ -380,6 +437,19 @@ func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpe
 	}
 }
 
+// selected drops the mismatches of checks a label filter left out (not
+// run: absent, or skipped as not selected).
+func selected(mms []matrix.Mismatch) []matrix.Mismatch {
+	var out []matrix.Mismatch
+	for _, mm := range mms {
+		if mm.Actual == "absent" || (mm.Actual == report.Skip && mm.Reason == "not selected") {
+			continue
+		}
+		out = append(out, mm)
+	}
+	return out
+}
+
 // natCase is a container whose ports are published wrongly (or rightly)
 // and what the verdicts must say about it. Placeholders in the strings:
 // {ip} the container's address, {lo}/{hi} the host side of the range,
@@ -397,6 +467,15 @@ type natCase struct {
 	explain []string
 	// may: other checks that may change in this case, and why.
 	may map[string]string
+	// declare is the public address the operator declares to the suite
+	// (--ftp.pasv-address) when the server itself was not given it
+	// (spec.PasvAddress ""): what the checks judge the 227 by.
+	declare string
+	// labels is the suite's label filter (default natAreas).
+	labels string
+	// focus, when set, runs only the checks whose IDs it matches (a
+	// --ginkgo.focus regexp) instead of a label filter.
+	focus string
 }
 
 type natWant struct {
@@ -459,6 +538,38 @@ var natCases = []natCase{
 		explain: []string{"outside the declared range {lo}-{hi}", "outside {lo}-{hi}", "in the declared range {lo}-{hi}", "bound {lo} was never advertised", "bound {hi} was never advertised"},
 	},
 	{
+		// FTPS behind published ports without the masquerade setting:
+		// vsftpd with TLS (explicit) has no pasv_address and advertises its
+		// container address inside the encrypted 227; the operator
+		// declares the public address 127.0.0.1. Where a NAT helper
+		// (nf_nat_ftp) would rewrite a cleartext 227 on a real NAT box,
+		// under TLS it cannot: the verdicts must name the server setting
+		// and say so. Only the masquerade area runs (the one verdict this
+		// case is about; the passive areas over TLS run in tls/vsftpd).
+		name:    "ftps-advertised-container-address",
+		spec:    containers.ServerSpec{Name: "vsftpd", TLS: "explicit"},
+		declare: "127.0.0.1",
+		labels:  "masquerade",
+		want: map[string]natWant{
+			// interop/SHOULD rows: a wrong address warns (MASQ severity)
+			"MASQ-006": {[]report.Result{report.Fail, report.Warn}, [][]string{{"PASV inside TLS"}, {"advertised {ip}"}, {"pasv_address=127.0.0.1"}, {"no NAT or firewall helper"}, {"only the server setting fixes it"}}},
+			"MASQ-001": {[]report.Result{report.Fail, report.Warn}, [][]string{{"advertised {ip}"}, {"pasv_address=127.0.0.1"}, {"no NAT or firewall helper"}, {"only the server setting fixes it"}}},
+		},
+	},
+	{
+		// FTPS with the range published in part (1 port of 10: vsftpd
+		// picks the others nearly always): the data connection fails, and
+		// over TLS the advice adds that no helper can open or rewrite the
+		// port and the firewall rule for the range. Only PASV-004 runs.
+		name:  "ftps-range-published-in-part",
+		spec:  containers.ServerSpec{Name: "vsftpd", PasvAddress: "127.0.0.1", RangeSize: 10, Publish: 1, TLS: "explicit"},
+		focus: `\bPASV-004\b`,
+		want: map[string]natWant{
+			"PASV-004": {[]report.Result{report.Fail}, [][]string{{"nothing accepted a connection at 127.0.0.1:"}, {"publish the whole passive range one-to-one"}, {"pasv_min_port={lo}"}, {"no NAT or firewall helper"},
+				{"nft add rule inet filter input tcp dport {lo}-{hi} accept"}, {"iptables -A INPUT -p tcp --dport {lo}:{hi} -j ACCEPT"}}},
+		},
+	},
+	{
 		// The configuration compose.yaml and the servers/ jobs use: every
 		// verdict must match the (layered) expectations.
 		name: "correct",
@@ -474,26 +585,39 @@ func (e containerEnv) nat(t *testing.T, c natCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.spec.TLS != "" { // as tls/<name>: the TLS layer over the containers one
+		layer, err := matrix.LoadExpectations(tlsLayer, c.spec.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp = exp.Overlay(layer)
+	}
 	dir := filepath.Join(e.out, "nat", c.name)
 	srv := e.start(t, c.spec, filepath.Join(dir, c.spec.Name))
 	tg := srv.Target()
+	if c.declare != "" {
+		tg.PasvAddress = c.declare
+	}
+	args := []string{"--ginkgo.label-filter=" + natAreas}
+	switch {
+	case c.focus != "":
+		args = []string{"--ginkgo.focus=" + c.focus}
+	case c.labels != "":
+		args = []string{"--ginkgo.label-filter=" + c.labels}
+	}
 	run, err := matrix.RunTarget(context.Background(), matrix.Options{
-		Binary: e.bin, Dir: dir, PerServer: 5 * time.Minute,
-		Args: []string{"--ginkgo.label-filter=" + natAreas},
+		Binary: e.bin, Dir: dir, PerServer: 5 * time.Minute, Args: args,
 	}, c.spec.Name, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := run.Counts()
-	t.Logf("%s: target %s range %s pasv-address %q: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs",
-		c.name, tg.Addr, tg.PasvRange, tg.PasvAddress, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
+	t.Logf("%s: target %s (tls %q) range %s pasv-address %q: %d pass, %d fail, %d warn, %d skip, %d observe in %.1fs",
+		c.name, tg.Addr, tg.TLS, tg.PasvRange, tg.PasvAddress, n[report.Pass], n[report.Fail], n[report.Warn], n[report.Skip], n[report.Observe], run.Seconds)
 	repl := strings.NewReplacer("{ip}", srv.IP(), "{lo}", fmt.Sprint(srv.HostLo), "{hi}", fmt.Sprint(srv.HostHi),
 		"{clo}", fmt.Sprint(srv.ContainerLo), "{chi}", fmt.Sprint(srv.ContainerHi))
 	got := map[string]matrix.Mismatch{}
-	for _, mm := range matrix.Compare(run, exp) {
-		if mm.Actual == "absent" || (mm.Actual == report.Skip && mm.Reason == "not selected") {
-			continue // outside the NAT areas
-		}
+	for _, mm := range selected(matrix.Compare(run, exp)) {
 		got[mm.ID] = mm
 		t.Logf("changed: %s", mm)
 	}
@@ -647,10 +771,7 @@ func (e containerEnv) composeHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp = exp.Overlay(layer)
-	for _, mm := range matrix.Compare(run, exp) {
-		if mm.Actual == "absent" || (mm.Actual == report.Skip && mm.Reason == "not selected") {
-			continue
-		}
+	for _, mm := range selected(matrix.Compare(run, exp)) {
 		t.Errorf("compose harness vs %s: %s", composeTarget, mm)
 	}
 }
@@ -685,9 +806,14 @@ func junitCounts(b []byte) (cases, failures int, err error) {
 	return cases, failures, nil
 }
 
-// TestContainerExpectationFiles checks the container layers load (known
-// IDs, a reason each) without Docker.
+// TestContainerExpectationFiles checks the container layers and the
+// implicit FTPS layers load (known IDs, a reason each) without Docker.
 func TestContainerExpectationFiles(t *testing.T) {
+	for _, n := range implicitContainerServers {
+		if _, err := matrix.LoadExpectations(tlsLayer, n+"-implicit"); err != nil {
+			t.Errorf("%s: %v", tlsLayer, err)
+		}
+	}
 	files, err := filepath.Glob(filepath.Join(containerLayer, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no container layers in %s (%v)", containerLayer, err)
@@ -699,7 +825,7 @@ func TestContainerExpectationFiles(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		base := strings.TrimSuffix(name, "-network")
+		base := strings.TrimSuffix(strings.TrimSuffix(name, "-network"), "-ipv6")
 		if l.Server != base {
 			t.Errorf("%s: server %q, want %q", f, l.Server, base)
 		}

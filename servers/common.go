@@ -517,7 +517,7 @@ func holdHome(ctx context.Context, name string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
+	for tries := 0; ; tries++ {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
 			return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
@@ -525,6 +525,9 @@ func holdHome(ctx context.Context, name string) (func(), error) {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
 			return nil, err
+		}
+		if tries == 0 {
+			noticeWait(fmt.Sprintf("the home of account %s is served by another running server: waiting until it stops", name))
 		}
 		select {
 		case <-ctx.Done():

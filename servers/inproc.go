@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -62,6 +63,21 @@ func (s *inproc) Stop() error {
 		s.err = err
 	})
 	return s.err
+}
+
+// goftpStdLog points the process's standard logger at a goftp server's
+// log file until the returned func runs: goftp writes some errors ("Size:
+// error(...)" for SIZE of a missing file) with the standard logger rather
+// than Options.Logger, and those would land on the terminal of whoever
+// runs ftpconform or ftpserve. ftpharness itself never uses the standard
+// logger; with several goftp servers at once the last started gets them.
+func goftpStdLog(w io.Writer) func() {
+	log.SetOutput(w)
+	return func() {
+		if log.Writer() == w {
+			log.SetOutput(os.Stderr)
+		}
+	}
 }
 
 func openLog(r *resolved) (*os.File, string, error) {
@@ -236,12 +252,14 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		return nil, fmt.Errorf("servers: goftp listen on %s: %w", r.listenAddr(), err)
 	}
 	s := &inproc{r: r, logPath: lp, logFile: lf, done: make(chan struct{})}
+	restoreLog := goftpStdLog(lf)
 	s.stop = func() error {
 		// Close the listener ourselves: Serve sets its fields in its own
 		// goroutine, so Shutdown alone could race with a very early Stop.
 		err := ln.Close()
 		<-s.done
 		_ = srv.Shutdown()
+		restoreLog()
 		return err
 	}
 	go func() { defer close(s.done); _ = srv.Serve(ln) }()

@@ -1,8 +1,12 @@
 package servers
 
 import (
+	"context"
+	"log"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTemplatesRender(t *testing.T) {
@@ -151,5 +155,49 @@ func TestTemplatesRenderTLS(t *testing.T) {
 		if b, _ := Render(tmpl, d); !strings.Contains(string(b), line) {
 			t.Errorf("%s implicit lacks %q:\n%s", tmpl, line, b)
 		}
+	}
+}
+
+// A start that has to wait for another server's hold on a shared home
+// says so once (ftpserve prints it) instead of waiting silently.
+func TestHoldHomeWaitSaysWhy(t *testing.T) {
+	first, err := holdHome(context.Background(), "waitnotice-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first()
+	var told []string
+	WaitNotice = func(why string) { told = append(told, why) }
+	defer func() { WaitNotice = nil }()
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	if _, err := holdHome(ctx, "waitnotice-test"); err == nil {
+		t.Fatal("a second hold on the same home succeeded while the first was held")
+	}
+	if len(told) != 1 || !strings.Contains(told[0], "waitnotice-test") {
+		t.Errorf("want one notice naming the account, got %q", told)
+	}
+}
+
+// goftp's stray standard-logger lines (SIZE errors) go to its log file
+// while it runs, not to the terminal of ftpconform or ftpserve.
+func TestGoftpStdLogToItsFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, "goftp", Spec{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Printf("Size: error(test line)")
+	if log.Writer() == os.Stderr {
+		t.Error("the standard logger still writes to stderr while goftp runs")
+	}
+	s.Stop()
+	if log.Writer() != os.Stderr {
+		t.Error("the standard logger was not given back to stderr after goftp stopped")
+	}
+	b, _ := os.ReadFile(s.LogPath())
+	if !strings.Contains(string(b), "Size: error(test line)") {
+		t.Errorf("goftp's log lacks the standard logger's line:\n%s", b)
 	}
 }

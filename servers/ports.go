@@ -206,14 +206,30 @@ func pasvCandidates(n int) []int {
 // 400-port block for goftp can be scarce while they run).
 var PasvRangeWait = 90 * time.Second
 
+// WaitNotice, when set, is told once per wait when a server start has to
+// wait for another running server (a passive block, a shared account's
+// home), so a command line can say why it has not started yet instead of
+// hanging silently. ftpserve sets it; tests leave it nil.
+var WaitNotice func(why string)
+
+// noticeWait tells WaitNotice why a start waits.
+func noticeWait(why string) {
+	if WaitNotice != nil {
+		WaitNotice(why)
+	}
+}
+
 // awaitPasvRange is allocPasvRange, tried again every 2 s (PasvRangeWait
 // at most) while no block is free.
 func awaitPasvRange(n int, lease *portLease) (int, int, error) {
 	deadline := time.Now().Add(PasvRangeWait)
-	for {
+	for tries := 0; ; tries++ {
 		lo, hi, err := allocPasvRange(n, lease)
 		if err == nil || time.Now().After(deadline) {
 			return lo, hi, err
+		}
+		if tries == 0 {
+			noticeWait(fmt.Sprintf("no free block of %d passive ports: waiting up to %s for other servers to stop", n, PasvRangeWait))
 		}
 		time.Sleep(2 * time.Second)
 	}

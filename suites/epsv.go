@@ -138,16 +138,20 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 	// happens to individual transfers (proftpd/proftpd#2255: ABOR and a
 	// failed RETR cleared it). Only a server that accepted EPSV ALL is in
 	// that state; one that refused it already fails EPSV-006, and one
-	// defect is one failure.
+	// defect is one failure. So is one that accepted it and still took a
+	// data setup command right after: what it accepts after the ABOR and
+	// the failed RETR fails here only if it refused it before.
 	Check("EPSV-007", func(ctx SpecContext) {
 		s := Login(ctx)
 		RequireEPSV(ctx, s)
 		sink := SinkListener(s.LocalIP())
 		name := Name(ctx, "epsv007")
 		s.Put(ctx, name, fixtures.Bytes(7, 4<<20))
-		if all := s.Do(ctx, "EPSV", "ALL"); all.Class() != 2 {
+		all := s.Do(ctx, "EPSV", "ALL")
+		if all.Class() != 2 {
 			Skip(fmt.Sprintf("EPSV ALL was not accepted (%q), so there is no EPSV ALL state to keep; EPSV-006 reports the refusal", all.Raw))
 		}
+		held := epsvAllViolations(ctx, s, sink, false) // before anything could clear it
 
 		// A transfer started and aborted.
 		nc := s.Data(ctx, true)
@@ -173,7 +177,11 @@ var _ = Describe("EPSV", Label("epsv"), func() {
 		Expect(fr.Class()).To(BeNumerically(">=", 4), "RETR of a missing file: %q", fr.Raw)
 		nc2.Close()
 
-		epsvAllProblem(epsvAllViolations(ctx, s, sink, false), "after EPSV ALL, an ABORted RETR, an ABOR with nothing to abort and a failed RETR")
+		lost := epsvAllLost(held, epsvAllViolations(ctx, s, sink, false))
+		if len(lost) == 0 && len(held) > 0 {
+			Blocked("EPSV-006", fmt.Sprintf("EPSV ALL was accepted (%q) but not in force even before any transfer: %s; so whether it survives ABOR and failed transfers cannot be told", all.Raw, strings.Join(held, "; ")))
+		}
+		epsvAllProblem(lost, "after EPSV ALL, an ABORted RETR, an ABOR with nothing to abort and a failed RETR (each refused right after EPSV ALL)")
 		Expect(s.Do(ctx, "EPSV")).To(HaveCode(229), "EPSV still works")
 	})
 
@@ -288,6 +296,23 @@ func epsvAllViolations(ctx context.Context, s *Session, sink net.Listener, legac
 		}
 	}
 	return vs
+}
+
+// epsvAllLost is the violations in after of commands (their verbs) that
+// were refused in before: what EPSV ALL lost on the way.
+func epsvAllLost(before, after []string) []string {
+	verb := func(v string) string { return strings.Fields(v)[0] }
+	accepted := map[string]bool{}
+	for _, v := range before {
+		accepted[verb(v)] = true
+	}
+	var lost []string
+	for _, v := range after {
+		if !accepted[verb(v)] {
+			lost = append(lost, v)
+		}
+	}
+	return lost
 }
 
 // epsvAllProblem fails with the data setup commands a server accepted

@@ -135,12 +135,24 @@ func TestPasswordNeverInOutput(t *testing.T) {
 }
 
 // --strict-address against a server that advertises another host: the
-// cycles are address-mismatch, nothing connects to that host.
+// cycles are address-mismatch, nothing connects to that host; also for
+// RETR, whose file cannot be uploaded first (before: exit 2 "uploading
+// ... for RETR" and a cleanup line about a file never created).
 func TestStrictAddressCLI(t *testing.T) {
+	for _, mode := range []string{"--list", "--retr"} {
+		t.Run(mode, func(t *testing.T) { strictAddressRun(t, mode == "--list") })
+	}
+}
+
+func strictAddressRun(t *testing.T, list bool) {
 	s := startFake(t, fakeftp.Options{PasvHost: "127.77.88.99"})
 	js := filepath.Join(t.TempDir(), "run.json")
-	code, stdout, stderr := runCLI(t, "churn", "--target", "ftp://u:p@"+s.Addr(), "--list", "--sessions", "1", "--count", "20", "--strict-address", "--json", js, "--quiet")
-	if code != 0 {
+	args := []string{"churn", "--target", "ftp://u:p@" + s.Addr(), "--sessions", "1", "--count", "20", "--strict-address", "--json", js, "--quiet"}
+	if list {
+		args = append(args, "--list")
+	}
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if n := s.Strays(); n != 0 {

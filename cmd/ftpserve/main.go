@@ -140,6 +140,7 @@ func main() {
 	if *fromEnv {
 		defer syslogToStdout()()
 	}
+	servers.WaitNotice = func(why string) { fmt.Fprintf(os.Stderr, "ftpserve: %s %s\n", name, why) }
 	start := time.Now()
 	srv, err := servers.Start(ctx, name, spec)
 	if err != nil {

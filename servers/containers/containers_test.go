@@ -235,3 +235,15 @@ func TestCompose(t *testing.T) {
 		t.Errorf("227 %s:%d, want 127.0.0.1 in %d-%d", ip, port, lo, hi)
 	}
 }
+
+// TestNetworkCreateIPv6ULAOnly: an IPv6 network of the tests gets a unique
+// local prefix (fd00::/8, routed nowhere outside the machine) and nothing
+// else; the check comes before any docker call.
+func TestNetworkCreateIPv6ULAOnly(t *testing.T) {
+	d := &containers.Docker{}
+	for _, subnet := range []string{"2001:db8::/64", "fe80::/64", "10.0.0.0/24", "fd00:f7b:c0::", "fc00::/64"} {
+		if err := d.NetworkCreateIPv6(context.Background(), "ftphtest-never-created", subnet, nil); err == nil || !strings.Contains(err.Error(), "not a ULA prefix") {
+			t.Errorf("NetworkCreateIPv6 on %s: %v, want refused as not a ULA prefix", subnet, err)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -269,7 +270,10 @@ type Info struct {
 	Networks map[string]string
 	// Gateways maps network name to its gateway address.
 	Gateways map[string]string
-	Labels   map[string]string
+	// IPv6 maps network name to the container's IPv6 address there (""
+	// on a network without IPv6).
+	IPv6   map[string]string
+	Labels map[string]string
 }
 
 // IP is the container's address on network (any network when "").
@@ -310,8 +314,9 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Info, error) {
 		}
 		NetworkSettings struct {
 			Networks map[string]struct {
-				IPAddress string
-				Gateway   string
+				IPAddress         string
+				Gateway           string
+				GlobalIPv6Address string
 			}
 		}
 	}
@@ -320,7 +325,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Info, error) {
 	}
 	r := raw[0]
 	info := Info{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/"), Status: r.State.Status, ExitCode: r.State.ExitCode,
-		Networks: map[string]string{}, Gateways: map[string]string{}, Labels: r.Config.Labels}
+		Networks: map[string]string{}, Gateways: map[string]string{}, IPv6: map[string]string{}, Labels: r.Config.Labels}
 	if h := r.State.Health; h != nil {
 		info.Health = h.Status
 		for _, l := range h.Log {
@@ -328,7 +333,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Info, error) {
 		}
 	}
 	for n, s := range r.NetworkSettings.Networks {
-		info.Networks[n], info.Gateways[n] = s.IPAddress, s.Gateway
+		info.Networks[n], info.Gateways[n], info.IPv6[n] = s.IPAddress, s.Gateway, s.GlobalIPv6Address
 	}
 	return info, nil
 }
@@ -399,6 +404,23 @@ func (d *Docker) NetworkCreate(ctx context.Context, name string, labels map[stri
 		args = append(args, "--label", k+"="+labels[k])
 	}
 	_, err := d.docker(ctx, CallTimeout, append(args, name)...)
+	return err
+}
+
+// NetworkCreateIPv6 creates a bridge network with IPv6 on subnet (a ULA
+// /64, fd00::/8: reachable only inside this machine) besides the IPv4
+// subnet the daemon picks. A daemon that cannot do IPv6 fails here (or
+// gives its containers no IPv6 address: see Info.IPv6).
+func (d *Docker) NetworkCreateIPv6(ctx context.Context, name, subnet string, labels map[string]string) error {
+	_, n, err := net.ParseCIDR(subnet)
+	if err != nil || n.IP.To4() != nil || n.IP[0] != 0xfd {
+		return fmt.Errorf("containers: IPv6 subnet %q is not a ULA prefix (fd00::/8)", subnet)
+	}
+	args := []string{"network", "create", "--driver", "bridge", "--ipv6", "--subnet", subnet}
+	for _, k := range sortedKeys(labels) {
+		args = append(args, "--label", k+"="+labels[k])
+	}
+	_, err = d.docker(ctx, CallTimeout, append(args, name)...)
 	return err
 }
 

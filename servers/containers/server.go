@@ -2,6 +2,8 @@ package containers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -48,10 +50,16 @@ type ServerSpec struct {
 	Labels map[string]string
 	// Healthy bounds the wait for the health check (default 60 s).
 	Healthy time.Duration
-	// TLS is the server's FTPS mode (FTPH_TLS): "" for cleartext or
-	// "explicit". The container's state dir is then a host directory, so
-	// the test CA made at start is readable here (Target().TLSCA).
+	// TLS is the server's FTPS mode (FTPH_TLS): "" for cleartext,
+	// "explicit" or "implicit". The container's state dir is then a host
+	// directory, so the test CA made at start is readable here
+	// (Target().TLSCA).
 	TLS string
+	// IPv6: the server listens on :: (FTPH_LISTEN) and nothing is
+	// published: the client reaches it at its IPv6 address on Network (a
+	// network of NetworkCreateIPv6, a ULA the host routes to over the
+	// bridge), on port 21 and the container-side passive range.
+	IPv6 bool
 }
 
 // Server is a running server container.
@@ -122,6 +130,10 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 		{Host: srv.ControlPort, Container: 21},
 		{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
 	}
+	if s.IPv6 {
+		// :: takes IPv4 too (the health check dials 127.0.0.1 inside)
+		run.Env["FTPH_LISTEN"], run.Ports = "::", nil
+	}
 	start := time.Now()
 	srv.ID, err = d.Run(ctx, run)
 	if err != nil {
@@ -130,9 +142,16 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	if srv.Info, err = d.WaitHealthy(ctx, srv.ID, s.Healthy); err != nil {
 		return fail(fmt.Errorf("start %s: %w", s.Name, err))
 	}
+	if s.IPv6 && srv.Info.IPv6[s.Network] == "" {
+		return fail(fmt.Errorf("start %s: the container has no IPv6 address on %q (does the network have IPv6?)", s.Name, s.Network))
+	}
 	// Healthy inside is not yet reachable through the published port on
 	// every daemon: wait for the greeting through it too.
-	if err := waitGreeting(ctx, srv.Addr(), 20*time.Second); err != nil {
+	probe, err := srv.greetingTLS()
+	if err != nil {
+		return fail(fmt.Errorf("start %s: %w", s.Name, err))
+	}
+	if err := waitGreeting(ctx, srv.Addr(), 20*time.Second, probe); err != nil {
 		logs, _ := d.Logs(context.WithoutCancel(ctx), srv.ID, 40)
 		return fail(fmt.Errorf("start %s: healthy, but no 220 greeting through the published port %s: %v; logs:\n%s", s.Name, srv.Addr(), err, logs))
 	}
@@ -140,8 +159,12 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	return srv, nil
 }
 
-// Addr is the published control address on the host.
+// Addr is the published control address on the host (with Spec.IPv6,
+// the container's own [address]:21).
 func (s *Server) Addr() string {
+	if s.Spec.IPv6 {
+		return net.JoinHostPort(s.Info.IPv6[s.Spec.Network], "21")
+	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.ControlPort))
 }
 
@@ -157,6 +180,9 @@ func (s *Server) Target() target.Config {
 		Server: s.Spec.Name, Addr: s.Addr(), User: s.Spec.User, Password: s.Spec.Password,
 		PasvRange:   fmt.Sprintf("%d-%d", s.HostLo, s.HostHi),
 		PasvAddress: s.Spec.PasvAddress,
+	}
+	if s.Spec.IPv6 { // nothing published: the server's own ports
+		t.PasvRange = fmt.Sprintf("%d-%d", s.ContainerLo, s.ContainerHi)
 	}
 	if s.stateDir != "" { // the CA ftpserve wrote to STATE-DIR/tls (servers.Spec.TLS)
 		t.TLS, t.TLSCA = s.Spec.TLS, filepath.Join(s.stateDir, "tls", "ca.pem")
@@ -188,11 +214,21 @@ func (s *Server) Stop(ctx context.Context) error {
 	return err
 }
 
-func waitGreeting(ctx context.Context, addr string, timeout time.Duration) error {
+// waitGreeting dials addr until a 220 greeting comes, inside TLS when
+// probe is not nil (implicit FTPS).
+func waitGreeting(ctx context.Context, addr string, timeout time.Duration, probe *tls.Config) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err == nil && probe != nil {
+			tc := tls.Client(c, probe)
+			_ = tc.SetDeadline(time.Now().Add(5 * time.Second))
+			if err = tc.Handshake(); err != nil {
+				c.Close()
+			}
+			c = tc
+		}
 		if err == nil {
 			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			b := make([]byte, 4)
@@ -227,9 +263,9 @@ func (s *Server) tlsRun() (RunSpec, error) {
 	switch s.Spec.TLS {
 	case "", "off":
 		return run, nil
-	case "explicit":
-	default: // the readiness probe through the published port reads a cleartext greeting
-		return run, fmt.Errorf("containers: FTPS mode %q: only explicit is supported here", s.Spec.TLS)
+	case "explicit", "implicit":
+	default:
+		return run, fmt.Errorf("containers: FTPS mode %q: want explicit or implicit", s.Spec.TLS)
 	}
 	dir, err := os.MkdirTemp("", "ftpharness-container-state-")
 	if err != nil {
@@ -240,4 +276,24 @@ func (s *Server) tlsRun() (RunSpec, error) {
 	run.Mounts = []string{dir + ":" + stateInContainer}
 	run.Cmd = []string{"--state-dir", stateInContainer}
 	return run, nil
+}
+
+// greetingTLS is how the readiness probe reaches the greeting: nil
+// (cleartext) unless the server is implicit FTPS, then a handshake that
+// trusts the test CA the container wrote (it exists once healthy).
+func (s *Server) greetingTLS() (*tls.Config, error) {
+	if s.Spec.TLS != "implicit" {
+		return nil, nil
+	}
+	ca := s.Target().TLSCA
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		return nil, fmt.Errorf("the test CA of the container: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", ca)
+	}
+	host, _, _ := net.SplitHostPort(s.Addr())
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}, nil
 }

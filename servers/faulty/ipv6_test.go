@@ -17,15 +17,7 @@ import (
 // proxiedV6 is proxied in front of server listening on ::1.
 func proxiedV6(t *testing.T, server string, opts ...Option) (*Proxy, target.Config) {
 	t.Helper()
-	up := upstreamSpec(t, server, servers.Spec{ListenAddress: "::1"})
-	ctx, cancel := context.WithCancel(context.Background())
-	p, err := StartFor(ctx, up, append([]Option{WithLogf(t.Logf)}, opts...)...)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); p.Close() })
-	return p, p.Target(up)
+	return proxiedSpec(t, server, servers.Spec{ListenAddress: "::1"}, opts...)
 }
 
 // In front of a server on ::1 the proxy listens on [::1] and relays EPSV

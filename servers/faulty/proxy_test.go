@@ -89,7 +89,14 @@ func proxied(t *testing.T, server string, opts ...Option) (*Proxy, target.Config
 // proxiedTLS is proxied in front of the server with FTPS in mode ("": off).
 func proxiedTLS(t *testing.T, server, mode string, opts ...Option) (*Proxy, target.Config) {
 	t.Helper()
-	up := upstreamTLS(t, server, mode)
+	return proxiedSpec(t, server, servers.Spec{TLS: mode}, opts...)
+}
+
+// proxiedSpec is proxied in front of the server started with spec's TLS
+// mode and listen address.
+func proxiedSpec(t *testing.T, server string, spec servers.Spec, opts ...Option) (*Proxy, target.Config) {
+	t.Helper()
+	up := upstreamSpec(t, server, spec)
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := StartFor(ctx, up, append([]Option{WithLogf(t.Logf)}, opts...)...)
 	if err != nil {

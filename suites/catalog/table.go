@@ -112,7 +112,7 @@ XFER-012|*|transfer|must|959§4.1.3,959§4.1,959§5.4,1123§4.1.3.3|ABOR during 
 XFER-013||transfer|must|959§4.1,959§4.1.3,959§5.4,1123§3.2.3,1123§4.1.3.3,1123§4.1.5|ABOR behind Telnet IP and Synch is answered legally during a transfer (deferred to its end: warn) and 225/226 with none, the control staying in sync (ABOR not implemented: skip)
 XFER-014||transfer|must|959§5.4|a data connection closed by the client mid-RETR ends 426/451, not 226
 XFER-015|*|transfer|must|959§4.1.3,1123§4.1.3.3|STAT during a transfer answers without disturbing it
-XFER-016||transfer|must|959§4.1.3,959§5.4,959§4.2.1|STAT answers 211; STAT of a path 211/212/213, 450/550 for a missing one
+XFER-016||transfer|must|959§4.1.3,959§5.4,959§4.2.1|STAT answers 211; STAT of a path 211/212/213, 450/550 for a missing one (a status reply for it: warn)
 XFER-017|*|transfer|must|959§4.1.1|QUIT during a transfer: the transfer reply, then 221, then close
 XFER-018||transfer|must|959§5.2|the data connection is closed before 226 arrives
 XFER-019||transfer|must|959§5.4|an empty file transfers with 150 then 226 and zero bytes

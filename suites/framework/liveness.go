@@ -25,9 +25,16 @@ var StoppedTimeouts = 3
 // tripped (suites/report reads it to mark the run as stopped).
 const stoppedPrefix = "server stopped answering after "
 
+// EntryStoppedStreak, on the check that tripped the breaker, lists the
+// checks of the streak in order ("A B C"): the server stopped answering
+// during A, and B and C only waited for it too, so suites/report keeps A's
+// failure and makes B's and C's skips (one defect, one failure).
+const EntryStoppedStreak = "ftpharness:stopped-streak"
+
 var liveness struct {
 	mu          sync.Mutex
 	timeouts    int               // consecutive checks that ended waiting for the server
+	streak      []string          // their IDs, in order
 	stopped     string            // skip reason once tripped
 	transcripts []*ftp.Transcript // sessions of the running check, in dial order
 }
@@ -88,13 +95,16 @@ func endLiveness(id string, state types.SpecState) {
 	replied, trailing := lastExchange(trs)
 	liveness.mu.Lock()
 	defer liveness.mu.Unlock()
-	liveness.timeouts = countTimeouts(liveness.timeouts, state.Is(types.SpecStateFailureStates), replied, trailing)
+	failed := state.Is(types.SpecStateFailureStates)
+	liveness.timeouts = countTimeouts(liveness.timeouts, failed, replied, trailing)
+	liveness.streak = extendStreak(liveness.streak, id, failed && trailing, liveness.timeouts)
 	if liveness.timeouts >= StoppedTimeouts && liveness.stopped == "" {
 		if answers() {
-			liveness.timeouts = 0
+			liveness.timeouts, liveness.streak = 0, nil
 			return
 		}
 		liveness.stopped = stoppedPrefix + id
+		AddReportEntry(EntryStoppedStreak, strings.Join(liveness.streak, " "), ReportEntryVisibilityNever)
 		GinkgoWriter.Printf("%s: %d checks in a row timed out waiting for the server, and a fresh connection got no answer either; the remaining checks are skipped\n", liveness.stopped, liveness.timeouts)
 	}
 }
@@ -112,6 +122,23 @@ func countTimeouts(n int, failed, replied, trailingTimeout bool) int {
 		return 0
 	}
 	return n
+}
+
+// extendStreak is the streak of checks in a row that ended waiting for
+// the server, after check id (counted: it failed on a trailing timeout)
+// left the count at n: a count of 1 starts it again at id (the first such
+// check, or one that got replies before its timeout), a larger one
+// appends id, and a reply (0) ends it.
+func extendStreak(streak []string, id string, counted bool, n int) []string {
+	switch {
+	case n == 0:
+		return nil
+	case counted && n == 1:
+		return []string{id}
+	case counted:
+		return append(streak, id)
+	}
+	return streak
 }
 
 // lastExchange reads the check's transcripts in order: whether the server

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/ftp"
@@ -53,5 +54,34 @@ func TestLivenessCountsChecksThatEndWaiting(t *testing.T) {
 		if got := countTimeouts(tc.from, tc.failed, replied, trailing); got != tc.to {
 			t.Errorf("%s: count %d -> %d, want %d", tc.name, tc.from, got, tc.to)
 		}
+	}
+}
+
+// The streak names the checks the count stands for, so the report can keep
+// the first one's failure and skip the others (they only waited too).
+func TestLivenessStreakNamesTheCountedChecks(t *testing.T) {
+	var streak []string
+	n := 0
+	step := func(id string, failed, replied, trailing bool) {
+		n = countTimeouts(n, failed, replied, trailing)
+		streak = extendStreak(streak, id, failed && trailing, n)
+		if len(streak) != n {
+			t.Fatalf("after %s: count %d but streak %v", id, n, streak)
+		}
+	}
+	step("A", true, false, true) // failed waiting: A
+	step("B", false, false, false)
+	step("C", true, false, true)
+	if got := strings.Join(streak, " "); got != "A C" {
+		t.Errorf("streak %q, want \"A C\" (B neither replied nor timed out)", got)
+	}
+	step("D", true, true, true) // replies, then a timeout: starts again
+	step("E", true, false, true)
+	if got := strings.Join(streak, " "); got != "D E" {
+		t.Errorf("streak %q, want \"D E\"", got)
+	}
+	step("F", false, true, false)
+	if streak != nil {
+		t.Errorf("a reply ends the streak, got %v", streak)
 	}
 }

@@ -189,7 +189,7 @@ func tlsNote() string {
 	if !Config().FTPS() {
 		return ""
 	}
-	return "; under TLS (RFC 4217) no NAT or firewall helper (Linux nf_conntrack_ftp/nf_nat_ftp, router FTP ALGs) can read or rewrite the encrypted 227/229 replies, so only the server-side fix above works"
+	return "; under TLS no NAT or firewall helper (nf_conntrack_ftp, router FTP ALGs) can read the encrypted 227/229 (RFC 4217), so only the server setting fixes it"
 }
 
 // firewallNote is, on an FTPS target, the rule that opens the passive
@@ -200,7 +200,7 @@ func firewallNote(lo, hi int) string {
 	if !Config().FTPS() {
 		return ""
 	}
-	return fmt.Sprintf("; open the passive range in the firewall too, since no helper opens it under TLS: nft add rule inet filter input tcp dport %d-%d accept, or iptables -A INPUT -p tcp --dport %d:%d -j ACCEPT", lo, hi, lo, hi)
+	return fmt.Sprintf("; open the range in the firewall too: nft add rule inet filter input tcp dport %d-%d accept (iptables -A INPUT -p tcp --dport %d:%d -j ACCEPT)", lo, hi, lo, hi)
 }
 
 // rangeExample is the declared passive range, or an example one.

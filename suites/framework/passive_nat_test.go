@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"github.com/ftpharness/ftpharness/suites/report"
 	"net"
 	"strings"
 	"syscall"
@@ -164,7 +165,7 @@ func TestPortAdvice(t *testing.T) {
 // the reply, and the port advice the firewall rule for the passive range;
 // in plaintext neither appears (the texts above are unchanged).
 func TestAdviceTLS(t *testing.T) {
-	const tlsSentence = "; under TLS (RFC 4217) no NAT or firewall helper (Linux nf_conntrack_ftp/nf_nat_ftp, router FTP ALGs) can read or rewrite the encrypted 227/229 replies, so only the server-side fix above works"
+	const tlsSentence = "; under TLS no NAT or firewall helper (nf_conntrack_ftp, router FTP ALGs) can read the encrypted 227/229 (RFC 4217), so only the server setting fixes it"
 	rules := func(lo, hi int) []string {
 		return []string{
 			fmt.Sprintf("nft add rule inet filter input tcp dport %d-%d accept", lo, hi),
@@ -218,5 +219,23 @@ func TestAdviceTLS(t *testing.T) {
 	want := "server advertised 172.17.0.2 in 227 but the control connection goes to 127.0.0.1: the server is behind NAT or in a container and advertises its own address; set the address it advertises to 203.0.113.7 (the declared --ftp.pasv-address) — proftpd: MasqueradeAddress 203.0.113.7" + tlsSentence
 	if got != want {
 		t.Errorf("AddressAdvice under TLS:\ngot  %s\nwant %s", got, want)
+	}
+}
+
+// Under FTPS the port advice, the longest advice there is, leaves room in
+// a verdict's one-line reason (report.MaxReason) for the probe's findings
+// that callers append (~200 characters: which ports of more PASVs
+// accepted), for every server's range setting.
+func TestPortAdviceTLSLeavesRoom(t *testing.T) {
+	defer SetConfig(Config())
+	cfg := target.Defaults()
+	cfg.TLS, cfg.PasvRange = "explicit", "31000-31009"
+	SetConfig(cfg)
+	refused := fmt.Errorf("dial tcp 127.0.0.1:30007: connect: %w", syscall.ECONNREFUSED)
+	for _, sw := range []Software{Vsftpd, ProFTPD, PureFTPd, Pyftpdlib, Ftpserverlib, Goftp, Twisted, Inetutils, UnknownSoftware} {
+		got := PortAdvice(sw, "127.0.0.1:30007", "229", refused)
+		if len(got)+200 > report.MaxReason {
+			t.Errorf("%q: PortAdvice under TLS is %d characters, leaving under 200 of a verdict reason's %d for the probe's findings:\n%s", sw, len(got), report.MaxReason, got)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -80,6 +81,9 @@ const (
 	entryObserve    = "ftpharness:observe"
 	entryTranscript = "ftpharness:transcript"
 	entryTarget     = "ftpharness:target"
+	// entryStoppedStreak lists the checks that ended waiting for a server
+	// that stopped answering, in order (framework.EntryStoppedStreak).
+	entryStoppedStreak = "ftpharness:stopped-streak"
 	// entryEvidence + a check ID is evidence a spec saw of that check's
 	// rule being broken (run-wide checks: runWide).
 	entryEvidence = "ftpharness:evidence:"
@@ -103,12 +107,15 @@ func FromGinkgo(r types.Report) Run {
 	run := Run{Schema: Schema, Started: r.StartTime, Seconds: r.RunTime.Seconds()}
 	byID := map[string]*Verdict{}
 	wide := runEvidence{}
+	var streaks []string
 	for _, sr := range r.SpecReports {
 		id, _, _ := strings.Cut(sr.LeafNodeText, " ")
 		for _, e := range sr.ReportEntries {
 			switch e.Name {
 			case entryTarget:
 				run.Target = e.StringRepresentation()
+			case entryStoppedStreak:
+				streaks = append(streaks, e.StringRepresentation())
 			}
 			if check, ok := strings.CutPrefix(e.Name, entryEvidence); ok {
 				wide.add(check, e.StringRepresentation(), id)
@@ -135,6 +142,9 @@ func FromGinkgo(r types.Report) Run {
 			continue
 		}
 		byID[id] = &v
+	}
+	for _, st := range streaks {
+		onlyWaited(byID, strings.Fields(st))
 	}
 	wide.judge(byID)
 	reattributeBlocked(byID)
@@ -190,6 +200,24 @@ func verdictOf(c catalog.Check, sr types.SpecReport) Verdict {
 		v.Result = Pass
 	}
 	return v
+}
+
+// onlyWaited keeps the failure of the first check of a streak that ended
+// waiting for a server that then stopped answering (it stopped during that
+// check, which may have caused it) and makes the later ones skips: they
+// only waited for it too, so their failures would blame their own rules
+// for one defect (a fresh connection had confirmed the server was gone).
+func onlyWaited(byID map[string]*Verdict, streak []string) {
+	if len(streak) < 2 {
+		return
+	}
+	for _, id := range streak[1:] {
+		if v := byID[id]; v != nil && v.Result == Fail {
+			v.Result = Skip
+			v.Reason = stoppedPrefix + streak[0] + " (this check then waited for an answer that never came: " + v.Reason + ")"
+			v.Reason = oneLine(v.Reason)
+		}
+	}
 }
 
 // noteStop records on run why checks were kept from a verdict: an
@@ -307,14 +335,25 @@ func firstLine(s string) string {
 	return s
 }
 
+// MaxReason bounds a verdict's one-line reason in verdicts.json. It is
+// wide enough for the longest advice (an FTPS port advice for an unknown
+// server, with its firewall rule, is ~880 characters) plus what a probe
+// appends; the terminal summary cuts its own lines shorter, and junit and
+// ginkgo.json keep the whole message.
+const MaxReason = 1200
+
 // oneLine squeezes a multi-line failure message into one line of at most
-// 600 characters.
+// MaxReason bytes, cut on a character boundary.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 600 {
-		s = s[:597] + "..."
+	if len(s) <= MaxReason {
+		return s
 	}
-	return s
+	cut := MaxReason - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // SortByCatalog orders verdicts as the catalog lists the checks.

@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -59,6 +60,33 @@ func TestStoppedRunIsRecorded(t *testing.T) {
 	}})
 	if run.Stopped != reason {
 		t.Errorf("stopped = %q, want %q", run.Stopped, reason)
+	}
+}
+
+// Of a streak of checks that ended waiting for a server that then stopped
+// answering, the first keeps its failure and the others, which only
+// waited for it too, are skips naming it (one defect, one failure).
+func TestStoppedStreakFailsOnce(t *testing.T) {
+	trip := spec("PASV-004 x", types.SpecStateFailed, "read reply: i/o timeout")
+	trip.ReportEntries = append(trip.ReportEntries, types.ReportEntry{Name: entryStoppedStreak, Value: types.WrapEntryValue("PASV-002 PASV-003 PASV-004")})
+	run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{
+		spec("PASV-001 x", types.SpecStateFailed, "wrong code"),
+		spec("PASV-002 x", types.SpecStateFailed, "read reply: i/o timeout"),
+		spec("PASV-003 x", types.SpecStateFailed, "read reply: i/o timeout"),
+		trip,
+		spec("PASV-005 x", types.SpecStateSkipped, "server stopped answering after PASV-004"),
+	}})
+	want := map[string]string{
+		"PASV-001": "fail: wrong code",
+		"PASV-002": "fail: read reply: i/o timeout",
+		"PASV-003": "skip: server stopped answering after PASV-002 (this check then waited for an answer that never came: read reply: i/o timeout)",
+		"PASV-004": "skip: server stopped answering after PASV-002 (this check then waited for an answer that never came: read reply: i/o timeout)",
+		"PASV-005": "skip: server stopped answering after PASV-004",
+	}
+	for id, w := range want {
+		if v := verdictFor(t, run, id); string(v.Result)+": "+v.Reason != w {
+			t.Errorf("%s: %q, want %q", id, string(v.Result)+": "+v.Reason, w)
+		}
 	}
 }
 
@@ -290,6 +318,17 @@ func TestBlockedReattributedToReportedCause(t *testing.T) {
 			if v.Result != Blocked || BlockedBy(v.Reason) != c.want || !strings.HasSuffix(v.Reason, ": PASV answered 425 no port available") {
 				t.Errorf("%s: PASV-004 %s (%s), want blocked by %s", c.name, v.Result, v.Reason, c.want)
 			}
+		}
+	}
+}
+
+// A long reason is cut to MaxReason on a character boundary: verdicts.json
+// and the HTML report stay valid UTF-8 when the cut falls inside "—".
+func TestOneLineCutsOnCharacterBoundary(t *testing.T) {
+	for pad := 0; pad < 3; pad++ {
+		got := oneLine(strings.Repeat("x", pad) + strings.Repeat("—", MaxReason))
+		if len(got) > MaxReason || !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
+			t.Errorf("pad %d: %d bytes, valid UTF-8 %v, tail %q", pad, len(got), utf8.ValidString(got), got[len(got)-8:])
 		}
 	}
 }
