@@ -39,19 +39,19 @@ test: servers test-deps lint
 	@# its ~4 minutes no longer come before the long runs); ./suites'
 	@# catalog test (./suites itself is the conformance run, checked per
 	@# server below; its catalog test is not: one spec per catalog row, and
-	@# the RFC sections each spec cites equal its row's); then matrix's
-	@# quick tests (~2.5 min: here, not in the matrix lane, which is long
-	@# enough) and the CI shapes in Docker, quick, here rather than in the
-	@# containers lane: the GitHub workflow's calls (TestContainersWorkflow,
-	@# ~90 s) and the sharded load run (TestContainersShards, ~25 s);
+	@# the RFC sections each spec cites equal its row's); then the CI
+	@# shapes in Docker, quick, here rather than in the containers lane:
+	@# the GitHub workflow's calls (TestContainersWorkflow, ~90 s) and the
+	@# sharded load run (TestContainersShards, ~25 s); ./servers' inetutils
+	@# may wait ~3 minutes for the matrix lane's to free their homes;
 	@# matrix: every local server's verdicts against fixtures/expectations
 	@# over IPv4, then over IPv6 (TestExpectations ~4 min,
 	@# TestExpectationsIPv6 ~3 min);
-	@# tls-seeds: each server's FTPS variant over ftpes://
-	@# (TestExpectationsTLS, fixtures/expectations/tls laid over), then the
-	@# suite twice (--ginkgo.seed 1 and 7) against pyftpdlib and through the
-	@# pasv-port-cooldown proxy with equal verdicts (TestSeedsAgree): two
-	@# short steps, one lane;
+	@# quick-tls-seeds: matrix's quick tests (~2.5 min), each server's FTPS
+	@# variant over ftpes:// (TestExpectationsTLS, fixtures/expectations/tls
+	@# laid over, ~2 min), then the suite twice (--ginkgo.seed 1 and 7)
+	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
+	@# verdicts (TestSeedsAgree, ~5.5 min): three short steps, one lane;
 	@# mutation-pyftpdlib, mutation-vsftpd: the mutation matrix, a lane per
 	@# server (FTPH_MUTATION_SERVERS; ~7 minutes each where one pool of 4
 	@# for both took ~19; vsftpd 5 runs at once, FTPH_MUTATION_PARALLEL, as
@@ -65,9 +65,9 @@ test: servers test-deps lint
 	@# (TestContainers; skipped without a daemon unless
 	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
+	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
 	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
-	  "tls-seeds: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "quick-tls-seeds: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"
