@@ -399,6 +399,12 @@ func (m *merger) addTLS(t *TLSStats) {
 	}
 	out.TLS.DataHandshakes += t.DataHandshakes
 	out.TLS.Resumed += t.Resumed
+	for k, n := range t.Suites {
+		if out.TLS.Suites == nil {
+			out.TLS.Suites = map[string]uint64{}
+		}
+		out.TLS.Suites[k] += n
+	}
 	out.TLS.finish()
 }
 

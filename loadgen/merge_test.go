@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"crypto/tls"
+	"maps"
 	"math"
 	"net"
 	"slices"
@@ -27,6 +29,7 @@ func synthResults(shards int) (starts []time.Time, byShard [][]*Result) {
 		r.SetPhase(PhasePasv, lat/3)
 		r.SetPhase(PhaseDataConnect, lat/7)
 		r.DataTLS, r.Resumed = i%3 == 0, i%6 == 0 // FTPS counts merge too
+		r.TLSVersion, r.TLSSuite = tls.VersionTLS13, []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384}[i%2]
 		switch {
 		case i%101 == 0:
 			r.Class, r.FailedPhase, r.Code, r.Reply, r.Bytes = ClassReply4xx, PhasePasv, 421, "421 no port", 0
@@ -92,7 +95,9 @@ func TestMergeExact(t *testing.T) {
 		t.Errorf("warnings: %v", warns)
 	}
 	got = roundTrip(t, got)
-	if got.TLS == nil || whole.TLS == nil || *got.TLS != *whole.TLS || got.TLS.Resumed == 0 || got.TLS.ResumptionRate != 0.5 {
+	if got.TLS == nil || whole.TLS == nil || got.TLS.DataHandshakes != whole.TLS.DataHandshakes || got.TLS.Resumed != whole.TLS.Resumed ||
+		got.TLS.ResumptionRate != whole.TLS.ResumptionRate || !maps.Equal(got.TLS.Suites, whole.TLS.Suites) || len(got.TLS.Suites) != 2 ||
+		got.TLS.Resumed == 0 || got.TLS.ResumptionRate != 0.5 {
 		t.Errorf("tls: merged %+v, whole %+v", got.TLS, whole.TLS)
 	}
 	if got.Merged == nil || got.Merged.Shards != 4 || !slices.Equal(got.Merged.Indices, []int{0, 1, 2, 3}) || len(got.Merged.Runs) != 4 {

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"crypto/tls"
 	"sort"
 	"sync"
 	"time"
@@ -475,6 +476,11 @@ type TLSStats struct {
 	DataHandshakes uint64  `json:"data_handshakes"` // completed
 	Resumed        uint64  `json:"resumed"`         // of them, resumed a session (DidResume)
 	ResumptionRate float64 `json:"resumption_rate"` // Resumed / DataHandshakes (0..1)
+	// Suites counts them by protocol version and cipher suite ("TLS 1.3
+	// TLS_AES_128_GCM_SHA256"): another client's figures on the same
+	// server compare only under the same suite.
+	Suites map[string]uint64 `json:"suites,omitempty"`
+	suites map[uint32]uint64 // version<<16 | suite, named by finish
 }
 
 func (s *TLSStats) add(r *Result) {
@@ -483,6 +489,10 @@ func (s *TLSStats) add(r *Result) {
 		if r.Resumed {
 			s.Resumed++
 		}
+		if s.suites == nil {
+			s.suites = map[uint32]uint64{}
+		}
+		s.suites[uint32(r.TLSVersion)<<16|uint32(r.TLSSuite)]++
 	}
 }
 
@@ -490,6 +500,12 @@ func (s *TLSStats) finish() {
 	s.ResumptionRate = 0
 	if s.DataHandshakes > 0 {
 		s.ResumptionRate = float64(s.Resumed) / float64(s.DataHandshakes)
+	}
+	if len(s.suites) > 0 {
+		s.Suites = make(map[string]uint64, len(s.suites))
+		for k, n := range s.suites {
+			s.Suites[tls.VersionName(uint16(k>>16))+" "+tls.CipherSuiteName(uint16(k))] += n
+		}
 	}
 }
 

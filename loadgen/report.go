@@ -24,7 +24,9 @@ import (
 // v1.3 added FTPS: settings.tls (mode, resumption, verification), tls
 // (data handshakes and how many resumed), the phases tls-handshake and
 // data-tls-handshake and the error classes tls-handshake,
-// tls-reuse-required and tls-cleartext (all only in FTPS runs).
+// tls-reuse-required and tls-cleartext (all only in FTPS runs); tls.suites
+// (handshakes per version and cipher suite) came later in v1.3 and is
+// absent from earlier v1.3 reports.
 const SchemaVersion = "ftpload.report/v1.3"
 
 // Report is a run, summarised: what ftpload --json writes and
@@ -260,7 +262,7 @@ func (t *textReport) totals() {
 		}
 	}
 	if ts := rep.TLS; ts != nil && ts.DataHandshakes > 0 {
-		fmt.Fprintf(tw, "TLS data\t%d handshakes, %d resumed the control session (%.1f%%)\n", ts.DataHandshakes, ts.Resumed, 100*ts.ResumptionRate)
+		fmt.Fprintf(tw, "TLS data\t%d handshakes, %d resumed the control session (%.1f%%)%s\n", ts.DataHandshakes, ts.Resumed, 100*ts.ResumptionRate, suiteList(ts.Suites))
 	}
 	var names []string
 	for k := range rep.Ops {
@@ -413,4 +415,21 @@ func serverKind(server string) string {
 		return "embedded " + server
 	}
 	return server + ", started by ftpload"
+}
+
+// suiteList is the data handshakes' version and cipher suite for the
+// text report: ", TLS 1.3 TLS_AES_128_GCM_SHA256" (counts when several).
+func suiteList(s map[string]uint64) string {
+	names := make([]string, 0, len(s))
+	for k := range s {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) == 1 {
+		return ", " + names[0]
+	}
+	for i, k := range names {
+		names[i] = fmt.Sprintf("%s (%d)", k, s[k])
+	}
+	return strings.Join(append([]string{""}, names...), ", ")
 }

@@ -64,8 +64,10 @@ type Result struct {
 
 	// DataTLS says the operation's data connection completed a TLS
 	// handshake (PROT P); Resumed that the handshake resumed a TLS session
-	// (tls.ConnectionState.DidResume) instead of a full handshake.
-	DataTLS, Resumed bool
+	// (tls.ConnectionState.DidResume) instead of a full handshake;
+	// TLSVersion and TLSSuite what it negotiated.
+	DataTLS, Resumed     bool
+	TLSVersion, TLSSuite uint16
 
 	Port         int    // advertised passive port (0 if none)
 	PasvIP       string // advertised passive address

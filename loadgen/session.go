@@ -190,6 +190,7 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 	if err != nil {
 		return PhaseDataConnect, err
 	}
+	tcp := dc
 	dc = d.wrapData(c, dc, d.a.tlsNoResume)
 	defer dc.Close()
 	var line string
@@ -250,12 +251,8 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		t3 = d.now()
 		r.SetPhase(PhaseFirstByte, t3.Sub(t2))
 		r.Bytes += int64(n)
-		for i := 0; err == nil; i++ {
-			if i&63 == 63 {
-				dc.SetReadDeadline(time.Now().Add(a.timeout))
-			}
-			n, err = dc.Read(d.buf)
-			r.Bytes += int64(n)
+		if err == nil {
+			err = d.readRest(dc, tcp, op, r)
 		}
 		if err != io.EOF {
 			return PhaseTransfer, err
@@ -274,6 +271,37 @@ func (d *ftpDriver) cycle(hard context.Context, op string, r *Result) (Phase, er
 		return PhaseFinalReply, &ftp.ReplyError{Cmd: verbOf(line), Reply: fin}
 	}
 	return PhaseFinalReply, nil
+}
+
+// readRest reads a RETR or LIST data connection to its end (io.EOF)
+// after the first bytes, counting into r.Bytes. A RETR of the generator's
+// own file (its size checked by Prepare) waits for a buffer's worth at a
+// time (rcvLowat on tcp, the TCP connection under any TLS): reading data
+// as it trickles in costs a wake-up, a system call and a context switch
+// each, which made a 1 GiB FTPS RETR cost ~30% more CPU than curl's
+// (33,000 context switches against 15,000). The last stretch is read as
+// it comes, so that a server waiting for our close_notify before it
+// closes cannot leave the end below the mark.
+func (d *ftpDriver) readRest(dc, tcp net.Conn, op string, r *Result) error {
+	a := d.a
+	size := a.Size(a.current)
+	// below this many bytes left, the end may be in buffers above the
+	// socket (bufferedConn, crypto/tls's record) or not sent yet
+	tail := int64(rcvLowat + 2*dataReadBuffer)
+	lowat := op == "retr" && a.file == "" && size-r.Bytes > tail && setRcvLowat(tcp, rcvLowat)
+	for i := 0; ; i++ {
+		if i&63 == 63 {
+			dc.SetReadDeadline(time.Now().Add(a.timeout))
+		}
+		if lowat && size-r.Bytes <= tail {
+			lowat = !setRcvLowat(tcp, 1)
+		}
+		n, err := dc.Read(d.buf)
+		r.Bytes += int64(n)
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // ErrUnreachable wraps a failure to connect to the target or to get its

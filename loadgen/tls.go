@@ -174,6 +174,7 @@ func (d *ftpDriver) dataHandshake(c *ctrl, dc net.Conn, noResume bool, r *Result
 	r.SetPhase(PhaseDataTLSHandshake, d.now().Sub(t0))
 	if err == nil {
 		r.DataTLS, r.Resumed = true, cs.DidResume
+		r.TLSVersion, r.TLSSuite = cs.Version, cs.CipherSuite
 		return nil
 	}
 	dc.Close()

@@ -22,13 +22,21 @@ import (
 //   - reuseRequired: it completes the data handshake, and when it did not
 //     resume the control session closes the data connection, answers
 //     "522 SSL connection failed: session reuse required" and ends the
-//     session (what vsftpd 3.0.3 does with require_ssl_reuse=YES).
+//     session (what vsftpd 3.0.3 does with require_ssl_reuse=YES);
+//   - waitCloseNotify: it serves fakeBigSize bytes, sends its close_notify
+//     and closes the data connection only after the client's (a
+//     bidirectional TLS shutdown), with the 226 after that.
 type fakeFTPSMode int
 
 const (
 	cleartextData fakeFTPSMode = iota
 	reuseRequired
+	waitCloseNotify
 )
+
+// fakeBigSize is the file waitCloseNotify serves: several rcvLowat marks
+// and an end that is none of them.
+const fakeBigSize = 3*rcvLowat + 12345
 
 func startFakeFTPS(t *testing.T, mode fakeFTPSMode) target.Config {
 	t.Helper()
@@ -91,7 +99,7 @@ func serveFakeFTPS(c net.Conn, cfg *tls.Config, mode fakeFTPSMode) {
 		case "PBSZ", "PROT", "TYPE", "NOOP":
 			say("200 ok")
 		case "SIZE":
-			say("213 100")
+			say(fmt.Sprintf("213 %d", fakeSize(mode)))
 		case "PASV":
 			if pasv == nil {
 				if pasv, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
@@ -126,7 +134,7 @@ func fakeRetr(pasv net.Listener, cfg *tls.Config, mode fakeFTPSMode, say func(st
 	defer dc.Close()
 	dc.SetDeadline(time.Now().Add(5 * time.Second))
 	say("150 here it comes")
-	payload := strings.Repeat("x", 100)
+	payload := strings.Repeat("x", fakeSize(mode))
 	if mode == cleartextData {
 		io.WriteString(dc, payload)
 		dc.Close()
@@ -144,9 +152,20 @@ func fakeRetr(pasv net.Listener, cfg *tls.Config, mode fakeFTPSMode, say func(st
 		return false
 	}
 	io.WriteString(td, payload)
+	if mode == waitCloseNotify {
+		td.CloseWrite()
+		io.Copy(io.Discard, td) // to the client's close_notify (or the deadline)
+	}
 	td.Close()
 	say("226 done")
 	return true
+}
+
+func fakeSize(mode fakeFTPSMode) int {
+	if mode == waitCloseNotify {
+		return fakeBigSize
+	}
+	return 100
 }
 
 func TestFTPSCleartextData(t *testing.T) {
@@ -199,6 +218,31 @@ func TestFTPSReuseRequired(t *testing.T) {
 			t.Errorf("after the 522: class %q phase %s, want session-dropped (or reset) at pasv", r.Class, r.FailedPhase)
 		}
 	})
+}
+
+// A large RETR waits for rcvLowat bytes per wake-up, and reads its last
+// stretch as it comes: a server that holds the data connection open until
+// the client's close_notify (after its own) must not leave the file's end
+// below the mark until the read deadline.
+func TestFTPSRetrEndBelowLowat(t *testing.T) {
+	tg := startFakeFTPS(t, waitCloseNotify)
+	a := NewAttacker(tg, WithSessions(1), WithCount(2), WithDuration(20*time.Second), WithTimeout(3*time.Second), WithSize(fakeBigSize))
+	if err := a.Prepare(t.Context(), Retr); err != nil {
+		t.Fatal(err)
+	}
+	_, rs := collect(t, a, t.Context(), Retr)
+	if countOp(rs, "retr") != 2 {
+		t.Fatalf("%d RETRs, want 2", countOp(rs, "retr"))
+	}
+	for _, r := range rs {
+		if r.Op != "retr" {
+			continue
+		}
+		d, _ := r.PhaseDur(PhaseTransfer)
+		if !r.OK() || r.Bytes != fakeBigSize || d > 2*time.Second {
+			t.Errorf("retr: %s %s, %d bytes in %v; want %d bytes well within the 3 s timeout", r.Class, r.Err, r.Bytes, d, fakeBigSize)
+		}
+	}
 }
 
 func countOp(rs []*Result, op string) int {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,16 @@ func checkTLSRun(t *testing.T, rep *Report, wantResumed bool) {
 	}
 	if rep.Phases["tls-handshake"].Count != int64(rep.Ops["login"].Count) {
 		t.Errorf("control handshakes %d, logins %d", rep.Phases["tls-handshake"].Count, rep.Ops["login"].Count)
+	}
+	var bySuite uint64
+	for k, n := range rep.TLS.Suites {
+		if !strings.HasPrefix(k, "TLS 1.3 TLS_") {
+			t.Errorf("suite %q, want TLS 1.3 (Go to Go)", k)
+		}
+		bySuite += n
+	}
+	if bySuite != rep.TLS.DataHandshakes {
+		t.Errorf("suites %v, want the %d data handshakes", rep.TLS.Suites, rep.TLS.DataHandshakes)
 	}
 	// ftpserverlib (Go's TLS server) resumes every offered session
 	if wantResumed && rep.TLS.ResumptionRate != 1 || !wantResumed && rep.TLS.Resumed != 0 {

@@ -101,3 +101,27 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
+
+// TestTLSRequiredFault proves tls-required-user-accepted's kill of TLS-008,
+// which is judged only in front of a server that requires TLS and with the
+// policy declared: vsftpd with force_local_logins_ssl/force_local_data_ssl
+// (its target declares tls-required), where TLS-008 passes clean (530 to
+// a cleartext USER, 522 to a transfer under PROT C).
+func TestTLSRequiredFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs TLS-008 through the proxy in front of vsftpd with TLS required; skipped with -short")
+	}
+	const name, server, focus = "tls-required-user-accepted", "vsftpd", `\bTLS-008\b`
+	spec := servers.Spec{TLS: "explicit", TLSRequired: true}
+	_, tg := proxiedSpec(t, server, spec)
+	if !tg.Has("tls-required") {
+		t.Fatalf("the target of a server started with TLS required does not declare tls-required: %+v", tg.Features)
+	}
+	clean := runChecks(t, tg, focus)
+	if v := clean["TLS-008"]; v.Result != report.Pass {
+		t.Fatalf("clean TLS-008 on %s with TLS required: %s (%s), want pass", server, v.Result, v.Reason)
+	}
+	_, ftg := proxiedSpec(t, server, spec, faulty.WithFaults(faulty.MustLookup(name)))
+	got := runChecks(t, ftg, focus)
+	judgeFaultRun(t, matrix.DeclaredOn(name, server), clean, got, regexp.MustCompile(focus))
+}

@@ -44,6 +44,10 @@ type Options struct {
 	// TLS is the FTPS mode the servers start with (servers.Spec.TLS:
 	// "explicit", "implicit"); "" runs them in cleartext.
 	TLS string
+	// TLSRequired starts the servers with TLS required (servers.Spec
+	// TLSRequired: cleartext logins and data refused) and declares it to
+	// the suites (feature tls-required), so TLS-008 is judged.
+	TLSRequired bool
 	// Listen is the address the servers listen on (servers.Spec
 	// ListenAddress; "" = 127.0.0.1, "::1" for the IPv6 column).
 	Listen string
@@ -129,7 +133,7 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, err
 	}
 	defer os.RemoveAll(root)
-	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen, TLS: o.TLS}
+	spec := servers.Spec{Root: filepath.Join(root, "root"), StateDir: filepath.Join(root, "state"), ListenAddress: o.Listen, TLS: o.TLS, TLSRequired: o.TLSRequired}
 	sizes := o.RangeSize
 	if sizes == nil {
 		sizes = RangeSizes
@@ -142,6 +146,8 @@ func RunServer(ctx context.Context, o Options, name string) (report.Run, error) 
 		return report.Run{}, fmt.Errorf("start %s: %w", name, err)
 	}
 	defer srv.Stop()
+	// with TLSRequired the server's target declares tls-required, and its
+	// profile carries it
 	return runTarget(ctx, o, name, dir, srv.Target())
 }
 

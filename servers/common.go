@@ -117,10 +117,15 @@ func (r *resolved) target(pasv bool) target.Config {
 	t := target.Config{Server: r.Name, Addr: r.Addr(), User: r.User, Password: r.Password}
 	if r.ca != nil {
 		t.TLS, t.TLSCA = r.tlsMode().String(), r.tlsFiles.CA
+		if r.TLSRequired { // the policy is this server's own setting: declare it
+			t.Features = append(t.Features, "tls-required")
+		}
 	}
 	if pasv {
 		t.PasvRange = fmt.Sprintf("%d-%d", r.PasvMin, r.PasvMax)
 		t.PasvAddress = r.masquerade()
+	} else {
+		t.PasvEphemeral = true // no range setting: kernel ephemeral ports
 	}
 	return t
 }

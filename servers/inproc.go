@@ -27,6 +27,12 @@ func init() {
 	Register("ftpserverlib", startFtpserverlib)
 	Register("goftp", startGoftp)
 	canTLS("ftpserverlib", ftp.TLSExplicit, ftp.TLSImplicit)
+	// goftp's implicit mode (Options.ExplicitFTPS false) is not offered:
+	// its sessions count as TLS only after AUTH TLS, so inside an implicit
+	// session PBSZ and PROT answer 550 and data connections are cleartext
+	// (v2.0.3 session.go upgradeToTLS, cmd.go commandPbsz/commandProt,
+	// data_socket.go): no client can protect a transfer.
+	canTLS("goftp", ftp.TLSExplicit)
 }
 
 // inproc is a Running for a server served by goroutines of this process.
@@ -232,6 +238,10 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		WelcomeMessage: "ftpharness goftp ready",
 		Logger:         fileLogger{lf},
 	}
+	if r.ca != nil { // explicit only (see init)
+		opts.TLS, opts.ExplicitFTPS, opts.TLSConfig = true, true, r.ca.ServerConfig()
+		opts.ForceTLS = r.TLSRequired
+	}
 	if r.Tweak != nil {
 		r.Tweak(opts)
 	}
@@ -241,28 +251,77 @@ func startGoftp(ctx context.Context, spec Spec) (Running, error) {
 		r.release()
 		return nil, err
 	}
-	network := "tcp4"
-	if isIPv6(r.ListenAddress) {
-		network = "tcp6"
-	}
-	ln, err := net.Listen(network, r.listenAddr())
-	if err != nil {
-		lf.Close()
-		r.release()
-		return nil, fmt.Errorf("servers: goftp listen on %s: %w", r.listenAddr(), err)
-	}
+	// NewServer copies every TLS option but ForceTLS (v2.0.3
+	// optsWithDefaults), so TLS required is set on the server it made:
+	// then every command but AUTH TLS before TLS gets 534.
+	srv.ForceTLS = opts.ForceTLS
 	s := &inproc{r: r, logPath: lp, logFile: lf, done: make(chan struct{})}
 	restoreLog := goftpStdLog(lf)
+	if opts.TLS {
+		err = s.listenAndServeGoftp(ctx, srv)
+	} else {
+		err = s.serveGoftp(srv)
+	}
+	if err != nil {
+		restoreLog()
+		lf.Close()
+		r.release()
+		return nil, err
+	}
+	stop := s.stop
+	s.stop = func() error {
+		err := stop()
+		restoreLog()
+		return err
+	}
+	s.ready = time.Since(start)
+	return s, nil
+}
+
+// serveGoftp serves srv on a listener of our own, IPv4 or IPv6 as the
+// listen address says.
+func (s *inproc) serveGoftp(srv *goftp.Server) error {
+	network := "tcp4"
+	if isIPv6(s.r.ListenAddress) {
+		network = "tcp6"
+	}
+	ln, err := net.Listen(network, s.r.listenAddr())
+	if err != nil {
+		return fmt.Errorf("servers: goftp listen on %s: %w", s.r.listenAddr(), err)
+	}
 	s.stop = func() error {
 		// Close the listener ourselves: Serve sets its fields in its own
 		// goroutine, so Shutdown alone could race with a very early Stop.
 		err := ln.Close()
 		<-s.done
 		_ = srv.Shutdown()
-		restoreLog()
 		return err
 	}
 	go func() { defer close(s.done); _ = srv.Serve(ln) }()
-	s.ready = time.Since(start)
-	return s, nil
+	return nil
+}
+
+// listenAndServeGoftp is serveGoftp for FTPS: goftp sets up the TLS config
+// that AUTH TLS and the data connections use only in ListenAndServe, not
+// in Serve, so it listens itself ("tcp" on Hostname:Port). Its greeting is
+// awaited before returning: Serve has stored its listener by then, so a
+// Stop's Shutdown finds it and closes it.
+func (s *inproc) listenAndServeGoftp(ctx context.Context, srv *goftp.Server) error {
+	var serveErr error
+	go func() { defer close(s.done); serveErr = srv.ListenAndServe() }()
+	if _, err := waitGreeting(ctx, s.r.Addr(), nil, s.done, 10*time.Second); err != nil {
+		_ = srv.Shutdown()
+		select {
+		case <-s.done:
+			err = errors.Join(err, serveErr) // serveErr is final once done is closed
+		case <-time.After(StopTimeout):
+		}
+		return fmt.Errorf("servers: goftp with TLS on %s: %w", s.r.listenAddr(), err)
+	}
+	s.stop = func() error {
+		err := srv.Shutdown()
+		<-s.done
+		return err
+	}
+	return nil
 }

@@ -55,7 +55,7 @@ type Spec struct {
 	// transfers without TLS, by its own setting (vsftpd
 	// force_local_logins_ssl/force_local_data_ssl, proftpd TLSRequired,
 	// pure-ftpd -Y 3, pyftpdlib tls_control_required/tls_data_required,
-	// ftpserverlib MandatoryEncryption). Without it TLS is offered and
+	// ftpserverlib MandatoryEncryption, goftp ForceTLS). Without it TLS is offered and
 	// cleartext still accepted, whatever the server's own default.
 	TLSRequired bool
 	// Tweak lets a caller adjust an in-process server's settings (for tests

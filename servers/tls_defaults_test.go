@@ -26,6 +26,7 @@ type tlsDefault struct {
 
 var tlsDefaults = map[string]tlsDefault{
 	"ftpserverlib": {reuseRequired: false, tls11: false},
+	"goftp":        {reuseRequired: false, tls11: false},
 	"vsftpd":       {reuseRequired: true, tls11: false},
 	"proftpd":      {reuseRequired: true, tls11: false},
 	"pure-ftpd":    {reuseRequired: false, tls11: false},

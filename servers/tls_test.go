@@ -19,6 +19,7 @@ import (
 // tlsServers are the servers with a TLS variant and the modes each has.
 var tlsServers = map[string][]string{
 	"ftpserverlib": {"explicit", "implicit"},
+	"goftp":        {"explicit"},
 	"vsftpd":       {"explicit", "implicit"},
 	"proftpd":      {"explicit", "implicit"},
 	"pure-ftpd":    {"explicit"},
@@ -169,7 +170,7 @@ func TestTLSRefusedWhereUnsupported(t *testing.T) {
 		spec servers.Spec
 		want string
 	}{
-		{"goftp", servers.Spec{TLS: "explicit"}, "goftp has no TLS variant"},
+		{"goftp", servers.Spec{TLS: "implicit"}, "goftp has no implicit FTPS, only explicit"},
 		{"twisted", servers.Spec{TLS: "explicit"}, "twisted has no TLS variant"},
 		{"inetutils", servers.Spec{TLS: "explicit"}, "inetutils has no TLS variant"},
 		{"pure-ftpd", servers.Spec{TLS: "implicit"}, "pure-ftpd has no implicit FTPS, only explicit"},

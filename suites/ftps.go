@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"regexp"
@@ -105,7 +106,8 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 	// subsequent data connections MUST be at that level until another PROT
 	// command is issued and accepted". Under PROT P the data connection's
 	// first bytes must be a TLS handshake (a cleartext listing fails here);
-	// under PROT C, when the server accepts it, they must be cleartext.
+	// under PROT C, when the server accepts it, they must be cleartext,
+	// unless the operator declares TLS required (then TLS-008 judges it).
 	Check("TLS-004", func(ctx SpecContext) {
 		RequireFTPS()
 		s := Login(ctx) // PBSZ 0 and PROT P: a refusal fails here
@@ -120,6 +122,12 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 		if !r.Is(200) {
 			Observe("PROT C refused (a policy requiring protected data)", fmt.Sprintf("%q", r.Raw))
 			Expect(r).To(HaveClass(4, 5), "PROT C: RFC 2228 §8.2 wants 200 or a refusal (534/536/504)")
+			return
+		}
+		if Config().Has("tls-required") {
+			// a declared TLS-required policy refuses cleartext transfers
+			// (RFC 4217 §10.2: 521): TLS-008 judges that refusal
+			Observe("PROT C", fmt.Sprintf("%q; the cleartext transfer is TLS-008's (--ftp.features=tls-required)", r.Raw))
 			return
 		}
 		s.SetDataProtection(false)
@@ -230,10 +238,10 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 		prot := s.Do(ctx, "PROT", "C")
 		Observe("PROT C inside TLS", fmt.Sprintf("%q", prot.Raw))
 		var list ftp.TransferResult
+		var atPassive ftp.Reply // the passive command refused under PROT C
 		if prot.Is(200) {
 			s.SetDataProtection(false)
-			list, _ = s.Xfer(ctx, false, "LIST "+Scratch(ctx), nil)
-			Observe("LIST under PROT C", list.String())
+			list, atPassive = protCList(ctx, s)
 		}
 		if !required {
 			Skip("the server's TLS policy is not declared (--ftp.features=tls-required judges it); what it did is recorded")
@@ -244,8 +252,18 @@ var _ = Describe("FTPS", Label("ftps"), func() {
 		if u.Code != 0 {
 			Expect(u).To(HaveClass(4, 5), "--ftp.features=tls-required: USER in cleartext must be refused (RFC 4217 §4.2: the server refuses \"to accept certain FTP commands until the session is secured\"; 534 or 530), got %q. Fix: refuse USER before AUTH TLS", u.Raw)
 		}
-		if prot.Is(200) {
-			Expect(list.Final()).To(HaveCode(521, 522, 534), "--ftp.features=tls-required: PROT C was accepted, so the transfer must be refused with 521 (RFC 4217 §10.2), got %s", list)
+		// What the policy forbids is cleartext data: a transfer served under
+		// PROT C fails. A refusal holds the policy; one that is not the 521
+		// RFC 4217 §10.2 names (a 550 to PASV, a 421 closing the session)
+		// warns, as clients cannot tell it from another error.
+		switch {
+		case !prot.Is(200):
+		case atPassive.Code != 0:
+			Warn("--ftp.features=tls-required: under PROT C the passive command was refused (%q), so no cleartext data flowed, but RFC 4217 §10.2 names '521 data connection cannot be opened with this PROT setting' for this refusal. Fix: accept PASV/EPSV and answer the transfer command 521", atPassive.Raw)
+		case list.OK():
+			Problem(fmt.Sprintf("--ftp.features=tls-required: PROT C was accepted and LIST was served in cleartext (%s): a TLS-required policy must refuse unprotected data (RFC 4217 §10.2: 521). Fix: refuse PROT C, or answer transfers under it 521", list))
+		case !list.Final().Is(521, 522, 534):
+			Warn("--ftp.features=tls-required: the LIST under PROT C was refused (%s), so no cleartext data flowed, but RFC 4217 §10.2 names 521 for this refusal. Fix: answer 521", list)
 		}
 	})
 
@@ -473,4 +491,31 @@ func ftpsDataTLS(res ftp.TransferResult) string {
 		return fmt.Sprintf("no TLS data connection: %s", res)
 	}
 	return fmt.Sprintf("%s, %s, resumed=%v; %s", tls.VersionName(res.TLS.Version), tls.CipherSuiteName(res.TLS.CipherSuite), res.TLS.DidResume, res)
+}
+
+// protCList lists the scratch directory with the data protection off
+// (TLS-008). A server requiring TLS may refuse already at PASV/EPSV: that
+// refusal is returned, not taken for a broken passive mode, which the
+// passive checks judge under PROT P and would be named as blockers. Any
+// other passive failure goes the usual way (Xfer blocks on it).
+func protCList(ctx SpecContext, s *Session) (ftp.TransferResult, ftp.Reply) {
+	dir := Scratch(ctx)
+	octx, cancel := Ctx(ctx)
+	ep, r, err := s.Conn.Passive(octx, s.IPv6())
+	cancel()
+	if err != nil && (r.Class() == 4 || r.Class() == 5) {
+		Observe("passive setup under PROT C", fmt.Sprintf("%q", r.Raw))
+		return ftp.TransferResult{}, r
+	}
+	var list ftp.TransferResult
+	if err != nil {
+		list, _ = s.Xfer(ctx, false, "LIST "+dir, nil)
+	} else {
+		nc := s.DialEndpoint(ctx, ep, ftp.DataOptions{})
+		tctx, cancel := context.WithTimeout(ctx, 4*Config().Timeout)
+		defer cancel()
+		list = s.Transfer(tctx, nc, "LIST "+dir, nil, nil)
+	}
+	Observe("LIST under PROT C", list.String())
+	return list, ftp.Reply{}
 }

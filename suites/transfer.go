@@ -888,12 +888,24 @@ func xferSynchAborIdle(ctx context.Context) {
 // transfer: a server that acts on ABOR answers within milliseconds.
 const xferAbortWindow = 5 * time.Second
 
+// xferDecidedGrace is how long xferUntil221 still listens for replies
+// that can no longer change the verdict.
+const xferDecidedGrace = time.Second
+
 // xferUntil221 reads replies until a 221, the end of the connection, an
-// idle period of d, or four replies.
+// idle period of d, or four replies. Once a second reply is not the 221
+// the verdict is decided (xferExpectQuitAfterResult wants exactly the
+// result then 221), so later replies are read only for the message, within
+// xferDecidedGrace: pure-ftpd sends 426, 226 and nothing more, and waiting
+// d (30 s) for a third reply changed nothing.
 func xferUntil221(ctx context.Context, s *Session, d time.Duration) []ftp.Reply {
 	var out []ftp.Reply
 	for len(out) < 4 {
-		r, err := s.TryNext(ctx, d)
+		wait := d
+		if len(out) >= 2 {
+			wait = xferDecidedGrace
+		}
+		r, err := s.TryNext(ctx, wait)
 		if err != nil {
 			break
 		}

@@ -32,6 +32,12 @@ type Config struct {
 	// PasvRange is the passive port range the operator configured, "lo-hi".
 	// Empty: range checks (RANGE-*) are skipped.
 	PasvRange string `json:"pasv-range,omitempty" yaml:"pasv-range,omitempty"`
+	// PasvEphemeral declares a server with no passive range setting that
+	// takes its passive ports from the kernel's ephemeral range (inetutils
+	// ftpd): the RANGE checks still skip, but there is no small pool to
+	// exhaust, so a run spread over workers may use as many as with a
+	// declared range (without either, 2: the pool size is unknown).
+	PasvEphemeral bool `json:"pasv-ephemeral,omitempty" yaml:"pasv-ephemeral,omitempty"`
 	// PasvAddress is the address the server must advertise in 227 replies
 	// (masquerade). Empty: the address the client dialled.
 	PasvAddress string `json:"pasv-address,omitempty" yaml:"pasv-address,omitempty"`
@@ -279,6 +285,9 @@ func (c *Config) Validate() error {
 	if c.PasvRange != "" {
 		if _, err := ParseRange(c.PasvRange); err != nil {
 			return fmt.Errorf("--ftp.pasv-range: %v", err)
+		}
+		if c.PasvEphemeral {
+			return fmt.Errorf("--ftp.pasv-ephemeral: the server's passive ports cannot be both the declared range %s and the kernel's ephemeral ones; declare one", c.PasvRange)
 		}
 	}
 	if c.PasvAddress != "" && net.ParseIP(c.PasvAddress).To4() == nil {

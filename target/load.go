@@ -27,9 +27,27 @@ func str(p func(*Config) *string) (func(*Config) string, func(*Config, string) e
 }
 
 var fields = func() []field {
+	named := func(name, help string) field {
+		return field{flag: "ftp." + name, env: "FTPH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")), help: help}
+	}
 	mk := func(name, help string, p func(*Config) *string) field {
-		g, s := str(p)
-		return field{flag: "ftp." + name, env: "FTPH_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")), help: help, get: g, set: s}
+		f := named(name, help)
+		f.get, f.set = str(p)
+		return f
+	}
+	mkBool := func(name, help string, p func(*Config) *bool) field {
+		f := named(name, help)
+		f.boolean = true
+		f.get = func(c *Config) string { return strconv.FormatBool(*p(c)) }
+		f.set = func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*p(c) = b
+			return nil
+		}
+		return f
 	}
 	return []field{
 		mk("addr", "control address host:port of the server under test (empty: start the embedded server)", func(c *Config) *string { return &c.Addr }),
@@ -37,22 +55,14 @@ var fields = func() []field {
 		mk("user", "user name (default "+DefaultUser+" for the embedded server)", func(c *Config) *string { return &c.User }),
 		mk("password", "password", func(c *Config) *string { return &c.Password }),
 		mk("pasv-range", "passive port range the server is configured with, lo-hi (enables RANGE checks)", func(c *Config) *string { return &c.PasvRange }),
+		mkBool("pasv-ephemeral", "the server has no passive range setting and takes passive ports from the kernel's ephemeral range (lets --workers default to 4)", func(c *Config) *bool { return &c.PasvEphemeral }),
 		mk("pasv-address", "address the server must advertise in 227 (masquerade); default: the address dialled", func(c *Config) *string { return &c.PasvAddress }),
 		mk("foreign-source", "loopback source address used to play a foreign data peer", func(c *Config) *string { return &c.ForeignSource }),
 		mk("third-party", "loopback address where the harness catches bounce (PORT/EPRT) connections", func(c *Config) *string { return &c.ThirdParty }),
 		mk("scratch-dir", "server directory under which checks create their files", func(c *Config) *string { return &c.ScratchDir }),
 		mk("tls", "FTPS mode: off, explicit (AUTH TLS) or implicit (TLS before the greeting); ftpes:// and ftps:// URLs set it", func(c *Config) *string { return &c.TLS }),
 		mk("tls-ca", "PEM file of the CA the server certificate must chain to (default: the system pool)", func(c *Config) *string { return &c.TLSCA }),
-		{flag: "ftp.tls-insecure", env: "FTPH_TLS_INSECURE", help: "do not verify the server certificate (said in transcripts and reports)", boolean: true,
-			get: func(c *Config) string { return strconv.FormatBool(c.TLSInsecure) },
-			set: func(c *Config, v string) error {
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return fmt.Errorf("%q is not true or false", v)
-				}
-				c.TLSInsecure = b
-				return nil
-			}},
+		mkBool("tls-insecure", "do not verify the server certificate (said in transcripts and reports)", func(c *Config) *bool { return &c.TLSInsecure }),
 		mk("embedded-server", "server started in-process when no target is given (ftpserverlib, goftp)", func(c *Config) *string { return &c.EmbeddedServer }),
 		{flag: "ftp.timeout", env: "FTPH_TIMEOUT", help: "deadline for each network operation",
 			get: func(c *Config) string { return c.Timeout.String() },
@@ -207,7 +217,8 @@ func loadProfile(path string, cfg *Config) error {
 }
 
 // WriteProfile writes the connection fields of c (server, address,
-// credentials, passive range and address, TLS mode and trust) as a YAML profile that
+// credentials, passive range and address, TLS mode and trust, declared
+// features) as a YAML profile that
 // --ftp.profile=PATH reads back. The file holds the password: mode 0600.
 func (c Config) WriteProfile(path string) error {
 	var b strings.Builder
@@ -215,6 +226,9 @@ func (c Config) WriteProfile(path string) error {
 	fmt.Fprintf(&b, "addr: %q\nuser: %q\npassword: %q\n", c.Addr, c.User, c.Password)
 	if c.PasvRange != "" {
 		fmt.Fprintf(&b, "pasv-range: %q\n", c.PasvRange)
+	}
+	if c.PasvEphemeral {
+		b.WriteString("pasv-ephemeral: true\n")
 	}
 	if c.PasvAddress != "" {
 		fmt.Fprintf(&b, "pasv-address: %q\n", c.PasvAddress)
@@ -227,6 +241,9 @@ func (c Config) WriteProfile(path string) error {
 	}
 	if c.TLSInsecure {
 		b.WriteString("tls-insecure: true\n")
+	}
+	if len(c.Features) > 0 {
+		fmt.Fprintf(&b, "features: %q\n", strings.Join(c.Features, ","))
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err

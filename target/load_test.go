@@ -134,3 +134,23 @@ func TestPrivateLoopbackULA(t *testing.T) {
 		}
 	}
 }
+
+// --ftp.pasv-ephemeral (inetutils: no range setting, kernel ports) survives
+// a profile round trip and cannot be given with a declared range.
+func TestPasvEphemeral(t *testing.T) {
+	cfg, err := resolveArgs(t, "--ftp.addr=127.0.0.1:21", "--ftp.user=u", "--ftp.pasv-ephemeral")
+	if err != nil || !cfg.PasvEphemeral {
+		t.Fatalf("flag: %+v %v", cfg, err)
+	}
+	out := filepath.Join(t.TempDir(), "w.yaml")
+	if err := cfg.WriteProfile(out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := resolveArgs(t, "--ftp.profile="+out)
+	if err != nil || !back.PasvEphemeral {
+		t.Fatalf("profile round trip: %+v %v", back, err)
+	}
+	if _, err := resolveArgs(t, "--ftp.addr=127.0.0.1:21", "--ftp.user=u", "--ftp.pasv-ephemeral", "--ftp.pasv-range=30000-30009"); err == nil || !strings.Contains(err.Error(), "--ftp.pasv-ephemeral") {
+		t.Errorf("range and ephemeral together: %v", err)
+	}
+}

@@ -92,13 +92,15 @@ func TestTLSFromFlagsEnvAndProfile(t *testing.T) {
 	if err != nil || cfg.TLS != "explicit" || cfg.TLSCA != ca {
 		t.Fatalf("profile: %+v %v", cfg, err)
 	}
-	// WriteProfile keeps them
+	// WriteProfile keeps them, and the declared features (a server started
+	// with TLS required declares tls-required in its profile)
+	cfg.Features = []string{"tls-required"}
 	out := filepath.Join(t.TempDir(), "w.yaml")
 	if err := cfg.WriteProfile(out); err != nil {
 		t.Fatal(err)
 	}
 	back, err := resolveArgs(t, "--ftp.profile="+out)
-	if err != nil || back.TLS != "explicit" || back.TLSCA != ca {
+	if err != nil || back.TLS != "explicit" || back.TLSCA != ca || !back.Has("tls-required") {
 		t.Fatalf("profile round trip: %+v %v", back, err)
 	}
 }

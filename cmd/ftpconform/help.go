@@ -21,7 +21,7 @@ var flagGroups = []struct {
 }{
 	{"Target (flags, then FTPH_* variables, then a --ftp.profile file)", []string{
 		"ftp.url", "ftp.addr", "ftp.user", "ftp.password", "ftp.profile", "ftp.embedded-server",
-		"ftp.pasv-range", "ftp.pasv-address", "ftp.features", "ftp.foreign-source", "ftp.third-party",
+		"ftp.pasv-range", "ftp.pasv-ephemeral", "ftp.pasv-address", "ftp.features", "ftp.foreign-source", "ftp.third-party",
 		"ftp.scratch-dir", "ftp.timeout"}},
 	{"TLS", []string{"ftp.tls", "ftp.tls-ca", "ftp.tls-insecure"}},
 	{"Output", []string{"verbose", "report-dir", "list-checks", "list-labels", "help-ginkgo"}},

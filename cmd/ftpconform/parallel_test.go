@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpharness/ftpharness/suites/framework"
+	"github.com/ftpharness/ftpharness/target"
 )
 
 // The parent's own flags never reach a worker, in any spelling.
@@ -156,5 +157,28 @@ func TestSerialGate(t *testing.T) {
 	}
 	if g := newSerialGate(shares[:1], checks); !opened(g) {
 		t.Error("not open when only control-only shares exist")
+	}
+}
+
+// Without a declared range the default is 2 workers (the pool size is
+// unknown), 4 when the ports are declared the kernel's ephemeral ones; a
+// declared range allows a fifth of its size, at most 4.
+func TestParallelismDefault(t *testing.T) {
+	cases := []struct {
+		cfg  target.Config
+		want int
+	}{
+		{target.Config{Addr: "127.0.0.1:21"}, 2},
+		{target.Config{Addr: "127.0.0.1:21", PasvEphemeral: true}, 4},
+		{target.Config{Addr: "127.0.0.1:21", PasvRange: "30000-30009"}, 2},
+		{target.Config{Addr: "127.0.0.1:21", PasvRange: "30000-30099"}, 4},
+	}
+	for _, c := range cases {
+		if got := parallelism(0, c.cfg); got != c.want {
+			t.Errorf("parallelism(0, %+v) = %d, want %d", c.cfg, got, c.want)
+		}
+	}
+	if got := parallelism(3, target.Config{Addr: "127.0.0.1:21"}); got != 3 {
+		t.Errorf("--workers=3 gave %d", got)
 	}
 }

@@ -79,6 +79,7 @@ type behaviour struct {
 	protLevel200    bool   // PROT S, E or anything but C/P answered 200
 	ccc200          bool   // CCC answered 200 by the proxy, TLS (if any) kept
 	reinClear       bool   // REIN under TLS answered outside TLS
+	userClear       bool   // USER before AUTH answered 331 by the proxy
 	badCert         string // the client-facing certificate is bad in this way (tlscert)
 }
 
@@ -219,6 +220,7 @@ func merge(fs []Fault) behaviour {
 		b.protLevel200 = b.protLevel200 || x.protLevel200
 		b.ccc200 = b.ccc200 || x.ccc200
 		b.reinClear = b.reinClear || x.reinClear
+		b.userClear = b.userClear || x.userClear
 		if x.badCert != "" {
 			b.badCert = x.badCert
 		}

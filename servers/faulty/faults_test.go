@@ -33,7 +33,7 @@ func TestRegistry(t *testing.T) {
 		"tls-data-cleartext", "tls-data-fresh-hang", "tls-auth-no-handshake", "tls-pbsz-order-ignored",
 		"tls-legacy-versions", "tls-feat-unadvertised", "tls-login-survives-auth",
 		"tls-cert-self-signed", "tls-cert-wrong-name", "tls-cert-expired",
-		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-fake-200", "tls-rein-reply-cleartext",
+		"tls-reauth-200", "tls-prot-level-200", "tls-ccc-fake-200", "tls-rein-reply-cleartext", "tls-required-user-accepted",
 		"pasv-v6-malformed-227",
 	}
 	if got := len(Names()); got != len(want) {

@@ -61,6 +61,11 @@ func init() {
 	register(Fault{Name: "tls-rein-reply-cleartext",
 		Doc: "REIN under TLS is answered 220 by the proxy in cleartext, outside the TLS session (the server never sees it)",
 		b:   behaviour{reinClear: true}})
+	// RFC 4217 §4.2: a server that wants a secured session refuses
+	// commands until it is secured (the TLS-required policy, TLS-008).
+	register(Fault{Name: "tls-required-user-accepted",
+		Doc: "USER on a control connection without TLS is answered 331 by the proxy, whatever the server answered it (a TLS-required policy that forgot the login)",
+		b:   behaviour{userClear: true}})
 	// RFC 4217 §10-11, RFC 6125: the certificate identifies the server.
 	for _, kind := range tlscert.BadKinds {
 		register(Fault{Name: "tls-cert-" + kind,
@@ -122,6 +127,13 @@ func (s *session) tlsCommand(e *entry, fwd *[]byte) bool {
 		return true
 	case b.ccc200 && e.verb == "CCC":
 		e.local = []byte("200 CCC command successful.\r\n")
+		return true
+	case b.userClear && e.verb == "USER" && !s.ctlTLS():
+		// the server still gets the USER (its reply swallowed), so in
+		// front of a server that takes cleartext logins nothing changes
+		s.push(&entry{verb: "USER", arg: e.arg, silent: true, at: time.Now()})
+		s.forward(*fwd)
+		e.local = []byte("331 Password required.\r\n")
 		return true
 	case b.reinClear && e.verb == "REIN" && s.ctlTLS():
 		e.local = []byte("220 Service ready for new user.\r\n")

@@ -253,6 +253,25 @@ func TestTLSLoginSurvivesAuth(t *testing.T) {
 	}
 }
 
+// tls-required-user-accepted: a USER without TLS gets the proxy's 331,
+// whatever the server answered; the server still saw the USER, so in front
+// of a server taking cleartext logins the login goes on (matrix
+// TestTLSRequiredFault shows the kill in front of one requiring TLS).
+func TestTLSRequiredUserAccepted(t *testing.T) {
+	_, tg := tlsFault(t, "tls-required-user-accepted")
+	c, err := tlsDial(tctx(t), tg, ftp.TLSOff, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r, _ := c.Cmd(tctx(t), "USER", tg.User); string(r.Raw) != "331 Password required.\r\n" {
+		t.Fatalf("USER without TLS: %q, want the proxy's 331", r.Raw)
+	}
+	if r, err := c.Cmd(tctx(t), "PASS", tg.Password); err != nil || r.Code != 230 {
+		t.Fatalf("PASS after the proxy's 331: %v %v (the server did not see the USER)\n%s", r, err, c.Transcript())
+	}
+}
+
 // tls-cert-*: the client's verification against the proxy's CA fails
 // for the reason named.
 func TestTLSBadCertificates(t *testing.T) {
