@@ -46,7 +46,9 @@ test: servers test-deps lint
 	@# may wait ~3 minutes for the matrix lane's to free their homes;
 	@# matrix: every local server's verdicts against fixtures/expectations
 	@# over IPv4, then over IPv6 (TestExpectations ~4 min,
-	@# TestExpectationsIPv6 ~3 min);
+	@# TestExpectationsIPv6 ~3 min), then the implicit FTPS and TLS-required
+	@# columns (TestExpectationsTLSImplicit, TestExpectationsTLSRequired,
+	@# ~3 min: the quick tests' -skip leaves them out, and no lane ran them);
 	@# quick-tls-seeds: matrix's quick tests (~2.5 min), each server's FTPS
 	@# variant over ftpes:// (TestExpectationsTLS, fixtures/expectations/tls
 	@# laid over, ~2 min), then the suite twice (--ginkgo.seed 1 and 7)
@@ -66,7 +68,7 @@ test: servers test-deps lint
 	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
 	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
-	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
+	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix" \
 	  "quick-tls-seeds: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
