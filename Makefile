@@ -26,37 +26,53 @@ test-deps:
 
 ## test: everything (unit tests, real servers, conformance matrix vs expectations)
 test: servers test-deps lint
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 $(GO) test -count=1 -timeout 30m $(PKGS)
-	@# ./suites itself is the conformance run (its verdicts are checked per
-	@# server below); its catalog test is not: one spec per catalog row, and
-	@# the RFC sections each spec cites equal its row's
-	$(GO) test -count=1 -run TestCatalogConsistency ./suites
-	@# the long runs side by side, a lane each (scripts/test-lanes): they wait
-	@# on servers' timers far more than they use the CPU (a mutation run uses
-	@# ~5 % of a core), so lanes overlap their waits. matrix: matrix's quick
-	@# tests, then every local server's verdicts against fixtures/expectations
-	@# over IPv4, then over IPv6 (TestExpectations, TestExpectationsIPv6: one
-	@# lane, because inetutils and pure-ftpd take their roots from the homes
-	@# of shared system accounts, so two instances must not run at once; the
-	@# unit tests above stay out of the lanes for the same reason: ./servers
-	@# starts them); tls: each server's FTPS variant over ftpes://
-	@# (TestExpectationsTLS, fixtures/expectations/tls laid over; a lane of its
-	@# own: none of them uses a shared home but pure-ftpd's anonymous account,
-	@# whose lock it waits for); seeds: the suite twice (--ginkgo.seed 1 and 7) against
-	@# pyftpdlib and through the pasv-port-cooldown proxy with equal verdicts;
-	@# mutation: the mutation matrix on pyftpdlib and vsftpd in one pool (every
-	@# fault of servers/faulty kills the checks it declares where they pass
-	@# clean, nothing else changes, each server scores 95 % or more; one lane,
-	@# not one per server: with six lanes on two cores the timing checks of
-	@# the mutation runs flaked in a clean-clone run);
-	@# containers: the suites against the server images in Docker (skipped
-	@# without a daemon unless FTPH_REQUIRE_DOCKER=1, set by .ci/run)
+	@# every step runs in a lane, side by side (scripts/test-lanes): they
+	@# wait on servers' timers far more than they use the CPU (a mutation
+	@# run uses ~5 % of a core), so lanes overlap their waits and make test
+	@# lasts as long as its longest lane, not the sum; short steps share a
+	@# lane, one after the other, so that fewer run at once on the two cores.
+	@# Lanes share the local servers safely: a server serving a shared
+	@# account's home (inetutils, anonymous pure-ftpd) holds it with a lock
+	@# (servers/common.go holdHome), and one of another lane waits for it.
+	@# unit: every package's tests but ./suites and ./matrix (./servers
+	@# starts the Debian servers: a lane now that their homes are locked, so
+	@# its ~4 minutes no longer come before the long runs); ./suites'
+	@# catalog test (./suites itself is the conformance run, checked per
+	@# server below; its catalog test is not: one spec per catalog row, and
+	@# the RFC sections each spec cites equal its row's); then the CI
+	@# shapes in Docker, quick, here rather than in the containers lane:
+	@# the GitHub workflow's calls (TestContainersWorkflow, ~90 s) and the
+	@# sharded load run (TestContainersShards, ~25 s); ./servers' inetutils
+	@# may wait ~3 minutes for the matrix lane's to free their homes;
+	@# matrix: every local server's verdicts against fixtures/expectations
+	@# over IPv4, then over IPv6 (TestExpectations ~4 min,
+	@# TestExpectationsIPv6 ~3 min), then the implicit FTPS and TLS-required
+	@# columns (TestExpectationsTLSImplicit, TestExpectationsTLSRequired,
+	@# ~3 min: the quick tests' -skip leaves them out, and no lane ran them);
+	@# quick-tls-seeds: matrix's quick tests (~2.5 min), each server's FTPS
+	@# variant over ftpes:// (TestExpectationsTLS, fixtures/expectations/tls
+	@# laid over, ~2 min), then the suite twice (--ginkgo.seed 1 and 7)
+	@# against pyftpdlib and through the pasv-port-cooldown proxy with equal
+	@# verdicts (TestSeedsAgree, ~5.5 min): three short steps, one lane;
+	@# mutation-pyftpdlib, mutation-vsftpd: the mutation matrix, a lane per
+	@# server (FTPH_MUTATION_SERVERS; ~7 minutes each where one pool of 4
+	@# for both took ~19; vsftpd 5 runs at once, FTPH_MUTATION_PARALLEL, as
+	@# its runs are the longer ones, pyftpdlib 4): every fault of
+	@# servers/faulty kills the checks it declares where they pass clean,
+	@# nothing else changes, each server scores 95 % or more; a fault whose
+	@# outcome differs from its declaration runs again and only what
+	@# repeats fails (with this many runs on two cores a timing check loses
+	@# a race now and then; what did not repeat is logged as FLAKY);
+	@# containers: the suites against the server images in Docker
+	@# (TestContainers; skipped without a daemon unless
+	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
-	  "matrix: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6)$$' ./matrix" \
-	  "tls: scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix" \
-	  "seeds: scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
-	  "mutation: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
-	  "containers: $(MAKE) --no-print-directory test-containers"
+	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
+	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix" \
+	  "quick-tls-seeds: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its

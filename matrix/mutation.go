@@ -73,6 +73,14 @@ type MutationOptions struct {
 	// the whole suite (per server) instead of a clean run of its own
 	// areas: fewer runs, and the score's killable checks are all known.
 	WholeClean bool
+	// Confirm runs every fault whose outcome differs from its declaration
+	// (a declared kill missed, an undeclared change, a conformant fault
+	// failing a check) once more, and counts only what repeats
+	// (confirmPlans); what the second run does not repeat is listed in the
+	// fault's NotRepeated, so flakes stay visible.
+	Confirm bool
+	// runner replaces the suite run (o.run) in unit tests: no servers.
+	runner func(ctx context.Context, o MutationOptions, r *MutationRun) error
 }
 
 // MutationRun is one suite run of the mutation matrix.
@@ -163,6 +171,13 @@ type FaultOutcome struct {
 	// kill, not unexpected).
 	Blocked    []string `json:"blocked,omitempty"`
 	Violations []string `json:"violations,omitempty"`
+	// NotRepeated lists what the first run of the fault showed (missed,
+	// unexpected, violation) and a second run did not, or the other way
+	// round (Confirm): flaky, not counted.
+	NotRepeated []string `json:"not_repeated,omitempty"`
+	// RerunError is why the second run (Confirm) gave no verdicts: the
+	// first run's outcome stands.
+	RerunError string   `json:"rerun_error,omitempty"`
 	Changes    []Change `json:"changes,omitempty"`
 	Error      string   `json:"error,omitempty"`
 	Seconds    float64  `json:"seconds"`
@@ -276,6 +291,9 @@ func Mutations(ctx context.Context, o MutationOptions, servers []string) ([]Muta
 		plans = append(plans, p)
 	}
 	runPlans(ctx, plans, o.Parallel)
+	if o.Confirm {
+		confirmPlans(ctx, plans, o.Parallel)
+	}
 	var out []MutationReport
 	for _, p := range plans {
 		m := p.report()
@@ -333,11 +351,16 @@ type mutationPlan struct {
 	directOf map[string]*MutationRun
 	faultRun map[string]*MutationRun
 	runs     []*MutationRun
+	// againOf and cleanAgainOf are the second runs of Confirm: of a fault
+	// (by name), of a clean run (by selection key).
+	againOf      map[string]*MutationRun
+	cleanAgainOf map[string]*MutationRun
 }
 
 func newMutationPlan(o MutationOptions, faults []faulty.Fault) *mutationPlan {
 	p := &mutationPlan{o: o, faults: faults, sels: map[string]selection{}, filterOf: map[string]string{}, baseOf: map[string]string{},
-		cleanOf: map[string]*MutationRun{}, directOf: map[string]*MutationRun{}, faultRun: map[string]*MutationRun{}}
+		cleanOf: map[string]*MutationRun{}, directOf: map[string]*MutationRun{}, faultRun: map[string]*MutationRun{},
+		againOf: map[string]*MutationRun{}, cleanAgainOf: map[string]*MutationRun{}}
 	for _, f := range faults {
 		k := p.baseline(p.selectionFor(f))
 		p.baseOf[f.Name] = k
@@ -425,32 +448,48 @@ func (p *mutationPlan) transparency() []Transparency {
 	return out
 }
 
-// faultOutcomes judges each fault's run against its clean run.
+// faultOutcomes judges each fault's run against its clean run; a fault
+// run again (Confirm) keeps only what both runs show (confirm).
 func (p *mutationPlan) faultOutcomes() ([]FaultOutcome, []Outcome) {
 	var fos []FaultOutcome
 	var outcomes []Outcome
 	for _, f := range p.faults {
-		r, c := p.faultRun[f.Name], p.cleanOf[p.baseOf[f.Name]]
-		d := DeclaredOn(f.Name, p.o.Server)
-		fo := FaultOutcome{Fault: f.Name, Server: p.o.Server, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, d.Kills...),
-			Filter: p.filterOf[f.Name], Seconds: r.Seconds}
-		sort.Strings(fo.Declared)
-		if r.Error != "" || c.Error != "" {
-			fo.Error = strings.TrimSpace(r.Error + " " + c.Error)
-			fos = append(fos, fo)
-			continue
+		c := p.cleanOf[p.baseOf[f.Name]]
+		fo, out := p.judgeRun(f, p.faultRun[f.Name], c)
+		if again := p.againOf[f.Name]; again != nil && fo.Error == "" {
+			if ca := p.cleanAgainOf[p.baseOf[f.Name]]; ca != nil && ca.Error == "" {
+				c = ca
+			}
+			second, _ := p.judgeRun(f, again, c)
+			fo = confirm(fo, second)
+			out.Killed, out.Missed, out.Unexpected, out.Violations = fo.Killed, fo.Missed, fo.Unexpected, fo.Violations
 		}
-		clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
-		if p.baseOf[f.Name] != p.filterOf[f.Name] {
-			// the whole-suite baseline: the checks the fault's run selected
-			clean = sameRun(only(clean, faulted), faulted)
+		if fo.Error == "" {
+			outcomes = append(outcomes, out)
 		}
-		out := Evaluate(f, d.Kills, clean, faulted)
-		outcomes = append(outcomes, out)
-		judge(&fo, f, out, clean, faulted, r.reasons)
 		fos = append(fos, fo)
 	}
 	return fos, outcomes
+}
+
+// judgeRun judges fault f's run r against clean run c.
+func (p *mutationPlan) judgeRun(f faulty.Fault, r, c *MutationRun) (FaultOutcome, Outcome) {
+	d := DeclaredOn(f.Name, p.o.Server)
+	fo := FaultOutcome{Fault: f.Name, Server: p.o.Server, Doc: f.Doc, Conformant: f.Conformant, Declared: append([]string{}, d.Kills...),
+		Filter: p.filterOf[f.Name], Seconds: r.Seconds}
+	sort.Strings(fo.Declared)
+	if r.Error != "" || c.Error != "" {
+		fo.Error = strings.TrimSpace(r.Error + " " + c.Error)
+		return fo, Outcome{}
+	}
+	clean, faulted := drop(c.Verdicts, p.o.Exclude), drop(r.Verdicts, p.o.Exclude)
+	if p.baseOf[f.Name] != p.filterOf[f.Name] {
+		// the whole-suite baseline: the checks the fault's run selected
+		clean = sameRun(only(clean, faulted), faulted)
+	}
+	out := Evaluate(f, d.Kills, clean, faulted)
+	judge(&fo, f, out, clean, faulted, r.reasons)
+	return fo, out
 }
 
 // score fills the score: killable = MUST/SHOULD checks that pass clean (on

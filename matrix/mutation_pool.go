@@ -34,6 +34,11 @@ func runPlans(ctx context.Context, plans []*mutationPlan, parallel int) {
 			break
 		}
 	}
+	runJobs(ctx, jobs, parallel)
+}
+
+// runJobs runs jobs, parallel at a time, slow ones first (runRank).
+func runJobs(ctx context.Context, jobs []job, parallel int) {
 	sort.SliceStable(jobs, func(i, j int) bool { return runRank(jobs[i].r) > runRank(jobs[j].r) })
 	queue := make(chan job, len(jobs))
 	for _, j := range jobs {
@@ -78,7 +83,12 @@ func (o MutationOptions) runReporting(ctx context.Context, r *MutationRun) {
 	if o.Progress != nil {
 		o.Progress(name, "start")
 	}
-	err := o.run(ctx, r)
+	var err error
+	if o.runner != nil {
+		err = o.runner(ctx, o, r)
+	} else {
+		err = o.run(ctx, r)
+	}
 	if err != nil {
 		r.Error = err.Error()
 	}

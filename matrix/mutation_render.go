@@ -155,6 +155,15 @@ func (m MutationReport) mdFaults(p printf) {
 	if len(masked) > 0 {
 		p("Tolerated undeclared changes (not the fault's rule; see `fixtures/mutations.yaml`):\n\n%s\n", strings.Join(masked, ""))
 	}
+	var flaky []string
+	for _, f := range m.Faults {
+		for _, s := range f.NotRepeated {
+			flaky = append(flaky, fmt.Sprintf("- `%s` %s\n", f.Fault, mdCell(s)))
+		}
+	}
+	if len(flaky) > 0 {
+		p("Not repeated in a second run of the fault (flaky, not counted):\n\n%s\n", strings.Join(flaky, ""))
+	}
 }
 
 // mdFaultsByCheck: every check some fault changed, with those faults.
@@ -244,7 +253,7 @@ func mdCell(s string) string {
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

@@ -40,7 +40,12 @@ func start(t testing.TB, name string, spec servers.Spec) servers.Running {
 	if spec.StateDir == "" {
 		spec.StateDir = t.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// 10 minutes, not one: inetutils and anonymous pure-ftpd wait for their
+	// shared accounts' homes (holdHome) while a server of another lane of
+	// make test holds them for a whole suite run (the matrix and tls lanes
+	// run them beside this package's tests: TestIPv6Listen/inetutils once
+	// waited 3 minutes for TestExpectations' inetutils run)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	t0 := time.Now()
 	s, err := servers.Start(ctx, name, spec)

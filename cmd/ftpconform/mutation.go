@@ -41,6 +41,7 @@ func runMutation(extra []string) int {
 	ms, err := matrix.Mutations(ctx, matrix.MutationOptions{
 		Binary: self, Faults: faults, Dir: filepath.Join(*matrixOut, "runs", "mutation"),
 		Parallel: *matrixPar, Focused: *mutationFocused, WholeClean: *mutationFocused, Timeout: *mutationTimeout, Args: extra, Reuse: *mutationReuse,
+		Confirm:  true, // as TestMutation: a mismatch counts when a second run repeats it
 		Progress: func(r, ev string) { fmt.Fprintf(os.Stderr, "[%5.1fs] %s: %s\n", time.Since(start).Seconds(), r, ev) },
 	}, strings.Split(*mutationServer, ","))
 	if err != nil {
@@ -88,6 +89,9 @@ func mutationReport(m matrix.MutationReport) (int, error) {
 			code = 1
 		}
 		fmt.Printf("%-24s killed %-60s %s (%.0fs)\n", f.Fault, strings.Join(f.Killed, " "), status, f.Seconds)
+		for _, nr := range f.NotRepeated {
+			fmt.Printf("%-24s not repeated (flaky, not counted): %s\n", "", nr)
+		}
 	}
 	fmt.Println(m.ScoreLine())
 	if len(m.Survivors) > 0 {
