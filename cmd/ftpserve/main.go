@@ -194,7 +194,12 @@ func printTarget(t target.Config, spec servers.Spec, srv servers.Running, took t
 	if t.FTPS() {
 		fmt.Printf("tls:          %s\n", t.TLS)
 		fmt.Printf("tls-ca:       %s\n", t.TLSCA)
-		fmt.Printf("tls-required: %v\n", spec.TLSRequired)
+		if t.Has("tls-required") {
+			// the profile declares it; a run from the URL must say so itself
+			fmt.Printf("tls-required: true (declare it to ftpconform: the profile does, or --ftp.features=tls-required)\n")
+		} else {
+			fmt.Printf("tls-required: false\n")
+		}
 		scheme = map[string]string{"explicit": "ftpes", "implicit": "ftps"}[t.TLS]
 	}
 	fmt.Printf("url:          %s://%s:%s@%s/\n", scheme, t.User, t.Password, t.Addr)
