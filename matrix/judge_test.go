@@ -113,3 +113,17 @@ func TestDeclaredOn(t *testing.T) {
 		t.Errorf("%s: AllKills %v", f, all)
 	}
 }
+
+// A focused transparency comparison leaves the run-wide checks to the
+// whole suite's (their verdict depends on which selected checks saw
+// evidence); the whole suite compares them.
+func TestTransparencyExcludesRunWideWhenFocused(t *testing.T) {
+	direct := map[string]string{"REPLY-006": "fail", "PASV-010": "pass"}
+	proxy := map[string]string{"PASV-010": "pass"}
+	if ch := diff(direct, proxy, nil, transparencyExclude("pasv", nil)); len(ch) != 0 {
+		t.Errorf("focused: %v, want no change", ch)
+	}
+	if ch := diff(direct, proxy, nil, transparencyExclude("", nil)); len(ch) != 1 || ch[0].ID != "REPLY-006" {
+		t.Errorf("whole suite: %v, want the REPLY-006 change", ch)
+	}
+}
