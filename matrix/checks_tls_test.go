@@ -1,7 +1,6 @@
 package matrix_test
 
 import (
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,10 +32,7 @@ func TestTLSFaultsOnFtpserverlib(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the suites and runs them through the proxy against ftpserverlib with TLS; skipped with -short")
 	}
-	servers := tlsFaultServers
-	if only := os.Getenv("FTPH_TLS_FAULT_SERVERS"); only != "" {
-		servers = strings.Split(only, ",")
-	}
+	servers := envList("FTPH_TLS_FAULT_SERVERS", tlsFaultServers)
 	for _, entry := range servers {
 		server, mode, _ := strings.Cut(entry, ":")
 		if mode == "" {

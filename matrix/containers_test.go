@@ -153,17 +153,11 @@ func TestContainers(t *testing.T) {
 	}
 	env := containerEnv{t0: start, d: d, compose: compose, tag: tag, labels: labels, network: network, bin: bin, out: out, run: run}
 
-	parts := map[string]bool{"servers": true, "tls": true, "nat": true, "ipv6": true, "compose": true}
-	if only := os.Getenv("FTPH_CONTAINERS_ONLY"); only != "" {
-		parts = map[string]bool{}
-		for _, p := range strings.Split(only, ",") {
-			parts[strings.TrimSpace(p)] = true
-		}
+	parts := map[string]bool{}
+	for _, p := range envList("FTPH_CONTAINERS_ONLY", []string{"servers", "tls", "nat", "ipv6", "compose"}) {
+		parts[p] = true
 	}
-	names := containerServers
-	if only := os.Getenv("FTPH_CONTAINERS_SERVERS"); only != "" {
-		names = strings.Split(only, ",")
-	}
+	names := envList("FTPH_CONTAINERS_SERVERS", containerServers)
 	need := map[string]bool{}
 	if parts["servers"] {
 		for _, n := range names {

@@ -1,8 +1,6 @@
 package matrix_test
 
 import (
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/matrix"
@@ -15,10 +13,7 @@ import (
 // server does differently over IPv6) and ipv6/<server>.yaml laid over them.
 // FTPH_MATRIX_SERVERS=a,b narrows it.
 func TestExpectationsIPv6(t *testing.T) {
-	names := servers.Names()
-	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
-		names = strings.Split(only, ",")
-	}
+	names := envList("FTPH_MATRIX_SERVERS", servers.Names())
 	checkMatrix(t, matrix.Options{Servers: names, Listen: "::1"}, func(server string) (matrix.Expectations, error) {
 		return matrix.LoadIPv6("../fixtures/expectations", server)
 	})

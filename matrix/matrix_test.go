@@ -19,10 +19,7 @@ import (
 // and requires each verdict to equal fixtures/expectations/<server>.yaml:
 // an unexpected failure and an unexpected pass are both errors.
 func TestExpectations(t *testing.T) {
-	names := servers.Names()
-	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
-		names = strings.Split(only, ",")
-	}
+	names := envList("FTPH_MATRIX_SERVERS", servers.Names())
 	checkMatrix(t, matrix.Options{Servers: names}, func(server string) (matrix.Expectations, error) {
 		return matrix.LoadExpectations("../fixtures/expectations", server)
 	})

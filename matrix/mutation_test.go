@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,10 +32,7 @@ func TestMutation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suites once per fault against pyftpdlib and vsftpd; skipped with -short")
 	}
-	servers := mutationServers
-	if only := os.Getenv("FTPH_MUTATION_SERVERS"); only != "" {
-		servers = strings.Split(only, ",")
-	}
+	servers := envList("FTPH_MUTATION_SERVERS", mutationServers)
 	for _, s := range servers {
 		probe(t, s)
 	}
@@ -54,10 +50,7 @@ func TestMutation(t *testing.T) {
 	if d := os.Getenv("FTPH_MUTATION_OUT"); d != "" {
 		out = d
 	}
-	var faults []string // all, or FTPH_MUTATION_FAULTS (comma list) while working on some
-	if only := os.Getenv("FTPH_MUTATION_FAULTS"); only != "" {
-		faults = strings.Split(only, ",")
-	}
+	faults := envList("FTPH_MUTATION_FAULTS", nil) // nil: all; a few while working on them
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	start := time.Now()

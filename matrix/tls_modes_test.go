@@ -1,9 +1,7 @@
 package matrix_test
 
 import (
-	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/ftpharness/ftpharness/matrix"
@@ -58,8 +56,8 @@ func loadTLSLayer(server, variant string) (matrix.Expectations, error) {
 // tlsVariants lists the servers whose TLS modes satisfy want, or
 // FTPH_MATRIX_SERVERS when set.
 func tlsVariants(want func(modes []string) bool) []string {
-	if only := os.Getenv("FTPH_MATRIX_SERVERS"); only != "" {
-		return strings.Split(only, ",")
+	if only := envList("FTPH_MATRIX_SERVERS", nil); only != nil {
+		return only
 	}
 	var names []string
 	for _, n := range servers.Names() {
