@@ -251,6 +251,9 @@ func (r *relay) run() {
 // fault needs to drop or change it at EOF.
 func (r *relay) copyDown(b behaviour) error {
 	hold := b.truncate || b.flipByte
+	if n := r.s.p.cfg.readAhead; n > 0 && !hold && !b.doubleCR {
+		return r.copyDownAhead(n)
+	}
 	buf := make([]byte, 64<<10)
 	var last []byte
 	var dbl *crDoubler
@@ -300,6 +303,43 @@ func (r *relay) copyDown(b behaviour) error {
 			return nil
 		}
 	}
+}
+
+// copyDownAhead copies server -> client through up to n bytes held in
+// memory (ReadAhead): the server's side is read as fast as it sends,
+// whatever the client reads. A client that resets its side resets the
+// server's, as docker-proxy does.
+func (r *relay) copyDownAhead(n int) error {
+	const chunk = 64 << 10
+	q := make(chan []byte, max(n/chunk, 1))
+	var upErr error
+	go func() {
+		defer close(q)
+		for {
+			buf := make([]byte, chunk)
+			k, err := r.ucs.Read(buf)
+			if k > 0 {
+				q <- buf[:k]
+			}
+			if err != nil {
+				upErr = err
+				return
+			}
+		}
+	}()
+	for buf := range q {
+		if _, werr := r.dcs.Write(buf); werr != nil {
+			reset(r.uc)
+			for range q { // the reader ends on the reset
+			}
+			return werr
+		}
+	}
+	if !errors.Is(upErr, io.EOF) {
+		return upErr
+	}
+	r.upEOF.Store(true)
+	return nil
 }
 
 // serverClosed reports whether the server has already closed its side of

@@ -667,7 +667,7 @@ func (s *session) onReply(r ftp.Reply) {
 	if out == nil {
 		return
 	}
-	if !b.early226 {
+	if !b.early226 && s.p.cfg.readAhead == 0 {
 		s.waitData(final)
 	}
 	s.p.sync()
