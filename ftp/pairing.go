@@ -237,6 +237,11 @@ func (c *Conn) closing(ctx context.Context) bool {
 	return string(b) == "421"
 }
 
+// ReplyWaiting reports whether a reply has begun to arrive (buffered, or
+// received within d), without reading it: for a client that must know
+// whether the server has already spoken before it acts.
+func (c *Conn) ReplyWaiting(d time.Duration) bool { return c.replyWaiting(time.Now().Add(d)) }
+
 // replyWaiting reports whether reply bytes are buffered, already received
 // by the system (a poll of pollInterval), or arrive before until.
 func (c *Conn) replyWaiting(until time.Time) bool {
