@@ -274,9 +274,12 @@ func selected(cfg types.SuiteConfig, sr types.SpecReport) bool {
 }
 
 // NameSignal names the signal that interrupted the run in its reasons,
-// e.g. "interrupted (SIGINT) while running".
+// e.g. "interrupted (SIGINT) while running". A signal makes the run an
+// interrupted one even when no check was running: a run spread over
+// workers that gets it while it lists the checks starts none, and each
+// reads "not run (interrupted)" (it exited 0 before).
 func (r *Run) NameSignal(name string) {
-	if r.Interrupted == "" || name == "" {
+	if name == "" {
 		return
 	}
 	r.Interrupted = "interrupted by " + name

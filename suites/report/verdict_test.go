@@ -332,3 +332,24 @@ func TestOneLineCutsOnCharacterBoundary(t *testing.T) {
 		}
 	}
 }
+
+// A run spread over workers that gets the signal while it lists the
+// checks starts none: no worker's report says it was interrupted, every
+// check reads "not run (interrupted)", and the signal alone must make it
+// an interrupted run (exit 130), not a clean one (it exited 0).
+func TestSignalBeforeAnyCheckRanIsAnInterruptedRun(t *testing.T) {
+	run := FromGinkgo(types.Report{SpecReports: []types.SpecReport{
+		spec("PASV-001 x", types.SpecStateSkipped, "not run (interrupted)", "pasv"),
+	}})
+	if run.Interrupted != "" {
+		t.Fatalf("interrupted %q before the signal was named", run.Interrupted)
+	}
+	run.NameSignal("SIGTERM")
+	if run.Interrupted != "interrupted by SIGTERM" {
+		t.Errorf("interrupted %q, want %q", run.Interrupted, "interrupted by SIGTERM")
+	}
+	run.NameSignal("")
+	if run.Interrupted != "interrupted by SIGTERM" {
+		t.Errorf("no signal changed it to %q", run.Interrupted)
+	}
+}
