@@ -177,7 +177,9 @@ func (c *Compose) Available(ctx context.Context) error {
 	if bin == "" {
 		bin = "docker-compose"
 	}
-	_, err := c.Docker.exec(ctx, 30*time.Second, bin, []string{"version", "--short"}, nil)
+	// docker-compose 1.x is a Python program: on a loaded machine (make
+	// test's lanes on two cores) its start alone took over 30 s once
+	_, err := c.Docker.exec(ctx, 90*time.Second, bin, []string{"version", "--short"}, nil)
 	return err
 }
 
