@@ -69,7 +69,7 @@ test: servers test-deps lint
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
 	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
 	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix" \
-	  "quick-tls-seeds: $(GO) test -count=1 -timeout 5m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "quick-tls-seeds: $(GO) test -count=1 -timeout 12m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"

@@ -29,7 +29,7 @@ func TestHeldTransfersOnADeepBufferedPath(t *testing.T) {
 	})
 	t.Run("read-ahead", func(t *testing.T) {
 		t.Parallel()
-		_, tg := proxied(t, "vsftpd", faulty.ReadAhead(64<<20))
+		_, tg := proxied(t, "vsftpd", faulty.ReadAhead(128<<20))
 		path := []string{"226", "docker-proxy", "XFER-018"}
 		expectVerdicts(t, runChecks(t, tg, `\b(XFER-012|XFER-013|XFER-014|XFER-015|XFER-017|XFER-024)\b`), map[string]want{
 			"XFER-012": {result: report.Skip, contains: path},

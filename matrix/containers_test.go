@@ -396,7 +396,7 @@ func (e containerEnv) suite(t *testing.T, part string, spec containers.ServerSpe
 		dir := filepath.Join(e.out, part, sub)
 		srv := e.start(t, spec, filepath.Join(dir, name))
 		defer srv.Stop(context.Background())
-		return matrix.RunTarget(context.Background(), matrix.Options{Binary: e.bin, Dir: dir, PerServer: 6 * time.Minute, Args: args}, name, srv.Target())
+		return matrix.RunTarget(context.Background(), matrix.Options{Binary: e.bin, Dir: dir, PerServer: 10 * time.Minute, Args: args}, name, srv.Target())
 	}
 	first, err := once("first")
 	if err != nil {

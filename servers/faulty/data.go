@@ -306,36 +306,33 @@ func (r *relay) copyDown(b behaviour) error {
 }
 
 // copyDownAhead copies server -> client through up to n bytes held in
-// memory (ReadAhead): the server's side is read as fast as it sends,
-// whatever the client reads. A client that resets its side resets the
-// server's, as docker-proxy does.
+// memory (ReadAhead), store and forward: it reads the server's side until
+// EOF or n bytes before it writes anything to the client, so a download
+// smaller than n is complete on the server's side before the client has
+// its first byte (the limit of a relay with deep buffers, whatever the
+// machine's load). A client that resets its side resets the server's, as
+// docker-proxy does.
 func (r *relay) copyDownAhead(n int) error {
-	const chunk = 64 << 10
-	q := make(chan []byte, max(n/chunk, 1))
+	var held [][]byte
+	total := 0
 	var upErr error
-	go func() {
-		defer close(q)
-		for {
-			buf := make([]byte, chunk)
-			k, err := r.ucs.Read(buf)
-			if k > 0 {
-				q <- buf[:k]
-			}
-			if err != nil {
-				upErr = err
-				return
-			}
-		}
-	}()
-	for buf := range q {
+	for total < n && upErr == nil {
+		buf := make([]byte, min(1<<20, n-total))
+		k, err := r.ucs.Read(buf)
+		held, total, upErr = append(held, buf[:k]), total+k, err
+	}
+	for _, buf := range held {
 		if _, werr := r.dcs.Write(buf); werr != nil {
 			reset(r.uc)
-			for range q { // the reader ends on the reset
-			}
 			return werr
 		}
 	}
-	if !errors.Is(upErr, io.EOF) {
+	if upErr == nil {
+		if _, err := io.Copy(r.dcs, r.ucs); err != nil {
+			reset(r.uc)
+			return err
+		}
+	} else if !errors.Is(upErr, io.EOF) {
 		return upErr
 	}
 	r.upEOF.Store(true)

@@ -94,9 +94,10 @@ func CooldownFor(d time.Duration) Option { return func(c *config) { c.cooldown =
 
 // ReadAhead makes the proxy a relay with deep buffers, as a userland proxy
 // is where Linux autotunes its sockets' buffers (docker-proxy publishing a
-// container's ports on a host whose tcp_rmem allows 32 MiB): it reads each
-// download up to n bytes ahead of the client, and passes replies on as
-// they come, without waiting for the data relayed before them. Not a fault
+// container's ports on a host whose tcp_rmem allows 32 MiB), in the limit:
+// it reads each download, up to n bytes, before it sends the client any of
+// it, and passes replies on as they come, without waiting for the data
+// relayed before them. Not a fault
 // of the server: a path the suites meet in front of servers, so a server
 // may finish a download its client has not read.
 func ReadAhead(n int) Option { return func(c *config) { c.readAhead = n } }
