@@ -51,6 +51,13 @@ func suitesBinary(t *testing.T) string {
 // verdicts by ID.
 func runChecks(t *testing.T, tg target.Config, focus string) map[string]report.Verdict {
 	t.Helper()
+	return runChecksArgs(t, tg, focus)
+}
+
+// runChecksArgs is runChecks with more ftpconform flags (a flag given
+// twice takes the later value: "-ftp.timeout=30s" replaces the 5 s).
+func runChecksArgs(t *testing.T, tg target.Config, focus string, args ...string) map[string]report.Verdict {
+	t.Helper()
 	bin := suitesBinary(t)
 	dir := t.TempDir()
 	profile := filepath.Join(dir, "profile.yaml")
@@ -59,8 +66,8 @@ func runChecks(t *testing.T, tg target.Config, focus string) map[string]report.V
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-ftp.profile="+profile, "-ftp.timeout=5s", "-report-dir="+dir,
-		"-ginkgo.focus="+focus, "-ginkgo.no-color")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-ftp.profile=" + profile, "-ftp.timeout=5s", "-report-dir=" + dir,
+		"-ginkgo.focus=" + focus, "-ginkgo.no-color"}, args...)...)
 	out, _ := cmd.CombinedOutput()
 	f, err := os.Open(filepath.Join(dir, "verdicts.json"))
 	if err != nil {

@@ -31,7 +31,11 @@ func TestHeldTransfersOnADeepBufferedPath(t *testing.T) {
 		t.Parallel()
 		_, tg := proxied(t, "vsftpd", faulty.ReadAhead(128<<20))
 		path := []string{"226", "docker-proxy", "XFER-018"}
-		expectVerdicts(t, runChecks(t, tg, `\b(XFER-012|XFER-013|XFER-014|XFER-015|XFER-017|XFER-024)\b`), map[string]want{
+		// the relay sends the first byte only once vsftpd has sent the
+		// whole 64 MiB and its 226 is through: on a loaded machine that
+		// took more than the 5 s the checks give the first data here
+		got := runChecksArgs(t, tg, `\b(XFER-012|XFER-013|XFER-014|XFER-015|XFER-017|XFER-024)\b`, "-ftp.timeout=30s")
+		expectVerdicts(t, got, map[string]want{
 			"XFER-012": {result: report.Skip, contains: path},
 			"XFER-013": {result: report.Skip, contains: append([]string{"idle case passed"}, path...)},
 			"XFER-014": {result: report.Skip, contains: path},

@@ -321,6 +321,17 @@ func (r *relay) copyDownAhead(n int) error {
 		k, err := r.ucs.Read(buf)
 		held, total, upErr = append(held, buf[:k]), total+k, err
 	}
+	if errors.Is(upErr, io.EOF) {
+		// the whole download is here: its completion reply goes first, as
+		// it would through a relay slower than the control connection
+		r.upEOF.Store(true)
+		select {
+		case <-r.replied:
+		case <-time.After(10 * time.Second):
+		case <-r.s.done:
+		case <-r.s.p.ctx.Done():
+		}
+	}
 	for _, buf := range held {
 		if _, werr := r.dcs.Write(buf); werr != nil {
 			reset(r.uc)

@@ -96,10 +96,11 @@ func CooldownFor(d time.Duration) Option { return func(c *config) { c.cooldown =
 // is where Linux autotunes its sockets' buffers (docker-proxy publishing a
 // container's ports on a host whose tcp_rmem allows 32 MiB), in the limit:
 // it reads each download, up to n bytes, before it sends the client any of
-// it, and passes replies on as they come, without waiting for the data
-// relayed before them. Not a fault
-// of the server: a path the suites meet in front of servers, so a server
-// may finish a download its client has not read.
+// it; a download read whole waits for its completion reply to be passed
+// on first; and replies are passed on as they come, without waiting for
+// the data relayed before them. Not a fault of the server: a path the
+// suites meet in front of servers, where a server may finish a download
+// its client has not read.
 func ReadAhead(n int) Option { return func(c *config) { c.readAhead = n } }
 
 // WithLogf receives one line per notable proxy event (for debugging).
