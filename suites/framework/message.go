@@ -42,6 +42,7 @@ var gomegaTag = regexp.MustCompile(`^<[^<>]*>: ?`)
 //
 //	desc\nExpected\n    <[]string | len:2, cap:2>: a; b\nto be empty  →  desc: a; b
 //	desc\nUnexpected error:\n    <*ftp.OpError | 0x...>: \n    EOF\n    EOF\noccurred  →  desc: error: EOF
+//	desc\nExpected success, but got an error:\n    <*ftp.OpError | 0x...>: EOF  →  desc: error: EOF
 //	desc\nExpected\n    <string>: "500 x"\nto have prefix\n    <string>: "200"  →  desc: got "500 x", expected to have prefix "200"
 //
 // A description followed by a matcher of suites/matchers ("want reply
@@ -55,6 +56,8 @@ func Tidy(msg string) string {
 			return tidyExpected(lines[:i], lines[i+1:], msg)
 		case t == "Unexpected error:":
 			return tidyError(lines[:i], lines[i+1:], msg)
+		case t == "Expected success, but got an error:": // Succeed()
+			return join(oneLine(lines[:i]), "error: "+valueText(lines[i+1:]))
 		case i > 0 && strings.HasPrefix(l, "want "):
 			return join(oneLine(lines[:i]), oneLine(lines[i:]))
 		}

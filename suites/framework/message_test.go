@@ -41,6 +41,9 @@ func TestTidyLeavesNoValueDump(t *testing.T) {
 		{"error", func(g gomega.Gomega) {
 			g.Expect(fmt.Errorf("ftp read reply: %w", opErr)).NotTo(gomega.HaveOccurred(), "after one wrong password")
 		}, []string{"after one wrong password: error: ftp read reply: read tcp: connection reset by peer"}},
+		{"succeed", func(g gomega.Gomega) {
+			g.Expect(fmt.Errorf("ftp read reply: %w", opErr)).To(gomega.Succeed(), "login as ftpuser")
+		}, []string{"login as ftpuser: error: ftp read reply: read tcp: connection reset by peer"}},
 		{"prefix", func(g gomega.Gomega) {
 			g.Expect("500 Unknown command\r\n").To(gomega.HavePrefix("200"), "IAC WILL 1 then NOOP")
 		}, []string{`IAC WILL 1 then NOOP: got "500 Unknown command\r\n", expected to have prefix "200"`}},
