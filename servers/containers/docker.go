@@ -206,6 +206,7 @@ type RunSpec struct {
 	Network string   // network to attach (default: the daemon's bridge)
 	Aliases []string // network aliases (with Network)
 	Mounts  []string // -v host:container[:opts]
+	Tmpfs   []string // --tmpfs path (memory, not the container's file system)
 	CapAdd  []string // --cap-add
 	// HealthInterval overrides the image's HEALTHCHECK interval (and
 	// start interval) so a test does not wait out a long default.
@@ -237,6 +238,9 @@ func (d *Docker) Run(ctx context.Context, s RunSpec) (string, error) {
 	}
 	for _, m := range s.Mounts {
 		args = append(args, "-v", m)
+	}
+	for _, t := range s.Tmpfs {
+		args = append(args, "--tmpfs", t)
 	}
 	for _, c := range s.CapAdd {
 		args = append(args, "--cap-add", c)

@@ -126,6 +126,11 @@ func (d *Docker) StartServer(ctx context.Context, s ServerSpec) (*Server, error)
 	run.Env["FTPH_PASV_RANGE"] = fmt.Sprintf("%d-%d", srv.ContainerLo, srv.ContainerHi)
 	run.Env["FTPH_PASV_ADDRESS"] = s.PasvAddress
 	run.Image, run.Labels, run.Network, run.CapAdd, run.HealthInterval = s.Image, s.Labels, s.Network, Caps[s.Name], time.Second
+	// The served directory in memory: the suites upload a 64 MiB file per
+	// worker, and written through the container's file system (fuse-
+	// overlayfs here, one FUSE daemon per container) it starved vsftpd's
+	// logins for over 10 s on a loaded machine.
+	run.Tmpfs = []string{ServedDir}
 	run.Ports = []Port{
 		{Host: srv.ControlPort, Container: 21},
 		{Host: srv.HostLo, Container: srv.ContainerLo, Count: pub},
@@ -254,6 +259,10 @@ func waitGreeting(ctx context.Context, addr string, timeout time.Duration, probe
 // stateInContainer is where a TLS server container keeps its state (the
 // host directory Server.stateDir is mounted there).
 const stateInContainer = "/ftph-state"
+
+// ServedDir is the directory the images serve (ftpserve --container's
+// default FTPH_ROOT); the servers chown it to the login account at start.
+const ServedDir = "/srv/ftp"
 
 // tlsRun is the RunSpec part FTPS needs: FTPH_TLS, and a host directory
 // mounted as the container's state dir, so that the CA made at start can
