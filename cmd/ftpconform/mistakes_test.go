@@ -331,11 +331,19 @@ func TestInterruptRecordsSkipsAndExits130(t *testing.T) {
 
 func interruptRun(t *testing.T, sig syscall.Signal) {
 	name := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]
-	addr := fakeFTP(t, func(_ int, c net.Conn, br *bufio.Reader) {
+	// the signal goes once the workers run checks: the parent's probe, a
+	// worker's setup and a check have each logged in (a fixed 2 s was
+	// still the plan phase on a loaded machine: no check was running)
+	running := make(chan struct{})
+	var once sync.Once
+	addr := fakeFTP(t, func(n int, c net.Conn, br *bufio.Reader) {
 		// logged in or not, then silence: a server that closed after ten
 		// commands would fail SEC-001 (no 421) within the 2 s, rightly,
 		// whenever the random order runs it first
 		login(c, br, "pw")
+		if n >= 2 {
+			once.Do(func() { close(running) })
+		}
 		io.Copy(io.Discard, c)
 	})
 	dir := filepath.Join(t.TempDir(), "reports")
@@ -343,16 +351,22 @@ func interruptRun(t *testing.T, sig syscall.Signal) {
 	cmd.Env = cleanEnv()
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	kill := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
 	defer kill.Stop()
-	time.Sleep(2 * time.Second)
+	select {
+	case <-running:
+		time.Sleep(time.Second)
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("no check logged in within 30 s")
+	}
+	signalled := time.Now()
 	cmd.Process.Signal(sig)
 	err := cmd.Wait()
-	took := time.Since(start)
+	took := time.Since(signalled)
 	t.Logf("exit after %v: %v", took, err)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
