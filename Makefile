@@ -63,16 +63,21 @@ test: servers test-deps lint
 	@# outcome differs from its declaration runs again and only what
 	@# repeats fails (with this many runs on two cores a timing check loses
 	@# a race now and then; what did not repeat is logged as FLAKY);
+	@# FTPH_BIG_FILE_MIB=16: the held-transfer checks' file is 16 MiB, not
+	@# 64, where nothing but the kernel sits between client and server (the
+	@# local servers, the fault proxy): a quarter of the bytes to upload
+	@# and drain per worker (64 MiB doubled the mutation lanes); the
+	@# containers lane keeps the default, as docker-proxy holds 16 MiB;
 	@# containers: the suites against the server images in Docker
 	@# (TestContainers; skipped without a daemon unless
 	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
-	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 scripts/test-lanes \
+	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 FTPH_BIG_FILE_MIB=16 scripts/test-lanes \
 	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
 	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix" \
 	  "quick-tls-seeds: $(GO) test -count=1 -timeout 12m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
 	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
-	  "containers: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"
+	  "containers: FTPH_BIG_FILE_MIB= scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
