@@ -2,6 +2,7 @@ package matrix_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -176,13 +177,26 @@ func TestContainersWorkflow(t *testing.T) {
 				v := strings.ToUpper(strings.ReplaceAll(server, "-", ""))
 				env = append(env, fmt.Sprintf("%s_PORT=%d", v, ports[0]), fmt.Sprintf("%s_PASV=%d-%d", v, lo, hi))
 			}
-			start := time.Now()
-			cmd := exec.CommandContext(ctx, "../scripts/ci-conformance", c.shape, server, reports,
-				"--", "--ginkgo.label-filter="+natAreas)
-			cmd.Env = env
-			cmd.WaitDelay = 10 * time.Second
-			out, err := cmd.CombinedOutput()
-			t.Logf("scripts/ci-conformance %s %s: %.0fs, %v", c.shape, server, time.Since(start).Seconds(), err)
+			call := func() ([]byte, error) {
+				start := time.Now()
+				cmd := exec.CommandContext(ctx, "../scripts/ci-conformance", c.shape, server, reports,
+					"--", "--ginkgo.label-filter="+natAreas)
+				cmd.Env = env
+				cmd.WaitDelay = 10 * time.Second
+				out, err := cmd.CombinedOutput()
+				t.Logf("scripts/ci-conformance %s %s: %.0fs, %v", c.shape, server, time.Since(start).Seconds(), err)
+				return out, err
+			}
+			out, err := call()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.ExitCode() == 4 {
+				// verdicts differed from the expectations: as in
+				// TestContainers, only a difference that repeats counts
+				// (a loaded machine flips a timing verdict now and then)
+				t.Logf("FLAKY unless repeated: the first call's verdicts differed:\n%s", tail(out, 12))
+				os.RemoveAll(reports)
+				out, err = call()
+			}
 			if err != nil {
 				t.Fatalf("the workflow's call failed: %v\n%s", err, tail(out, 60))
 			}
