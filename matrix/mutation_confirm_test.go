@@ -196,3 +196,31 @@ func TestSuspectClean(t *testing.T) {
 		t.Errorf("one fault listing a change twice: suspectClean = %v, want none", got)
 	}
 }
+
+// TestRunWithoutVerdictsRunsAgain: a run that produced no verdicts (in CI,
+// a clean run whose login probe got no answer within its 2 s timeout on a
+// loaded machine) runs once more before its error counts, so the faults
+// compared with it are judged; twice without verdicts is an error.
+func TestRunWithoutVerdictsRunsAgain(t *testing.T) {
+	m, calls := confirmRun(t, map[string][]map[string]string{
+		"clean":                    {nil, confirmClean},
+		"fault-abor-plain-ignored": {aborAsDeclared},
+		"fault-pasv-no-parens":     {parensAsDeclared},
+	})
+	if calls["clean"] != 2 {
+		t.Errorf("clean ran %d times, want 2", calls["clean"])
+	}
+	for _, f := range m.Faults {
+		if !f.OK || f.Error != "" {
+			t.Errorf("%s: OK %v, error %q; want judged against the second clean run", f.Fault, f.OK, f.Error)
+		}
+	}
+	m, _ = confirmRun(t, map[string][]map[string]string{
+		"clean":                    {nil},
+		"fault-abor-plain-ignored": {aborAsDeclared},
+		"fault-pasv-no-parens":     {parensAsDeclared},
+	})
+	if f := faultOf(t, m, "pasv-no-parens"); f.OK || !strings.Contains(f.Error, "no verdicts") {
+		t.Errorf("clean without verdicts twice: OK %v, error %q; want the error", f.OK, f.Error)
+	}
+}
