@@ -53,6 +53,7 @@ type options struct {
 	tlsMode   TLSMode
 	tlsCfg    *tls.Config // WithTLS
 	tlsHost   string      // host dialled: the default ServerName
+	onData    func(net.Conn)
 }
 
 // connOpts is the part of the options a Conn consults after Dial (it is
@@ -63,6 +64,7 @@ type connOpts struct {
 	strict    bool
 	pairing   bool
 	noProbs   bool
+	onData    func(net.Conn) // WithDataObserver
 }
 
 // Option configures Dial.
@@ -104,6 +106,11 @@ func WithReadBuffer(n int) Option { return func(o *options) { o.bufSize = n } }
 func WithReplyLimits(maxLine, maxReply int) Option {
 	return func(o *options) { o.maxLine, o.maxReply = maxLine, maxReply }
 }
+
+// WithDataObserver has f told of every data connection DialData opens
+// (the TCP connection, before any TLS): a caller can note which of the
+// server's passive ports carried data, and when.
+func WithDataObserver(f func(net.Conn)) Option { return func(o *options) { o.onData = f } }
 
 // WithoutKeepAlive makes Dial turn TCP keep-alive off (its setsockopt
 // calls are a measurable part of a short-lived connection).
@@ -160,7 +167,7 @@ func NewConn(ctx context.Context, nc net.Conn, opts ...Option) (*Conn, error) {
 }
 
 func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
-	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs}}
+	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs, onData: o.onData}}
 	c.rr.init(nc, o.bufSize)
 	c.rr.SetLimits(o.maxLine, o.maxReply)
 	if o.pairing {

@@ -107,6 +107,9 @@ func (c *Conn) DialData(ctx context.Context, ep Endpoint, opts DataOptions) (net
 		return nil, &OpError{Op: "data connect " + addr, Err: err, Transcript: c.tr}
 	}
 	c.tr.Notef("data connected %s -> %s", nc.LocalAddr(), addr)
+	if c.opts.onData != nil {
+		c.opts.onData(nc)
+	}
 	return c.wrapData(nc, opts), nil
 }
 
