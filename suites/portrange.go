@@ -103,21 +103,12 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			// cooled, look again
 			scanPassivePorts(ctx, seen, lo, hi)
 		}
-		if !seen[lo] {
-			// A lowest-free-port allocator may find lo still held by a
-			// listener an earlier session left behind: give it a bounded
-			// moment to come back.
-			p := Login(ctx)
-			deadline := time.Now().Add(Config().Timeout + time.Second)
-			for !seen[lo] && time.Now().Before(deadline) {
-				pr := TryPassive(ctx, p, false)
-				if !pr.OK() {
-					break
-				}
-				seen[pr.EP.Port] = true
-				PokePassive(ctx, p, pr.EP)
-				time.Sleep(500 * time.Millisecond)
-			}
+		if len(missingBounds(seen, lo, hi)) > 0 {
+			// A bound may still be held by a listener an earlier session
+			// left behind (a loaded server's session processes take a
+			// while to go): a lowest-free-port allocator then finds lo
+			// busy, a random one skips it. Give it a bounded moment.
+			lookForBounds(ctx, seen, lo, hi, Config().Timeout+time.Second)
 		}
 		used := PortList(sortedPorts(seen))
 		Expect(seen[lo]).To(BeTrue(), "the lower bound %d was never advertised (ports seen: %s)", lo, used)
@@ -619,6 +610,29 @@ const abortedHow = "ABOR (session kept open)"
 // wait for a data connection go on) until both lo and hi were advertised
 // or enough tries were made, adding each port to seen; it returns the
 // number of PASVs.
+// lookForBounds asks for passive ports in bursts (twice the range's size,
+// at most 40) half a second apart until seen holds lo and hi or d has
+// passed.
+func lookForBounds(ctx context.Context, seen map[int]bool, lo, hi int, d time.Duration) {
+	GinkgoHelper()
+	p := Login(ctx)
+	defer p.Quit(ctx)
+	burst := min(2*(hi-lo+1), 40)
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		for i := 0; i < burst && len(missingBounds(seen, lo, hi)) > 0; i++ {
+			pr := TryPassive(ctx, p, false)
+			if !pr.OK() {
+				return
+			}
+			seen[pr.EP.Port] = true
+			PokePassive(ctx, p, pr.EP)
+		}
+		if len(missingBounds(seen, lo, hi)) == 0 {
+			return
+		}
+	}
+}
+
 // missingBounds lists lo and hi where seen lacks them.
 func missingBounds(seen map[int]bool, lo, hi int) []int {
 	var out []int
