@@ -53,7 +53,7 @@ type options struct {
 	tlsMode   TLSMode
 	tlsCfg    *tls.Config // WithTLS
 	tlsHost   string      // host dialled: the default ServerName
-	onData    func(net.Conn)
+	onPort    func(int)
 }
 
 // connOpts is the part of the options a Conn consults after Dial (it is
@@ -64,7 +64,7 @@ type connOpts struct {
 	strict    bool
 	pairing   bool
 	noProbs   bool
-	onData    func(net.Conn) // WithDataObserver
+	onPort    func(int) // WithPortObserver
 }
 
 // Option configures Dial.
@@ -107,10 +107,12 @@ func WithReplyLimits(maxLine, maxReply int) Option {
 	return func(o *options) { o.maxLine, o.maxReply = maxLine, maxReply }
 }
 
-// WithDataObserver has f told of every data connection DialData opens
-// (the TCP connection, before any TLS): a caller can note which of the
-// server's passive ports carried data, and when.
-func WithDataObserver(f func(net.Conn)) Option { return func(o *options) { o.onData = f } }
+// WithPortObserver has f told the port of every passive endpoint a
+// 227/229 advertises (Passive) and of every data connection DialData
+// opens: a caller can note which of the server's passive ports it used,
+// and when (a server may hold such a port a while after: TIME_WAIT, a
+// session waiting out its accept timeout).
+func WithPortObserver(f func(port int)) Option { return func(o *options) { o.onPort = f } }
 
 // WithoutKeepAlive makes Dial turn TCP keep-alive off (its setsockopt
 // calls are a measurable part of a short-lived connection).
@@ -167,7 +169,7 @@ func NewConn(ctx context.Context, nc net.Conn, opts ...Option) (*Conn, error) {
 }
 
 func newConn(ctx context.Context, nc net.Conn, o options) (*Conn, error) {
-	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs, onData: o.onData}}
+	c := &Conn{nc: nc, tr: o.tr, opts: connOpts{timeout: o.timeout, pairGrace: o.pairGrace, strict: o.strict, pairing: o.pairing, noProbs: o.noProbs, onPort: o.onPort}}
 	c.rr.init(nc, o.bufSize)
 	c.rr.SetLimits(o.maxLine, o.maxReply)
 	if o.pairing {

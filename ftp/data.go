@@ -76,13 +76,22 @@ func (c *Conn) Passive(ctx context.Context, epsv bool) (Endpoint, Reply, error) 
 		if err != nil {
 			return Endpoint{}, r, &ProtocolError{Kind: "bad-229", Msg: err.Error(), Raw: r.Raw, Reply: &r, Transcript: c.tr}
 		}
+		c.notePort(p)
 		return Endpoint{IP: c.RemoteIP(), Port: p}, r, nil
 	}
 	ep, err := ParsePASV(r.Text())
 	if err != nil {
 		return Endpoint{}, r, &ProtocolError{Kind: "bad-227", Msg: err.Error(), Raw: r.Raw, Reply: &r, Transcript: c.tr}
 	}
+	c.notePort(ep.Port)
 	return ep, r, nil
+}
+
+// notePort tells WithPortObserver's function of a passive port used.
+func (c *Conn) notePort(port int) {
+	if c.opts.onPort != nil {
+		c.opts.onPort(port)
+	}
 }
 
 // DataTarget is the address a data connection to ep goes to under policy.
@@ -107,9 +116,7 @@ func (c *Conn) DialData(ctx context.Context, ep Endpoint, opts DataOptions) (net
 		return nil, &OpError{Op: "data connect " + addr, Err: err, Transcript: c.tr}
 	}
 	c.tr.Notef("data connected %s -> %s", nc.LocalAddr(), addr)
-	if c.opts.onData != nil {
-		c.opts.onData(nc)
-	}
+	c.notePort(ep.Port)
 	return c.wrapData(nc, opts), nil
 }
 

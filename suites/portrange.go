@@ -61,10 +61,12 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 	// Both ends of the inclusive range must be handed out eventually. A
 	// lowest-free-port allocator only reaches hi when every lower port is
 	// held, so if one session's PASVs stay at the bottom the check holds
-	// ports in more sessions until hi appears. A random allocator skips a
-	// port it cannot bind while it cools from a transfer just before
-	// (TIME_WAIT): a bound missing for that reason is looked for again
-	// once it has cooled; one that never carried data costs no wait.
+	// ports in more sessions until hi appears. A bound an earlier check
+	// used may still be held by the server (vsftpd's session waits out a
+	// 60 s accept timeout on a listener nobody reached, and does not see
+	// the control connection close meanwhile): a bound missing so is
+	// looked for again once it is free; one the server never advertised
+	// (an off-by-one) costs no wait.
 	Check("RANGE-002", Serial, func(ctx SpecContext) {
 		lo, hi := RequireRange()
 		AwaitPoolRecovery(ctx)
@@ -96,17 +98,16 @@ var _ = Describe("RANGE", Label("port-range"), func() {
 			// the suite's own transfers (TIME_WAIT on the server's side)
 			scanPassivePorts(ctx, seen, lo, hi)
 		}
-		if missing := missingBounds(seen, lo, hi); len(missing) > 0 && AwaitPortsCooled(ctx, start, missing...) {
-			// a bound that carried data just before may have been in
-			// TIME_WAIT on the server's side while the check looked (a
-			// random allocator skips a port it cannot bind): once it has
-			// cooled, look again
+		if missing := missingBounds(seen, lo, hi); len(missing) > 0 && AwaitPortsFreed(ctx, start, missing...) {
+			// a bound an earlier check used may have been held by the
+			// server while this one looked (a session waiting out its
+			// accept timeout on it, or TIME_WAIT): once it is free, look
+			// again
 			scanPassivePorts(ctx, seen, lo, hi)
 		}
 		if len(missingBounds(seen, lo, hi)) > 0 {
-			// A bound may still be held by a listener an earlier session
-			// left behind (a loaded server's session processes take a
-			// while to go): a lowest-free-port allocator then finds lo
+			// A bound may still be held by a listener of a session that
+			// is slow to go: a lowest-free-port allocator then finds lo
 			// busy, a random one skips it. Give it a bounded moment.
 			lookForBounds(ctx, seen, lo, hi, Config().Timeout+time.Second)
 		}

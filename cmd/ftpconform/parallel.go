@@ -94,9 +94,9 @@ func runParallel(cfg target.Config, args []string, n int, opts suites.Options) (
 	}
 	defer os.RemoveAll(tmp)
 	start := time.Now()
-	// the workers note their data connections' ports in one file: the
-	// serial checks run after the others' transfers (framework.LastData)
-	env = append(env, framework.DataPortsEnv+"="+filepath.Join(tmp, "data-ports"))
+	// the workers note the passive ports they use in one file: the serial
+	// checks run right after the others (framework.LastUse)
+	env = append(env, framework.PortsUsedEnv+"="+filepath.Join(tmp, "ports-used"))
 	w := workers{args: workerArgs(args), env: env, dir: tmp, progress: opts.Progress}
 	if opts.Verbose {
 		w.stream = os.Stdout

@@ -51,11 +51,11 @@ func targetTLS() (*tls.Config, error) {
 // target.Config.DialOptions has them (timeout and, for an FTPS target,
 // its TLS mode and configuration), followed by lenient reply parsing:
 // REPLY-001 grades formatting from Conn.Problems, so a formatting fault
-// does not fail unrelated checks; every data connection is noted
-// (port_cooling.go).
+// does not fail unrelated checks; every passive port used is noted
+// (ports_used.go).
 func targetOptions() ([]ftp.Option, error) {
 	c := Config()
-	opts := []ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), ftp.WithDataObserver(noteDataConn)}
+	opts := []ftp.Option{ftp.WithTimeout(c.Timeout), ftp.WithStrictReplies(false), ftp.WithPortObserver(notePortUse)}
 	cfg, err := targetTLS()
 	if cfg != nil {
 		opts = append(opts, ftp.WithTLS(c.TLSMode(), cfg))
