@@ -30,9 +30,12 @@ test: servers test-deps lint
 	@# FTPH_TEST_LANES): they wait on servers' timers far more than they use
 	@# the CPU (a mutation run uses ~5 % of a core), so lanes overlap their
 	@# waits; all six at once put the load average of two cores over 20 and
-	@# timing checks then lost races in CI; the longest lanes start first
-	@# (containers, mutation-vsftpd, matrix); short steps share a lane, one
-	@# after the other.
+	@# timing checks then lost races in CI. The containers lane starts
+	@# first, beside the light lanes (quick-tls-seeds, mutation-pyftpdlib,
+	@# then unit): vsftpd's logins in a container go through Docker's
+	@# fuse-overlayfs here and timed out beside the vsftpd-heavy lanes
+	@# (mutation-vsftpd, matrix), which start as the light ones end; short
+	@# steps share a lane, one after the other.
 	@# Lanes share the local servers safely: a server serving a shared
 	@# account's home (inetutils, anonymous pure-ftpd) holds it with a lock
 	@# (servers/common.go holdHome), and one of another lane waits for it.
@@ -75,11 +78,11 @@ test: servers test-deps lint
 	@# FTPH_REQUIRE_DOCKER=1, set by .ci/run)
 	CI=$${CI:-} FTPH_REQUIRE_SERVERS=1 FTPH_BIG_FILE_MIB=16 scripts/test-lanes \
 	  "containers: FTPH_BIG_FILE_MIB= scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^TestContainers$$' ./matrix" \
-	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
-	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix" \
 	  "quick-tls-seeds: $(GO) test -count=1 -timeout 12m -skip '^(TestExpectations.*|TestMutation|TestSeedsAgree|TestContainers.*)$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 30m -v -run '^TestExpectationsTLS$$' ./matrix && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run TestSeedsAgree ./matrix" \
+	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
 	  "unit: $(GO) test -count=1 -timeout 30m $(PKGS) && $(GO) test -count=1 -run TestCatalogConsistency ./suites && scripts/test-digest $(GO) test -count=1 -timeout 20m -v -run '^(TestContainersWorkflow|TestContainersShards)$$' ./matrix" \
-	  "mutation-pyftpdlib: FTPH_MUTATION_SERVERS=pyftpdlib scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix"
+	  "mutation-vsftpd: FTPH_MUTATION_SERVERS=vsftpd FTPH_MUTATION_PARALLEL=5 scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run TestMutation ./matrix" \
+	  "matrix: scripts/test-digest $(GO) test -count=1 -timeout 40m -v -run '^(TestExpectations|TestExpectationsIPv6|TestExpectationsTLSImplicit|TestExpectationsTLSRequired)$$' ./matrix"
 
 ## test-containers: build the server images (scripts/build-images, a tag per run,
 ## removed after), run the full suite against each server container with its
