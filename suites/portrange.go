@@ -607,10 +607,6 @@ func predictable(ps []int) string {
 // abortedHow names RANGE-008's release by ABOR with the session kept open.
 const abortedHow = "ABOR (session kept open)"
 
-// scanPassivePorts sends PASVs in one session (each poked, so servers that
-// wait for a data connection go on) until both lo and hi were advertised
-// or enough tries were made, adding each port to seen; it returns the
-// number of PASVs.
 // lookForBounds asks for passive ports in bursts (twice the range's size,
 // at most 40) half a second apart until seen holds lo and hi or d has
 // passed.
@@ -645,6 +641,10 @@ func missingBounds(seen map[int]bool, lo, hi int) []int {
 	return out
 }
 
+// scanPassivePorts sends PASVs in one session (each poked, so servers that
+// wait for a data connection go on) until both lo and hi were advertised
+// or enough tries were made, adding each port to seen; it returns the
+// number of PASVs.
 func scanPassivePorts(ctx context.Context, seen map[int]bool, lo, hi int) int {
 	GinkgoHelper()
 	s := Login(ctx)
