@@ -3,6 +3,7 @@ package framework
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -13,8 +14,14 @@ import (
 )
 
 // pasvServer is a tiny FTP server whose PASV/EPSV answers refused(elapsed)
-// when non-empty (elapsed since it started), else a 227/229.
+// when non-empty (elapsed since it started), else a 227/229 of port 30001.
 func pasvServer(t *testing.T, refused func(elapsed time.Duration) string) string {
+	t.Helper()
+	return pasvServerOn(t, 30001, refused)
+}
+
+// pasvServerOn is pasvServer advertising port.
+func pasvServerOn(t *testing.T, port int, refused func(elapsed time.Duration) string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,13 +35,13 @@ func pasvServer(t *testing.T, refused func(elapsed time.Duration) string) string
 			if err != nil {
 				return
 			}
-			go servePasv(c, start, refused)
+			go servePasv(c, start, port, refused)
 		}
 	}()
 	return ln.Addr().String()
 }
 
-func servePasv(c net.Conn, start time.Time, refused func(time.Duration) string) {
+func servePasv(c net.Conn, start time.Time, port int, refused func(time.Duration) string) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	c.Write([]byte("220 test\r\n"))
@@ -51,9 +58,9 @@ func servePasv(c net.Conn, start time.Time, refused func(time.Duration) string) 
 		case refused(time.Since(start)) != "":
 			reply = refused(time.Since(start)) + "\r\n"
 		case verb == "PASV":
-			reply = "227 Entering Passive Mode (127,0,0,1,117,49)\r\n"
+			reply = fmt.Sprintf("227 Entering Passive Mode (127,0,0,1,%d,%d)\r\n", port/256, port%256)
 		default:
-			reply = "229 Entering Extended Passive Mode (|||30001|)\r\n"
+			reply = fmt.Sprintf("229 Entering Extended Passive Mode (|||%d|)\r\n", port)
 		}
 		c.Write([]byte(reply))
 	}

@@ -1,13 +1,10 @@
 package framework
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +16,7 @@ import (
 // target's options (the port observer among them).
 func usePort(t *testing.T, port int) {
 	t.Helper()
-	addr := pasvServerAt(t, port)
+	addr := pasvServerOn(t, port, func(time.Duration) string { return "" })
 	opts, err := targetOptions()
 	if err != nil {
 		t.Fatal(err)
@@ -85,40 +82,4 @@ func TestAwaitPortsFreed(t *testing.T) {
 	if AwaitPortsFreed(context.Background(), since, 4) || time.Since(begin) > 100*time.Millisecond {
 		t.Errorf("a port never used: want no wait and no second look")
 	}
-}
-
-// pasvServerAt is a tiny FTP server answering PASV with 127.0.0.1:port.
-func pasvServerAt(t *testing.T, port int) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				fmt.Fprintf(c, "220 test\r\n")
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(strings.ToUpper(line), "PASV") {
-						fmt.Fprintf(c, "227 Entering Passive Mode (127,0,0,1,%d,%d)\r\n", port/256, port%256)
-					} else {
-						fmt.Fprintf(c, "502 no\r\n")
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
