@@ -39,6 +39,8 @@ const maxPortsUsedRead = 8 << 20
 var portsUsed struct {
 	sync.Mutex
 	last map[int]time.Time
+	file *os.File // PortsUsedEnv's, opened at the first use
+	path string   // the path file was opened for
 }
 
 // notePortUse records that the harness used passive port now (the
@@ -46,18 +48,31 @@ var portsUsed struct {
 func notePortUse(port int) {
 	now := time.Now()
 	portsUsed.Lock()
+	defer portsUsed.Unlock()
 	if portsUsed.last == nil {
 		portsUsed.last = map[int]time.Time{}
 	}
 	portsUsed.last[port] = now
-	portsUsed.Unlock()
-	if path := os.Getenv(PortsUsedEnv); path != "" {
+	if f := portsUsedFile(); f != nil {
 		// one short write with O_APPEND: lines of workers do not interleave
-		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
-			fmt.Fprintf(f, "%d %d\n", port, now.UnixNano())
-			f.Close()
+		fmt.Fprintf(f, "%d %d\n", port, now.UnixNano())
+	}
+}
+
+// portsUsedFile is PortsUsedEnv's file, open for appending once per path
+// (nil when unset or not writable); portsUsed must be locked.
+func portsUsedFile() *os.File {
+	path := os.Getenv(PortsUsedEnv)
+	if path != portsUsed.path {
+		if portsUsed.file != nil {
+			portsUsed.file.Close()
+		}
+		portsUsed.file, portsUsed.path = nil, path
+		if path != "" {
+			portsUsed.file, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		}
 	}
+	return portsUsed.file
 }
 
 // LastUse is when the harness last used passive port in this run (zero:
